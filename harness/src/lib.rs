@@ -1,0 +1,10 @@
+//! ssoproof: executable SSO runbooks.
+//!
+//! The library holds everything; the `ssoproof` binary is a thin command-line layer over it.
+//! - [`config`]: `ssoproof.yaml`, the project configuration.
+//! - [`lint`]: the runbook linter (link integrity, review dates, layout, checklists, index).
+//! - [`report`]: rendering results for people and machines (human, JSON, JUnit, SARIF, GitHub).
+
+pub mod config;
+pub mod lint;
+pub mod report;

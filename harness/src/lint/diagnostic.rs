@@ -1,0 +1,57 @@
+//! What a check reports: a rule, where, what is wrong and how to fix it.
+
+use super::document::Position;
+use super::rules::{Rule, Severity};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The file as reached from the command-line arguments (or the configured roots).
+    pub file: String,
+    pub position: Position,
+    pub rule: Rule,
+    pub severity: Severity,
+    pub message: String,
+    pub help: Option<String>,
+    /// The raw link target (or reference label) the diagnostic is about, if any.
+    pub target: Option<String>,
+    /// The source line the position points into, for excerpts; filled in when reporting.
+    pub source_line: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(rule: Rule, position: Position, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            file: String::new(),
+            position,
+            rule,
+            severity: rule.default_severity(),
+            message: message.into(),
+            help: None,
+            target: None,
+            source_line: None,
+        }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn target(mut self, target: impl Into<String>) -> Diagnostic {
+        self.target = Some(target.into());
+        self
+    }
+
+    pub fn position(mut self, position: Position) -> Diagnostic {
+        self.position = position;
+        self
+    }
+
+    pub fn severity(mut self, severity: Severity) -> Diagnostic {
+        self.severity = severity;
+        self
+    }
+}
+
+/// A position for file-level findings (line 1, column 1).
+pub const FILE_START: Position = Position { line: 1, column: 1, width: 1 };

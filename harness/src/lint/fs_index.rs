@@ -1,0 +1,123 @@
+//! Exact-case file lookups, one directory listing at a time.
+//!
+//! GitHub paths are case-sensitive even when the local file system is not (macOS, Windows), so
+//! existence is decided from directory listings rather than `stat`. Each directory is listed
+//! once, which is also cheaper than a `stat` per link on a large tree, and the listing doubles as
+//! the candidate list for "did you mean" suggestions.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Dir,
+}
+
+#[derive(Debug, Default)]
+pub struct FsIndex {
+    listings: HashMap<PathBuf, Option<HashMap<String, EntryKind>>>,
+    /// Results by full path: many links share a target.
+    resolved: HashMap<PathBuf, Option<EntryKind>>,
+}
+
+impl FsIndex {
+    /// What is at `path` (absolute and normalized), matching every component's case exactly.
+    pub fn lookup(&mut self, path: &Path) -> Option<EntryKind> {
+        if let Some(known) = self.resolved.get(path) {
+            return *known;
+        }
+        let found = self.walk(path);
+        self.resolved.insert(path.to_path_buf(), found);
+        found
+    }
+
+    fn walk(&mut self, path: &Path) -> Option<EntryKind> {
+        let mut current = PathBuf::new();
+        let mut kind = EntryKind::Dir;
+        for component in path.components() {
+            match component {
+                Component::Prefix(_) | Component::RootDir => {
+                    current.push(component.as_os_str());
+                    continue;
+                }
+                Component::Normal(name) => {
+                    if kind != EntryKind::Dir {
+                        return None;
+                    }
+                    let name = name.to_str()?;
+                    kind = *self.listing(&current)?.get(name)?;
+                    current.push(name);
+                }
+                Component::CurDir | Component::ParentDir => return None,
+            }
+        }
+        Some(kind)
+    }
+
+    /// The names in a directory, or `None` when it cannot be listed.
+    pub fn listing(&mut self, dir: &Path) -> Option<&HashMap<String, EntryKind>> {
+        if !self.listings.contains_key(dir) {
+            self.listings.insert(dir.to_path_buf(), read_listing(dir));
+        }
+        self.listings.get(dir).and_then(Option::as_ref)
+    }
+}
+
+fn read_listing(dir: &Path) -> Option<HashMap<String, EntryKind>> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    let mut names = HashMap::new();
+    for entry in entries.flatten() {
+        let Ok(name) = entry.file_name().into_string() else { continue };
+        let is_dir = match entry.file_type() {
+            Ok(t) if t.is_symlink() => entry.path().is_dir(),
+            Ok(t) => t.is_dir(),
+            Err(_) => continue,
+        };
+        names.insert(name, if is_dir { EntryKind::Dir } else { EntryKind::File });
+    }
+    Some(names)
+}
+
+/// Removes `.` and folds `..` without touching the file system. Returns `None` when `..`
+/// climbs above the path's root.
+pub fn normalize(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() || out.as_os_str().is_empty() {
+                    return None;
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_folds_dots() {
+        assert_eq!(normalize(Path::new("/a/b/../c/./d")), Some(PathBuf::from("/a/c/d")));
+        assert_eq!(normalize(Path::new("/a/../..")), None);
+    }
+
+    #[test]
+    fn lookup_is_case_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("Sub")).unwrap();
+        std::fs::write(dir.path().join("Sub/Okta.md"), "x").unwrap();
+        let mut index = FsIndex::default();
+        let root = dir.path().canonicalize().unwrap();
+        assert_eq!(index.lookup(&root.join("Sub/Okta.md")), Some(EntryKind::File));
+        assert_eq!(index.lookup(&root.join("Sub")), Some(EntryKind::Dir));
+        assert_eq!(index.lookup(&root.join("sub/Okta.md")), None);
+        assert_eq!(index.lookup(&root.join("Sub/okta.md")), None);
+        assert_eq!(index.lookup(&root.join("Sub/Okta.md/x")), None);
+    }
+}

@@ -1,0 +1,121 @@
+//! GitHub's heading anchors, reproduced exactly.
+//!
+//! The reference is github-slugger v2 (whose fixtures were scraped from GitHub): lower-case the
+//! rendered heading text, drop every character that is not a letter, mark, decimal digit,
+//! connector punctuation, hyphen or ASCII space, turn each space into `-` with no trimming or
+//! collapsing, and make duplicates unique by looping until the candidate is unused.
+
+use std::collections::HashMap;
+
+use unicode_general_category::{get_general_category, GeneralCategory as Gc};
+
+/// The slug of one heading's rendered text, ignoring duplicates.
+pub fn slug(rendered: &str) -> String {
+    let mut out = String::with_capacity(rendered.len());
+    for c in rendered.chars().flat_map(char::to_lowercase) {
+        if c == ' ' {
+            out.push('-');
+        } else if keeps(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn keeps(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    }
+    matches!(
+        get_general_category(c),
+        Gc::UppercaseLetter
+            | Gc::LowercaseLetter
+            | Gc::TitlecaseLetter
+            | Gc::ModifierLetter
+            | Gc::OtherLetter
+            | Gc::NonspacingMark
+            | Gc::SpacingMark
+            | Gc::EnclosingMark
+            | Gc::DecimalNumber
+            | Gc::ConnectorPunctuation
+    )
+}
+
+/// Hands out unique slugs for the headings of one document, in document order.
+#[derive(Debug, Default)]
+pub struct Slugger {
+    occurrences: HashMap<String, usize>,
+}
+
+impl Slugger {
+    /// The anchor GitHub gives the next heading with this rendered text.
+    pub fn next(&mut self, rendered: &str) -> String {
+        let original = slug(rendered);
+        let mut candidate = original.clone();
+        // Loop until unique, as github-slugger does: `A`, `A`, `A 1` → `a`, `a-1`, `a-1-1`.
+        while self.occurrences.contains_key(&candidate) {
+            let count = self.occurrences.get_mut(&original).expect("original slug was recorded");
+            *count += 1;
+            candidate = format!("{original}-{count}");
+        }
+        self.occurrences.insert(candidate.clone(), 0);
+        candidate
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slugs(headings: &[&str]) -> Vec<String> {
+        let mut slugger = Slugger::default();
+        headings.iter().map(|h| slugger.next(h)).collect()
+    }
+
+    #[test]
+    fn basic_punctuation_and_case() {
+        assert_eq!(slug("1. Create the realm"), "1-create-the-realm");
+        assert_eq!(slug("Keycloak vs. Okta"), "keycloak-vs-okta");
+        assert_eq!(slug("Hello, World!"), "hello-world");
+        assert_eq!(slug("snake_case stays"), "snake_case-stays");
+    }
+
+    #[test]
+    fn no_trimming_or_collapsing() {
+        assert_eq!(slug("a - b"), "a---b");
+        assert_eq!(slug(" leading"), "-leading");
+        assert_eq!(slug("trailing "), "trailing-");
+        assert_eq!(slug("two  spaces"), "two--spaces");
+    }
+
+    #[test]
+    fn emoji_and_symbols_are_dropped() {
+        assert_eq!(slug("🚀 Launch"), "-launch");
+        assert_eq!(slug("Launch 🚀"), "launch-");
+        assert_eq!(slug("m² area"), "m-area");
+        assert_eq!(slug("½ cup"), "-cup");
+        assert_eq!(slug("Fish & Chips"), "fish--chips");
+    }
+
+    #[test]
+    fn tabs_and_non_breaking_spaces_are_dropped_not_dashed() {
+        assert_eq!(slug("tab\there"), "tabhere");
+        assert_eq!(slug("nbsp\u{a0}here"), "nbsphere");
+    }
+
+    #[test]
+    fn unicode_letters_marks_and_digits_survive() {
+        assert_eq!(slug("Café Über"), "café-über");
+        assert_eq!(slug("日本語の見出し"), "日本語の見出し");
+        assert_eq!(slug("Ünïcödé ٣"), "ünïcödé-٣");
+        // U+0301 is a combining mark: kept.
+        assert_eq!(slug("e\u{301}te\u{301}"), "e\u{301}te\u{301}");
+    }
+
+    #[test]
+    fn duplicates_loop_until_unique() {
+        assert_eq!(slugs(&["A", "A", "A 1"]), ["a", "a-1", "a-1-1"]);
+        assert_eq!(slugs(&["A 1", "A", "A"]), ["a-1", "a", "a-2"]);
+        assert_eq!(slugs(&["x", "x", "x", "x-1"]), ["x", "x-1", "x-2", "x-1-1"]);
+    }
+}

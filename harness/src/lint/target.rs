@@ -1,0 +1,114 @@
+//! What a link destination points at, decided from its text alone.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use percent_encoding::percent_decode_str;
+
+use super::fs_index::normalize;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Target<'a> {
+    Empty,
+    /// Has a URL scheme (`https:`, `mailto:`, …) or is protocol-relative (`//host`).
+    External { scheme: &'a str },
+    /// `#fragment` in the same file; the fragment is percent-decoded, possibly empty.
+    SameFile { fragment: Cow<'a, str> },
+    /// A path in the repository, percent-decoded, with an optional fragment.
+    Local { path: Cow<'a, str>, fragment: Option<Cow<'a, str>> },
+}
+
+pub fn parse(raw: &str) -> Target<'_> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Target::Empty;
+    }
+    if raw.starts_with("//") {
+        return Target::External { scheme: "" };
+    }
+    if let Some(scheme) = scheme(raw) {
+        return Target::External { scheme };
+    }
+    if let Some(fragment) = raw.strip_prefix('#') {
+        return Target::SameFile { fragment: decode(fragment) };
+    }
+    let (path, fragment) = match raw.split_once('#') {
+        Some((path, fragment)) => (path, Some(decode(fragment))),
+        None => (raw, None),
+    };
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    if path.is_empty() {
+        // `?query#frag` or `?query`: the same file.
+        return Target::SameFile { fragment: fragment.unwrap_or(Cow::Borrowed("")) };
+    }
+    Target::Local { path: decode(path), fragment }
+}
+
+/// A URL scheme per RFC 3986. A single letter is a Windows drive (`C:`), not a scheme.
+fn scheme(raw: &str) -> Option<&str> {
+    let (scheme, _) = raw.split_once(':')?;
+    let mut chars = scheme.chars();
+    let valid = scheme.len() > 1
+        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then_some(scheme)
+}
+
+fn decode(text: &str) -> Cow<'_, str> {
+    if !text.contains('%') {
+        return Cow::Borrowed(text);
+    }
+    match percent_decode_str(text).decode_utf8() {
+        Ok(decoded) => decoded,
+        Err(_) => Cow::Borrowed(text),
+    }
+}
+
+/// The absolute, normalized path a local link names: `/`-rooted paths resolve against the
+/// project root, others against the linking file's folder. `None` when it climbs out of the
+/// file system root.
+pub fn resolve(path: &str, file_dir: &Path, root: &Path) -> Option<PathBuf> {
+    let joined = match path.strip_prefix('/') {
+        Some(rooted) => root.join(rooted),
+        None => file_dir.join(path),
+    };
+    normalize(&joined)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local(path: &str, fragment: Option<&str>) -> Target<'static> {
+        Target::Local {
+            path: Cow::Owned(path.to_string()),
+            fragment: fragment.map(|f| Cow::Owned(f.to_string())),
+        }
+    }
+
+    #[test]
+    fn classifies_destinations() {
+        assert_eq!(parse(""), Target::Empty);
+        assert_eq!(parse("https://x.test/a#b"), Target::External { scheme: "https" });
+        assert_eq!(parse("HTTP://x.test"), Target::External { scheme: "HTTP" });
+        assert_eq!(parse("mailto:a@b.c"), Target::External { scheme: "mailto" });
+        assert_eq!(parse("//cdn.test/x"), Target::External { scheme: "" });
+        assert_eq!(parse("#Top"), Target::SameFile { fragment: "Top".into() });
+        assert_eq!(parse("okta.md"), local("okta.md", None));
+        assert_eq!(parse("okta.md#groups"), local("okta.md", Some("groups")));
+        assert_eq!(parse("a%20b.md?plain=1#caf%C3%A9"), local("a b.md", Some("café")));
+        assert_eq!(parse("C:/Users/x.md"), local("C:/Users/x.md", None));
+        assert_eq!(parse("/docs/x.md"), local("/docs/x.md", None));
+        assert_eq!(parse("bad%ZZ.md"), local("bad%ZZ.md", None));
+    }
+
+    #[test]
+    fn resolves_relative_and_rooted() {
+        let root = Path::new("/repo");
+        let dir = Path::new("/repo/runbooks");
+        assert_eq!(resolve("okta.md", dir, root), Some(PathBuf::from("/repo/runbooks/okta.md")));
+        assert_eq!(resolve("../README.md", dir, root), Some(PathBuf::from("/repo/README.md")));
+        assert_eq!(resolve("/docs/a.md", dir, root), Some(PathBuf::from("/repo/docs/a.md")));
+        assert_eq!(resolve("../../../../x", dir, root), None);
+    }
+}
