@@ -17,9 +17,9 @@
    from a monotonic clock, peak RSS from wait4() rusage of that process.
 5. lychee (--lychee, else $LYCHEE, else `lychee` on PATH, else
    /tmp/lychee-root/bin/lychee), if found: `lychee --offline --include-fragments
-   --no-progress --root-dir <corpus> --format json docs`, timed the same way, and its
-   failures matched (by file + resolved path + fragment; lychee has no line numbers)
-   against expected.json.
+   --no-progress --no-ignore --root-dir <corpus> --format json docs`, timed the same
+   way; its JSON `error_map` failures are matched against expected.json by file +
+   line (lychee 0.24 reports `span.line`) + resolved path + fragment.
 6. Summary table and speed/memory ratios.
 
 Exit status: 0 when ssoproof is correct (or skipped); 1 on any ssoproof miss, false
@@ -226,11 +226,14 @@ def check_ssoproof(binary: str, corpus: str, expected: list[dict], n_files: int)
 
 
 def find_lychee(explicit: str | None) -> str | None:
-    for cand in (explicit, os.environ.get("LYCHEE"), shutil.which("lychee"), LYCHEE_FALLBACK):
+    if explicit:  # an explicit --lychee is authoritative
+        if os.path.isfile(explicit) and os.access(explicit, os.X_OK):
+            return os.path.abspath(explicit)
+        say(f"\nlychee: --lychee {explicit} is not an executable file")
+        return None
+    for cand in (os.environ.get("LYCHEE"), shutil.which("lychee"), LYCHEE_FALLBACK):
         if cand and os.path.isfile(cand) and os.access(cand, os.X_OK):
             return os.path.abspath(cand)
-        if cand and cand is explicit:
-            say(f"lychee: --lychee {explicit} is not an executable file; looking elsewhere")
     return None
 
 
@@ -243,11 +246,9 @@ def lychee_command(lychee: str, corpus: str) -> tuple[list[str], str]:
         if flag not in help_text:
             say(f"lychee: WARNING: `{flag}` not in `lychee --help`; the command may fail")
     if "--no-ignore" in help_text:
-        # the corpus lives under target/, which a repo .gitignore usually lists; lychee's
-        # directory walker honours .gitignore files of parent directories
+        # defensive: the corpus lives under target/, which the repo's .gitignore lists
+        # (0.24.2 does walk an explicitly given directory anyway)
         cmd.append("--no-ignore")
-    # NB: in 0.24 --offline/--no-progress/--include-fragments take an optional value, so
-    # the input must not directly follow one of them.
     cmd += ["--root-dir", corpus, "--format", "json", "docs"]
     return cmd, version
 

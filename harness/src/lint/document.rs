@@ -262,3 +262,102 @@ impl LineIndex {
         Position { line, column, width }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anchors(source: &str) -> Vec<String> {
+        Document::parse(source).headings.into_iter().map(|h| h.anchor).collect()
+    }
+
+    #[test]
+    fn heading_anchors_use_rendered_text() {
+        let source = "\
+# The `full.path` trap
+## Logo ![alt text](img/a.png) here
+## Fish &amp; Chips &#x26; more
+## *Bold* and __strong__ move
+## [Linked](x.md) heading
+## Tab\there
+## Non\u{a0}breaking
+## 🚀 Launch
+## m² and ½
+## <span>Inline</span> html
+## Trailing hashes ##
+";
+        assert_eq!(
+            anchors(source),
+            [
+                "the-fullpath-trap",
+                "logo--here",
+                "fish--chips--more",
+                "bold-and-strong-move",
+                "linked-heading",
+                "tabhere",
+                "nonbreaking",
+                "-launch",
+                "m-and-",
+                "inline-html",
+                "trailing-hashes",
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicate_headings_and_setext() {
+        assert_eq!(anchors("# A\n# A\n# A 1\n"), ["a", "a-1", "a-1-1"]);
+        assert_eq!(anchors("Two\nlines\n===\n"), ["twolines"]);
+    }
+
+    #[test]
+    fn explicit_anchors_do_not_take_part_in_numbering() {
+        let doc = Document::parse("<a name=\"a\"></a>\n\n# A\n\n<div id=\"box\">x</div>\n\n# A\n");
+        let mut all: Vec<_> = doc.anchors.iter().cloned().collect();
+        all.sort();
+        assert_eq!(all, ["a", "a-1", "box"]);
+    }
+
+    #[test]
+    fn heading_attributes_are_text_on_github() {
+        let doc = Document::parse("## Install {#setup}\n");
+        assert_eq!(doc.headings[0].anchor, "install-setup");
+        assert_eq!(doc.headings[0].attribute_id.as_deref(), Some("setup"));
+    }
+
+    #[test]
+    fn links_in_code_are_ignored() {
+        let doc = Document::parse("`[a](x.md)`\n\n```\n[b](y.md)\n```\n\n    [c](z.md)\n\n[d](real.md)\n");
+        let targets: Vec<_> = doc.links.iter().map(|l| l.target.as_str()).collect();
+        assert_eq!(targets, ["real.md"]);
+    }
+
+    #[test]
+    fn link_forms_and_positions() {
+        let source = "x [t](<a b.md> \"title\") ![i](img.png) <https://e.test>\n[r][lbl] [lbl][] [undef][nope]\n\n[lbl]: r.md#frag\n[spare]: s.md\n";
+        let doc = Document::parse(source);
+        let links: Vec<_> = doc.links.iter().map(|l| (l.kind, l.target.as_str(), l.position.column)).collect();
+        assert_eq!(
+            links,
+            [(LinkKind::Inline, "a b.md", 3), (LinkKind::Image, "img.png", 25), (LinkKind::Autolink, "https://e.test", 39)]
+        );
+        let defs: Vec<_> = doc.definitions.iter().map(|d| (d.label.as_str(), d.target.as_str(), d.used, d.position.line)).collect();
+        assert_eq!(defs, [("lbl", "r.md#frag", true, 4), ("spare", "s.md", false, 5)]);
+        assert_eq!(doc.undefined_references.len(), 1);
+        assert_eq!(doc.undefined_references[0].label, "nope");
+        assert_eq!(doc.undefined_references[0].position.line, 2);
+    }
+
+    #[test]
+    fn shortcut_brackets_are_prose() {
+        let doc = Document::parse("Press [Enter] to continue.\n\n- [ ] a task\n- [x] done\n");
+        assert!(doc.undefined_references.is_empty());
+        assert_eq!(doc.tasks.iter().map(|t| (t.checked, t.line)).collect::<Vec<_>>(), [(false, 3), (true, 4)]);
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let doc = Document::parse("héllo wörld [x](y.md)\n");
+        assert_eq!(doc.links[0].position.column, 13);
+    }
+}

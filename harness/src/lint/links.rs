@@ -59,10 +59,10 @@ impl LinkChecker<'_> {
     pub fn check(&mut self, file: &Path, doc: &Document, out: &mut Vec<Diagnostic>) {
         let dir = file.parent().unwrap_or(self.root);
         for link in &doc.links {
-            self.check_target(file, dir, doc, &link.target, link.position, out);
+            self.check_target(dir, doc, &link.target, link.position, out);
         }
         for definition in &doc.definitions {
-            self.check_target(file, dir, doc, &definition.target, definition.position, out);
+            self.check_target(dir, doc, &definition.target, definition.position, out);
             if !definition.used {
                 out.push(
                     Diagnostic::new(
@@ -112,7 +112,6 @@ impl LinkChecker<'_> {
 
     fn check_target(
         &mut self,
-        file: &Path,
         dir: &Path,
         doc: &Document,
         raw: &str,
@@ -158,7 +157,7 @@ impl LinkChecker<'_> {
                 match self.targets.fs.lookup(&resolved) {
                     None => {
                         let d = report(Rule::MissingFile, format!("`{path}` does not exist"));
-                        out.push(self.missing_file_help(d, &path, &resolved, file));
+                        out.push(self.missing_file_help(d, &path, &resolved));
                     }
                     Some(kind) => {
                         let Some(fragment) = fragment.filter(|f| !f.is_empty()) else { return };
@@ -185,7 +184,7 @@ impl LinkChecker<'_> {
         READMES.iter().find(|r| listing.get(**r) == Some(&EntryKind::File)).map(|r| dir.join(r))
     }
 
-    fn missing_file_help(&mut self, d: Diagnostic, path: &str, resolved: &Path, file: &Path) -> Diagnostic {
+    fn missing_file_help(&mut self, d: Diagnostic, path: &str, resolved: &Path) -> Diagnostic {
         let (Some(parent), Some(name)) = (resolved.parent(), resolved.file_name().and_then(|n| n.to_str()))
         else {
             return d;
@@ -201,9 +200,14 @@ impl LinkChecker<'_> {
                 d.help(format!("did you mean `{prefix}{close}`?"))
             }
             None => {
-                let base = if path.starts_with('/') { "the project root" } else { "this file's folder" };
-                let shown = file.parent().map(|p| p.display().to_string()).unwrap_or_default();
-                d.help(format!("the path is resolved against {base} ({shown})"))
+                let help = match resolved.strip_prefix(self.root) {
+                    Ok(inside) => format!(
+                        "it resolves to `{}` in the project; check the path and its case",
+                        inside.display()
+                    ),
+                    Err(_) => "it resolves outside the project, where GitHub cannot follow it".to_string(),
+                };
+                d.help(help)
             }
         }
     }
