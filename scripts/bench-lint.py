@@ -229,7 +229,7 @@ def find_lychee(explicit: str | None) -> str | None:
     if explicit:  # an explicit --lychee is authoritative
         if os.path.isfile(explicit) and os.access(explicit, os.X_OK):
             return os.path.abspath(explicit)
-        say(f"\nlychee: --lychee {explicit} is not an executable file")
+        say(f"\nlychee: --lychee {explicit} is not an executable file — skipped")
         return None
     for cand in (os.environ.get("LYCHEE"), shutil.which("lychee"), LYCHEE_FALLBACK):
         if cand and os.path.isfile(cand) and os.access(cand, os.X_OK):
@@ -417,7 +417,8 @@ def main() -> int:
     lychee = find_lychee(args.lychee)
     ly = None
     if lychee is None:
-        say("\nlychee: not installed — skipped (cargo install lychee --locked takes ~12 min)")
+        if not args.lychee:
+            say("\nlychee: not installed — skipped (cargo install lychee --locked takes ~12 min)")
     else:
         ly = check_lychee(lychee, corpus, expected, args.runs)
         if "crashed" in ly:
