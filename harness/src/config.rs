@@ -59,8 +59,15 @@ impl Default for LintConfig {
         LintConfig {
             roots: vec![PathBuf::from("runbooks")],
             local_path_patterns: [
-                "/home/*", "/Users/*", "/root/*", "/tmp/*", "/private/*", "/mnt/*", "/workspace*",
-                "/work/*", "~/*", "file:*", "[A-Za-z]:\\\\*", "[A-Za-z]:/*",
+                "/home/*",
+                "/Users/*",
+                "/root/*",
+                "/private/var/*",
+                "/var/folders/*",
+                "~/*",
+                "file:*",
+                "[A-Za-z]:\\\\*",
+                "[A-Za-z]:/*",
             ]
             .into_iter()
             .map(|p| Pattern::try_from(p.to_string()).expect("built-in pattern is valid"))
@@ -196,6 +203,7 @@ impl Default for ChecklistConfig {
 #[serde(try_from = "String")]
 pub struct Pattern {
     text: String,
+    glob: Glob,
     matcher: GlobMatcher,
 }
 
@@ -206,6 +214,10 @@ impl Pattern {
 
     pub fn as_str(&self) -> &str {
         &self.text
+    }
+
+    pub fn glob(&self) -> &Glob {
+        &self.glob
     }
 
     pub fn matches(&self, text: &str) -> bool {
@@ -221,7 +233,7 @@ impl TryFrom<String> for Pattern {
     type Error = String;
     fn try_from(text: String) -> Result<Self, String> {
         let glob = Glob::new(&text).map_err(|e| format!("`{text}` is not a valid glob: {e}"))?;
-        Ok(Pattern { matcher: glob.compile_matcher(), text })
+        Ok(Pattern { matcher: glob.compile_matcher(), glob, text })
     }
 }
 
@@ -428,6 +440,18 @@ mod tests {
         let err = parse("runbooks:\n  review:\n    warn_after_days: 200\n").unwrap_err();
         assert_eq!(err.code(), "config/invalid");
         assert!(err.to_string().starts_with("ssoproof.yaml:3: `runbooks.review.warn_after_days`"), "{err}");
+    }
+
+    #[test]
+    fn default_local_path_patterns() {
+        let config = Config::default();
+        let hit = |t: &str| config.lint.local_path_patterns.iter().any(|p| p.matches(t));
+        for leak in ["/home/alice/x.md", "/Users/bob/x.md", "C:\\Users\\a\\x.md", "D:/work/x.md", "file:///x", "~/notes.md"] {
+            assert!(hit(leak), "{leak}");
+        }
+        for fine in ["../docs/x.md", "/docs/x.md", "https://example.com/home/x", "okta.md"] {
+            assert!(!hit(fine), "{fine}");
+        }
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! The text itself is not kept: on a large corpus only this summary stays in memory, and the
 //! source line of a diagnostic is read back when one is reported.
 
-use std::collections::HashSet;
 use std::ops::Range;
+
+use rustc_hash::FxHashSet;
 
 use pulldown_cmark::{BrokenLink, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
 
@@ -74,7 +75,7 @@ pub struct TaskItem {
 pub struct Document {
     pub headings: Vec<Heading>,
     /// Every valid fragment target: heading anchors plus explicit `name`/`id` anchors.
-    pub anchors: HashSet<String>,
+    pub anchors: FxHashSet<String>,
     pub links: Vec<Link>,
     pub definitions: Vec<ReferenceDefinition>,
     pub undefined_references: Vec<UndefinedReference>,
@@ -83,6 +84,12 @@ pub struct Document {
 }
 
 impl Document {
+    /// Reads bytes as text: invalid UTF-8 becomes U+FFFD rather than an error, as GitHub shows it.
+    pub fn text(bytes: Vec<u8>) -> String {
+        String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
     /// Parses a Markdown source. Never fails: any byte sequence is some Markdown.
     pub fn parse(source: &str) -> Document {
         let lines = LineIndex::new(source);
@@ -99,7 +106,7 @@ impl Document {
             .iter()
             .map(|(label, def)| (label.to_string(), def.dest.to_string(), def.span.start))
             .collect();
-        let mut used_labels: HashSet<String> = HashSet::new();
+        let mut used_labels: FxHashSet<String> = FxHashSet::default();
 
         let mut slugger = Slugger::default();
         let mut heading: Option<(u8, usize, String)> = None;
@@ -254,7 +261,7 @@ impl LineIndex {
     fn position(&self, source: &str, range: Range<usize>) -> Position {
         let line = self.line_of(range.start);
         let line_start = self.starts[line - 1];
-        let line_end = source[line_start..].find('\n').map_or(source.len(), |i| line_start + i);
+        let line_end = self.starts.get(line).map_or(source.len(), |next| next - 1);
         let start = range.start.min(line_end);
         let end = range.end.clamp(start, line_end);
         let column = source[line_start..start].chars().count() + 1;

@@ -1,4 +1,4 @@
-//! Exact-case file lookups, one directory listing at a time.
+//! Exact-case file lookups, one directory listing at a time, shared between threads.
 //!
 //! GitHub paths are case-sensitive even when the local file system is not (macOS, Windows), so
 //! existence is decided from directory listings rather than `stat`. Each directory is listed
@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
@@ -14,25 +15,27 @@ pub enum EntryKind {
     Dir,
 }
 
+pub type Listing = HashMap<String, EntryKind>;
+
 #[derive(Debug, Default)]
 pub struct FsIndex {
-    listings: HashMap<PathBuf, Option<HashMap<String, EntryKind>>>,
+    listings: RwLock<HashMap<PathBuf, Option<Arc<Listing>>>>,
     /// Results by full path: many links share a target.
-    resolved: HashMap<PathBuf, Option<EntryKind>>,
+    resolved: RwLock<HashMap<PathBuf, Option<EntryKind>>>,
 }
 
 impl FsIndex {
     /// What is at `path` (absolute and normalized), matching every component's case exactly.
-    pub fn lookup(&mut self, path: &Path) -> Option<EntryKind> {
-        if let Some(known) = self.resolved.get(path) {
+    pub fn lookup(&self, path: &Path) -> Option<EntryKind> {
+        if let Some(known) = read(&self.resolved).get(path) {
             return *known;
         }
         let found = self.walk(path);
-        self.resolved.insert(path.to_path_buf(), found);
+        write(&self.resolved).insert(path.to_path_buf(), found);
         found
     }
 
-    fn walk(&mut self, path: &Path) -> Option<EntryKind> {
+    fn walk(&self, path: &Path) -> Option<EntryKind> {
         let mut current = PathBuf::new();
         let mut kind = EntryKind::Dir;
         for component in path.components() {
@@ -56,15 +59,27 @@ impl FsIndex {
     }
 
     /// The names in a directory, or `None` when it cannot be listed.
-    pub fn listing(&mut self, dir: &Path) -> Option<&HashMap<String, EntryKind>> {
-        if !self.listings.contains_key(dir) {
-            self.listings.insert(dir.to_path_buf(), read_listing(dir));
+    pub fn listing(&self, dir: &Path) -> Option<Arc<Listing>> {
+        if let Some(known) = read(&self.listings).get(dir) {
+            return known.clone();
         }
-        self.listings.get(dir).and_then(Option::as_ref)
+        let listing = read_listing(dir).map(Arc::new);
+        write(&self.listings).insert(dir.to_path_buf(), listing.clone());
+        listing
     }
 }
 
-fn read_listing(dir: &Path) -> Option<HashMap<String, EntryKind>> {
+/// A poisoned lock only means another thread panicked mid-insert into a cache; the map is
+/// still a valid cache.
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn read_listing(dir: &Path) -> Option<Listing> {
     let entries = std::fs::read_dir(dir).ok()?;
     let mut names = HashMap::new();
     for entry in entries.flatten() {
@@ -112,7 +127,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("Sub")).unwrap();
         std::fs::write(dir.path().join("Sub/Okta.md"), "x").unwrap();
-        let mut index = FsIndex::default();
+        let index = FsIndex::default();
         let root = dir.path().canonicalize().unwrap();
         assert_eq!(index.lookup(&root.join("Sub/Okta.md")), Some(EntryKind::File));
         assert_eq!(index.lookup(&root.join("Sub")), Some(EntryKind::Dir));

@@ -2,6 +2,9 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use globset::{GlobSet, GlobSetBuilder};
 
 use super::diagnostic::Diagnostic;
 use super::document::{Document, Position};
@@ -21,42 +24,70 @@ pub fn is_markdown(path: &Path) -> bool {
 /// GitHub shows the first of these in a directory, so a `dir/#frag` link lands in it.
 const READMES: &[&str] = &["README.md", "readme.md", "Readme.md", "README.markdown", "README"];
 
-/// Documents reached as link targets but not themselves checked: each is parsed at most once.
+/// Documents reached as link targets but not themselves checked: each is parsed at most once,
+/// whichever thread asks first.
 #[derive(Default)]
 pub struct Targets {
     pub fs: FsIndex,
-    parsed: HashMap<PathBuf, Option<Document>>,
+    parsed: Mutex<HashMap<PathBuf, Arc<OnceLock<Option<Document>>>>>,
 }
 
 impl Targets {
-    fn document<'a>(
-        &'a mut self,
-        checked: &'a HashMap<PathBuf, Document>,
+    fn with_document<R>(
+        &self,
+        checked: &HashMap<PathBuf, Document>,
         path: &Path,
-    ) -> Option<&'a Document> {
+        f: impl FnOnce(&Document) -> R,
+    ) -> Option<R> {
         if let Some(doc) = checked.get(path) {
-            return Some(doc);
+            return Some(f(doc));
         }
-        self.parsed
-            .entry(path.to_path_buf())
-            .or_insert_with(|| {
-                let bytes = std::fs::read(path).ok()?;
-                Some(Document::parse(&String::from_utf8_lossy(&bytes)))
-            })
-            .as_ref()
+        let slot = {
+            let mut parsed = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
+            parsed.entry(path.to_path_buf()).or_default().clone()
+        };
+        let doc = slot.get_or_init(|| {
+            let bytes = std::fs::read(path).ok()?;
+            Some(Document::parse(&Document::text(bytes)))
+        });
+        doc.as_ref().map(f)
+    }
+}
+
+/// `lint.local_path_patterns` compiled into one matcher.
+pub struct LocalPathPatterns<'a> {
+    patterns: &'a [Pattern],
+    set: GlobSet,
+}
+
+impl<'a> LocalPathPatterns<'a> {
+    pub fn new(patterns: &'a [Pattern]) -> LocalPathPatterns<'a> {
+        let mut builder = GlobSetBuilder::new();
+        for pattern in patterns {
+            builder.add(pattern.glob().clone());
+        }
+        let set = builder.build().unwrap_or_else(|_| GlobSet::empty());
+        LocalPathPatterns { patterns, set }
+    }
+
+    fn first_match(&self, target: &str) -> Option<&'a Pattern> {
+        if !self.set.is_match(target) {
+            return None;
+        }
+        self.patterns.iter().find(|p| p.matches(target))
     }
 }
 
 pub struct LinkChecker<'a> {
     pub root: &'a Path,
-    pub local_path_patterns: &'a [Pattern],
+    pub local_paths: &'a LocalPathPatterns<'a>,
     pub checked: &'a HashMap<PathBuf, Document>,
-    pub targets: &'a mut Targets,
+    pub targets: &'a Targets,
 }
 
 impl LinkChecker<'_> {
     /// Checks one document, whose absolute normalized path is `file`.
-    pub fn check(&mut self, file: &Path, doc: &Document, out: &mut Vec<Diagnostic>) {
+    pub fn check(&self, file: &Path, doc: &Document, out: &mut Vec<Diagnostic>) {
         let dir = file.parent().unwrap_or(self.root);
         for link in &doc.links {
             self.check_target(dir, doc, &link.target, link.position, out);
@@ -111,7 +142,7 @@ impl LinkChecker<'_> {
     }
 
     fn check_target(
-        &mut self,
+        &self,
         dir: &Path,
         doc: &Document,
         raw: &str,
@@ -121,7 +152,7 @@ impl LinkChecker<'_> {
         let report = |rule: Rule, message: String| {
             Diagnostic::new(rule, position, message).target(raw)
         };
-        if let Some(pattern) = self.local_path_patterns.iter().find(|p| p.matches(raw.trim())) {
+        if let Some(pattern) = self.local_paths.first_match(raw.trim()) {
             out.push(
                 report(Rule::LocalPath, format!("`{raw}` points into a local machine's file system"))
                     .help(format!(
@@ -167,10 +198,10 @@ impl LinkChecker<'_> {
                             EntryKind::Dir => self.readme_in(&resolved),
                         };
                         let Some(anchored) = anchored else { return };
-                        let Some(target_doc) = self.targets.document(self.checked, &anchored) else {
-                            return;
-                        };
-                        if let Some(d) = check_fragment(target_doc, &fragment, Some(&path)) {
+                        let found = self.targets.with_document(self.checked, &anchored, |target_doc| {
+                            check_fragment(target_doc, &fragment, Some(&path))
+                        });
+                        if let Some(Some(d)) = found {
                             out.push(d.position(position).target(raw));
                         }
                     }
@@ -179,12 +210,12 @@ impl LinkChecker<'_> {
         }
     }
 
-    fn readme_in(&mut self, dir: &Path) -> Option<PathBuf> {
+    fn readme_in(&self, dir: &Path) -> Option<PathBuf> {
         let listing = self.targets.fs.listing(dir)?;
         READMES.iter().find(|r| listing.get(**r) == Some(&EntryKind::File)).map(|r| dir.join(r))
     }
 
-    fn missing_file_help(&mut self, d: Diagnostic, path: &str, resolved: &Path) -> Diagnostic {
+    fn missing_file_help(&self, d: Diagnostic, path: &str, resolved: &Path) -> Diagnostic {
         let (Some(parent), Some(name)) = (resolved.parent(), resolved.file_name().and_then(|n| n.to_str()))
         else {
             return d;

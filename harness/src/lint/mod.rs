@@ -10,6 +10,7 @@ pub mod document;
 mod fs_index;
 mod html_anchors;
 mod links;
+mod parallel;
 pub mod rules;
 mod runbook;
 pub mod slug;
@@ -19,8 +20,6 @@ pub mod today;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use time::Date;
 
@@ -30,7 +29,7 @@ pub use rules::{Rule, RuleFilter, Severity};
 
 use crate::config::{absolute, LoadedConfig, RunbookKind};
 use fs_index::normalize;
-use links::{is_markdown, LinkChecker, Targets};
+use links::{is_markdown, LinkChecker, LocalPathPatterns, Targets};
 use runbook::{date::DatePolicy, index::IndexFile, Runbook};
 
 /// Why a lint run could not be completed (as opposed to finding problems). Exit status 2.
@@ -97,11 +96,8 @@ struct RunbookSource {
 }
 
 pub fn lint(config: &LoadedConfig, request: &LintRequest) -> Result<LintReport, LintError> {
-    let filter = {
-        let mut filter = request.filter.clone();
-        filter.add_ignores(&config.config.lint.ignore);
-        filter
-    };
+    let mut filter = request.filter.clone();
+    filter.add_ignores(&config.config.lint.ignore);
     let unknown = filter.unknown_prefixes();
     if !unknown.is_empty() {
         return Err(LintError::UnknownRulePrefix {
@@ -111,78 +107,98 @@ pub fn lint(config: &LoadedConfig, request: &LintRequest) -> Result<LintReport, 
     let root = normalize(&config.root).unwrap_or_else(|| config.root.clone());
     let inputs = collect_inputs(config, &request.paths)?;
     let kinds = &config.config.runbooks.kinds;
-    let parsed = parse_all(&inputs, &root, kinds)?;
 
-    let mut diagnostics: Vec<Diagnostic> = Vec::new();
-    let mut per_file: Vec<Vec<Diagnostic>> = Vec::with_capacity(inputs.len());
+    let parsed = parallel::map(&inputs, |input| parse_one(input, &root, kinds));
     let mut docs: HashMap<PathBuf, Document> = HashMap::with_capacity(inputs.len());
-    let mut rest: Vec<RunbookSource> = Vec::with_capacity(inputs.len());
-    for (input, (doc, extra)) in inputs.iter().zip(parsed) {
+    let mut sources: Vec<RunbookSource> = Vec::with_capacity(inputs.len());
+    for (input, result) in inputs.iter().zip(parsed) {
+        let (doc, source) = result?;
         docs.insert(input.path.clone(), doc);
-        rest.push(extra);
+        sources.push(source);
     }
 
-    let mut targets = Targets::default();
-    let run_links = filter.any_in("link");
     let run_runbooks = ["date", "layout", "checklist", "index"].iter().any(|f| filter.any_in(f));
-    let today = run_runbooks
-        .then(|| today::today(&root, request.today).0)
-        .unwrap_or(Date::MIN);
+    let today = if run_runbooks { today::today(&root, request.today).0 } else { Date::MIN };
+    let local_paths = LocalPathPatterns::new(&config.config.lint.local_path_patterns);
+    let targets = Targets::default();
+    let context = Context {
+        config,
+        filter: &filter,
+        root: &root,
+        today,
+        docs: &docs,
+        linker: LinkChecker { root: &root, local_paths: &local_paths, checked: &docs, targets: &targets },
+    };
+    let work: Vec<(&Input, &RunbookSource)> = inputs.iter().zip(&sources).collect();
+    let per_file = parallel::map(&work, |(input, source)| context.check_file(input, source));
 
-    for (input, extra) in inputs.iter().zip(&rest) {
-        let doc = &docs[&input.path];
+    Ok(LintReport {
+        diagnostics: per_file.into_iter().flatten().collect(),
+        files: inputs.into_iter().map(|i| i.display).collect(),
+    })
+}
+
+/// Everything the per-file checks share; read-only, so files are checked in parallel.
+struct Context<'a> {
+    config: &'a LoadedConfig,
+    filter: &'a RuleFilter,
+    root: &'a Path,
+    today: Date,
+    docs: &'a HashMap<PathBuf, Document>,
+    linker: LinkChecker<'a>,
+}
+
+impl Context<'_> {
+    fn check_file(&self, input: &Input, extra: &RunbookSource) -> Vec<Diagnostic> {
+        let doc = &self.docs[&input.path];
+        let runbooks = &self.config.config.runbooks;
         let mut out = Vec::new();
-        if run_links {
-            let mut checker = LinkChecker {
-                root: &root,
-                local_path_patterns: &config.config.lint.local_path_patterns,
-                checked: &docs,
-                targets: &mut targets,
-            };
-            checker.check(&input.path, doc, &mut out);
+        if self.filter.any_in("link") {
+            self.linker.check(&input.path, doc, &mut out);
         }
-        if run_runbooks {
-            let relative = input.path.strip_prefix(&root).unwrap_or(&input.path);
-            if let (Some(kind), Some(source)) = (extra.kind, &extra.source) {
-                let runbook = Runbook {
-                    relative,
-                    lines: source.lines().collect(),
-                    doc,
-                    kind: &kinds[kind],
-                };
-                let runbooks = &config.config.runbooks;
-                let policy = DatePolicy { today, review: &runbooks.review, exceptions: &runbooks.exceptions };
+        let relative = input.path.strip_prefix(self.root).unwrap_or(&input.path);
+        if let (Some(kind), Some(source)) = (extra.kind, &extra.source) {
+            let runbook =
+                Runbook { relative, lines: source.lines().collect(), doc, kind: &runbooks.kinds[kind] };
+            let policy =
+                DatePolicy { today: self.today, review: &runbooks.review, exceptions: &runbooks.exceptions };
+            if self.filter.any_in("date") {
                 runbook::date::check(&runbook, &policy, &mut out);
+            }
+            if self.filter.any_in("layout") {
                 runbook::layout::check(&runbook, &mut out);
+            }
+            if self.filter.any_in("checklist") {
                 runbook::checklist::check(&runbook, &runbooks.checklist, &mut out);
             }
-            if config.config.runbooks.indexes.iter().any(|i| i == relative) {
-                let index = IndexFile { path: &input.path, relative, doc };
-                runbook::index::check(&index, &root, kinds, &mut targets.fs, &mut out);
-            }
         }
-        per_file.push(out);
-    }
+        if self.filter.any_in("index") && runbooks.indexes.iter().any(|i| i == relative) {
+            let index = IndexFile { path: &input.path, relative, doc };
+            runbook::index::check(&index, self.root, &runbooks.kinds, &self.linker.targets.fs, &mut out);
+        }
 
-    for ((input, extra), mut out) in inputs.iter().zip(&rest).zip(per_file) {
-        out.retain(|d| filter.enabled(d.rule));
+        out.retain(|d| self.filter.enabled(d.rule));
         drop_shadowed(&mut out);
         out.sort_by_key(|d| (d.position.line, d.position.column, d.rule));
-        if !out.is_empty() {
-            let text = match &extra.source {
-                Some(source) => Some(source.clone()),
-                None => std::fs::read(&input.path).ok().map(|b| String::from_utf8_lossy(&b).into_owned()),
-            };
-            let lines: Vec<&str> = text.as_deref().map(|t| t.lines().collect()).unwrap_or_default();
-            for d in &mut out {
-                d.file = input.display.clone();
-                d.source_line = lines.get(d.position.line - 1).map(|l| l.to_string());
-            }
+        if out.is_empty() {
+            return out;
         }
-        diagnostics.extend(out);
+        // Only files with findings are read again, for the excerpts.
+        let reread;
+        let text = match &extra.source {
+            Some(source) => source.as_str(),
+            None => {
+                reread = std::fs::read(&input.path).map(Document::text);
+                reread.as_deref().unwrap_or("")
+            }
+        };
+        let lines: Vec<&str> = text.lines().collect();
+        for d in &mut out {
+            d.file = input.display.clone();
+            d.source_line = lines.get(d.position.line - 1).map(|l| l.to_string());
+        }
+        out
     }
-
-    Ok(LintReport { files: inputs.into_iter().map(|i| i.display).collect(), diagnostics })
 }
 
 /// An index link to a missing runbook is reported once, as `index/dangling-entry`.
@@ -272,34 +288,6 @@ fn pathdiff(path: &Path, base: &Path) -> Option<PathBuf> {
     Some(if relative.as_os_str().is_empty() { PathBuf::from(".") } else { relative.to_path_buf() })
 }
 
-/// Reads and parses every input on all cores.
-fn parse_all(
-    inputs: &[Input],
-    root: &Path,
-    kinds: &[RunbookKind],
-) -> Result<Vec<(Document, RunbookSource)>, LintError> {
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<(Document, RunbookSource), LintError>>>> =
-        Mutex::new((0..inputs.len()).map(|_| None).collect());
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(inputs.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(input) = inputs.get(i) else { break };
-                let result = parse_one(input, root, kinds);
-                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_iter()
-        .map(|r| r.expect("every input was parsed"))
-        .collect()
-}
-
 fn parse_one(
     input: &Input,
     root: &Path,
@@ -307,10 +295,10 @@ fn parse_one(
 ) -> Result<(Document, RunbookSource), LintError> {
     let bytes = std::fs::read(&input.path)
         .map_err(|source| LintError::Read { path: input.path.clone(), source })?;
-    let text = String::from_utf8_lossy(&bytes);
+    let text = Document::text(bytes);
     let doc = Document::parse(&text);
     let relative = input.path.strip_prefix(root).unwrap_or(&input.path);
     let kind = kinds.iter().position(|k| k.matches(relative));
-    let source = kind.map(|_| text.into_owned());
+    let source = kind.map(|_| text);
     Ok((doc, RunbookSource { source, kind }))
 }

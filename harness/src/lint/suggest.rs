@@ -6,7 +6,8 @@ pub fn nearest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) 
     let limit = (wanted_len / 3).max(2);
     candidates
         .into_iter()
-        .filter(|c| *c != wanted)
+        // The edit distance is at least the difference in length: skip hopeless candidates.
+        .filter(|c| *c != wanted && c.chars().count().abs_diff(wanted_len) <= limit)
         .map(|c| (strsim::levenshtein(wanted, c), c))
         .filter(|(d, _)| *d <= limit)
         .min_by(|(da, a), (db, b)| da.cmp(db).then_with(|| a.cmp(b)))

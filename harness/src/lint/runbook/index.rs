@@ -23,7 +23,7 @@ pub fn check(
     index: &IndexFile,
     root: &Path,
     kinds: &[RunbookKind],
-    fs: &mut FsIndex,
+    fs: &FsIndex,
     out: &mut Vec<Diagnostic>,
 ) {
     let Some(folder) = index.path.parent() else { return };
