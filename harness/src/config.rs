@@ -19,11 +19,24 @@ pub const FILE_NAME: &str = "ssoproof.yaml";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}:{line}:{column}: {message}", path.display())]
-    Syntax { path: PathBuf, line: usize, column: usize, message: String },
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("{}:{line}: `{key}`: {message}", path.display())]
-    Invalid { path: PathBuf, line: usize, key: String, message: String },
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
 }
 
 impl ConfigError {
@@ -125,7 +138,10 @@ pub struct ReviewConfig {
 
 impl Default for ReviewConfig {
     fn default() -> Self {
-        ReviewConfig { warn_after_days: 90, fail_after_days: 120 }
+        ReviewConfig {
+            warn_after_days: 90,
+            fail_after_days: 120,
+        }
     }
 }
 
@@ -233,7 +249,11 @@ impl TryFrom<String> for Pattern {
     type Error = String;
     fn try_from(text: String) -> Result<Self, String> {
         let glob = Glob::new(&text).map_err(|e| format!("`{text}` is not a valid glob: {e}"))?;
-        Ok(Pattern { matcher: glob.compile_matcher(), glob, text })
+        Ok(Pattern {
+            matcher: glob.compile_matcher(),
+            glob,
+            text,
+        })
     }
 }
 
@@ -251,7 +271,9 @@ pub struct LineRegex(pub Regex);
 impl TryFrom<String> for LineRegex {
     type Error = String;
     fn try_from(text: String) -> Result<Self, String> {
-        Regex::new(&text).map(LineRegex).map_err(|e| format!("not a valid regex: {e}"))
+        Regex::new(&text)
+            .map(LineRegex)
+            .map_err(|e| format!("not a valid regex: {e}"))
     }
 }
 
@@ -281,7 +303,13 @@ impl TryFrom<String> for IsoDate {
 impl fmt::Display for IsoDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.0;
-        write!(f, "{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            d.year(),
+            u8::from(d.month()),
+            d.day()
+        )
     }
 }
 
@@ -299,11 +327,20 @@ pub struct LoadedConfig {
 impl LoadedConfig {
     /// Reads an explicit config file.
     pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let config = Config::parse(&text, path)?;
-        let root = absolute(path).parent().map(Path::to_path_buf).unwrap_or_default();
-        Ok(LoadedConfig { path: Some(path.to_path_buf()), root, config })
+        let root = absolute(path)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        Ok(LoadedConfig {
+            path: Some(path.to_path_buf()),
+            root,
+            config,
+        })
     }
 
     /// Finds `ssoproof.yaml` in `start` or its ancestors; defaults when there is none.
@@ -317,19 +354,31 @@ impl LoadedConfig {
             .find(|d| d.join(".git").exists())
             .unwrap_or(&start)
             .to_path_buf();
-        Ok(LoadedConfig { path: None, root, config: Config::default() })
+        Ok(LoadedConfig {
+            path: None,
+            root,
+            config: Config::default(),
+        })
     }
 }
 
 impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         // An empty file (or one holding only comments) is the default configuration.
-        let config: Config = if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+        let config: Config = if text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        {
             Config::default()
         } else {
             serde_yaml_ng::from_str(text).map_err(|e| {
                 let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-                ConfigError::Syntax { path: path.to_path_buf(), line, column, message: e.to_string() }
+                ConfigError::Syntax {
+                    path: path.to_path_buf(),
+                    line,
+                    column,
+                    message: e.to_string(),
+                }
             })?
         };
         config.validate(text, path)?;
@@ -358,7 +407,10 @@ impl Config {
             if exception.justification.trim().is_empty() {
                 return Err(invalid(
                     "runbooks.exceptions.justification",
-                    format!("the exception for `{}` needs a justification", exception.path.as_str()),
+                    format!(
+                        "the exception for `{}` needs a justification",
+                        exception.path.as_str()
+                    ),
                 ));
             }
         }
@@ -402,7 +454,10 @@ mod tests {
     #[test]
     fn empty_and_comment_only_files_are_defaults() {
         assert_eq!(parse("").unwrap().runbooks.review.warn_after_days, 90);
-        assert_eq!(parse("# nothing yet\n").unwrap().lint.roots, [PathBuf::from("runbooks")]);
+        assert_eq!(
+            parse("# nothing yet\n").unwrap().lint.roots,
+            [PathBuf::from("runbooks")]
+        );
     }
 
     #[test]
@@ -439,17 +494,33 @@ mod tests {
     fn thresholds_must_be_ordered() {
         let err = parse("runbooks:\n  review:\n    warn_after_days: 200\n").unwrap_err();
         assert_eq!(err.code(), "config/invalid");
-        assert!(err.to_string().starts_with("ssoproof.yaml:3: `runbooks.review.warn_after_days`"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("ssoproof.yaml:3: `runbooks.review.warn_after_days`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn default_local_path_patterns() {
         let config = Config::default();
         let hit = |t: &str| config.lint.local_path_patterns.iter().any(|p| p.matches(t));
-        for leak in ["/home/alice/x.md", "/Users/bob/x.md", "C:\\Users\\a\\x.md", "D:/work/x.md", "file:///x", "~/notes.md"] {
+        for leak in [
+            "/home/alice/x.md",
+            "/Users/bob/x.md",
+            "C:\\Users\\a\\x.md",
+            "D:/work/x.md",
+            "file:///x",
+            "~/notes.md",
+        ] {
             assert!(hit(leak), "{leak}");
         }
-        for fine in ["../docs/x.md", "/docs/x.md", "https://example.com/home/x", "okta.md"] {
+        for fine in [
+            "../docs/x.md",
+            "/docs/x.md",
+            "https://example.com/home/x",
+            "okta.md",
+        ] {
             assert!(!hit(fine), "{fine}");
         }
     }
@@ -461,7 +532,12 @@ mod tests {
         )
         .unwrap();
         let kind = |p: &str| {
-            config.runbooks.kinds.iter().find(|k| k.matches(Path::new(p))).map(|k| k.name.as_str())
+            config
+                .runbooks
+                .kinds
+                .iter()
+                .find(|k| k.matches(Path::new(p)))
+                .map(|k| k.name.as_str())
         };
         assert_eq!(kind("runbooks/aws-bedrock.md"), Some("cloud"));
         assert_eq!(kind("runbooks/okta.md"), Some("idp"));

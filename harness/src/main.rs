@@ -17,7 +17,12 @@ const FOUND_ERRORS: u8 = 1;
 const TROUBLE: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "ssoproof", version, about = "Executable SSO runbooks", propagate_version = true)]
+#[command(
+    name = "ssoproof",
+    version,
+    about = "Executable SSO runbooks",
+    propagate_version = true
+)]
 struct Cli {
     /// The project configuration (default: `ssoproof.yaml` in this folder or an ancestor).
     #[arg(long, global = true, value_name = "FILE")]
@@ -93,7 +98,13 @@ fn run_lint(config: Option<PathBuf>, args: LintArgs) -> anyhow::Result<u8> {
     if args.list_rules {
         let mut out = std::io::stdout().lock();
         for rule in Rule::ALL {
-            writeln!(out, "{:<26} {:<8} {}", rule.id(), rule.default_severity().as_str(), rule.summary())?;
+            writeln!(
+                out,
+                "{:<26} {:<8} {}",
+                rule.id(),
+                rule.default_severity().as_str(),
+                rule.summary()
+            )?;
         }
         return Ok(OK);
     }
@@ -103,7 +114,8 @@ fn run_lint(config: Option<PathBuf>, args: LintArgs) -> anyhow::Result<u8> {
         filter: RuleFilter::new(args.select, args.ignore),
         today: args.today.map(|d| d.0),
     };
-    let report = lint::lint(&config, &request).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+    let report =
+        lint::lint(&config, &request).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,
@@ -112,5 +124,9 @@ fn run_lint(config: Option<PathBuf>, args: LintArgs) -> anyhow::Result<u8> {
     let mut out = std::io::stdout().lock();
     out.write_all(report::render(&report, args.format, color).as_bytes())?;
     out.flush()?;
-    Ok(if report.has_errors() { FOUND_ERRORS } else { OK })
+    Ok(if report.has_errors() {
+        FOUND_ERRORS
+    } else {
+        OK
+    })
 }

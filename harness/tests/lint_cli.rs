@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 fn fixture() -> PathBuf {
@@ -58,13 +61,23 @@ fn sarif_output() {
 
 #[test]
 fn junit_output() {
-    let (_, stdout, _) = lint_fixture(&["--format", "junit", "runbooks/good.md", "runbooks/layout.md"]);
+    let (_, stdout, _) = lint_fixture(&[
+        "--format",
+        "junit",
+        "runbooks/good.md",
+        "runbooks/layout.md",
+    ]);
     insta::assert_snapshot!(stdout);
 }
 
 #[test]
 fn github_output() {
-    let (_, stdout, _) = lint_fixture(&["--format", "github", "runbooks/dates.md", "runbooks/stale.md"]);
+    let (_, stdout, _) = lint_fixture(&[
+        "--format",
+        "github",
+        "runbooks/dates.md",
+        "runbooks/stale.md",
+    ]);
     insta::assert_snapshot!(stdout);
 }
 
@@ -89,20 +102,42 @@ fn explicit_files_check_only_those_but_resolve_their_targets() {
     let parsed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(parsed["files_checked"], 1);
     let diagnostics = parsed["diagnostics"].as_array().unwrap();
-    assert!(diagnostics.iter().all(|d| d["file"] == "runbooks/broken-links.md"));
+    assert!(diagnostics
+        .iter()
+        .all(|d| d["file"] == "runbooks/broken-links.md"));
     // Cross-file fragments into docs/target.md, which was not itself checked, were resolved.
-    assert!(diagnostics.iter().any(|d| d["target"] == "../docs/target.md#launch"));
-    assert!(!diagnostics.iter().any(|d| d["target"] == "../docs/target.md#-launch"));
+    assert!(diagnostics
+        .iter()
+        .any(|d| d["target"] == "../docs/target.md#launch"));
+    assert!(!diagnostics
+        .iter()
+        .any(|d| d["target"] == "../docs/target.md#-launch"));
 }
 
 #[test]
 fn select_and_ignore() {
-    let (_, stdout, _) = lint_fixture(&["--format", "json", "--select", "date", "--ignore", "date/stale"]);
+    let (_, stdout, _) = lint_fixture(&[
+        "--format",
+        "json",
+        "--select",
+        "date",
+        "--ignore",
+        "date/stale",
+    ]);
     let parsed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let rules: Vec<&str> =
-        parsed["diagnostics"].as_array().unwrap().iter().map(|d| d["rule"].as_str().unwrap()).collect();
+    let rules: Vec<&str> = parsed["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
     assert!(!rules.is_empty());
-    assert!(rules.iter().all(|r| r.starts_with("date/") && *r != "date/stale"), "{rules:?}");
+    assert!(
+        rules
+            .iter()
+            .all(|r| r.starts_with("date/") && *r != "date/stale"),
+        "{rules:?}"
+    );
 }
 
 #[test]
@@ -116,7 +151,10 @@ fn unknown_rule_prefix_is_a_usage_error() {
 fn missing_path_exits_two() {
     let (code, _, stderr) = lint_fixture(&["runbooks/nope.md"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("runbooks/nope.md: no such file or directory"), "{stderr}");
+    assert!(
+        stderr.contains("runbooks/nope.md: no such file or directory"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -127,13 +165,20 @@ fn unreadable_file_exits_two() {
     let out = ssoproof(dir.path(), &["lint", "loop.md"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("[lint/read] cannot read loop.md"), "{stderr}");
+    assert!(
+        stderr.contains("[lint/read] cannot read loop.md"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn malformed_config_exits_two_with_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("ssoproof.yaml"), "lint:\n  roots: [runbooks]\n  root: [x]\n").unwrap();
+    std::fs::write(
+        dir.path().join("ssoproof.yaml"),
+        "lint:\n  roots: [runbooks]\n  root: [x]\n",
+    )
+    .unwrap();
     let out = ssoproof(dir.path(), &["lint"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -165,7 +210,20 @@ fn bad_usage_exits_two() {
 
 #[test]
 fn the_projects_own_runbooks_have_no_broken_links() {
-    let out = ssoproof(&repo(), &["lint", "--select", "link", "--select", "layout", "--select", "checklist", "--select", "index"]);
+    let out = ssoproof(
+        &repo(),
+        &[
+            "lint",
+            "--select",
+            "link",
+            "--select",
+            "layout",
+            "--select",
+            "checklist",
+            "--select",
+            "index",
+        ],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(!stdout.contains("warning["), "{stdout}");
@@ -175,7 +233,13 @@ fn the_projects_own_runbooks_have_no_broken_links() {
 fn list_rules_names_every_rule() {
     let out = ssoproof(&fixture(), &["lint", "--list-rules"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for id in ["link/missing-file", "date/stale", "layout/section-order", "checklist/sign-off", "index/missing-entry"] {
+    for id in [
+        "link/missing-file",
+        "date/stale",
+        "layout/section-order",
+        "checklist/sign-off",
+        "index/missing-entry",
+    ] {
         assert!(stdout.contains(id), "{id}");
     }
 }

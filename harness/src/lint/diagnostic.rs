@@ -54,4 +54,8 @@ impl Diagnostic {
 }
 
 /// A position for file-level findings (line 1, column 1).
-pub const FILE_START: Position = Position { line: 1, column: 1, width: 1 };
+pub const FILE_START: Position = Position {
+    line: 1,
+    column: 1,
+    width: 1,
+};

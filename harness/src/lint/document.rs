@@ -93,10 +93,17 @@ impl Document {
     /// Parses a Markdown source. Never fails: any byte sequence is some Markdown.
     pub fn parse(source: &str) -> Document {
         let lines = LineIndex::new(source);
-        let mut doc = Document { line_count: lines.starts.len(), ..Document::default() };
+        let mut doc = Document {
+            line_count: lines.starts.len(),
+            ..Document::default()
+        };
         let mut broken: Vec<(Range<usize>, String, LinkType)> = Vec::new();
         let callback = |link: BrokenLink<'_>| {
-            broken.push((link.span.clone(), link.reference.to_string(), link.link_type));
+            broken.push((
+                link.span.clone(),
+                link.reference.to_string(),
+                link.link_type,
+            ));
             None
         };
         let parser = Parser::new_with_broken_link_callback(source, options(), Some(callback));
@@ -124,13 +131,29 @@ impl Document {
                         let anchor = slugger.next(&text);
                         doc.anchors.insert(anchor.clone());
                         let position = lines.position(source, start..range.end);
-                        doc.headings.push(Heading { level, text, anchor, position, attribute_id });
+                        doc.headings.push(Heading {
+                            level,
+                            text,
+                            anchor,
+                            position,
+                            attribute_id,
+                        });
                     }
                 }
                 Event::Start(tag @ (Tag::Link { .. } | Tag::Image { .. })) => {
                     let image = matches!(tag, Tag::Image { .. });
-                    let (Tag::Link { link_type, dest_url, id, .. }
-                    | Tag::Image { link_type, dest_url, id, .. }) = tag
+                    let (Tag::Link {
+                        link_type,
+                        dest_url,
+                        id,
+                        ..
+                    }
+                    | Tag::Image {
+                        link_type,
+                        dest_url,
+                        id,
+                        ..
+                    }) = tag
                     else {
                         continue;
                     };
@@ -174,13 +197,16 @@ impl Document {
                         rendered.push('\n');
                     }
                 }
-                Event::Html(html) | Event::InlineHtml(html) => {
-                    if html_anchors::may_hold_anchor(&html) {
-                        html_fragments.push(&source[range]);
-                    }
+                Event::Html(html) | Event::InlineHtml(html)
+                    if html_anchors::may_hold_anchor(&html) =>
+                {
+                    html_fragments.push(&source[range]);
                 }
                 Event::TaskListMarker(checked) => {
-                    doc.tasks.push(TaskItem { checked, line: lines.line_of(range.start) });
+                    doc.tasks.push(TaskItem {
+                        checked,
+                        line: lines.line_of(range.start),
+                    });
                 }
                 _ => {}
             }
@@ -191,8 +217,10 @@ impl Document {
             // so only the unambiguous `[text][label]` and `[label][]` forms are reported.
             // The callback reports the form as written (`Reference`, `Collapsed`, `Shortcut`).
             if matches!(link_type, LinkType::Reference | LinkType::Collapsed) {
-                doc.undefined_references
-                    .push(UndefinedReference { label, position: lines.position(source, range) });
+                doc.undefined_references.push(UndefinedReference {
+                    label,
+                    position: lines.position(source, range),
+                });
             }
         }
         doc.definitions = definitions
@@ -204,9 +232,11 @@ impl Document {
                 target,
             })
             .collect();
-        doc.definitions.sort_by_key(|d| (d.position.line, d.position.column));
+        doc.definitions
+            .sort_by_key(|d| (d.position.line, d.position.column));
         if !html_fragments.is_empty() {
-            doc.anchors.extend(html_anchors::anchors(&html_fragments.concat()));
+            doc.anchors
+                .extend(html_anchors::anchors(&html_fragments.concat()));
         }
         doc
     }
@@ -236,7 +266,11 @@ fn trailing_attribute_id(text: &str) -> Option<String> {
 
 /// Reference labels match case-insensitively with runs of white space collapsed (CommonMark).
 pub fn normalize_label(label: &str) -> String {
-    label.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    label
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// Byte offsets of line starts, to turn offsets into line and column.
@@ -266,7 +300,11 @@ impl LineIndex {
         let end = range.end.clamp(start, line_end);
         let column = source[line_start..start].chars().count() + 1;
         let width = source[start..end].chars().count().max(1);
-        Position { line, column, width }
+        Position {
+            line,
+            column,
+            width,
+        }
     }
 }
 
@@ -275,7 +313,11 @@ mod tests {
     use super::*;
 
     fn anchors(source: &str) -> Vec<String> {
-        Document::parse(source).headings.into_iter().map(|h| h.anchor).collect()
+        Document::parse(source)
+            .headings
+            .into_iter()
+            .map(|h| h.anchor)
+            .collect()
     }
 
     #[test]
@@ -334,7 +376,9 @@ mod tests {
 
     #[test]
     fn links_in_code_are_ignored() {
-        let doc = Document::parse("`[a](x.md)`\n\n```\n[b](y.md)\n```\n\n    [c](z.md)\n\n[d](real.md)\n");
+        let doc = Document::parse(
+            "`[a](x.md)`\n\n```\n[b](y.md)\n```\n\n    [c](z.md)\n\n[d](real.md)\n",
+        );
         let targets: Vec<_> = doc.links.iter().map(|l| l.target.as_str()).collect();
         assert_eq!(targets, ["real.md"]);
     }
@@ -343,13 +387,28 @@ mod tests {
     fn link_forms_and_positions() {
         let source = "x [t](<a b.md> \"title\") ![i](img.png) <https://e.test>\n[r][lbl] [lbl][] [undef][nope]\n\n[lbl]: r.md#frag\n[spare]: s.md\n";
         let doc = Document::parse(source);
-        let links: Vec<_> = doc.links.iter().map(|l| (l.kind, l.target.as_str(), l.position.column)).collect();
+        let links: Vec<_> = doc
+            .links
+            .iter()
+            .map(|l| (l.kind, l.target.as_str(), l.position.column))
+            .collect();
         assert_eq!(
             links,
-            [(LinkKind::Inline, "a b.md", 3), (LinkKind::Image, "img.png", 25), (LinkKind::Autolink, "https://e.test", 39)]
+            [
+                (LinkKind::Inline, "a b.md", 3),
+                (LinkKind::Image, "img.png", 25),
+                (LinkKind::Autolink, "https://e.test", 39)
+            ]
         );
-        let defs: Vec<_> = doc.definitions.iter().map(|d| (d.label.as_str(), d.target.as_str(), d.used, d.position.line)).collect();
-        assert_eq!(defs, [("lbl", "r.md#frag", true, 4), ("spare", "s.md", false, 5)]);
+        let defs: Vec<_> = doc
+            .definitions
+            .iter()
+            .map(|d| (d.label.as_str(), d.target.as_str(), d.used, d.position.line))
+            .collect();
+        assert_eq!(
+            defs,
+            [("lbl", "r.md#frag", true, 4), ("spare", "s.md", false, 5)]
+        );
         assert_eq!(doc.undefined_references.len(), 1);
         assert_eq!(doc.undefined_references[0].label, "nope");
         assert_eq!(doc.undefined_references[0].position.line, 2);
@@ -359,7 +418,13 @@ mod tests {
     fn shortcut_brackets_are_prose() {
         let doc = Document::parse("Press [Enter] to continue.\n\n- [ ] a task\n- [x] done\n");
         assert!(doc.undefined_references.is_empty());
-        assert_eq!(doc.tasks.iter().map(|t| (t.checked, t.line)).collect::<Vec<_>>(), [(false, 3), (true, 4)]);
+        assert_eq!(
+            doc.tasks
+                .iter()
+                .map(|t| (t.checked, t.line))
+                .collect::<Vec<_>>(),
+            [(false, 3), (true, 4)]
+        );
     }
 
     #[test]

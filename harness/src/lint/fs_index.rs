@@ -83,13 +83,22 @@ fn read_listing(dir: &Path) -> Option<Listing> {
     let entries = std::fs::read_dir(dir).ok()?;
     let mut names = HashMap::new();
     for entry in entries.flatten() {
-        let Ok(name) = entry.file_name().into_string() else { continue };
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
         let is_dir = match entry.file_type() {
             Ok(t) if t.is_symlink() => entry.path().is_dir(),
             Ok(t) => t.is_dir(),
             Err(_) => continue,
         };
-        names.insert(name, if is_dir { EntryKind::Dir } else { EntryKind::File });
+        names.insert(
+            name,
+            if is_dir {
+                EntryKind::Dir
+            } else {
+                EntryKind::File
+            },
+        );
     }
     Some(names)
 }
@@ -118,7 +127,10 @@ mod tests {
 
     #[test]
     fn normalize_folds_dots() {
-        assert_eq!(normalize(Path::new("/a/b/../c/./d")), Some(PathBuf::from("/a/c/d")));
+        assert_eq!(
+            normalize(Path::new("/a/b/../c/./d")),
+            Some(PathBuf::from("/a/c/d"))
+        );
         assert_eq!(normalize(Path::new("/a/../..")), None);
     }
 
@@ -129,7 +141,10 @@ mod tests {
         std::fs::write(dir.path().join("Sub/Okta.md"), "x").unwrap();
         let index = FsIndex::default();
         let root = dir.path().canonicalize().unwrap();
-        assert_eq!(index.lookup(&root.join("Sub/Okta.md")), Some(EntryKind::File));
+        assert_eq!(
+            index.lookup(&root.join("Sub/Okta.md")),
+            Some(EntryKind::File)
+        );
         assert_eq!(index.lookup(&root.join("Sub")), Some(EntryKind::Dir));
         assert_eq!(index.lookup(&root.join("sub/Okta.md")), None);
         assert_eq!(index.lookup(&root.join("Sub/okta.md")), None);

@@ -29,7 +29,8 @@ mod tests {
 
     #[test]
     fn finds_name_and_id_anchors() {
-        let html = r#"<a name="legacy"></a><div id='block'>x</div><span name="not-an-anchor"></span>"#;
+        let html =
+            r#"<a name="legacy"></a><div id='block'>x</div><span name="not-an-anchor"></span>"#;
         let mut got = anchors(html);
         got.sort();
         assert_eq!(got, ["block", "legacy"]);

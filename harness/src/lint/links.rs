@@ -17,12 +17,20 @@ use crate::config::Pattern;
 /// Markdown files whose anchors can be checked.
 pub fn is_markdown(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-        ["md", "markdown", "mdown", "mkd", "mkdn"].iter().any(|m| e.eq_ignore_ascii_case(m))
+        ["md", "markdown", "mdown", "mkd", "mkdn"]
+            .iter()
+            .any(|m| e.eq_ignore_ascii_case(m))
     })
 }
 
 /// GitHub shows the first of these in a directory, so a `dir/#frag` link lands in it.
-const READMES: &[&str] = &["README.md", "readme.md", "Readme.md", "README.markdown", "README"];
+const READMES: &[&str] = &[
+    "README.md",
+    "readme.md",
+    "Readme.md",
+    "README.markdown",
+    "README",
+];
 
 /// Documents reached as link targets but not themselves checked: each is parsed at most once,
 /// whichever thread asks first.
@@ -99,9 +107,15 @@ impl LinkChecker<'_> {
                     Diagnostic::new(
                         Rule::UnusedDefinition,
                         definition.position,
-                        format!("reference definition `[{}]` is never used", definition.label),
+                        format!(
+                            "reference definition `[{}]` is never used",
+                            definition.label
+                        ),
                     )
-                    .help(format!("remove it, or link to it with `[text][{}]`", definition.label))
+                    .help(format!(
+                        "remove it, or link to it with `[text][{}]`",
+                        definition.label
+                    ))
                     .target(&definition.label),
                 );
             }
@@ -110,7 +124,10 @@ impl LinkChecker<'_> {
             let known = doc.definitions.iter().map(|d| d.label.as_str());
             let help = match nearest(&reference.label, known) {
                 Some(close) => format!("did you mean `[{close}]`?"),
-                None => format!("define it on a line of its own: `[{}]: <target>`", reference.label),
+                None => format!(
+                    "define it on a line of its own: `[{}]: <target>`",
+                    reference.label
+                ),
             };
             out.push(
                 Diagnostic::new(
@@ -149,9 +166,8 @@ impl LinkChecker<'_> {
         position: Position,
         out: &mut Vec<Diagnostic>,
     ) {
-        let report = |rule: Rule, message: String| {
-            Diagnostic::new(rule, position, message).target(raw)
-        };
+        let report =
+            |rule: Rule, message: String| Diagnostic::new(rule, position, message).target(raw);
         if let Some(pattern) = self.local_paths.first_match(raw.trim()) {
             out.push(
                 report(Rule::LocalPath, format!("`{raw}` points into a local machine's file system"))
@@ -168,8 +184,10 @@ impl LinkChecker<'_> {
                     .help("point it at a file, a `#heading`, or an https URL"),
             ),
             Target::External { scheme } if scheme.eq_ignore_ascii_case("http") => out.push(
-                report(Rule::InsecureHttp, format!("`{raw}` uses plain http"))
-                    .help(format!("use `https{}` if the site serves it", &raw.trim()[scheme.len()..])),
+                report(Rule::InsecureHttp, format!("`{raw}` uses plain http")).help(format!(
+                    "use `https{}` if the site serves it",
+                    &raw.trim()[scheme.len()..]
+                )),
             ),
             Target::External { .. } => {}
             Target::SameFile { fragment } => {
@@ -180,8 +198,11 @@ impl LinkChecker<'_> {
             Target::Local { path, fragment } => {
                 let Some(resolved) = target::resolve(&path, dir, self.root) else {
                     out.push(
-                        report(Rule::MissingFile, format!("`{raw}` climbs above the file system root"))
-                            .help("remove the extra `../`"),
+                        report(
+                            Rule::MissingFile,
+                            format!("`{raw}` climbs above the file system root"),
+                        )
+                        .help("remove the extra `../`"),
                     );
                     return;
                 };
@@ -191,16 +212,20 @@ impl LinkChecker<'_> {
                         out.push(self.missing_file_help(d, &path, &resolved));
                     }
                     Some(kind) => {
-                        let Some(fragment) = fragment.filter(|f| !f.is_empty()) else { return };
+                        let Some(fragment) = fragment.filter(|f| !f.is_empty()) else {
+                            return;
+                        };
                         let anchored = match kind {
                             EntryKind::File if is_markdown(&resolved) => Some(resolved),
                             EntryKind::File => None,
                             EntryKind::Dir => self.readme_in(&resolved),
                         };
                         let Some(anchored) = anchored else { return };
-                        let found = self.targets.with_document(self.checked, &anchored, |target_doc| {
-                            check_fragment(target_doc, &fragment, Some(&path))
-                        });
+                        let found =
+                            self.targets
+                                .with_document(self.checked, &anchored, |target_doc| {
+                                    check_fragment(target_doc, &fragment, Some(&path))
+                                });
                         if let Some(Some(d)) = found {
                             out.push(d.position(position).target(raw));
                         }
@@ -212,19 +237,23 @@ impl LinkChecker<'_> {
 
     fn readme_in(&self, dir: &Path) -> Option<PathBuf> {
         let listing = self.targets.fs.listing(dir)?;
-        READMES.iter().find(|r| listing.get(**r) == Some(&EntryKind::File)).map(|r| dir.join(r))
+        READMES
+            .iter()
+            .find(|r| listing.get(**r) == Some(&EntryKind::File))
+            .map(|r| dir.join(r))
     }
 
     fn missing_file_help(&self, d: Diagnostic, path: &str, resolved: &Path) -> Diagnostic {
-        let (Some(parent), Some(name)) = (resolved.parent(), resolved.file_name().and_then(|n| n.to_str()))
-        else {
+        let (Some(parent), Some(name)) = (
+            resolved.parent(),
+            resolved.file_name().and_then(|n| n.to_str()),
+        ) else {
             return d;
         };
-        let close = self
-            .targets
-            .fs
-            .listing(parent)
-            .and_then(|names| nearest(name, names.keys().map(String::as_str)).map(str::to_string));
+        let close =
+            self.targets.fs.listing(parent).and_then(|names| {
+                nearest(name, names.keys().map(String::as_str)).map(str::to_string)
+            });
         match close {
             Some(close) => {
                 let prefix = &path[..path.len().saturating_sub(name.len())];
@@ -236,7 +265,9 @@ impl LinkChecker<'_> {
                         "it resolves to `{}` in the project; check the path and its case",
                         inside.display()
                     ),
-                    Err(_) => "it resolves outside the project, where GitHub cannot follow it".to_string(),
+                    Err(_) => {
+                        "it resolves outside the project, where GitHub cannot follow it".to_string()
+                    }
                 };
                 d.help(help)
             }
@@ -258,7 +289,9 @@ fn check_fragment(doc: &Document, fragment: &str, in_file: Option<&str>) -> Opti
                 super::diagnostic::FILE_START,
                 format!("`#{fragment}` matches `#{anchor}` in {place} only when case is ignored"),
             )
-            .help(format!("GitHub anchors are case-sensitive: did you mean `#{anchor}`?")),
+            .help(format!(
+                "GitHub anchors are case-sensitive: did you mean `#{anchor}`?"
+            )),
         );
     }
     let help = match nearest(fragment, doc.anchors.iter().map(String::as_str)) {

@@ -38,9 +38,15 @@ pub enum LintError {
     #[error("{}: no such file or directory", path.display())]
     NotFound { path: PathBuf },
     #[error("cannot read {}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot walk {}: {source}", path.display())]
-    Walk { path: PathBuf, source: walkdir::Error },
+    Walk {
+        path: PathBuf,
+        source: walkdir::Error,
+    },
     #[error("no rule id starts with {}; see `ssoproof lint --list-rules`", prefixes.join(", "))]
     UnknownRulePrefix { prefixes: Vec<String> },
 }
@@ -74,7 +80,10 @@ pub struct LintReport {
 
 impl LintReport {
     pub fn count(&self, severity: Severity) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == severity).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
     }
 
     pub fn has_errors(&self) -> bool {
@@ -117,8 +126,14 @@ pub fn lint(config: &LoadedConfig, request: &LintRequest) -> Result<LintReport, 
         sources.push(source);
     }
 
-    let run_runbooks = ["date", "layout", "checklist", "index"].iter().any(|f| filter.any_in(f));
-    let today = if run_runbooks { today::today(&root, request.today).0 } else { Date::MIN };
+    let run_runbooks = ["date", "layout", "checklist", "index"]
+        .iter()
+        .any(|f| filter.any_in(f));
+    let today = if run_runbooks {
+        today::today(&root, request.today).0
+    } else {
+        Date::MIN
+    };
     let local_paths = LocalPathPatterns::new(&config.config.lint.local_path_patterns);
     let targets = Targets::default();
     let context = Context {
@@ -127,7 +142,12 @@ pub fn lint(config: &LoadedConfig, request: &LintRequest) -> Result<LintReport, 
         root: &root,
         today,
         docs: &docs,
-        linker: LinkChecker { root: &root, local_paths: &local_paths, checked: &docs, targets: &targets },
+        linker: LinkChecker {
+            root: &root,
+            local_paths: &local_paths,
+            checked: &docs,
+            targets: &targets,
+        },
     };
     let work: Vec<(&Input, &RunbookSource)> = inputs.iter().zip(&sources).collect();
     let per_file = parallel::map(&work, |(input, source)| context.check_file(input, source));
@@ -158,10 +178,17 @@ impl Context<'_> {
         }
         let relative = input.path.strip_prefix(self.root).unwrap_or(&input.path);
         if let (Some(kind), Some(source)) = (extra.kind, &extra.source) {
-            let runbook =
-                Runbook { relative, lines: source.lines().collect(), doc, kind: &runbooks.kinds[kind] };
-            let policy =
-                DatePolicy { today: self.today, review: &runbooks.review, exceptions: &runbooks.exceptions };
+            let runbook = Runbook {
+                relative,
+                lines: source.lines().collect(),
+                doc,
+                kind: &runbooks.kinds[kind],
+            };
+            let policy = DatePolicy {
+                today: self.today,
+                review: &runbooks.review,
+                exceptions: &runbooks.exceptions,
+            };
             if self.filter.any_in("date") {
                 runbook::date::check(&runbook, &policy, &mut out);
             }
@@ -173,8 +200,18 @@ impl Context<'_> {
             }
         }
         if self.filter.any_in("index") && runbooks.indexes.iter().any(|i| i == relative) {
-            let index = IndexFile { path: &input.path, relative, doc };
-            runbook::index::check(&index, self.root, &runbooks.kinds, &self.linker.targets.fs, &mut out);
+            let index = IndexFile {
+                path: &input.path,
+                relative,
+                doc,
+            };
+            runbook::index::check(
+                &index,
+                self.root,
+                &runbooks.kinds,
+                &self.linker.targets.fs,
+                &mut out,
+            );
         }
 
         out.retain(|d| self.filter.enabled(d.rule));
@@ -234,12 +271,18 @@ fn collect_inputs(config: &LoadedConfig, paths: &[PathBuf]) -> Result<Vec<Input>
     for (display, path) in given {
         let metadata = std::fs::metadata(&path).map_err(|source| match source.kind() {
             std::io::ErrorKind::NotFound => LintError::NotFound { path: path.clone() },
-            _ => LintError::Read { path: path.clone(), source },
+            _ => LintError::Read {
+                path: path.clone(),
+                source,
+            },
         })?;
         let mut push = |display: String, path: &Path| {
             let absolute = normalize(&absolute(path)).unwrap_or_else(|| absolute(path));
             if seen.insert(absolute.clone()) {
-                inputs.push(Input { display, path: absolute });
+                inputs.push(Input {
+                    display,
+                    path: absolute,
+                });
             }
         };
         if !metadata.is_dir() {
@@ -251,13 +294,20 @@ fn collect_inputs(config: &LoadedConfig, paths: &[PathBuf]) -> Result<Vec<Input>
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || !skipped_dir(e));
         for entry in walker {
-            let entry = entry.map_err(|source| LintError::Walk { path: path.clone(), source })?;
+            let entry = entry.map_err(|source| LintError::Walk {
+                path: path.clone(),
+                source,
+            })?;
             if entry.file_type().is_file() && is_markdown(entry.path()) {
                 let relative = entry.path().strip_prefix(&path).unwrap_or(entry.path());
                 let display = if display == "." {
                     display_path(relative)
                 } else {
-                    format!("{}/{}", display.trim_end_matches('/'), display_path(relative))
+                    format!(
+                        "{}/{}",
+                        display.trim_end_matches('/'),
+                        display_path(relative)
+                    )
                 };
                 push(display, entry.path());
             }
@@ -269,7 +319,8 @@ fn collect_inputs(config: &LoadedConfig, paths: &[PathBuf]) -> Result<Vec<Input>
 /// Hidden folders and build output never hold runbooks.
 fn skipped_dir(entry: &walkdir::DirEntry) -> bool {
     let name = entry.file_name().to_string_lossy();
-    entry.file_type().is_dir() && (name.starts_with('.') || name == "target" || name == "node_modules")
+    entry.file_type().is_dir()
+        && (name.starts_with('.') || name == "target" || name == "node_modules")
 }
 
 fn display_path(path: &Path) -> String {
@@ -285,7 +336,11 @@ fn display_path(path: &Path) -> String {
 fn pathdiff(path: &Path, base: &Path) -> Option<PathBuf> {
     let path = normalize(path)?;
     let relative = path.strip_prefix(base).ok()?;
-    Some(if relative.as_os_str().is_empty() { PathBuf::from(".") } else { relative.to_path_buf() })
+    Some(if relative.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        relative.to_path_buf()
+    })
 }
 
 fn parse_one(
@@ -293,8 +348,10 @@ fn parse_one(
     root: &Path,
     kinds: &[RunbookKind],
 ) -> Result<(Document, RunbookSource), LintError> {
-    let bytes = std::fs::read(&input.path)
-        .map_err(|source| LintError::Read { path: input.path.clone(), source })?;
+    let bytes = std::fs::read(&input.path).map_err(|source| LintError::Read {
+        path: input.path.clone(),
+        source,
+    })?;
     let text = Document::text(bytes);
     let doc = Document::parse(&text);
     let relative = input.path.strip_prefix(root).unwrap_or(&input.path);

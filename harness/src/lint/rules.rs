@@ -123,7 +123,9 @@ impl RuleFilter {
 
     /// Whether any rule of a family (`link`, `date`, …) is enabled, so whole passes can be skipped.
     pub fn any_in(&self, family: &str) -> bool {
-        Rule::ALL.iter().any(|r| r.id().starts_with(family) && self.enabled(*r))
+        Rule::ALL
+            .iter()
+            .any(|r| r.id().starts_with(family) && self.enabled(*r))
     }
 
     /// Prefixes that match no rule at all: almost certainly a typo worth refusing.
@@ -154,8 +156,14 @@ mod tests {
         assert_eq!(ids.len(), Rule::ALL.len());
         for id in ids {
             let (family, name) = id.split_once('/').expect("family/name");
-            assert!(["link", "date", "layout", "checklist", "index"].contains(&family), "{id}");
-            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{id}");
+            assert!(
+                ["link", "date", "layout", "checklist", "index"].contains(&family),
+                "{id}"
+            );
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{id}"
+            );
         }
     }
 

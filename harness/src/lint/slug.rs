@@ -54,7 +54,10 @@ impl Slugger {
         let mut candidate = original.clone();
         // Loop until unique, as github-slugger does: `A`, `A`, `A 1` → `a`, `a-1`, `a-1-1`.
         while self.occurrences.contains_key(&candidate) {
-            let count = self.occurrences.get_mut(&original).expect("original slug was recorded");
+            let count = self
+                .occurrences
+                .get_mut(&original)
+                .expect("original slug was recorded");
             *count += 1;
             candidate = format!("{original}-{count}");
         }

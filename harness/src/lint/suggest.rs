@@ -21,7 +21,10 @@ mod tests {
     #[test]
     fn picks_closest_within_limit() {
         let anchors = ["validation-checklist", "verification", "troubleshooting"];
-        assert_eq!(nearest("validation-check-list", anchors), Some("validation-checklist"));
+        assert_eq!(
+            nearest("validation-check-list", anchors),
+            Some("validation-checklist")
+        );
         assert_eq!(nearest("troubleshoting", anchors), Some("troubleshooting"));
         assert_eq!(nearest("something-else-entirely", anchors), None);
         assert_eq!(nearest("oka.md", ["okta.md", "auth0.md"]), Some("okta.md"));

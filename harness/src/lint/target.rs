@@ -11,11 +11,18 @@ use super::fs_index::normalize;
 pub enum Target<'a> {
     Empty,
     /// Has a URL scheme (`https:`, `mailto:`, …) or is protocol-relative (`//host`).
-    External { scheme: &'a str },
+    External {
+        scheme: &'a str,
+    },
     /// `#fragment` in the same file; the fragment is percent-decoded, possibly empty.
-    SameFile { fragment: Cow<'a, str> },
+    SameFile {
+        fragment: Cow<'a, str>,
+    },
     /// A path in the repository, percent-decoded, with an optional fragment.
-    Local { path: Cow<'a, str>, fragment: Option<Cow<'a, str>> },
+    Local {
+        path: Cow<'a, str>,
+        fragment: Option<Cow<'a, str>>,
+    },
 }
 
 pub fn parse(raw: &str) -> Target<'_> {
@@ -30,7 +37,9 @@ pub fn parse(raw: &str) -> Target<'_> {
         return Target::External { scheme };
     }
     if let Some(fragment) = raw.strip_prefix('#') {
-        return Target::SameFile { fragment: decode(fragment) };
+        return Target::SameFile {
+            fragment: decode(fragment),
+        };
     }
     let (path, fragment) = match raw.split_once('#') {
         Some((path, fragment)) => (path, Some(decode(fragment))),
@@ -39,9 +48,14 @@ pub fn parse(raw: &str) -> Target<'_> {
     let path = path.split_once('?').map_or(path, |(p, _)| p);
     if path.is_empty() {
         // `?query#frag` or `?query`: the same file.
-        return Target::SameFile { fragment: fragment.unwrap_or(Cow::Borrowed("")) };
+        return Target::SameFile {
+            fragment: fragment.unwrap_or(Cow::Borrowed("")),
+        };
     }
-    Target::Local { path: decode(path), fragment }
+    Target::Local {
+        path: decode(path),
+        fragment,
+    }
 }
 
 /// A URL scheme per RFC 3986. A single letter is a Windows drive (`C:`), not a scheme.
@@ -89,14 +103,25 @@ mod tests {
     #[test]
     fn classifies_destinations() {
         assert_eq!(parse(""), Target::Empty);
-        assert_eq!(parse("https://x.test/a#b"), Target::External { scheme: "https" });
+        assert_eq!(
+            parse("https://x.test/a#b"),
+            Target::External { scheme: "https" }
+        );
         assert_eq!(parse("HTTP://x.test"), Target::External { scheme: "HTTP" });
         assert_eq!(parse("mailto:a@b.c"), Target::External { scheme: "mailto" });
         assert_eq!(parse("//cdn.test/x"), Target::External { scheme: "" });
-        assert_eq!(parse("#Top"), Target::SameFile { fragment: "Top".into() });
+        assert_eq!(
+            parse("#Top"),
+            Target::SameFile {
+                fragment: "Top".into()
+            }
+        );
         assert_eq!(parse("okta.md"), local("okta.md", None));
         assert_eq!(parse("okta.md#groups"), local("okta.md", Some("groups")));
-        assert_eq!(parse("a%20b.md?plain=1#caf%C3%A9"), local("a b.md", Some("café")));
+        assert_eq!(
+            parse("a%20b.md?plain=1#caf%C3%A9"),
+            local("a b.md", Some("café"))
+        );
         assert_eq!(parse("C:/Users/x.md"), local("C:/Users/x.md", None));
         assert_eq!(parse("/docs/x.md"), local("/docs/x.md", None));
         assert_eq!(parse("bad%ZZ.md"), local("bad%ZZ.md", None));
@@ -106,9 +131,18 @@ mod tests {
     fn resolves_relative_and_rooted() {
         let root = Path::new("/repo");
         let dir = Path::new("/repo/runbooks");
-        assert_eq!(resolve("okta.md", dir, root), Some(PathBuf::from("/repo/runbooks/okta.md")));
-        assert_eq!(resolve("../README.md", dir, root), Some(PathBuf::from("/repo/README.md")));
-        assert_eq!(resolve("/docs/a.md", dir, root), Some(PathBuf::from("/repo/docs/a.md")));
+        assert_eq!(
+            resolve("okta.md", dir, root),
+            Some(PathBuf::from("/repo/runbooks/okta.md"))
+        );
+        assert_eq!(
+            resolve("../README.md", dir, root),
+            Some(PathBuf::from("/repo/README.md"))
+        );
+        assert_eq!(
+            resolve("/docs/a.md", dir, root),
+            Some(PathBuf::from("/repo/docs/a.md"))
+        );
         assert_eq!(resolve("../../../../x", dir, root), None);
     }
 }

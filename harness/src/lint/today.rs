@@ -38,7 +38,9 @@ fn head_commit_date(root: &Path) -> Option<Date> {
     if !output.status.success() {
         return None;
     }
-    IsoDate::parse(String::from_utf8_lossy(&output.stdout).trim()).ok().map(|d| d.0)
+    IsoDate::parse(String::from_utf8_lossy(&output.stdout).trim())
+        .ok()
+        .map(|d| d.0)
 }
 
 #[cfg(test)]
@@ -68,7 +70,17 @@ mod tests {
             assert!(status.success());
         };
         git(&["init", "-q"]);
-        git(&["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "x"]);
+        git(&[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "x",
+        ]);
         assert_eq!(
             today(dir.path(), None),
             (time::macros::date!(2024 - 03 - 05), TodaySource::HeadCommit)

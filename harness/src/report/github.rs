@@ -27,7 +27,9 @@ pub fn render(report: &LintReport) -> String {
 
 /// Escaping for the message part, as the Actions runner decodes it.
 fn data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Property values additionally escape the separators `:` and `,`.

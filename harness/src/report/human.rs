@@ -5,7 +5,11 @@ use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
 use crate::lint::{Diagnostic, LintReport, Severity};
 
 pub fn render(report: &LintReport, color: bool) -> String {
-    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let mut out = String::new();
     for d in &report.diagnostics {
         out.push_str(&renderer.render(&[group(d)]).to_string());
@@ -33,7 +37,11 @@ fn group(d: &Diagnostic) -> annotate_snippets::Group<'_> {
                     .annotation(AnnotationKind::Primary.span(start..end.max(start))),
             )
         }
-        None => title.element(annotate_snippets::Origin::path(d.file.as_str()).line(d.position.line).char_column(d.position.column)),
+        None => title.element(
+            annotate_snippets::Origin::path(d.file.as_str())
+                .line(d.position.line)
+                .char_column(d.position.column),
+        ),
     };
     match &d.help {
         Some(help) => group.element(Level::HELP.message(help.as_str())),
@@ -42,7 +50,9 @@ fn group(d: &Diagnostic) -> annotate_snippets::Group<'_> {
 }
 
 fn byte_offset(line: &str, chars: usize) -> usize {
-    line.char_indices().nth(chars).map_or(line.len(), |(i, _)| i)
+    line.char_indices()
+        .nth(chars)
+        .map_or(line.len(), |(i, _)| i)
 }
 
 fn summary(report: &LintReport) -> String {

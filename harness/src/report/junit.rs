@@ -11,25 +11,43 @@ pub fn render(report: &LintReport) -> String {
     let failed = report
         .files
         .iter()
-        .filter(|f| report.diagnostics.iter().any(|d| &d.file == *f && d.severity == Severity::Error))
+        .filter(|f| {
+            report
+                .diagnostics
+                .iter()
+                .any(|d| &d.file == *f && d.severity == Severity::Error)
+        })
         .count();
     let tests = report.files.len();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(out, "<testsuites name=\"ssoproof lint\" tests=\"{tests}\" failures=\"{failed}\" errors=\"0\">");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"ssoproof lint\" tests=\"{tests}\" failures=\"{failed}\" errors=\"0\">"
+    );
     let _ = writeln!(
         out,
         "  <testsuite name=\"ssoproof lint\" tests=\"{tests}\" failures=\"{failed}\" errors=\"0\" skipped=\"0\">"
     );
     for file in &report.files {
-        let found: Vec<&Diagnostic> = report.diagnostics.iter().filter(|d| &d.file == file).collect();
+        let found: Vec<&Diagnostic> = report
+            .diagnostics
+            .iter()
+            .filter(|d| &d.file == file)
+            .collect();
         let name = escape(file.as_str());
-        let _ = write!(out, "    <testcase classname=\"ssoproof.lint\" name=\"{name}\" file=\"{name}\"");
+        let _ = write!(
+            out,
+            "    <testcase classname=\"ssoproof.lint\" name=\"{name}\" file=\"{name}\""
+        );
         if found.is_empty() {
             out.push_str("/>\n");
             continue;
         }
         out.push_str(">\n");
-        let errors: Vec<_> = found.iter().filter(|d| d.severity == Severity::Error).collect();
+        let errors: Vec<_> = found
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
         if let Some(first) = errors.first() {
             let body: String = errors.iter().map(|d| line(d)).collect();
             let _ = writeln!(
@@ -40,10 +58,17 @@ pub fn render(report: &LintReport) -> String {
                 escape(body.as_str())
             );
         }
-        let warnings: String =
-            found.iter().filter(|d| d.severity == Severity::Warning).map(|d| line(d)).collect();
+        let warnings: String = found
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .map(|d| line(d))
+            .collect();
         if !warnings.is_empty() {
-            let _ = writeln!(out, "      <system-out>{}</system-out>", escape(warnings.as_str()));
+            let _ = writeln!(
+                out,
+                "      <system-out>{}</system-out>",
+                escape(warnings.as_str())
+            );
         }
         out.push_str("    </testcase>\n");
     }

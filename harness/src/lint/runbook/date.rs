@@ -21,7 +21,10 @@ pub struct DatePolicy<'a> {
 }
 
 pub fn check(runbook: &Runbook, policy: &DatePolicy, out: &mut Vec<Diagnostic>) {
-    let exception = policy.exceptions.iter().find(|e| e.path.matches_path(runbook.relative));
+    let exception = policy
+        .exceptions
+        .iter()
+        .find(|e| e.path.matches_path(runbook.relative));
     if let Some(exception) = exception {
         if exception.expires.0 >= policy.today {
             return;
@@ -51,22 +54,36 @@ pub fn check(runbook: &Runbook, policy: &DatePolicy, out: &mut Vec<Diagnostic>) 
     let expected = format!("> Last reviewed: {}", IsoDate(policy.today));
 
     if !looks_like_date_line(text) {
-        let elsewhere = (1..=runbook.doc.line_count).find(|&n| looks_like_date_line(runbook.line(n)));
+        let elsewhere =
+            (1..=runbook.doc.line_count).find(|&n| looks_like_date_line(runbook.line(n)));
         let help = match elsewhere {
             Some(n) => format!("line {n} has a last-reviewed line: move it right under the title"),
             None => format!("add `{expected}` after a blank line under the title, once reviewed"),
         };
         out.push(
-            Diagnostic::new(Rule::DateMissing, title.position, "no `> Last reviewed:` line under the title")
-                .help(help),
+            Diagnostic::new(
+                Rule::DateMissing,
+                title.position,
+                "no `> Last reviewed:` line under the title",
+            )
+            .help(help),
         );
         return;
     }
     let position = line_position(line, text);
-    let Some(date) = DATE_LINE.captures(text).and_then(|c| IsoDate::parse(&c[1]).ok()) else {
+    let Some(date) = DATE_LINE
+        .captures(text)
+        .and_then(|c| IsoDate::parse(&c[1]).ok())
+    else {
         out.push(
-            Diagnostic::new(Rule::DateMalformed, position, format!("`{}` is not a valid review line", text.trim()))
-                .help(format!("write exactly `{expected}`: a real date and nothing after it")),
+            Diagnostic::new(
+                Rule::DateMalformed,
+                position,
+                format!("`{}` is not a valid review line", text.trim()),
+            )
+            .help(format!(
+                "write exactly `{expected}`: a real date and nothing after it"
+            )),
         );
         return;
     };
@@ -76,7 +93,10 @@ pub fn check(runbook: &Runbook, policy: &DatePolicy, out: &mut Vec<Diagnostic>) 
             Diagnostic::new(
                 Rule::DateFuture,
                 position,
-                format!("last reviewed {date}, which is after today ({})", IsoDate(policy.today)),
+                format!(
+                    "last reviewed {date}, which is after today ({})",
+                    IsoDate(policy.today)
+                ),
             )
             .help("use the date the review actually happened"),
         );
@@ -100,7 +120,9 @@ pub fn check(runbook: &Runbook, policy: &DatePolicy, out: &mut Vec<Diagnostic>) 
             format!("last reviewed {date}, {age} days ago (limit {threshold} days)"),
         )
         .severity(severity)
-        .help(format!("review the runbook against the IdP and the application, then set `{expected}`")),
+        .help(format!(
+            "review the runbook against the IdP and the application, then set `{expected}`"
+        )),
     );
 }
 

@@ -5,12 +5,24 @@ use crate::lint::diagnostic::{Diagnostic, FILE_START};
 use crate::lint::rules::Rule;
 
 pub fn check(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
-    let first_content = runbook.lines.iter().position(|l| !l.trim().is_empty()).map(|i| i + 1);
-    let title = runbook.doc.headings.first().filter(|h| h.level == 1 && Some(h.position.line) == first_content);
+    let first_content = runbook
+        .lines
+        .iter()
+        .position(|l| !l.trim().is_empty())
+        .map(|i| i + 1);
+    let title = runbook
+        .doc
+        .headings
+        .first()
+        .filter(|h| h.level == 1 && Some(h.position.line) == first_content);
     if title.is_none() {
         out.push(
-            Diagnostic::new(Rule::MissingTitle, FILE_START, "the runbook does not start with a `# Title`")
-                .help("make the first line an H1 naming the IdP, e.g. `# Okta`"),
+            Diagnostic::new(
+                Rule::MissingTitle,
+                FILE_START,
+                "the runbook does not start with a `# Title`",
+            )
+            .help("make the first line an H1 naming the IdP, e.g. `# Okta`"),
         );
     }
 
@@ -18,14 +30,18 @@ pub fn check(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
     let mut cursor = 0;
     let mut previous: Option<&str> = None;
     for required in &runbook.kind.sections {
-        let found = sections[cursor..].iter().position(|h| required.matches(&h.text));
+        let found = sections[cursor..]
+            .iter()
+            .position(|h| required.matches(&h.text));
         match found {
             Some(offset) => {
                 cursor += offset + 1;
                 previous = Some(required.as_str());
             }
             None => {
-                let earlier = sections[..cursor].iter().find(|h| required.matches(&h.text));
+                let earlier = sections[..cursor]
+                    .iter()
+                    .find(|h| required.matches(&h.text));
                 let after = previous.map_or("the title".to_string(), |p| format!("`## {p}`"));
                 let diagnostic = match earlier {
                     Some(heading) => Diagnostic::new(
@@ -50,7 +66,10 @@ pub fn check(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
                             runbook.kind.name
                         ),
                     )
-                    .help(format!("add it after {after}; required order: {}", order(runbook))),
+                    .help(format!(
+                        "add it after {after}; required order: {}",
+                        order(runbook)
+                    )),
                 };
                 out.push(diagnostic);
             }
@@ -59,5 +78,11 @@ pub fn check(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
 }
 
 fn order(runbook: &Runbook) -> String {
-    runbook.kind.sections.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" → ")
+    runbook
+        .kind
+        .sections
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" → ")
 }

@@ -39,11 +39,19 @@ impl Runbook<'_> {
     }
 
     pub fn line(&self, number: usize) -> &str {
-        number.checked_sub(1).and_then(|i| self.lines.get(i)).copied().unwrap_or("")
+        number
+            .checked_sub(1)
+            .and_then(|i| self.lines.get(i))
+            .copied()
+            .unwrap_or("")
     }
 }
 
 /// A whole-line position for findings about a line.
 pub fn line_position(line: usize, text: &str) -> Position {
-    Position { line, column: 1, width: text.chars().count().max(1) }
+    Position {
+        line,
+        column: 1,
+        width: text.chars().count().max(1),
+    }
 }
