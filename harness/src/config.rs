@@ -373,11 +373,18 @@ impl Config {
         } else {
             serde_yaml_ng::from_str(text).map_err(|e| {
                 let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+                // The location leads the message already; drop the parser's own suffix.
+                let message = e.to_string();
+                let suffix = format!(" at line {line} column {column}");
+                let message = message
+                    .strip_suffix(&suffix)
+                    .unwrap_or(&message)
+                    .to_string();
                 ConfigError::Syntax {
                     path: path.to_path_buf(),
                     line,
                     column,
-                    message: e.to_string(),
+                    message,
                 }
             })?
         };
