@@ -8,3 +8,4 @@
 pub mod config;
 pub mod lint;
 pub mod report;
+pub mod secret;
