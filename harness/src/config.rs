@@ -100,6 +100,7 @@ pub struct RunbooksConfig {
     /// Index runbooks: each must link every runbook in its folder.
     pub indexes: Vec<PathBuf>,
     pub checklist: ChecklistConfig,
+    pub bindings: BindingsConfig,
 }
 
 impl Default for RunbooksConfig {
@@ -114,6 +115,7 @@ impl Default for RunbooksConfig {
                     exclude: Vec::new(),
                     sections: Vec::new(),
                     checklist: false,
+                    bindings: false,
                 },
                 RunbookKind {
                     name: "idp".into(),
@@ -121,10 +123,12 @@ impl Default for RunbooksConfig {
                     exclude: Vec::new(),
                     sections: RunbookKind::default_sections(),
                     checklist: true,
+                    bindings: false,
                 },
             ],
             indexes: vec![PathBuf::from("runbooks/index.md")],
             checklist: ChecklistConfig::default(),
+            bindings: BindingsConfig::default(),
         }
     }
 }
@@ -166,6 +170,9 @@ pub struct RunbookKind {
     /// Whether the validation checklist and its sign-off line are required.
     #[serde(default = "yes")]
     pub checklist: bool,
+    /// Whether every checklist item and troubleshooting row must be bound to a scenario.
+    #[serde(default)]
+    pub bindings: bool,
 }
 
 fn yes() -> bool {
@@ -210,6 +217,24 @@ impl Default for ChecklistConfig {
                 r"^Sign-off: _{3,} \(operator\) on _{3,} \(date\)\.$".to_string(),
             )
             .expect("built-in regex is valid"),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BindingsConfig {
+    /// The H2 section whose table rows must be bound.
+    pub troubleshooting_section: String,
+    /// The text that marks an item as checked by a person, not a scenario.
+    pub manual_marker: String,
+}
+
+impl Default for BindingsConfig {
+    fn default() -> Self {
+        BindingsConfig {
+            troubleshooting_section: "Troubleshooting".into(),
+            manual_marker: "[manual]".into(),
         }
     }
 }

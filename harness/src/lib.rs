@@ -5,6 +5,7 @@
 //! - [`lint`]: the runbook linter (link integrity, review dates, layout, checklists, index).
 //! - [`report`]: rendering results for people and machines (human, JSON, JUnit, SARIF, GitHub).
 
+pub mod binding;
 pub mod config;
 pub mod lint;
 pub mod report;

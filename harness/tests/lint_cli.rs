@@ -47,7 +47,7 @@ fn json_output() {
     let (code, stdout, _) = lint_fixture(&["--format", "json"]);
     assert_eq!(code, 1);
     let parsed: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
-    assert_eq!(parsed["files_checked"], 10);
+    assert_eq!(parsed["files_checked"], 11);
     insta::assert_snapshot!(stdout);
 }
 
@@ -242,4 +242,40 @@ fn list_rules_names_every_rule() {
     ] {
         assert!(stdout.contains(id), "{id}");
     }
+}
+
+#[test]
+fn broken_feature_file_is_reported_once_per_runbook() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("runbooks")).unwrap();
+    std::fs::create_dir_all(root.join("features")).unwrap();
+    std::fs::write(
+        root.join("ssoproof.yaml"),
+        "runbooks:\n  indexes: []\n  kinds:\n    - name: idp\n      files: ['runbooks/*.md']\n      sections: []\n      bindings: true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("features/x.feature"),
+        "Feature: X\n  Scenario: Y\n    Given a\n  Nonsense\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("runbooks/x.md"),
+        "# X\n\n> Last reviewed: 2026-11-20\n\n## Validation checklist\n\n- [ ] a [proof](../features/x.feature#y)\n- [ ] b [proof](../features/x.feature#z)\n\nSign-off: ___ (operator) on ___ (date).\n",
+    )
+    .unwrap();
+    let out = ssoproof(root, &["lint", "--today", "2026-11-23", "--format", "json"]);
+    let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = parsed["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["binding/feature-syntax"], "{parsed}");
+    assert!(parsed["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("`features/x.feature` is not valid Gherkin"));
 }

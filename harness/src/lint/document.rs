@@ -69,6 +69,14 @@ pub struct UndefinedReference {
 pub struct TaskItem {
     pub checked: bool,
     pub line: usize,
+    /// The item's last line: an item may wrap onto continuation lines.
+    pub end_line: usize,
+}
+
+/// A table body row (header rows are not recorded); rows are always one line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableRow {
+    pub line: usize,
 }
 
 #[derive(Debug, Default)]
@@ -80,6 +88,7 @@ pub struct Document {
     pub definitions: Vec<ReferenceDefinition>,
     pub undefined_references: Vec<UndefinedReference>,
     pub tasks: Vec<TaskItem>,
+    pub table_rows: Vec<TableRow>,
     pub line_count: usize,
 }
 
@@ -119,6 +128,9 @@ impl Document {
         let mut heading: Option<(u8, usize, String)> = None;
         let mut image_depth = 0usize;
         let mut html_fragments: Vec<&str> = Vec::new();
+        // Open list items, each with its task marker once seen.
+        let mut items: Vec<(Range<usize>, Option<bool>)> = Vec::new();
+        let mut in_table_head = false;
 
         for (event, range) in parser.into_offset_iter() {
             match event {
@@ -202,9 +214,28 @@ impl Document {
                 {
                     html_fragments.push(&source[range]);
                 }
+                Event::Start(Tag::Item) => items.push((range.clone(), None)),
                 Event::TaskListMarker(checked) => {
-                    doc.tasks.push(TaskItem {
-                        checked,
+                    if let Some((_, task)) = items.last_mut() {
+                        *task = Some(checked);
+                    }
+                }
+                Event::End(TagEnd::Item) => {
+                    if let Some((item, Some(checked))) = items.pop() {
+                        let line = lines.line_of(item.start);
+                        // An item's range ends after its newline; step back onto its last line.
+                        let end_line = lines.line_of(item.end.saturating_sub(1).max(item.start));
+                        doc.tasks.push(TaskItem {
+                            checked,
+                            line,
+                            end_line,
+                        });
+                    }
+                }
+                Event::Start(Tag::TableHead) => in_table_head = true,
+                Event::End(TagEnd::TableHead) => in_table_head = false,
+                Event::Start(Tag::TableRow) if !in_table_head => {
+                    doc.table_rows.push(TableRow {
                         line: lines.line_of(range.start),
                     });
                 }
@@ -425,6 +456,16 @@ mod tests {
                 .collect::<Vec<_>>(),
             [(false, 3), (true, 4)]
         );
+    }
+
+    #[test]
+    fn wrapped_task_items_and_table_rows() {
+        let doc = Document::parse(
+            "- [ ] one line\n- [ ] wraps\n  onto a second line\n- plain\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n",
+        );
+        let tasks: Vec<_> = doc.tasks.iter().map(|t| (t.line, t.end_line)).collect();
+        assert_eq!(tasks, [(1, 1), (2, 3)]);
+        assert_eq!(doc.table_rows, [TableRow { line: 8 }, TableRow { line: 9 }]);
     }
 
     #[test]

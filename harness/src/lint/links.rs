@@ -2,13 +2,13 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
 
 use globset::{GlobSet, GlobSetBuilder};
 
 use super::diagnostic::Diagnostic;
 use super::document::{Document, Position};
 use super::fs_index::{EntryKind, FsIndex};
+use super::once_cache::OnceCache;
 use super::rules::Rule;
 use super::suggest::nearest;
 use super::target::{self, Target};
@@ -37,7 +37,7 @@ const READMES: &[&str] = &[
 #[derive(Default)]
 pub struct Targets {
     pub fs: FsIndex,
-    parsed: Mutex<HashMap<PathBuf, Arc<OnceLock<Option<Document>>>>>,
+    parsed: OnceCache<PathBuf, Option<Document>>,
 }
 
 impl Targets {
@@ -50,15 +50,11 @@ impl Targets {
         if let Some(doc) = checked.get(path) {
             return Some(f(doc));
         }
-        let slot = {
-            let mut parsed = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
-            parsed.entry(path.to_path_buf()).or_default().clone()
-        };
-        let doc = slot.get_or_init(|| {
+        let slot = self.parsed.get_or_load(&path.to_path_buf(), || {
             let bytes = std::fs::read(path).ok()?;
             Some(Document::parse(&Document::text(bytes)))
         });
-        doc.as_ref().map(f)
+        slot.get().and_then(Option::as_ref).map(f)
     }
 }
 

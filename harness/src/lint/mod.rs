@@ -10,12 +10,13 @@ pub mod document;
 mod fs_index;
 mod html_anchors;
 mod links;
+pub mod once_cache;
 mod parallel;
 pub mod rules;
 mod runbook;
 pub mod slug;
-mod suggest;
-mod target;
+pub(crate) mod suggest;
+pub mod target;
 pub mod today;
 
 use std::collections::HashMap;
@@ -30,7 +31,7 @@ pub use rules::{Rule, RuleFilter, Severity};
 use crate::config::{absolute, LoadedConfig, RunbookKind};
 use fs_index::normalize;
 use links::{is_markdown, LinkChecker, LocalPathPatterns, Targets};
-use runbook::{date::DatePolicy, index::IndexFile, Runbook};
+use runbook::{binding::FeatureCache, date::DatePolicy, index::IndexFile, Runbook};
 
 /// Why a lint run could not be completed (as opposed to finding problems). Exit status 2.
 #[derive(Debug, thiserror::Error)]
@@ -126,7 +127,7 @@ pub fn lint(config: &LoadedConfig, request: &LintRequest) -> Result<LintReport, 
         sources.push(source);
     }
 
-    let run_runbooks = ["date", "layout", "checklist", "index"]
+    let run_runbooks = ["date", "layout", "checklist", "index", "binding"]
         .iter()
         .any(|f| filter.any_in(f));
     let today = if run_runbooks {
@@ -148,6 +149,7 @@ pub fn lint(config: &LoadedConfig, request: &LintRequest) -> Result<LintReport, 
             checked: &docs,
             targets: &targets,
         },
+        features: FeatureCache::default(),
     };
     let work: Vec<(&Input, &RunbookSource)> = inputs.iter().zip(&sources).collect();
     let per_file = parallel::map(&work, |(input, source)| context.check_file(input, source));
@@ -166,6 +168,7 @@ struct Context<'a> {
     today: Date,
     docs: &'a HashMap<PathBuf, Document>,
     linker: LinkChecker<'a>,
+    features: FeatureCache,
 }
 
 impl Context<'_> {
@@ -197,6 +200,17 @@ impl Context<'_> {
             }
             if self.filter.any_in("checklist") {
                 runbook::checklist::check(&runbook, &runbooks.checklist, &mut out);
+            }
+            if self.filter.any_in("binding") {
+                runbook::binding::check(
+                    &runbook,
+                    &input.path,
+                    self.root,
+                    &runbooks.bindings,
+                    &runbooks.checklist.section,
+                    &self.features,
+                    &mut out,
+                );
             }
         }
         if self.filter.any_in("index") && runbooks.indexes.iter().any(|i| i == relative) {

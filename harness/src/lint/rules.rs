@@ -91,6 +91,14 @@ rules! {
         "A runbook in the index's folder is not linked from the index.";
     IndexDanglingEntry = "index/dangling-entry", Error,
         "The index links a runbook that does not exist.";
+    Unbound = "binding/unbound", Error,
+        "A checklist item or troubleshooting row is bound to no scenario and not marked `[manual]`.";
+    UnknownScenario = "binding/unknown-scenario", Error,
+        "A binding names a feature file or scenario tag that does not exist.";
+    AmbiguousScenario = "binding/ambiguous-scenario", Error,
+        "A binding's tag is carried by several scenarios of the feature file.";
+    FeatureSyntax = "binding/feature-syntax", Error,
+        "A feature file a binding points at is not valid Gherkin.";
 }
 
 impl Rule {
@@ -157,7 +165,7 @@ mod tests {
         for id in ids {
             let (family, name) = id.split_once('/').expect("family/name");
             assert!(
-                ["link", "date", "layout", "checklist", "index"].contains(&family),
+                ["link", "date", "layout", "checklist", "index", "binding"].contains(&family),
                 "{id}"
             );
             assert!(

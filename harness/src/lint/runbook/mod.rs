@@ -1,5 +1,6 @@
 //! Rules for files the configuration marks as runbooks: review date, layout, checklist, index.
 
+pub mod binding;
 pub mod checklist;
 pub mod date;
 pub mod index;
