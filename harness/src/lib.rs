@@ -6,6 +6,7 @@
 //! - [`report`]: rendering results for people and machines (human, JSON, JUnit, SARIF, GitHub).
 
 pub mod binding;
+pub mod cloud;
 pub mod config;
 pub mod lint;
 pub mod report;

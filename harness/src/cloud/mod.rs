@@ -1,0 +1,3 @@
+//! Emulated clouds that validate federated tokens the way the real services do.
+
+pub mod web_identity;
