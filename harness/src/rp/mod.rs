@@ -27,6 +27,11 @@ mod id_token;
 mod jwks;
 mod store;
 
+#[cfg(test)]
+mod mock_op;
+#[cfg(test)]
+mod tests;
+
 
 use std::time::Duration;
 
