@@ -25,13 +25,13 @@ mod groups;
 mod http;
 mod id_token;
 mod jwks;
+pub mod render;
 mod store;
 
 #[cfg(test)]
 mod mock_op;
 #[cfg(test)]
 mod tests;
-
 
 use std::time::Duration;
 

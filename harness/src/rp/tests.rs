@@ -1124,3 +1124,32 @@ async fn login_future_is_send() {
 fn password_of(user: &str) -> Secret {
     Secret::new(format!("{user}-pw-Secret1"))
 }
+
+/// What `ssoproof login` prints: no tokens unless asked for.
+#[tokio::test]
+async fn rendered_outcome_shows_tokens_only_on_request() {
+    let (op, rp) = start().await;
+    let session = login(&op, &rp, "alice").await.unwrap();
+    let tokens = [
+        session.id_token().expose().to_string(),
+        session.access_token().expose().to_string(),
+        session.refresh_token().unwrap().expose().to_string(),
+    ];
+    let plain = render::success_json(&session, false);
+    assert_eq!(plain["outcome"], "ok");
+    assert_eq!(plain["role"], "admin");
+    assert_eq!(plain["groups"], json!(["/acme/admins"]));
+    assert_eq!(plain["email"], "alice@example.com");
+    assert_eq!(plain["sub"], op.user("alice").sub.as_str());
+    let human = render::success_human(&session, false);
+    assert!(human.contains("role:   admin"), "{human}");
+    for token in &tokens {
+        assert!(!plain.to_string().contains(token.as_str()));
+        assert!(!human.contains(token.as_str()));
+    }
+    let shown = render::success_json(&session, true);
+    assert_eq!(shown["tokens"]["id_token"], tokens[0].as_str());
+    assert_eq!(shown["tokens"]["access_token"], tokens[1].as_str());
+    assert_eq!(shown["tokens"]["refresh_token"], tokens[2].as_str());
+    assert!(render::success_human(&session, true).contains(tokens[1].as_str()));
+}
