@@ -259,20 +259,12 @@ fn run_login(args: LoginArgs) -> anyhow::Result<u8> {
         Err(_) => FOUND_ERRORS,
     };
     let text = match (&result, args.format) {
-        (Ok(session), LoginFormat::Json) => {
-            pretty(&render::success_json(session, args.show_tokens))
-        }
+        (Ok(session), LoginFormat::Json) => render::success_json(session, args.show_tokens),
         (Ok(session), LoginFormat::Human) => render::success_human(session, args.show_tokens),
-        (Err(error), LoginFormat::Json) => pretty(&render::rejection_json(error)),
+        (Err(error), LoginFormat::Json) => render::rejection_json(error),
         (Err(error), LoginFormat::Human) => render::rejection_human(error),
     };
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(status)
-}
-
-fn pretty(value: &serde_json::Value) -> String {
-    let mut text = serde_json::to_string_pretty(value).expect("JSON values always serialize");
-    text.push('\n');
-    text
 }

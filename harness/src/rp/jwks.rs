@@ -161,7 +161,8 @@ impl Jwks {
     }
 
     /// Verifies `signature` over `signing_input` with the IdP's key for `kid` (or, when the token
-    /// names none, with each key of a fitting type until one verifies).
+    /// names none, with each key of a fitting type until one verifies). A `kid` the cache does
+    /// not hold, or a kid-less token no cached key verifies, triggers one refetch (rate-limited).
     pub async fn verify(
         &self,
         client: &Client,
@@ -170,73 +171,100 @@ impl Jwks {
         signing_input: &str,
         signature: &str,
     ) -> Result<(), RpError> {
-        let keys = self.keys_for(client, kid, alg).await?;
-        let mut problems = Vec::new();
-        for jwk in &keys {
-            let name = jwk.common.key_id.as_deref().unwrap_or("(no kid)");
-            let key = match DecodingKey::from_jwk(jwk) {
-                Ok(key) => key,
-                Err(e) => {
-                    problems.push(format!("key `{name}` is unusable: {e}"));
-                    continue;
-                }
-            };
-            match jsonwebtoken::crypto::verify(signature, signing_input.as_bytes(), &key, alg) {
-                Ok(true) => return Ok(()),
-                Ok(false) => problems.push(format!("key `{name}` does not verify it")),
-                Err(e) => problems.push(format!("key `{name}` cannot verify it: {e}")),
-            }
-        }
-        Err(RpError::SignatureInvalid {
-            problem: format!("{} signature: {}", alg_name(alg), problems.join("; ")),
-        })
-    }
-
-    async fn keys_for(
-        &self,
-        client: &Client,
-        kid: Option<&str>,
-        alg: Algorithm,
-    ) -> Result<Vec<Jwk>, RpError> {
-        // Held across the fetch: concurrent validations meeting the same new key refetch once.
+        // Held across fetches: concurrent validations meeting the same new key refetch once.
         let mut state = self.state.lock().await;
         let mut fresh = false;
         if state.keys.is_none() {
             state.keys = Some(self.fetch(client).await?);
             fresh = true;
         }
-        let reason = match lookup(state.keys.as_deref().unwrap_or_default(), kid, alg) {
-            Lookup::Found(keys) => return Ok(keys.into_iter().cloned().collect()),
-            Lookup::WrongKey(problem) => return Err(RpError::SignatureInvalid { problem }),
-            Lookup::NotFound(reason) => reason,
-        };
         let unknown = |problem: String| RpError::KidUnknown {
             kid: kid.map(str::to_string),
             problem,
         };
+        let first = match lookup(state.keys.as_deref().unwrap_or_default(), kid, alg) {
+            Lookup::Found(keys) => match try_keys(&keys, alg, signing_input, signature) {
+                Ok(()) => return Ok(()),
+                // A kid-less token may be signed by a key published since the last fetch.
+                Err(problem) if kid.is_none() => RpError::SignatureInvalid { problem },
+                Err(problem) => return Err(RpError::SignatureInvalid { problem }),
+            },
+            Lookup::WrongKey(problem) => return Err(RpError::SignatureInvalid { problem }),
+            Lookup::NotFound(reason) => unknown(reason),
+        };
         if fresh {
-            return Err(unknown(format!("{reason} (JWKS fetched just now)")));
+            return Err(match first {
+                RpError::KidUnknown { kid, problem } => RpError::KidUnknown {
+                    kid,
+                    problem: format!("{problem} (JWKS fetched just now)"),
+                },
+                other => other,
+            });
         }
         if let Some(last) = state.last_refetch {
             let elapsed = last.elapsed();
             if elapsed < self.refetch_interval {
-                return Err(unknown(format!(
-                    "{reason}; the JWKS was refetched {:.1} s ago and is refetched at most once \
-                     every {} s",
+                let limit = format!(
+                    "; the JWKS was refetched {:.1} s ago and is refetched at most once every {} s",
                     elapsed.as_secs_f64(),
                     self.refetch_interval.as_secs_f64()
-                )));
+                );
+                return Err(match first {
+                    RpError::KidUnknown { kid, problem } => RpError::KidUnknown {
+                        kid,
+                        problem: problem + &limit,
+                    },
+                    RpError::SignatureInvalid { problem } => RpError::SignatureInvalid {
+                        problem: problem + &limit,
+                    },
+                    other => other,
+                });
             }
         }
         state.last_refetch = Some(Instant::now());
-        let keys = self.fetch(client).await?;
-        state.keys = Some(keys);
+        state.keys = Some(self.fetch(client).await?);
         match lookup(state.keys.as_deref().unwrap_or_default(), kid, alg) {
-            Lookup::Found(keys) => Ok(keys.into_iter().cloned().collect()),
+            Lookup::Found(keys) => {
+                try_keys(&keys, alg, signing_input, signature).map_err(|problem| {
+                    RpError::SignatureInvalid {
+                        problem: format!("{problem}, even after refetching the JWKS"),
+                    }
+                })
+            }
             Lookup::WrongKey(problem) => Err(RpError::SignatureInvalid { problem }),
             Lookup::NotFound(reason) => Err(unknown(format!("{reason}, even after refetching it"))),
         }
     }
+}
+
+/// Tries each key in turn; on failure, what each key said.
+fn try_keys(
+    keys: &[&Jwk],
+    alg: Algorithm,
+    signing_input: &str,
+    signature: &str,
+) -> Result<(), String> {
+    let mut problems = Vec::new();
+    for jwk in keys {
+        let name = jwk.common.key_id.as_deref().unwrap_or("(no kid)");
+        let key = match DecodingKey::from_jwk(jwk) {
+            Ok(key) => key,
+            Err(e) => {
+                problems.push(format!("key `{name}` is unusable: {e}"));
+                continue;
+            }
+        };
+        match jsonwebtoken::crypto::verify(signature, signing_input.as_bytes(), &key, alg) {
+            Ok(true) => return Ok(()),
+            Ok(false) => problems.push(format!("key `{name}` does not verify it")),
+            Err(e) => problems.push(format!("key `{name}` cannot verify it: {e}")),
+        }
+    }
+    Err(format!(
+        "{} signature: {}",
+        alg_name(alg),
+        problems.join("; ")
+    ))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! - Discovery from `<issuer>/.well-known/openid-configuration`, whose `issuer` must be
 //!   byte-equal to the configured one; an IdP advertising no allowed signing algorithm is refused.
 //! - Authorization-code flow with PKCE S256, a random single-use `state` and `nonce`, and the
-//!   RFC 9207 `iss` check. The sign-in itself is done by a small form-filling [browser](browser)
+//!   RFC 9207 `iss` check. The sign-in itself is done by a small form-filling browser
 //!   that works with any IdP whose login page is a plain HTML form; nothing listens on the
 //!   redirect URI.
 //! - Code exchange with `client_secret_basic` (default) or `client_secret_post`; public clients

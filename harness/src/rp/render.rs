@@ -1,7 +1,8 @@
 //! What `ssoproof login` prints, and the parsing of its role arguments. Tokens appear only when
 //! asked for (`show_tokens`); error messages never carry them.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::{Role, RpError, Session};
 
@@ -37,34 +38,65 @@ pub fn scopes_from_args(args: &[String]) -> Vec<String> {
     scopes
 }
 
-fn tokens(session: &Session) -> Value {
-    json!({
-        "id_token": session.id_token().expose(),
-        "access_token": session.access_token().expose(),
-        "refresh_token": session.refresh_token().map(|t| t.expose()),
+#[derive(Serialize)]
+struct Tokens<'a> {
+    id_token: &'a str,
+    access_token: &'a str,
+    refresh_token: Option<&'a str>,
+}
+
+/// Field order is the output order: `outcome` first.
+#[derive(Serialize)]
+struct Success<'a> {
+    outcome: &'static str,
+    sub: &'a str,
+    email: Option<&'a str>,
+    groups: &'a [String],
+    role: Role,
+    claims: &'a Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tokens: Option<Tokens<'a>>,
+}
+
+#[derive(Serialize)]
+struct Rejection {
+    outcome: &'static str,
+    error: &'static str,
+    message: String,
+}
+
+fn pretty(value: &impl Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("plain data always serializes");
+    text.push('\n');
+    text
+}
+
+/// `{"outcome": "ok", "sub", "email", "groups", "role", "claims"}`, plus `tokens` on request;
+/// pretty-printed, newline-terminated.
+pub fn success_json(session: &Session, show_tokens: bool) -> String {
+    let o = &session.outcome;
+    pretty(&Success {
+        outcome: "ok",
+        sub: &o.sub,
+        email: o.email.as_deref(),
+        groups: &o.groups,
+        role: o.role,
+        claims: &o.claims,
+        tokens: show_tokens.then(|| Tokens {
+            id_token: session.id_token().expose(),
+            access_token: session.access_token().expose(),
+            refresh_token: session.refresh_token().map(|t| t.expose()),
+        }),
     })
 }
 
-/// `{"outcome": "ok", "sub", "email", "groups", "role", "claims"}`, plus `tokens` on request.
-pub fn success_json(session: &Session, show_tokens: bool) -> Value {
-    let o = &session.outcome;
-    let mut value = json!({
-        "outcome": "ok",
-        "sub": o.sub,
-        "email": o.email,
-        "groups": o.groups,
-        "role": o.role,
-        "claims": o.claims,
-    });
-    if show_tokens {
-        value["tokens"] = tokens(session);
-    }
-    value
-}
-
-/// `{"outcome": "rejected", "error": CODE, "message"}`.
-pub fn rejection_json(error: &RpError) -> Value {
-    json!({"outcome": "rejected", "error": error.code(), "message": error.to_string()})
+/// `{"outcome": "rejected", "error": CODE, "message"}`, pretty-printed, newline-terminated.
+pub fn rejection_json(error: &RpError) -> String {
+    pretty(&Rejection {
+        outcome: "rejected",
+        error: error.code(),
+        message: error.to_string(),
+    })
 }
 
 /// A short readable summary of a successful login.
@@ -146,7 +178,12 @@ mod tests {
         let err = RpError::GroupsUnmapped {
             groups: vec!["/acme/contractors".into()],
         };
-        let json = rejection_json(&err);
+        let text = rejection_json(&err);
+        assert!(
+            text.starts_with("{\n  \"outcome\": \"rejected\",\n  \"error\": \"groups_unmapped\""),
+            "{text}"
+        );
+        let json: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(json["outcome"], "rejected");
         assert_eq!(json["error"], "groups_unmapped");
         assert!(json["message"]

@@ -222,6 +222,30 @@ async fn rp_id_token_kid_absent_multiple_jwks() {
     assert_eq!(code_of(&op, &rp, "alice").await, "signature_invalid");
 }
 
+/// Without kids, a rotation shows up as a signature no cached key verifies: one refetch.
+#[tokio::test]
+async fn kid_absent_key_rotation_refetches_once() {
+    let (op, rp) = start().await;
+    op.set(|b| {
+        b.omit_kid = true;
+        b.publish_kids = false;
+    });
+    login(&op, &rp, "alice").await.unwrap();
+    let new = TestKey::es256("key-2");
+    op.set(|b| {
+        b.published = vec![new.clone()];
+        b.signer = new;
+    });
+    login(&op, &rp, "alice").await.unwrap();
+    assert_eq!(rp.jwks_fetches(), 2);
+    // A forged kid-less token right after: refused, and no third fetch within the interval.
+    op.set(|b| b.token_hook = token_hook(|_, t| tampered(t)));
+    let err = login(&op, &rp, "alice").await.unwrap_err();
+    assert_eq!(err.code(), "signature_invalid");
+    assert!(err.to_string().contains("at most once every"), "{err}");
+    assert_eq!(rp.jwks_fetches(), 2);
+}
+
 /// rp-id_token-sig-rs256
 #[tokio::test]
 async fn rp_id_token_sig_rs256() {
@@ -1135,7 +1159,12 @@ async fn rendered_outcome_shows_tokens_only_on_request() {
         session.access_token().expose().to_string(),
         session.refresh_token().unwrap().expose().to_string(),
     ];
-    let plain = render::success_json(&session, false);
+    let text = render::success_json(&session, false);
+    assert!(
+        text.starts_with("{\n  \"outcome\": \"ok\",\n  \"sub\": "),
+        "{text}"
+    );
+    let plain: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(plain["outcome"], "ok");
     assert_eq!(plain["role"], "admin");
     assert_eq!(plain["groups"], json!(["/acme/admins"]));
@@ -1147,7 +1176,7 @@ async fn rendered_outcome_shows_tokens_only_on_request() {
         assert!(!plain.to_string().contains(token.as_str()));
         assert!(!human.contains(token.as_str()));
     }
-    let shown = render::success_json(&session, true);
+    let shown: Value = serde_json::from_str(&render::success_json(&session, true)).unwrap();
     assert_eq!(shown["tokens"]["id_token"], tokens[0].as_str());
     assert_eq!(shown["tokens"]["access_token"], tokens[1].as_str());
     assert_eq!(shown["tokens"]["refresh_token"], tokens[2].as_str());
