@@ -496,10 +496,12 @@ async fn authorize(
         Style::Keycloak => keycloak_login_page(&inner.issuer, &sid, None),
         Style::NodeOidc => node_login_page(&sid, None),
     };
+    // Like Keycloak >= 24: Secure and SameSite=None even over http. Browsers (and the cookie
+    // jar) still send it to loopback hosts, which count as secure contexts.
     (
         [(
             header::SET_COOKIE,
-            format!("MOCK_SESSION={sid}; Path=/; HttpOnly"),
+            format!("MOCK_SESSION={sid}; Path={REALM}/; Secure; HttpOnly; SameSite=None"),
         )],
         Html(page),
     )
