@@ -4,10 +4,13 @@
 //! - [`config`]: `ssoproof.yaml`, the project configuration.
 //! - [`lint`]: the runbook linter (link integrity, review dates, layout, checklists, index).
 //! - [`report`]: rendering results for people and machines (human, JSON, JUnit, SARIF, GitHub).
+//! - [`rp`]: the reference relying party (strict OIDC code flow, form-filling browser, roles).
+//! - [`secret`]: secrets that never print.
 
 pub mod binding;
 pub mod cloud;
 pub mod config;
 pub mod lint;
 pub mod report;
+pub mod rp;
 pub mod secret;

@@ -1,0 +1,259 @@
+//! OpenID Provider discovery: `<issuer>/.well-known/openid-configuration`, checked strictly.
+
+use std::time::Duration;
+
+use reqwest::Client;
+use serde_json::{Map, Value};
+use url::Url;
+
+use super::http;
+use super::id_token::ALLOWED_ALGS;
+use super::RpError;
+
+/// What the relying party takes from the discovery document.
+#[derive(Debug, Clone)]
+pub(crate) struct Provider {
+    pub document: Value,
+    pub authorization_endpoint: Url,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: Option<String>,
+    pub jwks_uri: String,
+    /// RFC 9207: the authorization response carries `iss`, which is then required.
+    pub iss_parameter_supported: bool,
+}
+
+/// The discovery URL: the issuer without its terminating `/`, then the well-known path
+/// (OpenID Connect Discovery 1.0, section 4).
+pub(crate) fn discovery_url(issuer: &str) -> String {
+    format!(
+        "{}/.well-known/openid-configuration",
+        issuer.strip_suffix('/').unwrap_or(issuer)
+    )
+}
+
+pub(crate) async fn discover(
+    client: &Client,
+    issuer: &str,
+    timeout: Duration,
+) -> Result<Provider, RpError> {
+    let url = discovery_url(issuer);
+    let document =
+        http::get_json(client, &url, timeout)
+            .await
+            .map_err(|f| RpError::DiscoveryFailed {
+                request: f.request,
+                problem: f.problem,
+            })?;
+    check(issuer, &url, document)
+}
+
+fn endpoint(doc: &Map<String, Value>, key: &str, url: &str) -> Result<Option<Url>, RpError> {
+    let Some(value) = doc.get(key) else {
+        return Ok(None);
+    };
+    let parsed = value
+        .as_str()
+        .and_then(|s| Url::parse(s).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"));
+    match parsed {
+        Some(url) => Ok(Some(url)),
+        None => Err(RpError::DiscoveryFailed {
+            request: format!("GET {url}"),
+            problem: format!("`{key}` is {value}, not an absolute http(s) URL"),
+        }),
+    }
+}
+
+fn strings(doc: &Map<String, Value>, key: &str) -> Option<Vec<String>> {
+    let list = doc.get(key)?.as_array()?;
+    Some(
+        list.iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// Checks a fetched discovery document against the configured issuer.
+pub(crate) fn check(issuer: &str, url: &str, doc: Map<String, Value>) -> Result<Provider, RpError> {
+    let failed = |problem: String| RpError::DiscoveryFailed {
+        request: format!("GET {url}"),
+        problem,
+    };
+    match doc.get("issuer") {
+        Some(Value::String(found)) if found == issuer => {}
+        Some(Value::String(found)) => {
+            return Err(RpError::IssuerMismatch {
+                origin: format!("the discovery document at {url}"),
+                expected: issuer.to_string(),
+                found: found.clone(),
+                advice: "Configure the issuer exactly as discovery reports it (watch for a \
+                         trailing slash, the scheme and the host); if discovery reports an \
+                         internal host or scheme, fix the IdP's hostname and proxy settings",
+            })
+        }
+        _ => return Err(failed("the document has no `issuer` string".to_string())),
+    }
+    let required = |key: &str| -> Result<Url, RpError> {
+        endpoint(&doc, key, url)?.ok_or_else(|| failed(format!("the document has no `{key}`")))
+    };
+    let authorization_endpoint = required("authorization_endpoint")?;
+    let token_endpoint = required("token_endpoint")?.to_string();
+    let jwks_uri = required("jwks_uri")?.to_string();
+    let userinfo_endpoint = endpoint(&doc, "userinfo_endpoint", url)?.map(|u| u.to_string());
+
+    if let Some(types) = strings(&doc, "response_types_supported") {
+        if !types.iter().any(|t| t == "code") {
+            return Err(failed(format!(
+                "`response_types_supported` is {types:?}, without `code`: the IdP does not offer \
+                 the authorization-code flow"
+            )));
+        }
+    }
+    if let Some(algs) = strings(&doc, "id_token_signing_alg_values_supported") {
+        if !algs.iter().any(|a| ALLOWED_ALGS.contains(&a.as_str())) {
+            return Err(RpError::AlgUnsupported {
+                advertised: algs,
+                allowed: ALLOWED_ALGS.join(", "),
+            });
+        }
+    }
+    if let Some(methods) = strings(&doc, "code_challenge_methods_supported") {
+        if !methods.iter().any(|m| m == "S256") {
+            return Err(RpError::PkceUnsupported {
+                advertised: methods,
+            });
+        }
+    }
+    let iss_parameter_supported =
+        doc.get("authorization_response_iss_parameter_supported") == Some(&Value::Bool(true));
+    Ok(Provider {
+        document: Value::Object(doc),
+        authorization_endpoint,
+        token_endpoint,
+        userinfo_endpoint,
+        jwks_uri,
+        iss_parameter_supported,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ISSUER: &str = "https://sso.example.com/realms/acme";
+
+    fn doc(extra: Value) -> Map<String, Value> {
+        let mut base = json!({
+            "issuer": ISSUER,
+            "authorization_endpoint": "https://sso.example.com/realms/acme/protocol/openid-connect/auth",
+            "token_endpoint": "https://sso.example.com/realms/acme/protocol/openid-connect/token",
+            "userinfo_endpoint": "https://sso.example.com/realms/acme/protocol/openid-connect/userinfo",
+            "jwks_uri": "https://sso.example.com/realms/acme/protocol/openid-connect/certs",
+            "response_types_supported": ["code", "id_token"],
+            "id_token_signing_alg_values_supported": ["PS384", "RS256", "HS256"],
+            "code_challenge_methods_supported": ["plain", "S256"],
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            base[k] = v.clone();
+        }
+        base.as_object().unwrap().clone()
+    }
+
+    fn code(r: Result<Provider, RpError>) -> &'static str {
+        r.map_or_else(|e| e.code(), |_| "ok")
+    }
+
+    #[test]
+    fn url_drops_one_trailing_slash() {
+        assert_eq!(
+            discovery_url("https://acme.auth0.com/"),
+            "https://acme.auth0.com/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            discovery_url(ISSUER),
+            format!("{ISSUER}/.well-known/openid-configuration")
+        );
+    }
+
+    #[test]
+    fn a_good_document() {
+        let p = check(ISSUER, "u", doc(json!({}))).unwrap();
+        assert_eq!(
+            p.jwks_uri,
+            "https://sso.example.com/realms/acme/protocol/openid-connect/certs"
+        );
+        assert!(!p.iss_parameter_supported);
+        let p = check(
+            ISSUER,
+            "u",
+            doc(json!({"authorization_response_iss_parameter_supported": true})),
+        )
+        .unwrap();
+        assert!(p.iss_parameter_supported);
+    }
+
+    #[test]
+    fn issuer_must_be_byte_equal() {
+        // rp-discovery-issuer-not-matching-config, and the trailing-slash trap.
+        let err = check(&format!("{ISSUER}/"), "u", doc(json!({}))).unwrap_err();
+        assert_eq!(err.code(), "issuer_mismatch");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("`{ISSUER}/`")) && text.contains("trailing slash"),
+            "{text}"
+        );
+        assert_eq!(
+            code(check(
+                ISSUER,
+                "u",
+                doc(json!({"issuer": "https://SSO.example.com/realms/acme"}))
+            )),
+            "issuer_mismatch"
+        );
+        assert_eq!(
+            code(check(ISSUER, "u", doc(json!({"issuer": 5})))),
+            "discovery_failed"
+        );
+    }
+
+    #[test]
+    fn downgrade_and_pkce_and_endpoints() {
+        assert_eq!(
+            code(check(
+                ISSUER,
+                "u",
+                doc(json!({"id_token_signing_alg_values_supported": ["HS256", "none"]}))
+            )),
+            "alg_unsupported"
+        );
+        assert_eq!(
+            code(check(
+                ISSUER,
+                "u",
+                doc(json!({"code_challenge_methods_supported": ["plain"]}))
+            )),
+            "pkce_unsupported"
+        );
+        assert_eq!(
+            code(check(
+                ISSUER,
+                "u",
+                doc(json!({"response_types_supported": ["id_token"]}))
+            )),
+            "discovery_failed"
+        );
+        assert_eq!(
+            code(check(ISSUER, "u", doc(json!({"jwks_uri": "/certs"})))),
+            "discovery_failed"
+        );
+        let mut d = doc(json!({}));
+        d.remove("token_endpoint");
+        let err = check(ISSUER, "u", d).unwrap_err();
+        assert!(err.to_string().contains("no `token_endpoint`"), "{err}");
+        let mut d = doc(json!({}));
+        d.remove("userinfo_endpoint");
+        assert!(check(ISSUER, "u", d).unwrap().userinfo_endpoint.is_none());
+    }
+}

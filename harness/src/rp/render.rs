@@ -1,0 +1,195 @@
+//! What `ssoproof login` prints, and the parsing of its role arguments. Tokens appear only when
+//! asked for (`show_tokens`); error messages never carry them.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{Role, RpError, Session};
+
+/// `GROUP=ROLE`, split at the last `=` (a group name may hold one; a role name never does).
+pub fn parse_role_mapping(text: &str) -> Result<(String, Role), String> {
+    let Some((group, role)) = text.rsplit_once('=') else {
+        return Err(format!(
+            "`{text}` is not GROUP=ROLE (e.g. /acme/admins=admin)"
+        ));
+    };
+    if group.is_empty() {
+        return Err(format!("`{text}` names no group before `=`"));
+    }
+    let role = role.parse::<Role>().map_err(|e| e.to_string())?;
+    Ok((group.to_string(), role))
+}
+
+/// Scopes from repeated and/or space-separated arguments; `openid email profile` when none
+/// are given, and `openid` added first when missing (there is no ID token without it).
+pub fn scopes_from_args(args: &[String]) -> Vec<String> {
+    let mut scopes: Vec<String> = Vec::new();
+    for scope in args.iter().flat_map(|a| a.split_whitespace()) {
+        if !scopes.iter().any(|s| s == scope) {
+            scopes.push(scope.to_string());
+        }
+    }
+    if scopes.is_empty() {
+        return ["openid", "email", "profile"].map(String::from).to_vec();
+    }
+    if !scopes.iter().any(|s| s == "openid") {
+        scopes.insert(0, "openid".to_string());
+    }
+    scopes
+}
+
+#[derive(Serialize)]
+struct Tokens<'a> {
+    id_token: &'a str,
+    access_token: &'a str,
+    refresh_token: Option<&'a str>,
+}
+
+/// Field order is the output order: `outcome` first.
+#[derive(Serialize)]
+struct Success<'a> {
+    outcome: &'static str,
+    sub: &'a str,
+    email: Option<&'a str>,
+    groups: &'a [String],
+    role: Role,
+    claims: &'a Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tokens: Option<Tokens<'a>>,
+}
+
+#[derive(Serialize)]
+struct Rejection {
+    outcome: &'static str,
+    error: &'static str,
+    message: String,
+}
+
+fn pretty(value: &impl Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("plain data always serializes");
+    text.push('\n');
+    text
+}
+
+/// `{"outcome": "ok", "sub", "email", "groups", "role", "claims"}`, plus `tokens` on request;
+/// pretty-printed, newline-terminated.
+pub fn success_json(session: &Session, show_tokens: bool) -> String {
+    let o = &session.outcome;
+    pretty(&Success {
+        outcome: "ok",
+        sub: &o.sub,
+        email: o.email.as_deref(),
+        groups: &o.groups,
+        role: o.role,
+        claims: &o.claims,
+        tokens: show_tokens.then(|| Tokens {
+            id_token: session.id_token().expose(),
+            access_token: session.access_token().expose(),
+            refresh_token: session.refresh_token().map(|t| t.expose()),
+        }),
+    })
+}
+
+/// `{"outcome": "rejected", "error": CODE, "message"}`, pretty-printed, newline-terminated.
+pub fn rejection_json(error: &RpError) -> String {
+    pretty(&Rejection {
+        outcome: "rejected",
+        error: error.code(),
+        message: error.to_string(),
+    })
+}
+
+/// A short readable summary of a successful login.
+pub fn success_human(session: &Session, show_tokens: bool) -> String {
+    let o = &session.outcome;
+    let who = match &o.email {
+        Some(email) => format!("{email} (sub {})", o.sub),
+        None => format!("sub {}", o.sub),
+    };
+    let groups = if o.groups.is_empty() {
+        "(none)".to_string()
+    } else {
+        o.groups.join(", ")
+    };
+    let mut text = format!(
+        "ok: signed in as {who}\n  role:   {}\n  groups: {groups}\n",
+        o.role
+    );
+    if show_tokens {
+        text.push_str(&format!(
+            "  id_token:      {}\n",
+            session.id_token().expose()
+        ));
+        text.push_str(&format!(
+            "  access_token:  {}\n",
+            session.access_token().expose()
+        ));
+        if let Some(refresh) = session.refresh_token() {
+            text.push_str(&format!("  refresh_token: {}\n", refresh.expose()));
+        }
+    }
+    text
+}
+
+/// `rejected [code]: message`, then the code's one-line meaning.
+pub fn rejection_human(error: &RpError) -> String {
+    format!(
+        "rejected [{}]: {error}\n  ({})\n",
+        error.code(),
+        error.meaning()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_mappings_parse_at_the_last_equals_sign() {
+        assert_eq!(
+            parse_role_mapping("/acme/admins=admin").unwrap(),
+            ("/acme/admins".to_string(), Role::Admin)
+        );
+        assert_eq!(
+            parse_role_mapping("a=b=viewer").unwrap(),
+            ("a=b".to_string(), Role::Viewer)
+        );
+        assert!(parse_role_mapping("admins")
+            .unwrap_err()
+            .contains("GROUP=ROLE"));
+        assert!(parse_role_mapping("=admin").is_err());
+        assert!(parse_role_mapping("g=owner")
+            .unwrap_err()
+            .contains("unknown role `owner`"));
+    }
+
+    #[test]
+    fn scopes_default_split_and_gain_openid() {
+        assert_eq!(scopes_from_args(&[]), ["openid", "email", "profile"]);
+        assert_eq!(
+            scopes_from_args(&["openid groups".into(), "offline_access".into()]),
+            ["openid", "groups", "offline_access"]
+        );
+        assert_eq!(scopes_from_args(&["email".into()]), ["openid", "email"]);
+    }
+
+    #[test]
+    fn rejection_renders_code_and_message() {
+        let err = RpError::GroupsUnmapped {
+            groups: vec!["/acme/contractors".into()],
+        };
+        let text = rejection_json(&err);
+        assert!(
+            text.starts_with("{\n  \"outcome\": \"rejected\",\n  \"error\": \"groups_unmapped\""),
+            "{text}"
+        );
+        let json: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["outcome"], "rejected");
+        assert_eq!(json["error"], "groups_unmapped");
+        assert!(json["message"]
+            .as_str()
+            .unwrap()
+            .contains("/acme/contractors"));
+        assert!(rejection_human(&err).starts_with("rejected [groups_unmapped]: none of"));
+    }
+}
