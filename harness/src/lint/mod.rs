@@ -14,7 +14,7 @@ mod parallel;
 pub mod rules;
 mod runbook;
 pub mod slug;
-mod suggest;
+pub(crate) mod suggest;
 mod target;
 pub mod today;
 
