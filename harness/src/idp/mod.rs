@@ -68,6 +68,9 @@ mod redirect;
 mod state;
 mod tokens;
 
+#[cfg(test)]
+mod tests;
+
 use std::fmt::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
@@ -346,7 +349,7 @@ pub fn serve_summary(emulator: &Emulator) -> String {
         };
         let _ = writeln!(
             out,
-            "  {:<20} {:<12} redirect URIs: {}",
+            "  {:<20} {:<13}redirect URIs: {}",
             client.client_id,
             kind,
             if client.redirect_uris.is_empty() {
