@@ -113,14 +113,16 @@ const REALM_KEYS: KeyKinds = KeyKinds {
 };
 
 const GROUP_KEYS: KeyKinds = KeyKinds {
-    read: &["name", "path", "subGroups"],
+    read: &["name", "subGroups"],
     features: &["clientRoles", "realmRoles"],
+    // `path` is derived from the nesting, by Keycloak as here.
     inert: &[
         "access",
         "attributes",
         "description",
         "id",
         "parentId",
+        "path",
         "subGroupCount",
     ],
 };
@@ -457,8 +459,6 @@ struct RealmRep {
 #[serde(rename_all = "camelCase")]
 struct GroupRep {
     name: Option<String>,
-    #[serde(default, rename = "path")]
-    _path: Option<String>,
     sub_groups: Option<Vec<Value>>,
     #[serde(flatten)]
     rest: Map<String, Value>,

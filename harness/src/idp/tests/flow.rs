@@ -791,3 +791,111 @@ async fn starts_and_logs_in_quickly() {
         assert!(per_login < Duration::from_millis(250), "{per_login:?}");
     }
 }
+
+#[tokio::test]
+async fn back_channel_logout_ends_the_session() {
+    let emulator = start().await;
+    let tokens = Login::new(&emulator).tokens("alice").await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let logout = |client_id: &'static str, secret: &'static str| {
+        let emulator = &emulator;
+        async move {
+            http()
+                .post(format!(
+                    "{}/protocol/openid-connect/logout",
+                    emulator.issuer()
+                ))
+                .basic_auth(client_id, Some(secret))
+                .form(&[("refresh_token", refresh_token)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        logout("acme-app", "wrong").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let other_client = logout("acme-consent", "acme-consent-secret").await;
+    assert_eq!(
+        error_of(other_client).await.2,
+        "Invalid refresh token. Token client and authorized client don't match"
+    );
+    assert_eq!(
+        logout("acme-app", "acme-app-secret").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        error_of(refresh(&emulator, refresh_token).await).await.2,
+        "Session not active"
+    );
+}
+
+#[tokio::test]
+async fn password_grant_when_direct_access_is_enabled() {
+    let realm = Realm::from_keycloak_json(
+        &fixture_text().replace(
+            r#""directAccessGrantsEnabled": false"#,
+            r#""directAccessGrantsEnabled": true"#,
+        ),
+        std::path::Path::new("direct.json"),
+    )
+    .unwrap();
+    let emulator = Emulator::start(realm, IdpOptions::default()).await.unwrap();
+    let grant = |username: &'static str, password: &'static str, scope: &'static str| {
+        let emulator = &emulator;
+        async move {
+            http()
+                .post(format!(
+                    "{}/protocol/openid-connect/token",
+                    emulator.issuer()
+                ))
+                .basic_auth("acme-app", Some("acme-app-secret"))
+                .form(&[
+                    ("grant_type", "password"),
+                    ("username", username),
+                    ("password", password),
+                    ("scope", scope),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let tokens: Value = grant("bob", "bob-password", "openid phone")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tokens["scope"], "openid profile email phone");
+    let id = decode(tokens["id_token"].as_str().unwrap()).1;
+    let access = decode(tokens["access_token"].as_str().unwrap()).1;
+    // Keycloak's password grant carries no auth_time.
+    assert!(id.get("auth_time").is_none() && access.get("auth_time").is_none());
+    assert!(access["jti"].as_str().unwrap().starts_with("onrtro:"));
+    assert_eq!(id["groups"], json!(["/acme/engineers"]));
+    // Without openid: no ID token, as in Keycloak.
+    let tokens: Value = grant("bob", "bob-password", "").await.json().await.unwrap();
+    assert!(tokens.get("id_token").is_none());
+    assert_eq!(tokens["scope"], "profile email");
+    assert_eq!(
+        error_of(grant("bob", "nope", "openid").await).await,
+        (
+            StatusCode::UNAUTHORIZED,
+            "invalid_grant".into(),
+            "Invalid user credentials".into()
+        )
+    );
+    assert_eq!(
+        error_of(grant("erin", "erin-password", "openid").await)
+            .await
+            .2,
+        "Account disabled"
+    );
+    assert_eq!(
+        error_of(grant("bob", "bob-password", "openid groups").await)
+            .await
+            .1,
+        "invalid_scope"
+    );
+}

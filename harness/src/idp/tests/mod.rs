@@ -23,12 +23,16 @@ use super::{Emulator, IdpOptions, Realm};
 
 pub(super) const REDIRECT: &str = "http://127.0.0.1/callback";
 
-pub(super) fn fixture() -> Realm {
-    Realm::from_keycloak_export(concat!(
+pub(super) fn fixture_text() -> String {
+    std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../fixtures/keycloak-realm.json"
     ))
     .unwrap()
+}
+
+pub(super) fn fixture() -> Realm {
+    Realm::from_keycloak_json(&fixture_text(), std::path::Path::new("keycloak-realm.json")).unwrap()
 }
 
 pub(super) async fn start() -> Emulator {
