@@ -35,10 +35,8 @@ impl Params {
 
     /// Whether any key appears twice (Keycloak's "duplicated parameter").
     pub fn has_duplicates(&self) -> bool {
-        self.0
-            .iter()
-            .enumerate()
-            .any(|(i, (k, _))| self.0[..i].iter().any(|(earlier, _)| earlier == k))
+        let mut seen = std::collections::HashSet::with_capacity(self.0.len());
+        !self.0.iter().all(|(k, _)| seen.insert(k.as_str()))
     }
 }
 

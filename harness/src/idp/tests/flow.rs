@@ -899,3 +899,24 @@ async fn password_grant_when_direct_access_is_enabled() {
         "invalid_scope"
     );
 }
+
+#[tokio::test]
+async fn dropping_the_emulator_stops_the_server() {
+    let emulator = start().await;
+    let discovery = format!("{}/.well-known/openid-configuration", emulator.issuer());
+    let client = http();
+    assert_eq!(
+        client.get(&discovery).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    drop(emulator);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        // A fresh client: no pooled connection to reuse.
+        if http().get(&discovery).send().await.is_err() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still serving after drop");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
