@@ -54,6 +54,20 @@ impl ConfigError {
 pub struct Config {
     pub lint: LintConfig,
     pub runbooks: RunbooksConfig,
+    pub verify: VerifyConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerifyConfig {
+    /// The folder of Gherkin features that `ssoproof verify` runs, relative to the config.
+    pub features: PathBuf,
+}
+
+impl Default for VerifyConfig {
+    fn default() -> Self {
+        VerifyConfig { features: PathBuf::from("features") }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,16 +1,27 @@
 //! ssoproof: executable SSO runbooks.
 //!
-//! The library holds everything; the `ssoproof` binary is a thin command-line layer over it.
+//! The library holds everything; the `ssoproof` binary is a thin command line over it. The
+//! module tree follows the architecture:
 //! - [`config`]: `ssoproof.yaml`, the project configuration.
-//! - [`lint`]: the runbook linter (link integrity, review dates, layout, checklists, index).
-//! - [`report`]: rendering results for people and machines (human, JSON, JUnit, SARIF, GitHub).
-//! - [`rp`]: the reference relying party (strict OIDC code flow, form-filling browser, roles).
-//! - [`secret`]: secrets that never print.
+//! - [`lint`]: the runbook linter (links, review dates, layout, checklists, index, bindings).
+//! - [`binding`]: the links from runbook items to the scenarios that prove them.
+//! - [`idp`]: the embedded IdP emulator (Keycloak's URLs, tokens, errors, fault injection).
+//! - [`rp`]: the reference relying party, strict about the OIDC contract the runbooks promise.
+//! - [`cloud`]: emulated clouds that validate federated tokens as the real services do.
+//! - [`backend`]: where scenarios find their IdP (emulator, Keycloak container, live tenant).
+//! - [`scenario`]: the Gherkin steps and the cucumber runner.
+//! - [`verify`]: lint + scenarios + the per-runbook report.
+//! - [`report`]: rendering results for people and machines.
+//! - [`secret`]: secrets that redact themselves.
 
+pub mod backend;
 pub mod binding;
 pub mod cloud;
 pub mod config;
+pub mod idp;
 pub mod lint;
 pub mod report;
 pub mod rp;
+pub mod scenario;
 pub mod secret;
+pub mod verify;

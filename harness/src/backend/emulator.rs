@@ -47,10 +47,15 @@ impl Backend for EmulatorBackend {
     }
 }
 
-#[derive(Debug)]
 struct EmulatedIdp {
     emulator: Emulator,
     fixture: RealmFixture,
+}
+
+impl std::fmt::Debug for EmulatedIdp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatedIdp").field("issuer", &self.emulator.issuer()).finish()
+    }
 }
 
 #[async_trait]

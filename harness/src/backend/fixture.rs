@@ -15,10 +15,17 @@ pub const REALM_FIXTURE: &str = "fixtures/keycloak-realm.json";
 pub const APP_CLIENT: &str = "acme-app";
 pub const APP_REDIRECT_URI: &str = "http://127.0.0.1/callback";
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RealmFixture {
     pub path: PathBuf,
     pub json: Value,
+}
+
+/// The export holds passwords and the client secret: `Debug` names the file, not its content.
+impl std::fmt::Debug for RealmFixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealmFixture").field("path", &self.path).field("realm", &self.realm_name()).finish()
+    }
 }
 
 impl RealmFixture {

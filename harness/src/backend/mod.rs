@@ -130,12 +130,12 @@ pub enum BackendKind {
 }
 
 impl BackendKind {
-    pub fn build(self, root: &Path) -> Result<Arc<dyn Backend>, BackendError> {
+    pub fn build(self, root: &Path) -> Arc<dyn Backend> {
         let realm = root.join(fixture::REALM_FIXTURE);
-        Ok(match self {
+        match self {
             BackendKind::Emulator => Arc::new(EmulatorBackend::new(realm)),
             BackendKind::Keycloak => Arc::new(KeycloakContainerBackend::new(realm)),
             BackendKind::Live => Arc::new(LiveBackend::from_env()),
-        })
+        }
     }
 }

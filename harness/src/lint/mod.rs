@@ -252,6 +252,11 @@ impl Context<'_> {
     }
 }
 
+/// The Markdown files a lint run with these paths would check: (display path, absolute path).
+pub fn files(config: &LoadedConfig, paths: &[PathBuf]) -> Result<Vec<(String, PathBuf)>, LintError> {
+    Ok(collect_inputs(config, paths)?.into_iter().map(|i| (i.display, i.path)).collect())
+}
+
 /// An index link to a missing runbook is reported once, as `index/dangling-entry`.
 fn drop_shadowed(out: &mut Vec<Diagnostic>) {
     let dangling: Vec<_> = out

@@ -7,6 +7,7 @@ mod human;
 mod json;
 mod junit;
 mod sarif;
+pub mod verify;
 
 use crate::lint::LintReport;
 

@@ -1,0 +1,76 @@
+//! Argument parsing and exit codes over the library; one module per subcommand.
+
+mod lint;
+mod login;
+mod serve;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use ssoproof::config::LoadedConfig;
+
+/// Exit status: success, no error found.
+pub const OK: u8 = 0;
+/// Exit status: the checks found errors, or the IdP's answer was rejected.
+pub const FOUND_ERRORS: u8 = 1;
+/// Exit status: usage, configuration or I/O problem (clap uses 2 for usage errors too).
+pub const TROUBLE: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "ssoproof", version, about = "Executable SSO runbooks", propagate_version = true)]
+pub struct Cli {
+    /// The project configuration (default: `ssoproof.yaml` in this folder or an ancestor).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Lint the runbooks, run every feature against the emulator (or other backends), and
+    /// report each checklist item: passed, failed with the reason, skipped, or manual.
+    Verify(verify::VerifyArgs),
+    /// Check Markdown runbooks: links, anchors, review dates, layout, checklists, index, bindings.
+    Lint(lint::LintArgs),
+    /// Sign in to an OIDC IdP as the reference relying party and report the user's role.
+    ///
+    /// Runs the whole contract: discovery (exact issuer), code flow with PKCE S256 through the
+    /// IdP's HTML login form, token exchange, strict ID-token validation, userinfo, groups claim
+    /// and role mapping. Exit status 0: signed in; 1: rejected (the error code says why);
+    /// 2: usage problem. Tokens are printed only with --show-tokens.
+    #[command(
+        after_help = "Environment:\n  SSOPROOF_CLIENT_SECRET  client secret when --client-secret is not given\n  SSOPROOF_PASSWORD       password when --password is not given\nPrefer the environment: command-line arguments are visible to other local users."
+    )]
+    Login(login::LoginArgs),
+    /// Run an emulator in the foreground until Ctrl-C.
+    #[command(subcommand)]
+    Serve(serve::Serve),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let status = match cli.command {
+        Command::Verify(args) => verify::run(cli.config, args),
+        Command::Lint(args) => lint::run(cli.config, args),
+        Command::Login(args) => login::run(args),
+        Command::Serve(command) => serve::run(command),
+    };
+    match status {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(TROUBLE)
+        }
+    }
+}
+
+pub fn load_config(path: Option<PathBuf>) -> anyhow::Result<LoadedConfig> {
+    let loaded = match path {
+        Some(path) => LoadedConfig::load(&path),
+        None => LoadedConfig::discover(&std::env::current_dir()?),
+    };
+    loaded.map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))
+}

@@ -1,0 +1,60 @@
+//! `ssoproof verify`, the main job: lint the runbooks, run every feature against the chosen
+//! backends, and print the per-runbook report.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use ssoproof::backend::BackendKind;
+use ssoproof::report::verify as render;
+use ssoproof::verify::{verify, VerifyOptions};
+
+use super::{load_config, FOUND_ERRORS, OK};
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// Where the scenarios run (repeatable). The Keycloak container needs Docker and the live
+    /// tenant `SSOPROOF_LIVE_*`; without them their scenarios are reported as skipped.
+    #[arg(long = "backend", value_enum, default_values_t = [BackendKind::Emulator])]
+    backends: Vec<BackendKind>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
+    format: VerifyFormat,
+    /// Write cucumber's JUnit report for each backend into this folder.
+    #[arg(long, value_name = "DIR")]
+    junit: Option<PathBuf>,
+    /// Show cucumber's step-by-step output.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum VerifyFormat {
+    Human,
+    Json,
+}
+
+pub fn run(config: Option<PathBuf>, args: VerifyArgs) -> anyhow::Result<u8> {
+    let config = load_config(config)?;
+    if let Some(dir) = &args.junit {
+        std::fs::create_dir_all(dir)?;
+    }
+    let options = VerifyOptions {
+        backends: args.backends,
+        features: config.config.verify.features.clone(),
+        junit_dir: args.junit,
+        verbose: args.verbose,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let report = runtime
+        .block_on(verify(&config, &options))
+        .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+    let text = match args.format {
+        VerifyFormat::Human => render::human(&report),
+        VerifyFormat::Json => render::json(&report),
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(if report.passed() { OK } else { FOUND_ERRORS })
+}

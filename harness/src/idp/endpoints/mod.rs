@@ -1,0 +1,86 @@
+//! The OpenID Connect endpoints, at Keycloak's paths under `/realms/<realm>`.
+
+mod authorize;
+mod client_auth;
+mod discovery;
+mod login;
+mod logout;
+mod params;
+mod pkce;
+mod responses;
+mod token;
+mod userinfo;
+
+use std::sync::Arc;
+
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::realm::Client;
+use super::state::Shared;
+use responses::json;
+
+pub(crate) fn router(shared: Arc<Shared>, realm: &str) -> Router {
+    let base = format!("/realms/{realm}");
+    let oidc = format!("{base}/protocol/openid-connect");
+    Router::new()
+        .route(
+            &format!("{base}/.well-known/openid-configuration"),
+            get(discovery::configuration),
+        )
+        .route(&format!("{oidc}/certs"), get(discovery::certs))
+        .route(
+            &format!("{oidc}/auth"),
+            get(authorize::get).post(authorize::post),
+        )
+        .route(
+            &format!("{base}/login-actions/authenticate"),
+            get(login::authenticate).post(login::authenticate),
+        )
+        .route(
+            &format!("{base}/login-actions/consent"),
+            post(login::consent),
+        )
+        .route(&format!("{oidc}/token"), post(token::token))
+        .route(
+            &format!("{oidc}/userinfo"),
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .route(
+            &format!("{oidc}/logout"),
+            get(logout::get).post(logout::post),
+        )
+        .fallback({
+            let realm = realm.to_string();
+            move |uri: Uri| {
+                let response = not_found(&uri, &realm);
+                async move { response }
+            }
+        })
+        .with_state(shared)
+}
+
+/// The issuer for the RFC 9207 `iss` authorization-response parameter, when it is sent.
+fn iss_parameter(shared: &Shared, client: &Client) -> Option<String> {
+    (shared.options.iss_parameter && !client.attribute_is_true("exclude.issuer.from.auth.response"))
+        .then(|| shared.issuer.clone())
+}
+
+/// Keycloak's two 404 bodies: another realm, or no such resource.
+fn not_found(uri: &Uri, realm: &str) -> Response {
+    let other_realm = uri
+        .path()
+        .strip_prefix("/realms/")
+        .is_some_and(|rest| rest.split('/').next() != Some(realm));
+    let error = if other_realm {
+        "Realm does not exist"
+    } else {
+        "Unable to find matching target resource method"
+    };
+    json(
+        StatusCode::NOT_FOUND,
+        &serde_json::json!({ "error": error }),
+    )
+}

@@ -1,0 +1,379 @@
+//! An embedded OpenID Connect provider that behaves like Keycloak 26.
+//!
+//! [`Emulator::start`] serves a [`Realm`] read from a Keycloak realm export, over HTTP, on an
+//! ephemeral loopback port by default. It starts in milliseconds (RSA keys come from a pool of
+//! test keys) and answers at Keycloak's URLs, with Keycloak's token shapes, error codes and
+//! messages, so that a relying party and the runbooks that configure it can be tested without a
+//! Keycloak container. `ssoproof serve idp` runs one standalone.
+//!
+//! # Endpoints
+//!
+//! Under `<base>/realms/<realm>` (the issuer, no trailing slash):
+//!
+//! | path | what |
+//! |---|---|
+//! | `/.well-known/openid-configuration` | discovery |
+//! | `/protocol/openid-connect/certs` | JWKS: the current key and those retired within the overlap |
+//! | `/protocol/openid-connect/auth` | authorization (code flow, PKCE S256), then the login form |
+//! | `/login-actions/authenticate`, `/login-actions/consent` | the login and consent forms' targets |
+//! | `/protocol/openid-connect/token` | `authorization_code`, `refresh_token`, `password` grants |
+//! | `/protocol/openid-connect/userinfo` | userinfo (Bearer access token) |
+//! | `/protocol/openid-connect/logout` | RP-initiated logout; back-channel with a refresh token |
+//!
+//! # Where it differs from Keycloak
+//!
+//! - No single-sign-on cookie: every authorization request shows the login form, and
+//!   `prompt=none` always answers `login_required`.
+//! - `scope` must contain `openid` (Keycloak would serve a plain OAuth request), and PKCE `plain`
+//!   is always refused (Keycloak refuses it only when the client enforces S256).
+//! - Only the code flow: implicit and hybrid `response_type`s are refused as Keycloak refuses them
+//!   for a client with the implicit flow off; JARM response modes are refused.
+//! - Roles are not imported; every user holds Keycloak's default roles plus the export's
+//!   `realmRoles`. Offline tokens, client credentials, token exchange,
+//!   introspection, custom authentication flows and identity brokering are not emulated; the
+//!   realm import names each such feature it meets ([`Realm::warnings`]).
+//! - The `iss` authorization-response parameter (RFC 9207) is sent only when
+//!   [`IdpOptions::iss_parameter`] is on (Keycloak 26 always sends it).
+//!
+//! # Faults
+//!
+//! [`Emulator::inject`] makes the tokens misbehave in one of the ways listed on [`Fault`]; a fault
+//! stays active until [`Emulator::clear_faults`].
+//!
+//! # Admin API
+//!
+//! The same control surface, over HTTP under `<base>/_ssoproof/`. Only loopback peers may call
+//! it; any other peer gets `403`. Errors are `{"error": "<code>", "message": "…"}`.
+//!
+//! | method and path | body | answer |
+//! |---|---|---|
+//! | `GET /_ssoproof/state` | | `{"issuer", "faults": [Fault…], "current_kid", "published_kids": […], "jwks_fetch_count"}` |
+//! | `POST /_ssoproof/faults` | a [`Fault`], e.g. `{"fault": "wrong_issuer"}`, `{"fault": "jwks_slow", "millis": 3000}` | `204` |
+//! | `DELETE /_ssoproof/faults` | | `204`; every fault cleared |
+//! | `POST /_ssoproof/keys/rotate` | | `{"kid": "<the new current kid>"}` |
+//! | `POST /_ssoproof/users/{username}/enabled` | `{"enabled": false}` | `204`, or `404` `idp/unknown-user` |
+//! | `PUT /_ssoproof/clients/{client_id}/group-mapper/full-path` | `{"value": "true"}`, `{"value": "false"}` or `{"value": null}` (removes the key) | `204`, or `404` `idp/unknown-client` / `idp/no-group-mapper` |
+//! | `DELETE /_ssoproof/clients/{client_id}/mappers/{mapper_name}` | | `204`, or `404` `idp/unknown-client` / `idp/unknown-mapper` |
+//!
+//! A body that is not the expected JSON is `400` `admin/invalid-body`.
+
+mod admin;
+mod endpoints;
+mod faults;
+mod keys;
+mod mappers;
+mod pages;
+mod realm;
+mod redirect;
+mod state;
+mod tokens;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+pub use faults::Fault;
+pub use realm::{
+    Client, ClientScope, Group, ProtocolMapper, Realm, RealmError, RealmWarning, TokenSettings,
+    User,
+};
+use state::Shared;
+
+/// The algorithm ID and access tokens are signed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SigningAlg {
+    /// Keycloak's default.
+    #[default]
+    Rs256,
+    Es256,
+    /// Ed25519.
+    EdDsa,
+}
+
+impl SigningAlg {
+    /// The JOSE name: `RS256`, `ES256`, `EdDSA`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlg::Rs256 => "RS256",
+            SigningAlg::Es256 => "ES256",
+            SigningAlg::EdDsa => "EdDSA",
+        }
+    }
+
+    fn jwt_algorithm(self) -> jsonwebtoken::Algorithm {
+        match self {
+            SigningAlg::Rs256 => jsonwebtoken::Algorithm::RS256,
+            SigningAlg::Es256 => jsonwebtoken::Algorithm::ES256,
+            SigningAlg::EdDsa => jsonwebtoken::Algorithm::EdDSA,
+        }
+    }
+}
+
+impl fmt::Display for SigningAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SigningAlg {
+    type Err = String;
+
+    /// `rs256`, `es256` or `eddsa`, in any case.
+    fn from_str(text: &str) -> Result<SigningAlg, String> {
+        match text.to_ascii_lowercase().as_str() {
+            "rs256" => Ok(SigningAlg::Rs256),
+            "es256" => Ok(SigningAlg::Es256),
+            "eddsa" => Ok(SigningAlg::EdDsa),
+            _ => Err(format!(
+                "unknown signing algorithm `{text}`; use rs256, es256 or eddsa"
+            )),
+        }
+    }
+}
+
+/// How to run the emulator.
+#[derive(Debug, Clone)]
+pub struct IdpOptions {
+    /// Where to listen (default `127.0.0.1:0`: an ephemeral loopback port).
+    pub bind: SocketAddr,
+    pub signing: SigningAlg,
+    /// Send the RFC 9207 `iss` parameter with authorization responses, and advertise it.
+    pub iss_parameter: bool,
+    /// How long a rotated-out key stays in the JWKS (default 10 minutes).
+    pub key_overlap: Duration,
+}
+
+impl Default for IdpOptions {
+    fn default() -> Self {
+        IdpOptions {
+            bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            signing: SigningAlg::Rs256,
+            iss_parameter: false,
+            key_overlap: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Why the emulator could not start, or could not do what its control surface was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum IdpError {
+    #[error("cannot listen on {addr}: {source}; choose another port or address")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the realm has no user \"{0}\"")]
+    UnknownUser(String),
+    #[error("the realm has no client \"{0}\"")]
+    UnknownClient(String),
+    #[error("client \"{client_id}\" has no protocol mapper named \"{mapper}\" of its own")]
+    UnknownMapper { client_id: String, mapper: String },
+    #[error("client \"{0}\" has no oidc-group-membership-mapper of its own")]
+    NoGroupMapper(String),
+}
+
+impl IdpError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            IdpError::Bind { .. } => "idp/bind",
+            IdpError::UnknownUser(_) => "idp/unknown-user",
+            IdpError::UnknownClient(_) => "idp/unknown-client",
+            IdpError::UnknownMapper { .. } => "idp/unknown-mapper",
+            IdpError::NoGroupMapper(_) => "idp/no-group-mapper",
+        }
+    }
+}
+
+/// A running emulator. Dropping it shuts the server down.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Emulator {
+    /// Binds, then serves in the background on the current tokio runtime.
+    pub async fn start(realm: Realm, options: IdpOptions) -> Result<Emulator, IdpError> {
+        let bind_error = |source| IdpError::Bind {
+            addr: options.bind,
+            source,
+        };
+        let listener = tokio::net::TcpListener::bind(options.bind)
+            .await
+            .map_err(bind_error)?;
+        let local = listener.local_addr().map_err(bind_error)?;
+        let realm_name = realm.name.clone();
+        let shared = Arc::new(Shared::new(realm, options, base_url(local)));
+        let app =
+            endpoints::router(shared.clone(), &realm_name).merge(admin::router(shared.clone()));
+        let (shutdown, stop) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            // Serving ends only on shutdown; an accept error has nowhere better to go.
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = stop.await;
+            })
+            .await;
+        });
+        Ok(Emulator {
+            shared,
+            shutdown: Some(shutdown),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>/realms/<realm>`, without a trailing slash.
+    pub fn issuer(&self) -> String {
+        self.shared.issuer.clone()
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    pub fn realm_name(&self) -> String {
+        self.shared.realm().name.clone()
+    }
+
+    /// Activates a fault until [`Emulator::clear_faults`].
+    pub fn inject(&self, fault: Fault) {
+        self.shared.faults.inject(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// Makes a new signing key current and returns its `kid`; the previous key stays in the
+    /// JWKS for [`IdpOptions::key_overlap`].
+    pub fn rotate_keys(&self) -> String {
+        self.shared.rotate_keys()
+    }
+
+    pub fn current_kid(&self) -> String {
+        self.shared.current_key().kid.clone()
+    }
+
+    /// How many requests the certs endpoint has answered (faulty answers included).
+    pub fn jwks_fetch_count(&self) -> usize {
+        self.shared.jwks_fetch_count()
+    }
+
+    /// Enables or disables a user; a disabled user cannot log in, refresh or call userinfo.
+    pub fn set_user_enabled(&self, username: &str, enabled: bool) -> Result<(), IdpError> {
+        self.shared.set_user_enabled(username, enabled)
+    }
+
+    /// Sets (`Some`) or removes (`None`) the `full.path` config of the client's own
+    /// group-membership mapper(s). Only exactly `"true"` gives full paths.
+    pub fn set_group_mapper_full_path(
+        &self,
+        client_id: &str,
+        value: Option<&str>,
+    ) -> Result<(), IdpError> {
+        self.shared.set_group_mapper_full_path(client_id, value)
+    }
+
+    /// Removes one of the client's own protocol mappers (not one of a client scope).
+    pub fn remove_protocol_mapper(
+        &self,
+        client_id: &str,
+        mapper_name: &str,
+    ) -> Result<(), IdpError> {
+        self.shared.remove_protocol_mapper(client_id, mapper_name)
+    }
+
+    /// The Keycloak user id (the `sub`) of a user.
+    pub fn user_id(&self, username: &str) -> Option<String> {
+        self.shared.realm().user(username).map(|u| u.id.clone())
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// The URL a client reaches the listener at: an unspecified bind address is reached on loopback.
+fn base_url(local: SocketAddr) -> String {
+    let ip = match local.ip() {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, local.port()))
+}
+
+/// What `ssoproof serve idp` prints: where to point a client, and who can log in. Never a
+/// password or a secret.
+pub fn serve_summary(emulator: &Emulator) -> String {
+    let shared = &emulator.shared;
+    let realm = shared.realm();
+    let mut out = String::new();
+    let _ = writeln!(out, "Keycloak emulator serving realm \"{}\"", realm.name);
+    let _ = writeln!(out, "  issuer     {}", shared.issuer);
+    let _ = writeln!(
+        out,
+        "  discovery  {}/.well-known/openid-configuration",
+        shared.issuer
+    );
+    let _ = writeln!(
+        out,
+        "  admin API  {}/_ssoproof/ (loopback only)",
+        shared.base_url
+    );
+    let _ = writeln!(
+        out,
+        "  signing    {} (kid {})",
+        shared.options.signing,
+        shared.current_key().kid
+    );
+    let _ = writeln!(out, "clients");
+    for client in &realm.clients {
+        let kind = if client.public_client {
+            "public"
+        } else {
+            "confidential"
+        };
+        let _ = writeln!(
+            out,
+            "  {:<20} {:<13}redirect URIs: {}",
+            client.client_id,
+            kind,
+            if client.redirect_uris.is_empty() {
+                "(none)".to_string()
+            } else {
+                client.redirect_uris.join(", ")
+            }
+        );
+    }
+    let _ = writeln!(out, "users");
+    for user in &realm.users {
+        let groups = if user.groups.is_empty() {
+            "(no group)".to_string()
+        } else {
+            user.groups.join(", ")
+        };
+        let state = if user.enabled { "enabled" } else { "disabled" };
+        let _ = writeln!(out, "  {:<20} {:<9} {groups}", user.username, state);
+    }
+    if !realm.warnings.is_empty() {
+        let _ = writeln!(out, "warnings");
+        for warning in &realm.warnings {
+            let _ = writeln!(out, "  {warning}");
+        }
+    }
+    out
+}

@@ -1,0 +1,340 @@
+//! Token issuance: the claims Keycloak 26 puts in access, ID and refresh tokens, and signing.
+//!
+//! Access and ID tokens are signed with the current key ([`super::keys`]); refresh tokens, as in
+//! Keycloak, are HS512 JWTs under a key of the realm's own that never leaves the server. The
+//! token response carries Keycloak's nine fields in Keycloak's order. Faults are applied to the
+//! ID token here; the deliberately broken signatures (`alg: none`, a flipped bit) are written by
+//! hand, everything else goes through `jsonwebtoken`.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256, Sha512};
+
+use super::faults::{Fault, Faults, IdTokenFacts, KidFault, SignatureFault};
+use super::keys::SigningKey;
+use super::mappers::{self, Subject, Target};
+use super::realm::{Client, Realm, User, OPENID};
+use super::state::{now, AccessGrantInput, Shared};
+use super::SigningAlg;
+
+/// The token endpoint's success body.
+#[derive(Debug, Serialize)]
+pub(crate) struct TokenResponse {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub refresh_expires_in: u64,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(rename = "not-before-policy")]
+    pub not_before_policy: u64,
+    pub session_state: String,
+    pub scope: String,
+}
+
+/// The grant a token comes from; Keycloak prefixes access-token ids with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grant {
+    AuthorizationCode,
+    Password,
+    Refresh,
+}
+
+impl Grant {
+    fn jti_prefix(self) -> &'static str {
+        match self {
+            Grant::AuthorizationCode => "onrtac:",
+            Grant::Password => "onrtro:",
+            Grant::Refresh => "onrtrt:",
+        }
+    }
+}
+
+/// Who gets tokens, for which session and scopes.
+pub(crate) struct Issue<'a> {
+    pub grant: Grant,
+    pub client: &'a Client,
+    pub user: &'a User,
+    pub session_id: &'a str,
+    pub auth_time: Option<i64>,
+    pub session_started: i64,
+    pub scopes: &'a [String],
+    pub nonce: Option<&'a str>,
+}
+
+/// Issues the tokens of one token response and remembers them.
+pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenResponse {
+    let faults = shared.faults.snapshot();
+    let real_now = now();
+    let t = real_now + faults.clock_skew();
+    let settings = &realm.tokens;
+    let lifespan = settings.access_token_lifespan as i64;
+    let refresh_lifespan = (settings.sso_session_idle_timeout as i64)
+        .min(settings.sso_session_max_lifespan as i64 - (real_now - issue.session_started))
+        .max(0);
+    let with_id_token = issue.scopes.iter().any(|s| s == OPENID);
+    let scope = realm.scope_claim(issue.scopes);
+    let subject = Subject {
+        realm,
+        client: issue.client,
+        user: issue.user,
+        session_id: issue.session_id,
+        auth_time: issue.auth_time,
+    };
+    let mappers = mappers::effective(realm, issue.client, issue.scopes);
+    let client_id = issue.client.client_id.as_str();
+
+    if with_id_token && faults.has(&Fault::RotateBeforeSigning) {
+        shared.rotate_keys();
+    }
+    let key = shared.current_key();
+
+    let mut access = Map::new();
+    access.insert("exp".into(), Value::from(t + lifespan));
+    access.insert("iat".into(), Value::from(t));
+    access.insert(
+        "jti".into(),
+        Value::from(format!(
+            "{}{}",
+            issue.grant.jti_prefix(),
+            uuid::Uuid::new_v4()
+        )),
+    );
+    access.insert("iss".into(), Value::from(shared.issuer.clone()));
+    access.insert("typ".into(), Value::from("Bearer"));
+    access.insert("azp".into(), Value::from(client_id));
+    access.insert("sid".into(), Value::from(issue.session_id));
+    access.insert("scope".into(), Value::from(scope.clone()));
+    mappers::apply(
+        mappers.iter().copied(),
+        &subject,
+        Target::AccessToken,
+        &mut access,
+    );
+    shift_auth_time(&mut access, faults.clock_skew());
+    let access_token = sign(&key, &access, None);
+
+    let id_token = with_id_token.then(|| {
+        let mut id = Map::new();
+        id.insert("exp".into(), Value::from(t + lifespan));
+        id.insert("iat".into(), Value::from(t));
+        id.insert("jti".into(), Value::from(uuid::Uuid::new_v4().to_string()));
+        id.insert("iss".into(), Value::from(shared.issuer.clone()));
+        id.insert("aud".into(), Value::from(client_id));
+        id.insert("sub".into(), Value::from(issue.user.id.clone()));
+        id.insert("typ".into(), Value::from("ID"));
+        id.insert("azp".into(), Value::from(client_id));
+        if let Some(nonce) = issue.nonce {
+            id.insert("nonce".into(), Value::from(nonce));
+        }
+        id.insert("sid".into(), Value::from(issue.session_id));
+        id.insert(
+            "at_hash".into(),
+            Value::from(at_hash(key.alg, &access_token)),
+        );
+        mappers::apply(mappers.iter().copied(), &subject, Target::IdToken, &mut id);
+        shift_auth_time(&mut id, faults.clock_skew());
+        faults.apply_to_id_token(
+            &mut id,
+            &IdTokenFacts {
+                issuer: &shared.issuer,
+                client_id,
+                now: t,
+                lifespan,
+                refresh: issue.grant == Grant::Refresh,
+            },
+        );
+        let secret = issue.client.secret.as_ref().map_or("", |s| s.expose());
+        sign_id_token(shared, &faults, &id, secret)
+    });
+
+    let refresh_jti = uuid::Uuid::new_v4().to_string();
+    let mut refresh = Map::new();
+    refresh.insert("exp".into(), Value::from(t + refresh_lifespan));
+    refresh.insert("iat".into(), Value::from(t));
+    refresh.insert("jti".into(), Value::from(refresh_jti.clone()));
+    refresh.insert("iss".into(), Value::from(shared.issuer.clone()));
+    refresh.insert("aud".into(), Value::from(shared.issuer.clone()));
+    refresh.insert("sub".into(), Value::from(issue.user.id.clone()));
+    refresh.insert("typ".into(), Value::from("Refresh"));
+    refresh.insert("azp".into(), Value::from(client_id));
+    refresh.insert("sid".into(), Value::from(issue.session_id));
+    refresh.insert("scope".into(), Value::from(scope.clone()));
+    let refresh_token = shared.refresh_key.sign(&refresh);
+
+    let mut store = shared.store();
+    store.record_access_token(
+        access_token.clone(),
+        AccessGrantInput {
+            user_id: issue.user.id.clone(),
+            session_id: issue.session_id.to_string(),
+            client_id: client_id.to_string(),
+            scopes: issue.scopes.to_vec(),
+            expires_at: real_now + lifespan,
+        },
+        real_now,
+    );
+    if let Some(id_token) = &id_token {
+        store.record_id_token(
+            id_token.clone(),
+            issue.session_id,
+            client_id,
+            real_now,
+            settings.sso_session_max_lifespan,
+        );
+    }
+    store.issue_refresh(issue.session_id, client_id, &refresh_jti);
+    drop(store);
+
+    TokenResponse {
+        access_token,
+        expires_in: settings.access_token_lifespan,
+        refresh_expires_in: refresh_lifespan as u64,
+        refresh_token,
+        token_type: "Bearer",
+        id_token,
+        not_before_policy: 0,
+        session_state: issue.session_id.to_string(),
+        scope,
+    }
+}
+
+/// `auth_time` comes from the session; a skewed clock shifts it with the other time claims.
+fn shift_auth_time(claims: &mut Map<String, Value>, skew: i64) {
+    if let Some(auth_time) = claims.get("auth_time").and_then(Value::as_i64) {
+        claims.insert("auth_time".into(), Value::from(auth_time + skew));
+    }
+}
+
+/// OIDC Core 3.1.3.6: the left half of the access token's hash, with the hash of the signing
+/// algorithm (SHA-512 for Ed25519).
+pub(crate) fn at_hash(alg: SigningAlg, access_token: &str) -> String {
+    let digest = match alg {
+        SigningAlg::EdDsa => Sha512::digest(access_token.as_bytes()).to_vec(),
+        SigningAlg::Rs256 | SigningAlg::Es256 => Sha256::digest(access_token.as_bytes()).to_vec(),
+    };
+    URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
+}
+
+/// Signs with `key`; `kid` overrides the header's key id (`Some(None)` leaves it out).
+fn sign(key: &SigningKey, claims: &Map<String, Value>, kid: Option<Option<String>>) -> String {
+    let mut header = Header::new(key.alg.jwt_algorithm());
+    header.kid = kid.unwrap_or_else(|| Some(key.kid.clone()));
+    jsonwebtoken::encode(&header, claims, &key.encoding)
+        .expect("signing with a key of the header's own algorithm succeeds")
+}
+
+fn sign_id_token(
+    shared: &Shared,
+    faults: &Faults,
+    claims: &Map<String, Value>,
+    client_secret: &str,
+) -> String {
+    let kid_fault = faults.kid();
+    if kid_fault == KidFault::AbsentAmongSeveral && shared.keys().published().len() < 2 {
+        shared.rotate_keys();
+    }
+    let key = shared.current_key();
+    let kid = match kid_fault {
+        KidFault::None => None,
+        KidFault::Absent | KidFault::AbsentAmongSeveral => Some(None),
+        KidFault::Unknown => Some(Some(format!("unknown-{}", uuid::Uuid::new_v4()))),
+    };
+    match faults.signature() {
+        SignatureFault::None => sign(&key, claims, kid),
+        SignatureFault::BadSignature => flip_signature_bit(&sign(&key, claims, kid)),
+        SignatureFault::Hs256ClientSecret => jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(client_secret.as_bytes()),
+        )
+        .expect("HMAC signing accepts any key"),
+        SignatureFault::AlgNone => {
+            let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+            let payload = URL_SAFE_NO_PAD.encode(Value::Object(claims.clone()).to_string());
+            format!("{header}.{payload}.")
+        }
+    }
+}
+
+/// The same token with one bit of its signature flipped: well-formed, and never valid.
+fn flip_signature_bit(token: &str) -> String {
+    let (signed, signature) = token.rsplit_once('.').expect("a JWS has three parts");
+    let mut bytes = URL_SAFE_NO_PAD
+        .decode(signature)
+        .expect("jsonwebtoken writes base64url");
+    bytes[0] ^= 0x01;
+    format!("{signed}.{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The realm's refresh-token key (Keycloak's `hmac-generated-hs512` provider).
+pub(crate) struct RefreshKey {
+    kid: String,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl RefreshKey {
+    pub fn generate() -> RefreshKey {
+        let mut secret = [0u8; 64];
+        rand::thread_rng().fill_bytes(&mut secret);
+        RefreshKey {
+            kid: uuid::Uuid::new_v4().to_string(),
+            encoding: EncodingKey::from_secret(&secret),
+            decoding: DecodingKey::from_secret(&secret),
+        }
+    }
+
+    fn sign(&self, claims: &Map<String, Value>) -> String {
+        let mut header = Header::new(Algorithm::HS512);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.encoding).expect("HMAC signing cannot fail")
+    }
+
+    /// The claims of a refresh token this realm signed, whatever its expiry; `None` for anything
+    /// else.
+    pub fn verify(&self, token: &str) -> Option<Map<String, Value>> {
+        let mut validation = Validation::new(Algorithm::HS512);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        jsonwebtoken::decode::<Map<String, Value>>(token, &self.decoding, &validation)
+            .ok()
+            .map(|data| data.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_hash_matches_the_spec_example() {
+        // OIDC Core A.3: this access token's at_hash, computed with SHA-256.
+        assert_eq!(
+            at_hash(
+                SigningAlg::Rs256,
+                "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"
+            ),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
+    }
+
+    #[test]
+    fn refresh_tokens_verify_only_under_their_key() {
+        let key = RefreshKey::generate();
+        let mut claims = Map::new();
+        claims.insert("typ".into(), "Refresh".into());
+        claims.insert("exp".into(), Value::from(1));
+        let token = key.sign(&claims);
+        assert_eq!(key.verify(&token).unwrap()["typ"], "Refresh");
+        assert!(RefreshKey::generate().verify(&token).is_none());
+        assert!(key.verify("garbage").is_none());
+        assert!(key.verify(&flip_signature_bit(&token)).is_none());
+    }
+}

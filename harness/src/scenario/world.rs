@@ -1,0 +1,81 @@
+//! The state one scenario carries from step to step.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::backend::{Backend, Idp};
+use crate::rp::{ClientConfig, LoginOutcome, RelyingParty, Role, RpError, Session};
+use crate::secret::Secret;
+
+/// What a raw HTTP exchange with the IdP showed (for steps that act as a misbehaving client).
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+#[derive(cucumber::World)]
+#[world(init = Self::empty)]
+pub struct RunbookWorld {
+    pub backend: Option<Arc<dyn Backend>>,
+    pub idp: Option<Arc<dyn Idp>>,
+    /// The application's configuration, as the runbook's "Application-side configuration".
+    pub app: Option<ClientConfig>,
+    pub rp: Option<RelyingParty>,
+    pub login: Option<Result<LoginOutcome, RpError>>,
+    pub session: Option<Session>,
+    pub previous_refresh_token: Option<Secret>,
+    pub rotated_kid: Option<String>,
+    pub observed: Option<Observed>,
+}
+
+impl RunbookWorld {
+    fn empty() -> RunbookWorld {
+        RunbookWorld {
+            backend: None,
+            idp: None,
+            app: None,
+            rp: None,
+            login: None,
+            session: None,
+            previous_refresh_token: None,
+            rotated_kid: None,
+            observed: None,
+        }
+    }
+
+    pub fn idp(&self) -> &Arc<dyn Idp> {
+        self.idp.as_ref().expect("the scenario's IdP is started by the before hook")
+    }
+
+    /// The application's configuration, created from the IdP's client on first use.
+    pub fn app(&mut self) -> &mut ClientConfig {
+        if self.app.is_none() {
+            let idp = self.idp().clone();
+            let client = idp.client();
+            let mut config = ClientConfig::new(idp.issuer(), client.client_id, client.redirect_uri);
+            config.client_secret = client.secret;
+            config.groups_claim = "groups".into();
+            config.role_mappings =
+                vec![("/acme/admins".into(), Role::Admin), ("/acme/engineers".into(), Role::User)];
+            self.app = Some(config);
+        }
+        self.app.as_mut().expect("just set")
+    }
+
+    /// The outcome of the last sign-in, failing the step when there was none.
+    pub fn last_login(&self) -> &Result<LoginOutcome, RpError> {
+        self.login.as_ref().expect("a previous step signs in")
+    }
+}
+
+impl fmt::Debug for RunbookWorld {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunbookWorld")
+            .field("backend", &self.backend.as_ref().map(|b| b.name()))
+            .field("issuer", &self.idp.as_ref().map(|i| i.issuer()))
+            .field("login", &self.login.as_ref().map(|l| l.as_ref().map(|o| &o.role).map_err(|e| e.code())))
+            .finish_non_exhaustive()
+    }
+}
