@@ -36,11 +36,13 @@ Feature: Keycloak runbook
     Then the IdP shows "Invalid parameter: redirect_uri" without redirecting
 
   @wrong-client-secret
-  Scenario: A wrong client secret fails the token request with invalid_client
+  Scenario: A wrong client secret fails the token request with 401 unauthorized_client
     Given the application's client secret is "not-the-secret"
     When alice signs in
     Then the login is rejected with "token_request_failed"
-    And the rejection message mentions "invalid_client"
+    And the rejection message mentions "answered 401 Unauthorized"
+    And the rejection message mentions "unauthorized_client: Invalid client or Invalid client credentials"
+    And the rejection message mentions "The client secret or authentication method is wrong"
 
   @wrong-password
   Scenario: A wrong password is refused by the IdP's login page

@@ -66,7 +66,9 @@ pub struct VerifyConfig {
 
 impl Default for VerifyConfig {
     fn default() -> Self {
-        VerifyConfig { features: PathBuf::from("features") }
+        VerifyConfig {
+            features: PathBuf::from("features"),
+        }
     }
 }
 

@@ -19,7 +19,10 @@ pub enum VerifyError {
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
     #[error("cannot read {}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl VerifyError {
@@ -77,26 +80,46 @@ pub struct VerifyReport {
 impl VerifyReport {
     pub fn passed(&self) -> bool {
         !self.lint.has_errors()
-            && !self.results.iter().any(|r| matches!(r.outcome, Outcome::Failed(_)))
+            && !self
+                .results
+                .iter()
+                .any(|r| matches!(r.outcome, Outcome::Failed(_)))
     }
 }
 
-pub async fn verify(config: &LoadedConfig, options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
+pub async fn verify(
+    config: &LoadedConfig,
+    options: &VerifyOptions,
+) -> Result<VerifyReport, VerifyError> {
     let lint = lint::lint(config, &LintRequest::default())?;
     let features = config.root.join(&options.features);
     let mut results = Vec::new();
     for kind in &options.backends {
         let backend = kind.build(&config.root);
-        let junit = options.junit_dir.as_ref().map(|d| d.join(format!("cucumber-{}.xml", backend.name())));
-        let run = RunOptions { features: features.clone(), junit, verbose: options.verbose };
+        let junit = options
+            .junit_dir
+            .as_ref()
+            .map(|d| d.join(format!("cucumber-{}.xml", backend.name())));
+        let run = RunOptions {
+            features: features.clone(),
+            junit,
+            verbose: options.verbose,
+        };
         results.extend(scenario::run(Arc::clone(&backend), &run).await?);
     }
     let runbooks = runbook_reports(config, &results)?;
-    Ok(VerifyReport { lint, results, runbooks })
+    Ok(VerifyReport {
+        lint,
+        results,
+        runbooks,
+    })
 }
 
 /// Every bound runbook's items with the results of the scenarios they cite.
-fn runbook_reports(config: &LoadedConfig, results: &[ScenarioResult]) -> Result<Vec<RunbookReport>, VerifyError> {
+fn runbook_reports(
+    config: &LoadedConfig,
+    results: &[ScenarioResult],
+) -> Result<Vec<RunbookReport>, VerifyError> {
     let runbooks = &config.config.runbooks;
     let sections = Sections {
         checklist: &runbooks.checklist.section,
@@ -107,20 +130,29 @@ fn runbook_reports(config: &LoadedConfig, results: &[ScenarioResult]) -> Result<
     let mut reports = Vec::new();
     for (display, path) in lint::files(config, &[])? {
         let relative = path.strip_prefix(&root).unwrap_or(&path);
-        let Some(kind) = runbooks.kinds.iter().find(|k| k.matches(relative)) else { continue };
+        let Some(kind) = runbooks.kinds.iter().find(|k| k.matches(relative)) else {
+            continue;
+        };
         if !kind.bindings {
             continue;
         }
-        let text = std::fs::read(&path)
-            .map(Document::text)
-            .map_err(|source| VerifyError::Read { path: path.clone(), source })?;
+        let text =
+            std::fs::read(&path)
+                .map(Document::text)
+                .map_err(|source| VerifyError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
         let doc = Document::parse(&text);
         let lines: Vec<&str> = text.lines().collect();
         let items = binding::items(&doc, &lines, &path, &root, &sections)
             .into_iter()
             .map(|item| item_report(item, results))
             .collect();
-        reports.push(RunbookReport { file: display, items });
+        reports.push(RunbookReport {
+            file: display,
+            items,
+        });
     }
     Ok(reports)
 }
@@ -129,7 +161,9 @@ fn item_report(item: BoundItem, results: &[ScenarioResult]) -> ItemReport {
     let scenarios: Vec<ScenarioResult> = results
         .iter()
         .filter(|r| {
-            item.scenarios.iter().any(|b| same_file(&b.feature, &r.feature) && r.tags.contains(&b.id))
+            item.scenarios
+                .iter()
+                .any(|b| same_file(&b.feature, &r.feature) && r.tags.contains(&b.id))
         })
         .cloned()
         .collect();
@@ -141,7 +175,10 @@ fn item_report(item: BoundItem, results: &[ScenarioResult]) -> ItemReport {
         Outcome::Failed(reason) => Some((r, reason)),
         _ => None,
     }) {
-        ItemStatus::Failed(format!("[{}] {}: {reason}", failed.backend, failed.scenario))
+        ItemStatus::Failed(format!(
+            "[{}] {}: {reason}",
+            failed.backend, failed.scenario
+        ))
     } else if scenarios.iter().any(|r| r.outcome == Outcome::Passed) {
         ItemStatus::Passed
     } else if let Some(Outcome::Skipped(reason)) = scenarios.first().map(|r| &r.outcome) {
@@ -149,14 +186,27 @@ fn item_report(item: BoundItem, results: &[ScenarioResult]) -> ItemReport {
     } else {
         ItemStatus::Failed("no scenario carries the bound tag (see `ssoproof lint`)".into())
     };
-    ItemReport { kind: item.kind, line: item.line, text: item.text, status, scenarios }
+    ItemReport {
+        kind: item.kind,
+        line: item.line,
+        text: item.text,
+        status,
+        scenarios,
+    }
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
-    a == b || a.canonicalize().ok().zip(b.canonicalize().ok()).is_some_and(|(a, b)| a == b)
+    a == b
+        || a.canonicalize()
+            .ok()
+            .zip(b.canonicalize().ok())
+            .is_some_and(|(a, b)| a == b)
 }
 
 /// Counts for summaries.
 pub fn lint_counts(report: &LintReport) -> (usize, usize) {
-    (report.count(Severity::Error), report.count(Severity::Warning))
+    (
+        report.count(Severity::Error),
+        report.count(Severity::Warning),
+    )
 }

@@ -12,23 +12,50 @@ use ssoproof::backend::BackendKind;
 use ssoproof::scenario::{self, Outcome, RunOptions};
 
 fn main() -> ExitCode {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
     let mut all = Vec::new();
-    for kind in [BackendKind::Emulator, BackendKind::Keycloak, BackendKind::Live] {
+    for kind in [
+        BackendKind::Emulator,
+        BackendKind::Keycloak,
+        BackendKind::Live,
+    ] {
         let backend = kind.build(root);
-        let junit = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cucumber-{}.xml", backend.name()));
-        let options = RunOptions { features: root.join("features"), junit: Some(junit), verbose: true };
+        let junit =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cucumber-{}.xml", backend.name()));
+        let options = RunOptions {
+            features: root.join("features"),
+            junit: Some(junit),
+            verbose: true,
+        };
         match runtime.block_on(scenario::run(backend.clone(), &options)) {
             Ok(results) => {
                 let (passed, failed, skipped) = scenario::tally(&results);
-                println!("\n[{}] {passed} passed, {failed} failed, {skipped} skipped", backend.name());
+                println!(
+                    "\n[{}] {passed} passed, {failed} failed, {skipped} skipped",
+                    backend.name()
+                );
+                let mut skips: Vec<&str> = Vec::new();
                 for result in &results {
                     match &result.outcome {
-                        Outcome::Failed(reason) => println!("  FAILED  {}: {reason}", result.scenario),
-                        Outcome::Skipped(reason) => println!("  SKIPPED {}: {reason}", result.scenario),
+                        Outcome::Failed(reason) => {
+                            println!("  FAILED  {}: {reason}", result.scenario)
+                        }
+                        Outcome::Skipped(reason) => skips.push(reason),
                         Outcome::Passed => {}
                     }
+                }
+                // One line per reason: a whole backend is usually skipped for one reason.
+                skips.sort_unstable();
+                for reason in skips
+                    .iter()
+                    .copied()
+                    .collect::<std::collections::BTreeSet<_>>()
+                {
+                    let count = skips.iter().filter(|r| **r == reason).count();
+                    println!("  SKIPPED {count} scenario(s): {reason}");
                 }
                 all.extend(results);
             }

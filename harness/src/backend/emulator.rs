@@ -37,7 +37,10 @@ impl Backend for EmulatorBackend {
     }
 
     async fn start_scenario(&self) -> Result<Arc<dyn Idp>, BackendError> {
-        let failed = |message: String| BackendError::Failed { backend: NAME, message };
+        let failed = |message: String| BackendError::Failed {
+            backend: NAME,
+            message,
+        };
         let fixture = RealmFixture::load(&self.realm, NAME)?;
         let realm = Realm::from_keycloak_export(&self.realm).map_err(|e| failed(e.to_string()))?;
         let emulator = Emulator::start(realm, IdpOptions::default())
@@ -54,7 +57,9 @@ struct EmulatedIdp {
 
 impl std::fmt::Debug for EmulatedIdp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmulatedIdp").field("issuer", &self.emulator.issuer()).finish()
+        f.debug_struct("EmulatedIdp")
+            .field("issuer", &self.emulator.issuer())
+            .finish()
     }
 }
 
@@ -85,17 +90,23 @@ impl Idp for EmulatedIdp {
     }
 
     async fn set_user_enabled(&self, username: &str, enabled: bool) -> Result<(), BackendError> {
-        self.emulator.set_user_enabled(username, enabled).map_err(|e| self.failed(e))
+        self.emulator
+            .set_user_enabled(username, enabled)
+            .map_err(|e| self.failed(e))
     }
 
     async fn set_group_mapper_full_path(&self, value: Option<&str>) -> Result<(), BackendError> {
         let client = self.fixture.app_client().client_id;
-        self.emulator.set_group_mapper_full_path(&client, value).map_err(|e| self.failed(e))
+        self.emulator
+            .set_group_mapper_full_path(&client, value)
+            .map_err(|e| self.failed(e))
     }
 
     async fn remove_group_mapper(&self) -> Result<(), BackendError> {
         let client = self.fixture.app_client().client_id;
-        self.emulator.remove_protocol_mapper(&client, "groups").map_err(|e| self.failed(e))
+        self.emulator
+            .remove_protocol_mapper(&client, "groups")
+            .map_err(|e| self.failed(e))
     }
 
     fn inject(&self, fault: Fault) -> Result<(), BackendError> {
@@ -110,6 +121,9 @@ impl Idp for EmulatedIdp {
 
 impl EmulatedIdp {
     fn failed(&self, error: impl std::fmt::Display) -> BackendError {
-        BackendError::Failed { backend: NAME, message: error.to_string() }
+        BackendError::Failed {
+            backend: NAME,
+            message: error.to_string(),
+        }
     }
 }

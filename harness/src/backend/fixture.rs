@@ -24,7 +24,10 @@ pub struct RealmFixture {
 /// The export holds passwords and the client secret: `Debug` names the file, not its content.
 impl std::fmt::Debug for RealmFixture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RealmFixture").field("path", &self.path).field("realm", &self.realm_name()).finish()
+        f.debug_struct("RealmFixture")
+            .field("path", &self.path)
+            .field("realm", &self.realm_name())
+            .finish()
     }
 }
 
@@ -33,9 +36,18 @@ impl RealmFixture {
         let failed = |message: String| BackendError::Failed { backend, message };
         let text = std::fs::read_to_string(path)
             .map_err(|e| failed(format!("cannot read {}: {e}", path.display())))?;
-        let json = serde_json::from_str(&text)
-            .map_err(|e| failed(format!("{}:{}:{}: {e}", path.display(), e.line(), e.column())))?;
-        Ok(RealmFixture { path: path.to_path_buf(), json })
+        let json = serde_json::from_str(&text).map_err(|e| {
+            failed(format!(
+                "{}:{}:{}: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            ))
+        })?;
+        Ok(RealmFixture {
+            path: path.to_path_buf(),
+            json,
+        })
     }
 
     pub fn realm_name(&self) -> &str {
@@ -43,7 +55,10 @@ impl RealmFixture {
     }
 
     fn user(&self, username: &str) -> Option<&Value> {
-        self.json["users"].as_array()?.iter().find(|u| u["username"] == username)
+        self.json["users"]
+            .as_array()?
+            .iter()
+            .find(|u| u["username"] == username)
     }
 
     pub fn password(&self, username: &str) -> Option<Secret> {

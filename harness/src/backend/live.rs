@@ -31,13 +31,19 @@ impl LiveBackend {
             issuer: var("SSOPROOF_LIVE_ISSUER"),
             client_id: var("SSOPROOF_LIVE_CLIENT_ID"),
             secret: var("SSOPROOF_LIVE_CLIENT_SECRET").map(Secret::from),
-            redirect_uri: var("SSOPROOF_LIVE_REDIRECT_URI").unwrap_or_else(|| APP_REDIRECT_URI.into()),
+            redirect_uri: var("SSOPROOF_LIVE_REDIRECT_URI")
+                .unwrap_or_else(|| APP_REDIRECT_URI.into()),
         }
     }
 }
 
 fn user_var(prefix: &str, username: &str) -> Option<String> {
-    let key = format!("{prefix}{}", username.to_uppercase().replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+    let key = format!(
+        "{prefix}{}",
+        username
+            .to_uppercase()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+    );
     std::env::var(key).ok().filter(|v| !v.is_empty())
 }
 

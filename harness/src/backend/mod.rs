@@ -50,11 +50,20 @@ impl Capability {
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     #[error("{backend} is not available here: {reason}")]
-    Unavailable { backend: &'static str, reason: String },
+    Unavailable {
+        backend: &'static str,
+        reason: String,
+    },
     #[error("{backend} cannot {operation}")]
-    Unsupported { backend: &'static str, operation: &'static str },
+    Unsupported {
+        backend: &'static str,
+        operation: &'static str,
+    },
     #[error("{backend}: {message}")]
-    Failed { backend: &'static str, message: String },
+    Failed {
+        backend: &'static str,
+        message: String,
+    },
 }
 
 impl BackendError {
@@ -117,7 +126,10 @@ pub trait Idp: Send + Sync + fmt::Debug {
     }
 
     fn unsupported(&self, operation: &'static str) -> BackendError {
-        BackendError::Unsupported { backend: self.backend(), operation }
+        BackendError::Unsupported {
+            backend: self.backend(),
+            operation,
+        }
     }
 }
 

@@ -138,7 +138,8 @@ fn section_range(doc: &Document, title: &str) -> Option<std::ops::Range<usize>> 
     Some(start..end)
 }
 
-/// `- [ ] text`, `| a | b |` → the text a reader sees, for reports.
+/// What a report shows of an item: a checklist item's text, or a troubleshooting row's first
+/// cell (the symptom), without list markers and without the `[proof](…feature#…)` links.
 fn clean_text(source: &str) -> String {
     let text = source.trim();
     let text = text
@@ -146,19 +147,25 @@ fn clean_text(source: &str) -> String {
         .or_else(|| text.strip_prefix("- [x]"))
         .or_else(|| text.strip_prefix("* [ ]"))
         .unwrap_or(text);
-    let cells: Vec<&str> = text
-        .trim()
-        .trim_matches('|')
-        .split('|')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .collect();
-    cells
-        .join(" | ")
+    let text = match text.trim().strip_prefix('|') {
+        Some(row) => row
+            .split('|')
+            .map(str::trim)
+            .find(|c| !c.is_empty())
+            .unwrap_or(""),
+        None => text,
+    };
+    let without_proofs = PROOF_LINK.replace_all(text, "");
+    without_proofs
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// `[label](path.feature#tag)`: the binding links themselves.
+static PROOF_LINK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\[[^\]]*\]\([^)\s]*\.feature(#[^)\s]*)?\)").expect("valid regex")
+});
 
 #[cfg(test)]
 mod tests {
@@ -214,10 +221,9 @@ mod tests {
             items[0].scenarios[0].feature,
             PathBuf::from("/r/features/kc.feature")
         );
-        assert_eq!(items[1].text, "nothing | x");
-        assert_eq!(
-            items[4].text,
-            "Unbound wrapped [proof](../features/kc.feature#wrapped)"
-        );
+        assert_eq!(items[0].text, "`login_failed`");
+        assert_eq!(items[1].text, "nothing");
+        assert_eq!(items[2].text, "Alice is admin .");
+        assert_eq!(items[4].text, "Unbound wrapped");
     }
 }

@@ -10,6 +10,8 @@ pub struct ScenarioRef {
     /// Tags without the leading `@`, including those inherited from the feature and rule.
     pub tags: Vec<String>,
     pub line: usize,
+    /// How many times it runs: the rows of a Scenario Outline's examples, else 1.
+    pub runs: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +49,16 @@ impl FeatureFile {
             name: s.name.clone(),
             tags: inherited.iter().chain(&s.tags).cloned().collect(),
             line: s.position.line,
+            runs: s
+                .examples
+                .iter()
+                .map(|e| {
+                    e.table
+                        .as_ref()
+                        .map_or(0, |t| t.rows.len().saturating_sub(1))
+                })
+                .sum::<usize>()
+                .max(1),
         };
         let mut scenarios: Vec<ScenarioRef> = feature
             .scenarios

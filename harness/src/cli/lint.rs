@@ -45,7 +45,6 @@ fn parse_date(text: &str) -> Result<IsoDate, String> {
     IsoDate::parse(text)
 }
 
-
 pub fn run(config: Option<PathBuf>, args: LintArgs) -> anyhow::Result<u8> {
     if args.list_rules {
         let mut out = std::io::stdout().lock();
@@ -82,4 +81,3 @@ pub fn run(config: Option<PathBuf>, args: LintArgs) -> anyhow::Result<u8> {
         OK
     })
 }
-

@@ -73,7 +73,6 @@ fn parse_role(text: &str) -> Result<Role, String> {
     text.parse().map_err(|e: rp::UnknownRole| e.to_string())
 }
 
-
 /// `--flag`, else the environment variable; an empty value counts as absent.
 fn flag_or_env(flag: Option<String>, var: &str) -> Option<String> {
     flag.or_else(|| std::env::var(var).ok())

@@ -19,7 +19,12 @@ pub const FOUND_ERRORS: u8 = 1;
 pub const TROUBLE: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "ssoproof", version, about = "Executable SSO runbooks", propagate_version = true)]
+#[command(
+    name = "ssoproof",
+    version,
+    about = "Executable SSO runbooks",
+    propagate_version = true
+)]
 pub struct Cli {
     /// The project configuration (default: `ssoproof.yaml` in this folder or an ancestor).
     #[arg(long, global = true, value_name = "FILE")]

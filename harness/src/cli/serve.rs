@@ -31,7 +31,6 @@ pub struct IdpArgs {
     iss_parameter: bool,
 }
 
-
 pub fn run(command: Serve) -> anyhow::Result<u8> {
     match command {
         Serve::Idp(args) => serve_idp(args),

@@ -45,7 +45,9 @@ pub fn run(config: Option<PathBuf>, args: VerifyArgs) -> anyhow::Result<u8> {
         junit_dir: args.junit,
         verbose: args.verbose,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let report = runtime
         .block_on(verify(&config, &options))
         .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;

@@ -43,14 +43,18 @@ pub struct VerifiedToken {
 /// The unverified header and claims, for the checks an STS makes before it fetches keys
 /// (which issuer is this for, is it expired).
 pub fn peek(token: &str) -> Result<(Header, Map<String, Value>), KeyError> {
-    let header = jsonwebtoken::decode_header(token).map_err(|e| KeyError::Malformed(e.to_string()))?;
-    let payload = token.split('.').nth(1).ok_or_else(|| KeyError::Malformed("no payload".into()))?;
+    let header =
+        jsonwebtoken::decode_header(token).map_err(|e| KeyError::Malformed(e.to_string()))?;
+    let payload = token
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| KeyError::Malformed("no payload".into()))?;
     use base64::Engine;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .map_err(|e| KeyError::Malformed(format!("payload is not base64url: {e}")))?;
-    let claims: Map<String, Value> =
-        serde_json::from_slice(&bytes).map_err(|e| KeyError::Malformed(format!("payload is not a JSON object: {e}")))?;
+    let claims: Map<String, Value> = serde_json::from_slice(&bytes)
+        .map_err(|e| KeyError::Malformed(format!("payload is not a JSON object: {e}")))?;
     Ok((header, claims))
 }
 
@@ -75,7 +79,9 @@ pub async fn verify(
         .filter(|k| header.kid.is_none() || k.common.key_id == header.kid)
         .collect();
     if candidates.is_empty() {
-        return Err(KeyError::UnknownKid { kid: header.kid.clone() });
+        return Err(KeyError::UnknownKid {
+            kid: header.kid.clone(),
+        });
     }
     let mut validation = Validation::new(header.alg);
     // Only the signature is checked here; each STS applies its own claim rules.
@@ -83,28 +89,43 @@ pub async fn verify(
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
     for jwk in candidates {
-        let Ok(key) = DecodingKey::from_jwk(jwk) else { continue };
+        let Ok(key) = DecodingKey::from_jwk(jwk) else {
+            continue;
+        };
         if let Ok(data) = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation) {
-            return Ok(VerifiedToken { header, claims: data.claims });
+            return Ok(VerifiedToken {
+                header,
+                claims: data.claims,
+            });
         }
     }
     Err(KeyError::Signature)
 }
 
 async fn fetch_jwks(http: &reqwest::Client, issuer: &str) -> Result<JwkSet, KeyError> {
-    let discovery_url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
+    let discovery_url = format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    );
     let discovery: Value = get_json(http, &discovery_url).await?;
-    let jwks_uri = discovery["jwks_uri"].as_str().ok_or_else(|| KeyError::Fetch {
-        url: discovery_url.clone(),
-        reason: "the discovery document has no jwks_uri".into(),
-    })?;
+    let jwks_uri = discovery["jwks_uri"]
+        .as_str()
+        .ok_or_else(|| KeyError::Fetch {
+            url: discovery_url.clone(),
+            reason: "the discovery document has no jwks_uri".into(),
+        })?;
     let jwks: Value = get_json(http, jwks_uri).await?;
-    serde_json::from_value(jwks)
-        .map_err(|e| KeyError::Fetch { url: jwks_uri.to_string(), reason: format!("not a JWKS: {e}") })
+    serde_json::from_value(jwks).map_err(|e| KeyError::Fetch {
+        url: jwks_uri.to_string(),
+        reason: format!("not a JWKS: {e}"),
+    })
 }
 
 async fn get_json(http: &reqwest::Client, url: &str) -> Result<Value, KeyError> {
-    let fail = |reason: String| KeyError::Fetch { url: url.to_string(), reason };
+    let fail = |reason: String| KeyError::Fetch {
+        url: url.to_string(),
+        reason,
+    };
     let response = http
         .get(url)
         .timeout(Duration::from_secs(5))
@@ -114,7 +135,10 @@ async fn get_json(http: &reqwest::Client, url: &str) -> Result<Value, KeyError> 
     if !response.status().is_success() {
         return Err(fail(format!("HTTP {}", response.status())));
     }
-    response.json().await.map_err(|e| fail(format!("not JSON: {e}")))
+    response
+        .json()
+        .await
+        .map_err(|e| fail(format!("not JSON: {e}")))
 }
 
 #[cfg(test)]
@@ -144,8 +168,16 @@ mod tests {
             &jsonwebtoken::EncodingKey::from_secret(b"k"),
         )
         .unwrap();
-        let source = KeySource::Discovery { issuer: "http://127.0.0.1:9".into() };
-        let result = verify(&reqwest::Client::new(), &token, &source, &[Algorithm::RS256]).await;
+        let source = KeySource::Discovery {
+            issuer: "http://127.0.0.1:9".into(),
+        };
+        let result = verify(
+            &reqwest::Client::new(),
+            &token,
+            &source,
+            &[Algorithm::RS256],
+        )
+        .await;
         assert_eq!(result.unwrap_err(), KeyError::Algorithm("HS256".into()));
     }
 }

@@ -253,8 +253,14 @@ impl Context<'_> {
 }
 
 /// The Markdown files a lint run with these paths would check: (display path, absolute path).
-pub fn files(config: &LoadedConfig, paths: &[PathBuf]) -> Result<Vec<(String, PathBuf)>, LintError> {
-    Ok(collect_inputs(config, paths)?.into_iter().map(|i| (i.display, i.path)).collect())
+pub fn files(
+    config: &LoadedConfig,
+    paths: &[PathBuf],
+) -> Result<Vec<(String, PathBuf)>, LintError> {
+    Ok(collect_inputs(config, paths)?
+        .into_iter()
+        .map(|i| (i.display, i.path))
+        .collect())
 }
 
 /// An index link to a missing runbook is reported once, as `index/dangling-entry`.

@@ -18,7 +18,11 @@ pub fn human(report: &VerifyReport) -> String {
                 ItemStatus::Manual => ("MANUAL", None),
                 ItemStatus::Unbound => ("UNBOUND", None),
             };
-            out.push_str(&format!("  {label:<7} {:>4}  {}\n", item.line, truncate(&item.text, 100)));
+            out.push_str(&format!(
+                "  {label:<7} {:>4}  {}\n",
+                item.line,
+                truncate(&item.text, 100)
+            ));
             if let Some(reason) = reason {
                 out.push_str(&format!("               {}\n", truncate(reason, 160)));
             }
@@ -67,7 +71,11 @@ fn summary(report: &VerifyReport) -> String {
     for reason in skip_reasons {
         text.push_str(&format!("  skipped — {reason}\n"));
     }
-    text.push_str(if report.passed() { "verify: passed" } else { "verify: FAILED" });
+    text.push_str(if report.passed() {
+        "verify: passed"
+    } else {
+        "verify: FAILED"
+    });
     text
 }
 

@@ -170,7 +170,10 @@ pub enum RpError {
 
 /// What to do about a failed code exchange, from the OAuth error or status in `problem`.
 fn token_advice(problem: &str) -> &'static str {
-    if problem.contains("invalid_client") {
+    // Keycloak answers a wrong secret with 401 `unauthorized_client`, not `invalid_client`.
+    let bad_credentials = problem.contains("invalid_client")
+        || (problem.contains("unauthorized_client") && problem.contains("answered 401"));
+    if bad_credentials {
         ". The client secret or authentication method is wrong: copy the current secret from the IdP and check client_secret_basic / client_secret_post"
     } else if problem.contains("invalid_grant") {
         ". The code was refused: check that the redirect URI is exactly the registered one and that the client requires PKCE S256"

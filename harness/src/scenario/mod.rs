@@ -16,7 +16,7 @@ use futures::FutureExt as _;
 pub use world::RunbookWorld;
 
 use crate::backend::{Backend, Capability};
-use crate::binding::{FeatureError, FeatureFile};
+use crate::binding::{FeatureError, FeatureFile, ScenarioRef};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "status", content = "reason", rename_all = "snake_case")]
@@ -67,14 +67,20 @@ pub struct RunOptions {
 
 /// The feature files of a folder, sorted, parsed for bookkeeping (names, tags, lines).
 pub fn feature_files(dir: &Path) -> Result<Vec<FeatureFile>, ScenarioError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| ScenarioError::List { dir: dir.into(), source })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| ScenarioError::List {
+        dir: dir.into(),
+        source,
+    })?;
     let mut paths: Vec<PathBuf> = entries
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "feature"))
         .collect();
     paths.sort();
-    paths.iter().map(|p| FeatureFile::load(p).map_err(ScenarioError::from)).collect()
+    paths
+        .iter()
+        .map(|p| FeatureFile::load(p).map_err(ScenarioError::from))
+        .collect()
 }
 
 /// The capability a scenario's tags ask for that `backend` lacks, if any.
@@ -86,22 +92,19 @@ fn missing_capability(tags: &[String], backend: &dyn Backend) -> Option<Capabili
 
 /// Runs every feature against `backend`. Scenarios it cannot run come back as skipped with the
 /// reason; they are never reported as passed.
-pub async fn run(backend: Arc<dyn Backend>, options: &RunOptions) -> Result<Vec<ScenarioResult>, ScenarioError> {
+pub async fn run(
+    backend: Arc<dyn Backend>,
+    options: &RunOptions,
+) -> Result<Vec<ScenarioResult>, ScenarioError> {
     let features = feature_files(&options.features)?;
     let name = backend.name();
+    let skip = |feature: &FeatureFile, scenario: &ScenarioRef, reason: &str| {
+        skip_runs(name, feature, scenario, reason)
+    };
     let skipped = |reason: &str| -> Vec<ScenarioResult> {
         features
             .iter()
-            .flat_map(|f| {
-                f.scenarios.iter().map(|s| ScenarioResult {
-                    backend: name,
-                    feature: f.path.clone(),
-                    scenario: s.name.clone(),
-                    line: s.line,
-                    tags: s.tags.clone(),
-                    outcome: Outcome::Skipped(reason.to_string()),
-                })
-            })
+            .flat_map(|f| f.scenarios.iter().flat_map(|s| skip(f, s, reason)))
             .collect()
     };
     if let Err(unavailable) = backend.availability().await {
@@ -112,30 +115,33 @@ pub async fn run(backend: Arc<dyn Backend>, options: &RunOptions) -> Result<Vec<
     for feature in &features {
         for scenario in &feature.scenarios {
             if let Some(capability) = missing_capability(&scenario.tags, backend.as_ref()) {
-                results.push(ScenarioResult {
-                    backend: name,
-                    feature: feature.path.clone(),
-                    scenario: scenario.name.clone(),
-                    line: scenario.line,
-                    tags: scenario.tags.clone(),
-                    outcome: Outcome::Skipped(format!(
-                        "needs @{} ({:?}), which the {name} backend does not offer",
-                        capability.tag(),
-                        capability
-                    )),
-                });
+                let reason = format!(
+                    "needs @{} ({:?}), which the {name} backend does not offer",
+                    capability.tag(),
+                    capability
+                );
+                results.extend(skip(feature, scenario, &reason));
             }
         }
     }
 
     let collected: Arc<Mutex<Vec<ScenarioResult>>> = Arc::default();
     let junit: Box<dyn Write> = match &options.junit {
-        Some(path) => Box::new(
-            std::fs::File::create(path).map_err(|source| ScenarioError::Junit { path: path.clone(), source })?,
-        ),
+        Some(path) => {
+            Box::new(
+                std::fs::File::create(path).map_err(|source| ScenarioError::Junit {
+                    path: path.clone(),
+                    source,
+                })?,
+            )
+        }
         None => Box::new(io::sink()),
     };
-    let console: Box<dyn Write> = if options.verbose { Box::new(io::stdout()) } else { Box::new(io::sink()) };
+    let console: Box<dyn Write> = if options.verbose {
+        Box::new(io::stdout())
+    } else {
+        Box::new(io::sink())
+    };
     let coloring = if options.verbose && io::stdout().is_terminal() {
         writer::Coloring::Auto
     } else {
@@ -166,18 +172,23 @@ pub async fn run(backend: Arc<dyn Backend>, options: &RunOptions) -> Result<Vec<
         .after(move |feature, _, scenario, finished, _| {
             let outcome = match finished {
                 ScenarioFinished::StepPassed => Outcome::Passed,
-                ScenarioFinished::StepSkipped => Outcome::Failed("a step matched no definition".into()),
+                ScenarioFinished::StepSkipped => {
+                    Outcome::Failed("a step matched no definition".into())
+                }
                 ScenarioFinished::StepFailed(_, _, error) => Outcome::Failed(error.to_string()),
                 ScenarioFinished::BeforeHookFailed(info) => Outcome::Failed(panic_text(info)),
             };
-            for_after.lock().unwrap_or_else(|e| e.into_inner()).push(ScenarioResult {
-                backend: name,
-                feature: feature.path.clone().unwrap_or_default(),
-                scenario: scenario.name.clone(),
-                line: scenario.position.line,
-                tags: feature.tags.iter().chain(&scenario.tags).cloned().collect(),
-                outcome,
-            });
+            for_after
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(ScenarioResult {
+                    backend: name,
+                    feature: feature.path.clone().unwrap_or_default(),
+                    scenario: scenario.name.clone(),
+                    line: scenario.position.line,
+                    tags: feature.tags.iter().chain(&scenario.tags).cloned().collect(),
+                    outcome,
+                });
             async {}.boxed_local()
         })
         .with_default_cli()
@@ -193,9 +204,32 @@ pub async fn run(backend: Arc<dyn Backend>, options: &RunOptions) -> Result<Vec<
         })
         .await;
 
-    results.extend(collected.lock().unwrap_or_else(|e| e.into_inner()).drain(..));
+    results.extend(
+        collected
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..),
+    );
     results.sort_by(|a, b| (&a.feature, a.line).cmp(&(&b.feature, b.line)));
     Ok(results)
+}
+
+/// A scenario that will not run, reported once per run it would have made.
+fn skip_runs(
+    backend: &'static str,
+    feature: &FeatureFile,
+    scenario: &ScenarioRef,
+    reason: &str,
+) -> Vec<ScenarioResult> {
+    let result = ScenarioResult {
+        backend,
+        feature: feature.path.clone(),
+        scenario: scenario.name.clone(),
+        line: scenario.line,
+        tags: scenario.tags.clone(),
+        outcome: Outcome::Skipped(reason.to_string()),
+    };
+    vec![result; scenario.runs]
 }
 
 fn panic_text(info: &cucumber::event::Info) -> String {
@@ -207,9 +241,11 @@ fn panic_text(info: &cucumber::event::Info) -> String {
 
 /// `N passed, N failed, N skipped` over a set of results.
 pub fn tally(results: &[ScenarioResult]) -> (usize, usize, usize) {
-    results.iter().fold((0, 0, 0), |(p, f, s), r| match r.outcome {
-        Outcome::Passed => (p + 1, f, s),
-        Outcome::Failed(_) => (p, f + 1, s),
-        Outcome::Skipped(_) => (p, f, s + 1),
-    })
+    results
+        .iter()
+        .fold((0, 0, 0), |(p, f, s), r| match r.outcome {
+            Outcome::Passed => (p + 1, f, s),
+            Outcome::Failed(_) => (p, f + 1, s),
+            Outcome::Skipped(_) => (p, f, s + 1),
+        })
 }

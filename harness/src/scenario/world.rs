@@ -46,7 +46,9 @@ impl RunbookWorld {
     }
 
     pub fn idp(&self) -> &Arc<dyn Idp> {
-        self.idp.as_ref().expect("the scenario's IdP is started by the before hook")
+        self.idp
+            .as_ref()
+            .expect("the scenario's IdP is started by the before hook")
     }
 
     /// The application's configuration, created from the IdP's client on first use.
@@ -57,8 +59,10 @@ impl RunbookWorld {
             let mut config = ClientConfig::new(idp.issuer(), client.client_id, client.redirect_uri);
             config.client_secret = client.secret;
             config.groups_claim = "groups".into();
-            config.role_mappings =
-                vec![("/acme/admins".into(), Role::Admin), ("/acme/engineers".into(), Role::User)];
+            config.role_mappings = vec![
+                ("/acme/admins".into(), Role::Admin),
+                ("/acme/engineers".into(), Role::User),
+            ];
             self.app = Some(config);
         }
         self.app.as_mut().expect("just set")
@@ -75,7 +79,13 @@ impl fmt::Debug for RunbookWorld {
         f.debug_struct("RunbookWorld")
             .field("backend", &self.backend.as_ref().map(|b| b.name()))
             .field("issuer", &self.idp.as_ref().map(|i| i.issuer()))
-            .field("login", &self.login.as_ref().map(|l| l.as_ref().map(|o| &o.role).map_err(|e| e.code())))
+            .field(
+                "login",
+                &self
+                    .login
+                    .as_ref()
+                    .map(|l| l.as_ref().map(|o| &o.role).map_err(|e| e.code())),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -27,12 +27,19 @@ async fn observe(response: reqwest::Result<reqwest::Response>) -> Result<Observe
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let body = response.text().await.unwrap_or_default();
-    Ok(Observed { status, location, body })
+    Ok(Observed {
+        status,
+        location,
+        body,
+    })
 }
 
 async fn discovery(world: &mut RunbookWorld) -> Result<serde_json::Value, String> {
     let issuer = world.app().issuer.clone();
-    let url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
+    let url = format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    );
     let observed = observe(http().get(&url).send().await).await?;
     serde_json::from_str(&observed.body).map_err(|e| format!("discovery at {url} is not JSON: {e}"))
 }
@@ -40,26 +47,39 @@ async fn discovery(world: &mut RunbookWorld) -> Result<serde_json::Value, String
 #[when("the operator fetches the discovery document")]
 async fn fetch_discovery(world: &mut RunbookWorld) -> StepResult {
     let doc = discovery(world).await?;
-    world.observed = Some(Observed { status: 200, location: None, body: doc.to_string() });
+    world.observed = Some(Observed {
+        status: 200,
+        location: None,
+        body: doc.to_string(),
+    });
     Ok(())
 }
 
 #[then("its issuer is byte-equal to the application's issuer")]
 fn issuer_byte_equal(world: &mut RunbookWorld) -> StepResult {
-    let observed = world.observed.clone().ok_or("no discovery document was fetched")?;
+    let observed = world
+        .observed
+        .clone()
+        .ok_or("no discovery document was fetched")?;
     let doc: serde_json::Value = serde_json::from_str(&observed.body).map_err(|e| e.to_string())?;
     let configured = world.app().issuer.clone();
     ensure(doc["issuer"].as_str() == Some(configured.as_str()), || {
-        format!("discovery says {} but the application is configured with {configured}", doc["issuer"])
+        format!(
+            "discovery says {} but the application is configured with {configured}",
+            doc["issuer"]
+        )
     })
 }
 
 #[then(expr = "the issuer does not name the {string} realm")]
 fn not_master(world: &mut RunbookWorld, realm: String) -> StepResult {
     let issuer = world.app().issuer.clone();
-    ensure(!issuer.trim_end_matches('/').ends_with(&format!("/realms/{realm}")), || {
-        format!("the application uses {issuer}")
-    })
+    ensure(
+        !issuer
+            .trim_end_matches('/')
+            .ends_with(&format!("/realms/{realm}")),
+        || format!("the application uses {issuer}"),
+    )
 }
 
 async fn authorization_request(
@@ -68,7 +88,9 @@ async fn authorization_request(
     redirect_uri: Option<String>,
 ) -> StepResult {
     let doc = discovery(world).await?;
-    let endpoint = doc["authorization_endpoint"].as_str().ok_or("discovery has no authorization_endpoint")?;
+    let endpoint = doc["authorization_endpoint"]
+        .as_str()
+        .ok_or("discovery has no authorization_endpoint")?;
     let app = world.app().clone();
     let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     let challenge = match method {
@@ -106,17 +128,28 @@ fn redirects_with_error(world: &mut RunbookWorld, error: String) -> StepResult {
     let location = observed
         .location
         .ok_or_else(|| format!("the IdP answered {} without redirecting", observed.status))?;
-    ensure(location.starts_with(&redirect), || format!("redirected to {location}, not {redirect}"))?;
+    ensure(location.starts_with(&redirect), || {
+        format!("redirected to {location}, not {redirect}")
+    })?;
     let url = url::Url::parse(&location).map_err(|e| e.to_string())?;
-    let got = url.query_pairs().find(|(k, _)| k == "error").map(|(_, v)| v.into_owned());
-    ensure(got.as_deref() == Some(error.as_str()), || format!("redirected with error {got:?}, expected {error}"))
+    let got = url
+        .query_pairs()
+        .find(|(k, _)| k == "error")
+        .map(|(_, v)| v.into_owned());
+    ensure(got.as_deref() == Some(error.as_str()), || {
+        format!("redirected with error {got:?}, expected {error}")
+    })
 }
 
 #[then(expr = "the IdP shows {string} without redirecting")]
 fn shows_without_redirect(world: &mut RunbookWorld, text: String) -> StepResult {
     let observed = world.observed.clone().ok_or("no request was sent")?;
-    ensure(observed.location.is_none(), || format!("the IdP redirected to {:?}", observed.location))?;
-    ensure(observed.body.contains(&text), || format!("the page ({}) does not say `{text}`", observed.status))
+    ensure(observed.location.is_none(), || {
+        format!("the IdP redirected to {:?}", observed.location)
+    })?;
+    ensure(observed.body.contains(&text), || {
+        format!("the page ({}) does not say `{text}`", observed.status)
+    })
 }
 
 #[when("the IdP's signing key is rotated")]
@@ -128,7 +161,10 @@ async fn rotate(world: &mut RunbookWorld) -> StepResult {
 /// Records the refresh's outcome like a sign-in's, so `Then` steps can expect either.
 #[when("the application refreshes the session")]
 async fn refresh(world: &mut RunbookWorld) -> StepResult {
-    let rp = world.rp.as_ref().ok_or("the application never discovered the IdP")?;
+    let rp = world
+        .rp
+        .as_ref()
+        .ok_or("the application never discovered the IdP")?;
     let session = world.session.as_mut().ok_or("nobody signed in")?;
     world.previous_refresh_token = session.refresh_token().cloned();
     let store = MemoryTokenStore::default();
@@ -138,15 +174,24 @@ async fn refresh(world: &mut RunbookWorld) -> StepResult {
 
 #[when("the previous refresh token is presented again")]
 async fn replay_refresh(world: &mut RunbookWorld) -> StepResult {
-    let token = world.previous_refresh_token.clone().ok_or("no refresh happened before")?;
+    let token = world
+        .previous_refresh_token
+        .clone()
+        .ok_or("no refresh happened before")?;
     let doc = discovery(world).await?;
-    let endpoint = doc["token_endpoint"].as_str().ok_or("discovery has no token_endpoint")?.to_string();
+    let endpoint = doc["token_endpoint"]
+        .as_str()
+        .ok_or("discovery has no token_endpoint")?
+        .to_string();
     let app = world.app().clone();
     let secret = app.client_secret.as_ref().map(|s| s.expose().to_string());
     let request = http()
         .post(endpoint)
         .basic_auth(&app.client_id, secret)
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", token.expose())]);
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token.expose()),
+        ]);
     world.observed = Some(observe(request.send().await).await?);
     Ok(())
 }
@@ -156,7 +201,8 @@ fn refuses_with(world: &mut RunbookWorld, error: String) -> StepResult {
     let observed = world.observed.clone().ok_or("no request was sent")?;
     let body: serde_json::Value = serde_json::from_str(&observed.body)
         .map_err(|_| format!("the IdP answered {} with a non-JSON body", observed.status))?;
-    ensure(observed.status == 400 && body["error"] == error.as_str(), || {
-        format!("the IdP answered {} {}", observed.status, body)
-    })
+    ensure(
+        observed.status == 400 && body["error"] == error.as_str(),
+        || format!("the IdP answered {} {}", observed.status, body),
+    )
 }

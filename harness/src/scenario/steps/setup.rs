@@ -12,9 +12,10 @@ use crate::secret::Secret;
 #[given(expr = "the Keycloak realm {string} from the runbook")]
 fn realm_from_runbook(world: &mut RunbookWorld, realm: String) -> StepResult {
     let issuer = world.idp().issuer();
-    super::ensure(issuer.ends_with(&format!("/realms/{realm}")) || world.idp().backend() != "emulator", || {
-        format!("the emulator serves {issuer}, not the realm `{realm}`")
-    })
+    super::ensure(
+        issuer.ends_with(&format!("/realms/{realm}")) || world.idp().backend() != "emulator",
+        || format!("the emulator serves {issuer}, not the realm `{realm}`"),
+    )
 }
 
 #[given("the application is configured as in the runbook")]
@@ -74,17 +75,29 @@ fn groups_claim(world: &mut RunbookWorld, path: String) {
 
 #[given("the client's group mapper has no \"full.path\" setting")]
 async fn mapper_without_full_path(world: &mut RunbookWorld) -> StepResult {
-    world.idp().set_group_mapper_full_path(None).await.map_err(|e| e.to_string())
+    world
+        .idp()
+        .set_group_mapper_full_path(None)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 #[given("the client has no group-membership mapper")]
 async fn no_group_mapper(world: &mut RunbookWorld) -> StepResult {
-    world.idp().remove_group_mapper().await.map_err(|e| e.to_string())
+    world
+        .idp()
+        .remove_group_mapper()
+        .await
+        .map_err(|e| e.to_string())
 }
 
 #[given(expr = "the user {string} is disabled in the IdP")]
 async fn user_disabled(world: &mut RunbookWorld, username: String) -> StepResult {
-    world.idp().set_user_enabled(&username, false).await.map_err(|e| e.to_string())
+    world
+        .idp()
+        .set_user_enabled(&username, false)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Faults by their snake_case names, e.g. `wrong_issuer`, `alg_none`, `jwks_down`.
@@ -97,10 +110,18 @@ fn idp_misbehaves(world: &mut RunbookWorld, fault: String) -> StepResult {
 
 #[given(expr = "the IdP's clock runs {int} seconds ahead of the application's")]
 fn clock_skew(world: &mut RunbookWorld, seconds: i64) -> StepResult {
-    world.idp().inject(Fault::ClockSkew { seconds }).map_err(|e| e.to_string())
+    world
+        .idp()
+        .inject(Fault::ClockSkew { seconds })
+        .map_err(|e| e.to_string())
 }
 
 #[given(expr = "the IdP's JWKS endpoint answers after {int} seconds")]
 fn jwks_slow(world: &mut RunbookWorld, seconds: u64) -> StepResult {
-    world.idp().inject(Fault::JwksSlow { millis: seconds * 1000 }).map_err(|e| e.to_string())
+    world
+        .idp()
+        .inject(Fault::JwksSlow {
+            millis: seconds * 1000,
+        })
+        .map_err(|e| e.to_string())
 }
