@@ -43,6 +43,9 @@ pub(crate) struct SigningKey {
     pub kid: String,
     pub alg: SigningAlg,
     pub encoding: EncodingKey,
+    /// RS256 keys also sign through ring: the pure-Rust `rsa` crate behind jsonwebtoken takes
+    /// several milliseconds per signature, ring a fraction of one, and a login signs twice.
+    pub rsa_ring: Option<ring::signature::RsaKeyPair>,
     pub jwk: Jwk,
 }
 
@@ -74,7 +77,7 @@ impl SigningKey {
     fn rsa(key: &rsa::RsaPrivateKey) -> SigningKey {
         // Encoding a well-formed key cannot fail.
         let der = key.to_pkcs1_der().expect("an RSA key encodes as PKCS#1");
-        SigningKey::new(
+        let mut signing = SigningKey::new(
             SigningAlg::Rs256,
             EncodingKey::from_rsa_der(der.as_bytes()),
             Jwk {
@@ -83,7 +86,9 @@ impl SigningKey {
                 e: Some(b64(&key.e().to_bytes_be())),
                 ..Jwk::empty()
             },
-        )
+        );
+        signing.rsa_ring = ring::signature::RsaKeyPair::from_der(der.as_bytes()).ok();
+        signing
     }
 
     fn pooled(index: usize) -> Arc<SigningKey> {
@@ -150,6 +155,7 @@ impl SigningKey {
             kid: jwk.kid.clone(),
             alg,
             encoding,
+            rsa_ring: None,
             jwk,
         }
     }

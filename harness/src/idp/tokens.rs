@@ -225,8 +225,32 @@ pub(crate) fn at_hash(alg: SigningAlg, access_token: &str) -> String {
 fn sign(key: &SigningKey, claims: &Map<String, Value>, kid: Option<Option<String>>) -> String {
     let mut header = Header::new(key.alg.jwt_algorithm());
     header.kid = kid.unwrap_or_else(|| Some(key.kid.clone()));
+    if let Some(pair) = &key.rsa_ring {
+        return sign_rs256_with_ring(pair, &header, claims);
+    }
     jsonwebtoken::encode(&header, claims, &key.encoding)
         .expect("signing with a key of the header's own algorithm succeeds")
+}
+
+/// RS256 as jsonwebtoken would produce it (the same header and claims JSON), signed by ring.
+fn sign_rs256_with_ring(
+    pair: &ring::signature::RsaKeyPair,
+    header: &Header,
+    claims: &Map<String, Value>,
+) -> String {
+    let encode = |json: Vec<u8>| URL_SAFE_NO_PAD.encode(json);
+    let header = serde_json::to_vec(header).expect("a JWT header serializes");
+    let payload = serde_json::to_vec(claims).expect("a JSON object serializes");
+    let signing_input = format!("{}.{}", encode(header), encode(payload));
+    let mut signature = vec![0; pair.public().modulus_len()];
+    pair.sign(
+        &ring::signature::RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        signing_input.as_bytes(),
+        &mut signature,
+    )
+    .expect("RSA signing with a valid key and a correctly sized buffer succeeds");
+    format!("{signing_input}.{}", encode(signature))
 }
 
 fn sign_id_token(
