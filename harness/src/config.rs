@@ -396,22 +396,7 @@ impl Config {
         {
             Config::default()
         } else {
-            serde_yaml_ng::from_str(text).map_err(|e| {
-                let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-                // The location leads the message already; drop the parser's own suffix.
-                let message = e.to_string();
-                let suffix = format!(" at line {line} column {column}");
-                let message = message
-                    .strip_suffix(&suffix)
-                    .unwrap_or(&message)
-                    .to_string();
-                ConfigError::Syntax {
-                    path: path.to_path_buf(),
-                    line,
-                    column,
-                    message,
-                }
-            })?
+            from_yaml(text, path)?
         };
         config.validate(text, path)?;
         Ok(config)
@@ -456,6 +441,30 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Parses a strict YAML file into `T`; a syntax error, unknown key or refused value names the
+/// file, line and column. Shared by every YAML file ssoproof reads.
+pub fn from_yaml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, ConfigError> {
+    serde_yaml_ng::from_str(text).map_err(|e| {
+        let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+        // The location leads the message already; drop the parser's own suffix.
+        let message = e.to_string();
+        let suffix = format!(" at line {line} column {column}");
+        let message = message
+            .strip_suffix(&suffix)
+            .unwrap_or(&message)
+            .to_string();
+        ConfigError::Syntax {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        }
+    })
 }
 
 /// The line where `key:` first appears, for errors about values serde accepted.
