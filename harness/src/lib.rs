@@ -11,3 +11,5 @@ pub mod config;
 pub mod lint;
 pub mod report;
 pub mod secret;
+pub mod server;
+pub mod tls;
