@@ -412,22 +412,7 @@ impl Config {
         {
             Config::default()
         } else {
-            serde_yaml_ng::from_str(text).map_err(|e| {
-                let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-                // The location leads the message already; drop the parser's own suffix.
-                let message = e.to_string();
-                let suffix = format!(" at line {line} column {column}");
-                let message = message
-                    .strip_suffix(&suffix)
-                    .unwrap_or(&message)
-                    .to_string();
-                ConfigError::Syntax {
-                    path: path.to_path_buf(),
-                    line,
-                    column,
-                    message,
-                }
-            })?
+            from_yaml(text, path)?
         };
         config.validate(text, path)?;
         Ok(config)
@@ -473,6 +458,63 @@ impl Config {
         Ok(())
     }
 }
+
+/// Parses a strict YAML file into `T`; a syntax error, unknown key or refused value names the
+/// file, line and column. Shared by every YAML file ssoproof reads.
+pub fn from_yaml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, ConfigError> {
+    serde_yaml_ng::from_str(text).map_err(|e| {
+        let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+        // The location leads the message already; drop the parser's own suffix.
+        let message = e.to_string();
+        let suffix = format!(" at line {line} column {column}");
+        let message = message
+            .strip_suffix(&suffix)
+            .unwrap_or(&message)
+            .to_string();
+        ConfigError::Syntax {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        }
+    })
+}
+
+/// Deserializes a string into `T` through `T::try_from`, validating inside the scalar so that a
+/// refused value is reported at its own line. (With `#[serde(try_from = "String")]` the error
+/// surfaces outside the scalar and YAML reports the enclosing mapping's line instead.)
+pub fn deserialize_checked<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<String, Error = String>,
+{
+    struct Checked<T>(std::marker::PhantomData<T>);
+    impl<T: TryFrom<String, Error = String>> serde::de::Visitor<'_> for Checked<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<T, E> {
+            T::try_from(value.to_string()).map_err(E::custom)
+        }
+    }
+    deserializer.deserialize_str(Checked(std::marker::PhantomData))
+}
+
+/// Implements `Deserialize` through [`deserialize_checked`] for types that are `TryFrom<String>`.
+macro_rules! deserialize_checked_impl {
+    ($($ty:ty),* $(,)?) => {$(
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::config::deserialize_checked(deserializer)
+            }
+        }
+    )*};
+}
+pub(crate) use deserialize_checked_impl;
 
 /// The line where `key:` first appears, for errors about values serde accepted.
 fn line_of_key(text: &str, key: &str) -> usize {

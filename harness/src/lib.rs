@@ -13,6 +13,7 @@
 //! - [`verify`]: lint + scenarios + the per-runbook report.
 //! - [`report`]: rendering results for people and machines.
 //! - [`secret`]: secrets that redact themselves.
+//! - [`tls`] and [`server`]: a throwaway local CA, and serving routers over HTTP(S) on loopback.
 
 pub mod backend;
 pub mod binding;
@@ -24,4 +25,6 @@ pub mod report;
 pub mod rp;
 pub mod scenario;
 pub mod secret;
+pub mod server;
+pub mod tls;
 pub mod verify;
