@@ -1,3 +1,4 @@
 //! Emulated clouds that validate federated tokens the way the real services do.
 
+pub mod aws;
 pub mod web_identity;
