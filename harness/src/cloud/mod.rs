@@ -1,4 +1,5 @@
 //! Emulated clouds that validate federated tokens the way the real services do.
 
 pub mod aws;
+pub mod test_issuer;
 pub mod web_identity;
