@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ssoproof::cloud::aws::{AwsConfig, AwsEmulator, AwsOptions, Mode};
 use ssoproof::config::{IsoDate, LoadedConfig};
 use ssoproof::lint::{self, LintRequest, Rule, RuleFilter};
 use ssoproof::report::{self, Format};
@@ -35,6 +36,31 @@ struct Cli {
 enum Command {
     /// Check Markdown runbooks: links, anchors, review dates, layout, checklists, index.
     Lint(LintArgs),
+    /// Run emulators until interrupted.
+    #[command(subcommand)]
+    Serve(ServeCommand),
+}
+
+#[derive(Subcommand)]
+enum ServeCommand {
+    /// Emulated cloud federation endpoints (AWS STS + Bedrock Runtime).
+    Clouds(CloudsArgs),
+}
+
+#[derive(Args)]
+struct CloudsArgs {
+    /// The emulated AWS account (e.g. fixtures/cloud/aws.yaml).
+    #[arg(long, value_name = "FILE")]
+    aws: Option<PathBuf>,
+    /// Replaces `{issuer}` / `{issuer_host_path}` in the account file.
+    #[arg(long, value_name = "URL")]
+    issuer: Option<String>,
+    /// Loopback port (default: a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Behave like real AWS: loopback, private and plain-http issuers fail key retrieval.
+    #[arg(long)]
+    realistic: bool,
 }
 
 #[derive(Args)]
@@ -76,6 +102,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
         Command::Lint(args) => run_lint(cli.config, args),
+        Command::Serve(ServeCommand::Clouds(args)) => serve_clouds(args),
     };
     match status {
         Ok(code) => ExitCode::from(code),
@@ -128,5 +155,34 @@ fn run_lint(config: Option<PathBuf>, args: LintArgs) -> anyhow::Result<u8> {
         FOUND_ERRORS
     } else {
         OK
+    })
+}
+
+fn serve_clouds(args: CloudsArgs) -> anyhow::Result<u8> {
+    let Some(path) = args.aws else {
+        anyhow::bail!("nothing to serve: pass --aws FILE");
+    };
+    let config = match &args.issuer {
+        Some(issuer) => AwsConfig::load_with_issuer(&path, issuer),
+        None => AwsConfig::load(&path),
+    }
+    .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+    let options = AwsOptions {
+        bind: std::net::SocketAddr::from(([127, 0, 0, 1], args.port)),
+        mode: if args.realistic {
+            Mode::Realistic
+        } else {
+            Mode::Lab
+        },
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let aws = AwsEmulator::start(config, options).await?;
+        print!("{}", aws.summary());
+        println!("Serving until Ctrl-C.");
+        std::io::stdout().flush()?;
+        tokio::signal::ctrl_c().await?;
+        aws.shutdown().await;
+        Ok(OK)
     })
 }

@@ -179,7 +179,10 @@ impl AwsConfig {
             }
             None => text.to_string(),
         };
-        if let Some(line) = text.lines().position(|l| l.contains("{issuer")) {
+        let unresolved = text
+            .lines()
+            .position(|l| l.contains("{issuer") && !l.trim_start().starts_with('#'));
+        if let Some(line) = unresolved {
             return Err(invalid(
                 line + 1,
                 "issuer",

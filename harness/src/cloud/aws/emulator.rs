@@ -224,7 +224,7 @@ fn render_summary(config: &AwsConfig, mode: Mode, sts: &str, bedrock: &str) -> S
     for role in &config.roles {
         let _ = writeln!(
             out,
-            "  {}  (max session {} s, {} permission policies)",
+            "  {}  (max session {} s, permission policies: {})",
             role.arn(account),
             role.max_session_duration,
             role.permission_policies.len()
