@@ -20,7 +20,7 @@ use super::sessions::{Session, Sessions};
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 const MAX_SKEW: Duration = Duration::minutes(5);
-pub(crate) const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
 /// SigV4's URI encoding: everything but unreserved characters (`A-Z a-z 0-9 - _ . ~`).
 const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC

@@ -48,7 +48,7 @@ const ALGORITHMS: [Algorithm; 5] = [
     Algorithm::ES384,
 ];
 
-pub(crate) const KEY_RETRIEVAL_FAILED: &str = "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements";
+const KEY_RETRIEVAL_FAILED: &str = "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements";
 const NOT_A_JWT: &str = "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)";
 
 /// An STS error answer.
@@ -527,7 +527,7 @@ fn success_xml(a: &Assumed, request_id: &str) -> String {
     })
 }
 
-pub(crate) fn error_xml(fault: &Fault, request_id: &str) -> String {
+fn error_xml(fault: &Fault, request_id: &str) -> String {
     write_xml(|w| {
         w.create_element("ErrorResponse")
             .with_attribute(("xmlns", XMLNS))
