@@ -5,6 +5,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use ssoproof::cloud::aws::{AwsConfig, AwsEmulator, AwsOptions, Mode};
+use ssoproof::cloud::gcp::{self, GcpConfig, GcpEmulator, GcpOptions};
 use ssoproof::idp::{self, Emulator, IdpOptions, Realm, SigningAlg};
 
 use super::OK;
@@ -13,6 +15,8 @@ use super::OK;
 pub enum Serve {
     /// An OpenID Connect provider that behaves like Keycloak, serving a realm export.
     Idp(IdpArgs),
+    /// Emulated cloud federation: AWS STS + Bedrock and Google STS + Vertex AI.
+    Clouds(CloudsArgs),
 }
 
 #[derive(Args)]
@@ -31,9 +35,32 @@ pub struct IdpArgs {
     iss_parameter: bool,
 }
 
+#[derive(Args)]
+pub struct CloudsArgs {
+    /// The emulated AWS account (e.g. fixtures/cloud/aws.yaml): STS + Bedrock Runtime.
+    #[arg(long, value_name = "FILE")]
+    aws: Option<PathBuf>,
+    /// The emulated Google Cloud organisation (e.g. fixtures/cloud/gcp.yaml): STS + Vertex AI.
+    #[arg(long, value_name = "FILE")]
+    gcp: Option<PathBuf>,
+    /// The IdP issuer the account files trust (fills `{issuer}` and `${IDP_ISSUER}`).
+    #[arg(long, value_name = "URL")]
+    issuer: Option<String>,
+    /// The issuer of emulated Google-account tokens (fills `${GOOGLE_ISSUER}`).
+    #[arg(long, value_name = "URL")]
+    google_issuer: Option<String>,
+    /// Loopback port of the AWS emulator (default: a free one); Google's takes the next free one.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Behave like real AWS: loopback, private and plain-http issuers fail key retrieval.
+    #[arg(long)]
+    realistic: bool,
+}
+
 pub fn run(command: Serve) -> anyhow::Result<u8> {
     match command {
         Serve::Idp(args) => serve_idp(args),
+        Serve::Clouds(args) => serve_clouds(args),
     }
 }
 
@@ -59,6 +86,85 @@ fn serve_idp(args: IdpArgs) -> anyhow::Result<u8> {
         out.flush()?;
         drop(out);
         tokio::signal::ctrl_c().await?;
+        Ok(OK)
+    })
+}
+
+fn serve_clouds(args: CloudsArgs) -> anyhow::Result<u8> {
+    if args.aws.is_none() && args.gcp.is_none() {
+        anyhow::bail!("nothing to serve: pass --aws FILE and/or --gcp FILE");
+    }
+    let aws = match &args.aws {
+        Some(path) => Some(
+            match &args.issuer {
+                Some(issuer) => AwsConfig::load_with_issuer(path, issuer),
+                None => AwsConfig::load(path),
+            }
+            .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?,
+        ),
+        None => None,
+    };
+    let gcp = match &args.gcp {
+        Some(path) => {
+            let mut variables = Vec::new();
+            if let Some(issuer) = &args.issuer {
+                variables.push((gcp::IDP_ISSUER, issuer.as_str()));
+            }
+            if let Some(issuer) = &args.google_issuer {
+                variables.push((gcp::GOOGLE_ISSUER, issuer.as_str()));
+            }
+            Some(
+                GcpConfig::load_with(path, &variables)
+                    .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?,
+            )
+        }
+        None => None,
+    };
+    let bind = |port: u16| SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut out = String::new();
+        let aws = match aws {
+            Some(config) => {
+                let mode = if args.realistic {
+                    Mode::Realistic
+                } else {
+                    Mode::Lab
+                };
+                let emulator = AwsEmulator::start(
+                    config,
+                    AwsOptions {
+                        bind: bind(args.port),
+                        mode,
+                    },
+                )
+                .await?;
+                out.push_str(&emulator.summary());
+                Some(emulator)
+            }
+            None => None,
+        };
+        let gcp = match gcp {
+            Some(config) => {
+                let options = GcpOptions {
+                    bind: bind(0),
+                    http: reqwest::Client::new(),
+                };
+                let emulator = GcpEmulator::start(config, options).await?;
+                out.push_str(&gcp::render_summary(&emulator));
+                Some(emulator)
+            }
+            None => None,
+        };
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(out.as_bytes())?;
+        writeln!(stdout, "Serving until Ctrl-C.")?;
+        stdout.flush()?;
+        drop(stdout);
+        tokio::signal::ctrl_c().await?;
+        drop((aws, gcp));
         Ok(OK)
     })
 }
