@@ -147,7 +147,7 @@ fn runbook_reports(
         let lines: Vec<&str> = text.lines().collect();
         let items = binding::items(&doc, &lines, &path, &root, &sections)
             .into_iter()
-            .map(|item| item_report(item, results))
+            .map(|item| item_report(item, results, &root))
             .collect();
         reports.push(RunbookReport {
             file: display,
@@ -157,7 +157,7 @@ fn runbook_reports(
     Ok(reports)
 }
 
-fn item_report(item: BoundItem, results: &[ScenarioResult]) -> ItemReport {
+fn item_report(item: BoundItem, results: &[ScenarioResult], root: &Path) -> ItemReport {
     let scenarios: Vec<ScenarioResult> = results
         .iter()
         .filter(|r| {
@@ -165,7 +165,16 @@ fn item_report(item: BoundItem, results: &[ScenarioResult]) -> ItemReport {
                 .iter()
                 .any(|b| same_file(&b.feature, &r.feature) && r.tags.contains(&b.id))
         })
-        .cloned()
+        .map(|r| {
+            // Reports name feature files as the repository does, not as this machine does.
+            let mut r = r.clone();
+            r.feature = r
+                .feature
+                .strip_prefix(root)
+                .map(Path::to_path_buf)
+                .unwrap_or(r.feature);
+            r
+        })
         .collect();
     let status = if item.manual && item.scenarios.is_empty() {
         ItemStatus::Manual
