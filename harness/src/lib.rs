@@ -10,7 +10,7 @@
 //! - [`cloud`]: emulated clouds that validate federated tokens as the real services do.
 //! - [`backend`]: where scenarios find their IdP (emulator, Keycloak container, live tenant).
 //! - [`scenario`]: the Gherkin steps and the cucumber runner.
-//! - [`verify`]: lint + scenarios + the per-runbook report.
+//! - [`verify`]: lint + scenarios + the per-runbook report; [`coverage`]: which scenario proves what.
 //! - [`report`]: rendering results for people and machines.
 //! - [`secret`]: secrets that redact themselves.
 //! - [`tls`] and [`server`]: a throwaway local CA, and serving routers over HTTP(S) on loopback.
@@ -19,6 +19,7 @@ pub mod backend;
 pub mod binding;
 pub mod cloud;
 pub mod config;
+pub mod coverage;
 pub mod idp;
 pub mod lint;
 pub mod report;

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::backend::BackendKind;
-use crate::binding::{self, BoundItem, ItemKind, Sections};
+use crate::binding::{self, BoundItem, ItemKind, RunbooksError};
 use crate::config::{absolute, LoadedConfig};
-use crate::lint::{self, Document, LintError, LintReport, LintRequest, Severity};
+use crate::lint::{self, LintError, LintReport, LintRequest, Severity};
 use crate::scenario::{self, Outcome, RunOptions, ScenarioError, ScenarioResult};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,8 +18,10 @@ pub enum VerifyError {
     Lint(#[from] LintError),
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
+    #[error(transparent)]
+    Runbooks(#[from] RunbooksError),
+    #[error("cannot record the run in {}: {source}", path.display())]
+    Record {
         path: PathBuf,
         source: std::io::Error,
     },
@@ -30,7 +32,8 @@ impl VerifyError {
         match self {
             VerifyError::Lint(e) => e.code(),
             VerifyError::Scenario(e) => e.code(),
-            VerifyError::Read { .. } => "verify/read",
+            VerifyError::Runbooks(e) => e.code(),
+            VerifyError::Record { .. } => "verify/record",
         }
     }
 }
@@ -107,6 +110,7 @@ pub async fn verify(
         };
         results.extend(scenario::run(Arc::clone(&backend), &run).await?);
     }
+    record(config, &results)?;
     let runbooks = runbook_reports(config, &results)?;
     Ok(VerifyReport {
         lint,
@@ -115,46 +119,67 @@ pub async fn verify(
     })
 }
 
+/// Where the last run's results are kept for `ssoproof coverage`.
+pub fn last_run_path(config: &LoadedConfig) -> PathBuf {
+    config.root.join("target/ssoproof/last-run.json")
+}
+
+/// The results of a `verify` run, with feature paths relative to the project root.
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub struct LastRun {
+    pub finished_at: String,
+    pub results: Vec<ScenarioResult>,
+}
+
+fn record(config: &LoadedConfig, results: &[ScenarioResult]) -> Result<(), VerifyError> {
+    let root = absolute(&config.root);
+    let path = last_run_path(config);
+    let relative: Vec<ScenarioResult> = results.iter().map(|r| relative_to(r, &root)).collect();
+    let finished_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let text = serde_json::to_string_pretty(&LastRun {
+        finished_at,
+        results: relative,
+    })
+    .expect("plain data always serializes");
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+        // Written whole then renamed, so a reader never sees half a file.
+        let partial = path.with_extension("json.partial");
+        std::fs::write(&partial, text)?;
+        std::fs::rename(&partial, &path)
+    };
+    write().map_err(|source| VerifyError::Record { path, source })
+}
+
+/// The result with its feature path relative to `root`, as reports name it.
+fn relative_to(result: &ScenarioResult, root: &Path) -> ScenarioResult {
+    let mut result = result.clone();
+    if let Ok(relative) = result.feature.strip_prefix(root) {
+        result.feature = relative.to_path_buf();
+    }
+    result
+}
+
 /// Every bound runbook's items with the results of the scenarios they cite.
 fn runbook_reports(
     config: &LoadedConfig,
     results: &[ScenarioResult],
 ) -> Result<Vec<RunbookReport>, VerifyError> {
-    let runbooks = &config.config.runbooks;
-    let sections = Sections {
-        checklist: &runbooks.checklist.section,
-        troubleshooting: &runbooks.bindings.troubleshooting_section,
-        manual_marker: &runbooks.bindings.manual_marker,
-    };
     let root = absolute(&config.root);
-    let mut reports = Vec::new();
-    for (display, path) in lint::files(config, &[])? {
-        let relative = path.strip_prefix(&root).unwrap_or(&path);
-        let Some(kind) = runbooks.kinds.iter().find(|k| k.matches(relative)) else {
-            continue;
-        };
-        if !kind.bindings {
-            continue;
-        }
-        let text =
-            std::fs::read(&path)
-                .map(Document::text)
-                .map_err(|source| VerifyError::Read {
-                    path: path.clone(),
-                    source,
-                })?;
-        let doc = Document::parse(&text);
-        let lines: Vec<&str> = text.lines().collect();
-        let items = binding::items(&doc, &lines, &path, &root, &sections)
-            .into_iter()
-            .map(|item| item_report(item, results, &root))
-            .collect();
-        reports.push(RunbookReport {
-            file: display,
-            items,
-        });
-    }
-    Ok(reports)
+    Ok(binding::runbooks(config)?
+        .into_iter()
+        .filter(|r| r.bound)
+        .map(|r| RunbookReport {
+            file: r.file,
+            items: r
+                .items
+                .into_iter()
+                .map(|item| item_report(item, results, &root))
+                .collect(),
+        })
+        .collect())
 }
 
 fn item_report(item: BoundItem, results: &[ScenarioResult], root: &Path) -> ItemReport {
@@ -165,16 +190,7 @@ fn item_report(item: BoundItem, results: &[ScenarioResult], root: &Path) -> Item
                 .iter()
                 .any(|b| same_file(&b.feature, &r.feature) && r.tags.contains(&b.id))
         })
-        .map(|r| {
-            // Reports name feature files as the repository does, not as this machine does.
-            let mut r = r.clone();
-            r.feature = r
-                .feature
-                .strip_prefix(root)
-                .map(Path::to_path_buf)
-                .unwrap_or(r.feature);
-            r
-        })
+        .map(|r| relative_to(r, root))
         .collect();
     let status = if item.manual && item.scenarios.is_empty() {
         ItemStatus::Manual

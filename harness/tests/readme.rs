@@ -9,7 +9,10 @@ fn readme() -> String {
 fn every_login_error_code_is_documented() {
     let readme = readme();
     for (code, _) in ssoproof::rp::ERROR_CODES {
-        assert!(readme.contains(&format!("| `{code}` |")), "README lacks the login error code {code}");
+        assert!(
+            readme.contains(&format!("| `{code}` |")),
+            "README lacks the login error code {code}"
+        );
     }
 }
 
@@ -17,6 +20,10 @@ fn every_login_error_code_is_documented() {
 fn every_lint_rule_is_documented() {
     let readme = readme();
     for rule in ssoproof::lint::Rule::ALL {
-        assert!(readme.contains(&format!("| `{}` |", rule.id())), "README lacks the rule {}", rule.id());
+        assert!(
+            readme.contains(&format!("| `{}` |", rule.id())),
+            "README lacks the rule {}",
+            rule.id()
+        );
     }
 }

@@ -10,6 +10,8 @@
 
 mod extract;
 mod feature;
+mod runbooks;
 
 pub use extract::{items, BindingTarget, BoundItem, ItemKind, Sections};
 pub use feature::{FeatureError, FeatureFile, ScenarioRef};
+pub use runbooks::{runbooks, RunbookItems, RunbooksError};

@@ -1,5 +1,6 @@
 //! Argument parsing and exit codes over the library; one module per subcommand.
 
+mod coverage;
 mod lint;
 mod login;
 mod serve;
@@ -38,6 +39,9 @@ enum Command {
     /// Lint the runbooks, run every feature against the emulator (or other backends), and
     /// report each checklist item: passed, failed with the reason, skipped, or manual.
     Verify(verify::VerifyArgs),
+    /// For each runbook item, the scenario that proves it and its last result; and the
+    /// scenarios no runbook cites.
+    Coverage(coverage::CoverageArgs),
     /// Check Markdown runbooks: links, anchors, review dates, layout, checklists, index, bindings.
     Lint(lint::LintArgs),
     /// Sign in to an OIDC IdP as the reference relying party and report the user's role.
@@ -59,6 +63,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
         Command::Verify(args) => verify::run(cli.config, args),
+        Command::Coverage(args) => coverage::run(cli.config, args),
         Command::Lint(args) => lint::run(cli.config, args),
         Command::Login(args) => login::run(args),
         Command::Serve(command) => serve::run(command),

@@ -2,6 +2,7 @@
 //! GitHub workflow annotations). Every renderer is a pure function of the report, so the
 //! output can be pinned by snapshot tests.
 
+pub mod coverage;
 mod github;
 mod human;
 mod json;

@@ -51,7 +51,7 @@ pub fn json(report: &VerifyReport) -> String {
 fn summary(report: &VerifyReport) -> String {
     let (errors, warnings) = lint_counts(&report.lint);
     let (passed, failed, skipped) = tally(&report.results);
-    let mut backends: Vec<&str> = report.results.iter().map(|r| r.backend).collect();
+    let mut backends: Vec<&str> = report.results.iter().map(|r| r.backend.as_str()).collect();
     backends.dedup();
     let mut skip_reasons: Vec<String> = report
         .results

@@ -18,7 +18,7 @@ pub use world::RunbookWorld;
 use crate::backend::{Backend, Capability};
 use crate::binding::{FeatureError, FeatureFile, ScenarioRef};
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "status", content = "reason", rename_all = "snake_case")]
 pub enum Outcome {
     Passed,
@@ -26,9 +26,9 @@ pub enum Outcome {
     Skipped(String),
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ScenarioResult {
-    pub backend: &'static str,
+    pub backend: String,
     /// The feature file, absolute.
     pub feature: PathBuf,
     pub scenario: String,
@@ -182,7 +182,7 @@ pub async fn run(
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(ScenarioResult {
-                    backend: name,
+                    backend: name.to_string(),
                     feature: feature.path.clone().unwrap_or_default(),
                     scenario: scenario.name.clone(),
                     line: scenario.position.line,
@@ -222,7 +222,7 @@ fn skip_runs(
     reason: &str,
 ) -> Vec<ScenarioResult> {
     let result = ScenarioResult {
-        backend,
+        backend: backend.to_string(),
         feature: feature.path.clone(),
         scenario: scenario.name.clone(),
         line: scenario.line,

@@ -1,0 +1,36 @@
+//! `ssoproof coverage`: which scenario proves each runbook item, with its last result.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use ssoproof::coverage::coverage;
+use ssoproof::report::coverage as render;
+
+use super::{load_config, OK};
+
+#[derive(Args)]
+pub struct CoverageArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CoverageFormat::Human)]
+    format: CoverageFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CoverageFormat {
+    Human,
+    Json,
+}
+
+pub fn run(config: Option<PathBuf>, args: CoverageArgs) -> anyhow::Result<u8> {
+    let config = load_config(config)?;
+    let report = coverage(&config).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+    let text = match args.format {
+        CoverageFormat::Human => render::human(&report),
+        CoverageFormat::Json => render::json(&report),
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(OK)
+}
