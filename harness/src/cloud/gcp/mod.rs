@@ -30,8 +30,6 @@ mod tokens;
 mod vertex;
 
 #[cfg(test)]
-mod test_issuer;
-#[cfg(test)]
 mod tests;
 
 use std::fmt::Write as _;
