@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use ssoproof::cloud::aws::{AwsConfig, AwsEmulator, AwsOptions, Mode};
 use ssoproof::cloud::gcp::{self, GcpConfig, GcpEmulator, GcpOptions};
+use ssoproof::cloud::placeholders;
 use ssoproof::idp::{self, Emulator, IdpOptions, Realm, SigningAlg};
 
 use super::OK;
@@ -43,7 +44,8 @@ pub struct CloudsArgs {
     /// The emulated Google Cloud organisation (e.g. fixtures/cloud/gcp.yaml): STS + Vertex AI.
     #[arg(long, value_name = "FILE")]
     gcp: Option<PathBuf>,
-    /// The IdP issuer the account files trust (fills `{issuer}` and `${IDP_ISSUER}`).
+    /// The IdP issuer the account files trust (fills `${IDP_ISSUER}` and
+    /// `${IDP_ISSUER_HOST_PATH}`).
     #[arg(long, value_name = "URL")]
     issuer: Option<String>,
     /// The issuer of emulated Google-account tokens (fills `${GOOGLE_ISSUER}`).
@@ -94,30 +96,28 @@ fn serve_clouds(args: CloudsArgs) -> anyhow::Result<u8> {
     if args.aws.is_none() && args.gcp.is_none() {
         anyhow::bail!("nothing to serve: pass --aws FILE and/or --gcp FILE");
     }
+    let mut variables: Vec<(&str, String)> = Vec::new();
+    if let Some(issuer) = &args.issuer {
+        if !placeholders::is_usable_issuer(issuer) {
+            anyhow::bail!("--issuer `{issuer}` is not an http(s) URL usable as an issuer");
+        }
+        variables.extend(placeholders::idp_issuer(issuer));
+    }
+    if let Some(issuer) = &args.google_issuer {
+        variables.push((placeholders::GOOGLE_ISSUER, issuer.clone()));
+    }
     let aws = match &args.aws {
         Some(path) => Some(
-            match &args.issuer {
-                Some(issuer) => AwsConfig::load_with_issuer(path, issuer),
-                None => AwsConfig::load(path),
-            }
-            .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?,
+            AwsConfig::load_with(path, &variables)
+                .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?,
         ),
         None => None,
     };
     let gcp = match &args.gcp {
-        Some(path) => {
-            let mut variables = Vec::new();
-            if let Some(issuer) = &args.issuer {
-                variables.push((gcp::IDP_ISSUER, issuer.as_str()));
-            }
-            if let Some(issuer) = &args.google_issuer {
-                variables.push((gcp::GOOGLE_ISSUER, issuer.as_str()));
-            }
-            Some(
-                GcpConfig::load_with(path, &variables)
-                    .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?,
-            )
-        }
+        Some(path) => Some(
+            GcpConfig::load_with(path, &variables)
+                .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?,
+        ),
         None => None,
     };
     let bind = |port: u16| SocketAddr::from((Ipv4Addr::LOCALHOST, port));

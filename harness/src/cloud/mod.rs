@@ -2,5 +2,6 @@
 
 pub mod aws;
 pub mod gcp;
+pub mod placeholders;
 pub mod test_issuer;
 pub mod web_identity;

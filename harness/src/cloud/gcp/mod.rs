@@ -42,9 +42,7 @@ pub use attributes::Identity;
 pub use client::{
     exchange_token, generate_content, raw_predict, AccessToken, StsError, VertexError, VertexModel,
 };
-pub use config::{
-    GcpConfig, GoogleAccounts, Project, Provider, WorkforcePool, GOOGLE_ISSUER, IDP_ISSUER,
-};
+pub use config::{GcpConfig, GoogleAccounts, Project, Provider, WorkforcePool};
 pub use iam::{Caller, Member};
 pub use sts::{CLOUD_PLATFORM_SCOPE, TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_ID_TOKEN};
 pub use tokens::Grant;
