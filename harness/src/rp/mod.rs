@@ -82,6 +82,9 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Least time between two JWKS refetches triggered by unknown keys. Default 10 s.
     pub jwks_refetch_interval: Duration,
+    /// PEM certificates (one, or a bundle) trusted besides the public roots: a private CA, or
+    /// the local CA that `ssoproof serve idp --tls` writes. Default none.
+    pub trusted_ca_pem: Option<String>,
 }
 
 impl ClientConfig {
@@ -104,6 +107,23 @@ impl ClientConfig {
             default_role: None,
             timeout: Duration::from_secs(10),
             jwks_refetch_interval: Duration::from_secs(10),
+            trusted_ca_pem: None,
+        }
+    }
+
+    /// The certificates of [`ClientConfig::trusted_ca_pem`].
+    fn trusted_roots(&self) -> Result<Vec<reqwest::Certificate>, RpError> {
+        let Some(pem) = &self.trusted_ca_pem else {
+            return Ok(Vec::new());
+        };
+        match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+            Ok(roots) if !roots.is_empty() => Ok(roots),
+            Ok(_) => Err(RpError::ConfigInvalid {
+                problem: "the trusted CA holds no PEM certificate".to_string(),
+            }),
+            Err(e) => Err(RpError::ConfigInvalid {
+                problem: format!("the trusted CA is not a PEM certificate: {e}"),
+            }),
         }
     }
 
@@ -203,6 +223,8 @@ pub struct RelyingParty {
     config: ClientConfig,
     provider: discovery::Provider,
     client: reqwest::Client,
+    /// Extra trusted roots, for the browser's own client.
+    roots: Vec<reqwest::Certificate>,
     jwks: jwks::Jwks,
 }
 
@@ -241,10 +263,12 @@ impl RelyingParty {
     /// Validates `config`, fetches and checks the discovery document.
     pub async fn discover(config: ClientConfig) -> Result<RelyingParty, RpError> {
         config.validate()?;
-        let client =
-            http::back_channel_client(config.timeout).map_err(|e| RpError::ConfigInvalid {
+        let roots = config.trusted_roots()?;
+        let client = http::back_channel_client(config.timeout, &roots).map_err(|e| {
+            RpError::ConfigInvalid {
                 problem: format!("cannot build an HTTP client: {e}"),
-            })?;
+            }
+        })?;
         let provider = discovery::discover(&client, &config.issuer, config.timeout).await?;
         let jwks = jwks::Jwks::new(
             provider.jwks_uri.clone(),
@@ -255,6 +279,7 @@ impl RelyingParty {
             config,
             provider,
             client,
+            roots,
             jwks,
         })
     }
@@ -299,6 +324,7 @@ impl RelyingParty {
             username,
             password,
             self.config.timeout,
+            &self.roots,
             &secrets,
         )
         .await?;

@@ -36,7 +36,6 @@ use std::fmt::Write as _;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 pub use attributes::Identity;
 pub use client::{
@@ -64,10 +63,7 @@ impl Default for GcpOptions {
     fn default() -> GcpOptions {
         GcpOptions {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap_or_default(),
+            http: super::fetch_client(&[]),
         }
     }
 }
