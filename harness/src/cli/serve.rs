@@ -5,8 +5,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use ssoproof::cloud::aws::{AwsConfig, AwsEmulator, AwsOptions, Mode};
 use ssoproof::cloud;
+use ssoproof::cloud::aws::{AwsConfig, AwsEmulator, AwsOptions, Mode};
 use ssoproof::cloud::gcp::{self, GcpConfig, GcpEmulator, GcpOptions};
 use ssoproof::cloud::placeholders;
 use ssoproof::idp::{self, Emulator, IdpOptions, Realm, SigningAlg};
@@ -141,8 +141,9 @@ impl CaFile {
         let path = chosen.unwrap_or_else(|| {
             std::env::temp_dir().join(format!("ssoproof-local-ca-{}.pem", std::process::id()))
         });
-        std::fs::write(&path, pem)
-            .map_err(|e| anyhow::anyhow!("cannot write the CA certificate {}: {e}", path.display()))?;
+        std::fs::write(&path, pem).map_err(|e| {
+            anyhow::anyhow!("cannot write the CA certificate {}: {e}", path.display())
+        })?;
         Ok(CaFile {
             path,
             remove_on_exit,

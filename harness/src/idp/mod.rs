@@ -215,11 +215,7 @@ impl Emulator {
         let local = listener.local_addr().map_err(bind_error)?;
         let realm_name = realm.name.clone();
         let tls = options.tls.clone();
-        let shared = Arc::new(Shared::new(
-            realm,
-            options,
-            base_url(local, tls.is_some()),
-        ));
+        let shared = Arc::new(Shared::new(realm, options, base_url(local, tls.is_some())));
         let app =
             endpoints::router(shared.clone(), &realm_name).merge(admin::router(shared.clone()));
         let server = match tls {

@@ -8,10 +8,10 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::sts::{decode_options, parse_audience, parse_token_request};
-use crate::cloud::placeholders::{GOOGLE_ISSUER, IDP_ISSUER};
-use crate::cloud::test_issuer::{unix_now, TestIssuer, TestKey};
 use super::vertex::parse_path;
 use super::*;
+use crate::cloud::placeholders::{GOOGLE_ISSUER, IDP_ISSUER};
+use crate::cloud::test_issuer::{unix_now, TestIssuer, TestKey};
 use crate::secret::Secret;
 use crate::tls::LocalCa;
 
