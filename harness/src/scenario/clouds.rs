@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use serde_yaml_ng::Value as Yaml;
 
+use crate::cloud;
 use crate::cloud::aws::{AssumedRole, AwsCallError, AwsClient, AwsConfig, AwsEmulator, AwsOptions};
 use crate::cloud::aws::{Credentials, Mode};
 use crate::cloud::gcp::{
@@ -16,7 +17,6 @@ use crate::cloud::gcp::{
 };
 use crate::cloud::placeholders::{self, GOOGLE_ISSUER};
 use crate::cloud::test_issuer::TestIssuer;
-use crate::cloud;
 use crate::secret::Secret;
 use crate::tls::LocalCa;
 

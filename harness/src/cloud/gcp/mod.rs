@@ -39,7 +39,8 @@ use std::sync::{Arc, Mutex};
 
 pub use attributes::Identity;
 pub use client::{
-    exchange_token, generate_content, raw_predict, AccessToken, StsError, VertexError, VertexModel,
+    exchange_token, generate_content, raw_predict, say_hello, AccessToken, StsError, VertexError,
+    VertexModel,
 };
 pub use config::{GcpConfig, GoogleAccounts, Project, Provider, WorkforcePool};
 pub use iam::{Caller, Member};

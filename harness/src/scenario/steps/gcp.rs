@@ -33,8 +33,7 @@ fn describe(error: &VertexError) -> String {
     format!("[{}] {error}", error.code())
 }
 
-/// A Vertex call with the bearer she holds: Claude models through `rawPredict` (Anthropic's
-/// Messages body), the others through `generateContent`.
+/// The runbook's smallest Vertex call with the bearer she holds.
 async fn call_vertex(
     world: &mut RunbookWorld,
     model: &str,
@@ -44,16 +43,13 @@ async fn call_vertex(
     let lab = lab(world)?;
     let bearer = lab.bearer.clone().ok_or("she holds no token for Vertex")?;
     let endpoint = lab.emulator().await?.vertex_url();
-    let answer = if model.starts_with("claude") {
-        let body = json!({"anthropic_version": "vertex-2023-10-16", "max_tokens": 64,
-                          "messages": [{"role": "user", "content": "Say hello"}]});
-        let target = VertexModel::anthropic(project, "us-east5", model);
-        gcp::raw_predict(&lab.http, &endpoint, target, &bearer, quota_project, &body).await
+    let location = if model.starts_with("claude") {
+        "us-east5"
     } else {
-        let body = json!({"contents": [{"role": "user", "parts": [{"text": "Say hello"}]}]});
-        let target = VertexModel::google(project, "us-central1", model);
-        gcp::generate_content(&lab.http, &endpoint, target, &bearer, quota_project, &body).await
+        "us-central1"
     };
+    let target = VertexModel::by_id(project, location, model);
+    let answer = gcp::say_hello(&lab.http, &endpoint, target, &bearer, quota_project).await;
     let refusal = answer.as_ref().err().map(|e| e.to_string());
     lab.vertex = Some(answer);
     if let Some(message) = refusal {
