@@ -403,18 +403,10 @@ impl RelyingParty {
                         .to_string(),
                 })?,
         };
-        let mut secrets = self.secrets();
-        secrets.push(&current);
-        secrets.push(&session.access_token);
         let tokens = self
-            .token_request(Grant::Refresh(&current), &secrets)
-            .await
-            .map_err(|f| RpError::RefreshFailed {
-                request: f.request,
-                problem: f.problem,
-            })?;
+            .redeem_refresh_token(&current, Some(&session.access_token), store)
+            .await?;
         if let Some(new) = &tokens.refresh_token {
-            store.save_refresh_token(new)?;
             session.refresh_token = Some(new.clone());
         }
         let sub = session.outcome.sub.clone();
@@ -456,6 +448,90 @@ impl RelyingParty {
         session.id_claims = claims;
         session.outcome = outcome.clone();
         Ok(outcome)
+    }
+
+    /// Resumes a session from the refresh token `store` holds (saved by a login in an earlier
+    /// process): one refresh grant with the checks of [`refresh`](Self::refresh), except that
+    /// the login's nonce is gone and so not compared. The IdP must answer with an ID token. A
+    /// new refresh token is saved first, as in a refresh.
+    pub async fn resume(&self, store: &dyn TokenStore) -> Result<Session, RpError> {
+        let failed = |problem: &str| RpError::RefreshFailed {
+            request: format!("POST {}", self.provider.token_endpoint),
+            problem: problem.to_string(),
+        };
+        let current = store
+            .load_refresh_token()?
+            .ok_or_else(|| failed("the token store holds no refresh token; sign in first"))?;
+        let tokens = self.redeem_refresh_token(&current, None, store).await?;
+        let id_token = tokens.id_token.ok_or_else(|| {
+            failed("answered without an `id_token`, which resuming a session needs")
+        })?;
+        let claims = self
+            .validate(
+                &id_token,
+                Expected {
+                    issuer: &self.config.issuer,
+                    origin: "the refreshed ID token",
+                    client_id: &self.config.client_id,
+                    nonce: NonceRule::NotKept,
+                    access_token: Some(&tokens.access_token),
+                    now: id_token::now(),
+                },
+            )
+            .await?;
+        let sub = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let userinfo = self.userinfo(&tokens.access_token, &sub).await?;
+        let outcome = self.outcome(&claims, userinfo)?;
+        // Later refreshes compare against the nonce this token carries, if any.
+        let nonce = claims
+            .get("nonce")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        Ok(Session {
+            outcome,
+            id_token,
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token.or(Some(current)),
+            id_claims: claims,
+            nonce,
+        })
+    }
+
+    /// Fetches the IdP's JWKS now (before any token exists, as the doctor does) and keeps it for
+    /// the validations that follow. Returns the published key ids (`(no kid)` for keys without
+    /// one); a JWKS with no key at all is `jwks_unreachable`.
+    pub async fn fetch_keys(&self) -> Result<Vec<String>, RpError> {
+        self.jwks.prefetch(&self.client).await
+    }
+
+    /// The refresh grant with `current`; a rotated refresh token is saved to `store` before
+    /// anything else happens, and the refresh aborts if saving fails. `access_token`, the
+    /// session's current one, is redacted from error messages too.
+    async fn redeem_refresh_token(
+        &self,
+        current: &Secret,
+        access_token: Option<&Secret>,
+        store: &dyn TokenStore,
+    ) -> Result<Tokens, RpError> {
+        let mut secrets = self.secrets();
+        secrets.push(current);
+        secrets.extend(access_token);
+        let tokens = self
+            .token_request(Grant::Refresh(current), &secrets)
+            .await
+            .map_err(|f| RpError::RefreshFailed {
+                request: f.request,
+                problem: f.problem,
+            })?;
+        if let Some(new) = &tokens.refresh_token {
+            store.save_refresh_token(new)?;
+        }
+        Ok(tokens)
     }
 
     /// Validates an ID token obtained outside [`login`](Self::login) (for scenario steps):
