@@ -177,16 +177,15 @@ impl ServerCert {
     }
 }
 
-/// Serves `router` over TLS on `bind` (use port 0 for a free port). Returns the bound address
-/// and the handle that keeps the server alive; dropping it shuts the server down gracefully.
-pub async fn serve_tls(
+/// Serves `router` over TLS on a bound listener. Binding is the caller's so it can learn the
+/// port first (an issuer URL names it). Returns the handle that keeps the server alive;
+/// dropping it shuts the server down gracefully.
+pub fn serve_tls(
+    tcp: TcpListener,
     router: axum::Router,
-    bind: SocketAddr,
     server: Arc<rustls::ServerConfig>,
-) -> io::Result<(SocketAddr, ServerHandle)> {
-    let tcp = TcpListener::bind(bind).await?;
-    let handle = ServerHandle::spawn(TlsListener::new(tcp, server)?, router)?;
-    Ok((handle.local_addr(), handle))
+) -> io::Result<ServerHandle> {
+    ServerHandle::spawn(TlsListener::new(tcp, server)?, router)
 }
 
 /// A listener whose connections have completed their TLS handshake. Handshakes run on their
@@ -264,13 +263,9 @@ mod tests {
     async fn hello_server(ca: &LocalCa) -> (SocketAddr, ServerHandle) {
         let cert = ca.issue_server_cert(&["127.0.0.1", "localhost"]).unwrap();
         let router = axum::Router::new().route("/hello", axum::routing::get(|| async { "hello" }));
-        serve_tls(
-            router,
-            "127.0.0.1:0".parse().unwrap(),
-            cert.server_config().unwrap(),
-        )
-        .await
-        .unwrap()
+        let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = serve_tls(tcp, router, cert.server_config().unwrap()).unwrap();
+        (server.local_addr(), server)
     }
 
     #[tokio::test]

@@ -104,6 +104,7 @@ pub async fn verify(
             .as_ref()
             .map(|d| d.join(format!("cucumber-{}.xml", backend.name())));
         let run = RunOptions {
+            root: config.root.clone(),
             features: features.clone(),
             junit,
             verbose: options.verbose,

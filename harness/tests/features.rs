@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         let junit =
             Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cucumber-{}.xml", backend.name()));
         let options = RunOptions {
+            root: root.to_path_buf(),
             features: root.join("features"),
             junit: Some(junit),
             verbose: true,

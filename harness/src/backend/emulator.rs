@@ -1,4 +1,6 @@
-//! The embedded emulator: a fresh in-process IdP per scenario, with every capability.
+//! The embedded emulator: a fresh in-process IdP per scenario, with every capability. A
+//! scenario tagged `@https` gets it over HTTPS with a local CA of its own, which
+//! [`Idp::trusted_ca_pem`] hands to the application and the clouds.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,6 +10,7 @@ use async_trait::async_trait;
 use super::{Backend, BackendError, Capability, ClientRegistration, Idp, RealmFixture};
 use crate::idp::{Emulator, Fault, IdpOptions, Realm};
 use crate::secret::Secret;
+use crate::tls::LocalCa;
 
 const NAME: &str = "emulator";
 
@@ -36,23 +39,40 @@ impl Backend for EmulatorBackend {
         RealmFixture::load(&self.realm, NAME).map(|_| ())
     }
 
-    async fn start_scenario(&self) -> Result<Arc<dyn Idp>, BackendError> {
+    async fn start_scenario(&self, needs: &[Capability]) -> Result<Arc<dyn Idp>, BackendError> {
         let failed = |message: String| BackendError::Failed {
             backend: NAME,
             message,
         };
         let fixture = RealmFixture::load(&self.realm, NAME)?;
         let realm = Realm::from_keycloak_export(&self.realm).map_err(|e| failed(e.to_string()))?;
-        let emulator = Emulator::start(realm, IdpOptions::default())
+        let mut options = IdpOptions::default();
+        let mut ca_pem = None;
+        if needs.contains(&Capability::Https) {
+            let ca = LocalCa::generate().map_err(|e| failed(e.to_string()))?;
+            let cert = ca
+                .issue_server_cert(&["127.0.0.1"])
+                .and_then(|cert| cert.server_config())
+                .map_err(|e| failed(e.to_string()))?;
+            options.tls = Some(cert);
+            ca_pem = Some(ca.cert_pem().to_string());
+        }
+        let emulator = Emulator::start(realm, options)
             .await
             .map_err(|e| failed(e.to_string()))?;
-        Ok(Arc::new(EmulatedIdp { emulator, fixture }))
+        Ok(Arc::new(EmulatedIdp {
+            emulator,
+            fixture,
+            ca_pem,
+        }))
     }
 }
 
 struct EmulatedIdp {
     emulator: Emulator,
     fixture: RealmFixture,
+    /// The local CA's certificate when serving HTTPS.
+    ca_pem: Option<String>,
 }
 
 impl std::fmt::Debug for EmulatedIdp {
@@ -83,6 +103,10 @@ impl Idp for EmulatedIdp {
 
     fn user_id(&self, username: &str) -> Option<String> {
         self.emulator.user_id(username)
+    }
+
+    fn trusted_ca_pem(&self) -> Option<String> {
+        self.ca_pem.clone()
     }
 
     async fn rotate_keys(&self) -> Result<String, BackendError> {

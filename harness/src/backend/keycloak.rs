@@ -172,7 +172,8 @@ impl Backend for KeycloakContainerBackend {
         RealmFixture::load(&self.realm, NAME).map(|_| ())
     }
 
-    async fn start_scenario(&self) -> Result<Arc<dyn Idp>, BackendError> {
+    /// No scenario asks for a capability Keycloak lacks: `needs` changes nothing.
+    async fn start_scenario(&self, _needs: &[Capability]) -> Result<Arc<dyn Idp>, BackendError> {
         let keycloak = self.keycloak().await?;
         let fixture = RealmFixture::load(&self.realm, NAME)?;
         let n = self.realms.fetch_add(1, Ordering::Relaxed) + 1;
@@ -1246,7 +1247,7 @@ mod tests {
             "{error}"
         );
 
-        let error = guarded("start_scenario", backend.start_scenario())
+        let error = guarded("start_scenario", backend.start_scenario(&[]))
             .await
             .unwrap_err();
         assert_eq!(error.code(), "backend/unavailable", "{error}");
@@ -2046,7 +2047,7 @@ mod tests {
             eprintln!("skipped: no Docker: {e}");
             return;
         }
-        let idp = backend.start_scenario().await.unwrap();
+        let idp = backend.start_scenario(&[]).await.unwrap();
         let http = http_client().unwrap();
         let discovery: Value = http
             .get(format!("{}/.well-known/openid-configuration", idp.issuer()))
@@ -2087,7 +2088,7 @@ mod tests {
             "backend/failed"
         );
 
-        let second = backend.start_scenario().await.unwrap();
+        let second = backend.start_scenario(&[]).await.unwrap();
         assert!(second.issuer().ends_with("/realms/acme-2"));
         assert_ne!(second.user_id("alice").unwrap(), alice);
     }

@@ -1,5 +1,6 @@
-//! A live tenant, for nightly smoke runs: configured from the environment, read-only (no
-//! capabilities), skipped with the reason when not configured.
+//! A live tenant, for nightly smoke runs: configured from the environment, read-only (its one
+//! capability is `@https`, when its issuer is https), skipped with the reason when not
+//! configured.
 //!
 //! - `SSOPROOF_LIVE_ISSUER`, `SSOPROOF_LIVE_CLIENT_ID`, `SSOPROOF_LIVE_CLIENT_SECRET`,
 //!   `SSOPROOF_LIVE_REDIRECT_URI` (default `http://127.0.0.1/callback`);
@@ -54,7 +55,11 @@ impl Backend for LiveBackend {
     }
 
     fn capabilities(&self) -> &[Capability] {
-        &[]
+        // A real tenant's certificate chains to the public roots.
+        match &self.issuer {
+            Some(issuer) if issuer.starts_with("https://") => &[Capability::Https],
+            _ => &[],
+        }
     }
 
     async fn availability(&self) -> Result<(), BackendError> {
@@ -68,7 +73,7 @@ impl Backend for LiveBackend {
         }
     }
 
-    async fn start_scenario(&self) -> Result<Arc<dyn Idp>, BackendError> {
+    async fn start_scenario(&self, _needs: &[Capability]) -> Result<Arc<dyn Idp>, BackendError> {
         self.availability().await?;
         Ok(Arc::new(self.clone()))
     }

@@ -3,9 +3,9 @@
 //! [`Idp`], never to a backend's internals.
 //!
 //! Scenarios declare what they need with tags: `@emulator` (fault injection and clock control,
-//! which only the embedded emulator has) and `@realm-admin` (changing the realm: rotating keys,
-//! disabling users, editing mappers). A backend without a capability skips those scenarios and
-//! says why.
+//! which only the embedded emulator has), `@realm-admin` (changing the realm: rotating keys,
+//! disabling users, editing mappers) and `@https` (an issuer served over HTTPS, which a cloud's
+//! STS requires). A backend without a capability skips those scenarios and says why.
 
 mod emulator;
 mod fixture;
@@ -32,17 +32,32 @@ pub enum Capability {
     FaultInjection,
     /// Key rotation, user and mapper changes: `@realm-admin`.
     RealmAdmin,
+    /// An `https://` issuer whose certificate the harness trusts: `@https`.
+    Https,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 2] = [Capability::FaultInjection, Capability::RealmAdmin];
+    pub const ALL: [Capability; 3] = [
+        Capability::FaultInjection,
+        Capability::RealmAdmin,
+        Capability::Https,
+    ];
 
     /// The scenario tag that asks for this capability.
     pub fn tag(self) -> &'static str {
         match self {
             Capability::FaultInjection => "emulator",
             Capability::RealmAdmin => "realm-admin",
+            Capability::Https => "https",
         }
+    }
+
+    /// The capabilities a scenario's tags ask for.
+    pub fn asked_by(tags: &[String]) -> Vec<Capability> {
+        Capability::ALL
+            .into_iter()
+            .filter(|c| tags.iter().any(|t| t == c.tag()))
+            .collect()
     }
 }
 
@@ -91,9 +106,10 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn capabilities(&self) -> &[Capability];
     /// Whether the backend can run here at all (Docker present, credentials set, …).
     async fn availability(&self) -> Result<(), BackendError>;
-    /// An IdP for one scenario. Backends isolate scenarios from each other where they can
-    /// (a fresh emulator, a fresh realm copy in Keycloak).
-    async fn start_scenario(&self) -> Result<Arc<dyn Idp>, BackendError>;
+    /// An IdP for one scenario that asks for `needs` (all among [`Backend::capabilities`]).
+    /// Backends isolate scenarios from each other where they can (a fresh emulator, a fresh
+    /// realm copy in Keycloak).
+    async fn start_scenario(&self, needs: &[Capability]) -> Result<Arc<dyn Idp>, BackendError>;
 }
 
 /// What a scenario can do with its IdP. Operations a backend lacks return
@@ -105,6 +121,11 @@ pub trait Idp: Send + Sync + fmt::Debug {
     fn client(&self) -> ClientRegistration;
     fn password(&self, username: &str) -> Option<Secret>;
     fn user_id(&self, username: &str) -> Option<String>;
+    /// The PEM certificate of a private CA clients must trust to reach the IdP over HTTPS
+    /// (the emulator's local CA); `None` when the public roots suffice.
+    fn trusted_ca_pem(&self) -> Option<String> {
+        None
+    }
 
     async fn rotate_keys(&self) -> Result<String, BackendError> {
         Err(self.unsupported("rotate signing keys"))

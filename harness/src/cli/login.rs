@@ -1,6 +1,7 @@
 //! `ssoproof login`: the reference relying party on the command line.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, ValueEnum};
 use ssoproof::rp::{self, render, AuthMethod, ClientConfig, RelyingParty, Role};
@@ -44,6 +45,10 @@ pub struct LoginArgs {
     /// How the client authenticates to the token endpoint.
     #[arg(long, value_enum, default_value_t = AuthMethodArg::Basic)]
     auth_method: AuthMethodArg,
+    /// A CA certificate (PEM) to trust besides the public roots, e.g. the local CA that
+    /// `ssoproof serve idp --tls` wrote.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
     /// Timeout of each network request, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
@@ -105,6 +110,12 @@ pub fn run(args: LoginArgs) -> anyhow::Result<u8> {
         AuthMethodArg::Post => AuthMethod::ClientSecretPost,
     };
     config.timeout = std::time::Duration::from_secs(args.timeout);
+    if let Some(path) = &args.ca_cert {
+        let pem = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!("cannot read the CA certificate {}: {e}", path.display())
+        })?;
+        config.trusted_ca_pem = Some(pem);
+    }
     let password = Secret::new(password);
 
     let runtime = tokio::runtime::Builder::new_current_thread()

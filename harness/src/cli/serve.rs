@@ -2,12 +2,15 @@
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
+use ssoproof::cloud;
 use ssoproof::cloud::aws::{AwsConfig, AwsEmulator, AwsOptions, Mode};
 use ssoproof::cloud::gcp::{self, GcpConfig, GcpEmulator, GcpOptions};
+use ssoproof::cloud::placeholders;
 use ssoproof::idp::{self, Emulator, IdpOptions, Realm, SigningAlg};
+use ssoproof::tls::LocalCa;
 
 use super::OK;
 
@@ -33,6 +36,14 @@ pub struct IdpArgs {
     /// Send and advertise the RFC 9207 `iss` authorization-response parameter.
     #[arg(long)]
     iss_parameter: bool,
+    /// Serve HTTPS with a certificate from a local CA generated for this run (clouds refuse
+    /// plain-http issuers). The CA certificate is written to a file clients can trust.
+    #[arg(long)]
+    tls: bool,
+    /// Where `--tls` writes the CA certificate (default: a file in the temporary folder,
+    /// removed on exit).
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    ca_out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -43,7 +54,8 @@ pub struct CloudsArgs {
     /// The emulated Google Cloud organisation (e.g. fixtures/cloud/gcp.yaml): STS + Vertex AI.
     #[arg(long, value_name = "FILE")]
     gcp: Option<PathBuf>,
-    /// The IdP issuer the account files trust (fills `{issuer}` and `${IDP_ISSUER}`).
+    /// The IdP issuer the account files trust (fills `${IDP_ISSUER}` and
+    /// `${IDP_ISSUER_HOST_PATH}`).
     #[arg(long, value_name = "URL")]
     issuer: Option<String>,
     /// The issuer of emulated Google-account tokens (fills `${GOOGLE_ISSUER}`).
@@ -55,6 +67,10 @@ pub struct CloudsArgs {
     /// Behave like real AWS: loopback, private and plain-http issuers fail key retrieval.
     #[arg(long)]
     realistic: bool,
+    /// A CA certificate (PEM) the emulated STSes trust when they fetch the issuer's keys, e.g.
+    /// the one `ssoproof serve idp --tls` wrote.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
 }
 
 pub fn run(command: Serve) -> anyhow::Result<u8> {
@@ -67,10 +83,22 @@ pub fn run(command: Serve) -> anyhow::Result<u8> {
 fn serve_idp(args: IdpArgs) -> anyhow::Result<u8> {
     let realm = Realm::from_keycloak_export(&args.realm)
         .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+    let local_ca = if args.tls {
+        let ca = LocalCa::generate().map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+        let config = ca
+            .issue_server_cert(&["127.0.0.1", "localhost"])
+            .and_then(|cert| cert.server_config())
+            .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+        let file = CaFile::write(args.ca_out, ca.cert_pem())?;
+        Some((config, file))
+    } else {
+        None
+    };
     let options = IdpOptions {
         bind: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
         signing: args.signing,
         iss_parameter: args.iss_parameter,
+        tls: local_ca.as_ref().map(|(config, _)| config.clone()),
         ..IdpOptions::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -82,6 +110,15 @@ fn serve_idp(args: IdpArgs) -> anyhow::Result<u8> {
             .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
         let mut out = std::io::stdout().lock();
         out.write_all(idp::serve_summary(&emulator).as_bytes())?;
+        if let Some((_, file)) = &local_ca {
+            let path = file.path.display();
+            writeln!(out, "local CA")?;
+            writeln!(out, "  certificate {path}")?;
+            writeln!(
+                out,
+                "  trust it with `ssoproof login --ca-cert {path}`, `ssoproof serve clouds --ca-cert {path}`, `curl --cacert {path}`"
+            )?;
+        }
         writeln!(out, "Serving until Ctrl-C.")?;
         out.flush()?;
         drop(out);
@@ -90,36 +127,71 @@ fn serve_idp(args: IdpArgs) -> anyhow::Result<u8> {
     })
 }
 
+/// The CA certificate `serve idp --tls` hands to other clients. A file in the temporary folder
+/// is ours and goes when the server stops (the CA dies with the process anyway); a file the
+/// operator named stays.
+struct CaFile {
+    path: PathBuf,
+    remove_on_exit: bool,
+}
+
+impl CaFile {
+    fn write(chosen: Option<PathBuf>, pem: &str) -> anyhow::Result<CaFile> {
+        let remove_on_exit = chosen.is_none();
+        let path = chosen.unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("ssoproof-local-ca-{}.pem", std::process::id()))
+        });
+        std::fs::write(&path, pem).map_err(|e| {
+            anyhow::anyhow!("cannot write the CA certificate {}: {e}", path.display())
+        })?;
+        Ok(CaFile {
+            path,
+            remove_on_exit,
+        })
+    }
+}
+
+impl Drop for CaFile {
+    fn drop(&mut self) {
+        if self.remove_on_exit {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
 fn serve_clouds(args: CloudsArgs) -> anyhow::Result<u8> {
     if args.aws.is_none() && args.gcp.is_none() {
         anyhow::bail!("nothing to serve: pass --aws FILE and/or --gcp FILE");
     }
+    let mut variables: Vec<(&str, String)> = Vec::new();
+    if let Some(issuer) = &args.issuer {
+        if !placeholders::is_usable_issuer(issuer) {
+            anyhow::bail!("--issuer `{issuer}` is not an http(s) URL usable as an issuer");
+        }
+        variables.extend(placeholders::idp_issuer(issuer));
+    }
+    if let Some(issuer) = &args.google_issuer {
+        variables.push((placeholders::GOOGLE_ISSUER, issuer.clone()));
+    }
     let aws = match &args.aws {
         Some(path) => Some(
-            match &args.issuer {
-                Some(issuer) => AwsConfig::load_with_issuer(path, issuer),
-                None => AwsConfig::load(path),
-            }
-            .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?,
+            AwsConfig::load_with(path, &variables)
+                .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?,
         ),
         None => None,
     };
     let gcp = match &args.gcp {
-        Some(path) => {
-            let mut variables = Vec::new();
-            if let Some(issuer) = &args.issuer {
-                variables.push((gcp::IDP_ISSUER, issuer.as_str()));
-            }
-            if let Some(issuer) = &args.google_issuer {
-                variables.push((gcp::GOOGLE_ISSUER, issuer.as_str()));
-            }
-            Some(
-                GcpConfig::load_with(path, &variables)
-                    .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?,
-            )
-        }
+        Some(path) => Some(
+            GcpConfig::load_with(path, &variables)
+                .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?,
+        ),
         None => None,
     };
+    let roots = match &args.ca_cert {
+        Some(path) => read_ca_cert(path)?,
+        None => Vec::new(),
+    };
+    let fetch = cloud::fetch_client(&roots);
     let bind = |port: u16| SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -138,6 +210,7 @@ fn serve_clouds(args: CloudsArgs) -> anyhow::Result<u8> {
                     AwsOptions {
                         bind: bind(args.port),
                         mode,
+                        http: fetch.clone(),
                     },
                 )
                 .await?;
@@ -150,7 +223,7 @@ fn serve_clouds(args: CloudsArgs) -> anyhow::Result<u8> {
             Some(config) => {
                 let options = GcpOptions {
                     bind: bind(0),
-                    http: reqwest::Client::new(),
+                    http: fetch,
                 };
                 let emulator = GcpEmulator::start(config, options).await?;
                 out.push_str(&gcp::render_summary(&emulator));
@@ -167,4 +240,14 @@ fn serve_clouds(args: CloudsArgs) -> anyhow::Result<u8> {
         drop((aws, gcp));
         Ok(OK)
     })
+}
+
+/// The certificates of a PEM file given with `--ca-cert`.
+fn read_ca_cert(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::read(path)
+        .map_err(|e| anyhow::anyhow!("cannot read the CA certificate {}: {e}", path.display()))?;
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(roots) if !roots.is_empty() => Ok(roots),
+        _ => anyhow::bail!("{} holds no PEM certificate", path.display()),
+    }
 }

@@ -1,7 +1,9 @@
-//! A minimal OIDC issuer for the cloud emulators' own tests, interop test and benchmark: it
-//! serves a discovery document and a JWKS and signs ES256 tokens. It is not the IdP emulator
-//! (no login, no users): only what an STS needs to verify a web-identity token.
+//! A minimal OIDC issuer for the cloud emulators' tests, the interop test, the scenarios'
+//! Google-account leg and the benchmarks: it serves a discovery document and a JWKS (over plain
+//! HTTP, or HTTPS with a certificate from a [`LocalCa`]) and signs ES256 tokens. It is not the
+//! IdP emulator (no login, no users): only what an STS or Vertex needs to verify a token.
 
+use std::io;
 use std::net::SocketAddr;
 
 use axum::routing::get;
@@ -10,55 +12,117 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use p256::ecdsa::SigningKey;
 use p256::pkcs8::EncodePrivateKey;
 use serde_json::{json, Map, Value};
-use tokio::task::JoinHandle;
+use tokio::net::TcpListener;
 
-/// A running issuer at `http://127.0.0.1:<port>/realms/test`.
+use crate::server::ServerHandle;
+use crate::tls::{serve_tls, LocalCa};
+
+/// An ES256 signing key and its public JWK.
+pub struct TestKey {
+    kid: String,
+    encoding: EncodingKey,
+    jwk: Value,
+}
+
+impl TestKey {
+    /// A fresh P-256 key published under `kid`.
+    pub fn generate(kid: &str) -> TestKey {
+        let signing = SigningKey::random(&mut rand::rngs::OsRng);
+        let der = signing
+            .to_pkcs8_der()
+            .expect("a fresh P-256 key encodes as PKCS#8");
+        let public = p256::PublicKey::from(signing.verifying_key());
+        let mut jwk: Value =
+            serde_json::from_str(&public.to_jwk_string()).expect("p256 writes a JSON JWK");
+        jwk["kid"] = json!(kid);
+        jwk["alg"] = json!("ES256");
+        jwk["use"] = json!("sig");
+        TestKey {
+            kid: kid.to_string(),
+            encoding: EncodingKey::from_ec_der(der.as_bytes()),
+            jwk,
+        }
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// `{"keys": [jwk]}` as a string, for Google's inline `jwks_json`.
+    pub fn jwks_json(&self) -> String {
+        json!({"keys": [self.jwk]}).to_string()
+    }
+
+    /// `claims` signed with a header naming this key's `kid`.
+    pub fn sign(&self, claims: &Value) -> String {
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(self.kid.clone());
+        self.sign_with(header, claims)
+    }
+
+    /// `claims` signed under any header (no `kid`, another `kid`, …).
+    pub fn sign_with(&self, header: Header, claims: &Value) -> String {
+        jsonwebtoken::encode(&header, claims, &self.encoding)
+            .expect("ES256 signing with a valid P-256 key")
+    }
+}
+
+/// A running issuer at `http(s)://127.0.0.1:<port><path>`; dropping it stops the server.
 pub struct TestIssuer {
     issuer: String,
-    kid: String,
-    key: EncodingKey,
-    /// A key the JWKS does not publish, for forged tokens.
-    stranger: EncodingKey,
-    task: JoinHandle<()>,
+    key: TestKey,
+    /// Same `kid`, but not in the JWKS: for forged tokens.
+    stranger: TestKey,
+    _server: ServerHandle,
 }
 
 impl TestIssuer {
-    /// Binds a free loopback port and serves discovery and JWKS.
-    pub async fn start() -> std::io::Result<TestIssuer> {
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-        let issuer = format!("http://{}/realms/test", listener.local_addr()?);
-        let signing = SigningKey::random(&mut rand::rngs::OsRng);
-        let kid = "test-es256".to_string();
-        let mut jwk: Map<String, Value> =
-            serde_json::from_str(&p256::PublicKey::from(signing.verifying_key()).to_jwk_string())
-                .map_err(std::io::Error::other)?;
-        jwk.insert("kid".into(), json!(kid));
-        jwk.insert("alg".into(), json!("ES256"));
-        jwk.insert("use".into(), json!("sig"));
+    /// Plain HTTP at `http://127.0.0.1:<port>/realms/test` (an AWS lab issuer).
+    pub async fn start() -> io::Result<TestIssuer> {
+        TestIssuer::serve("/realms/test", None).await
+    }
+
+    /// HTTPS at `https://127.0.0.1:<port><path>` with a certificate from `ca` (Google requires
+    /// https issuers).
+    pub async fn start_https(ca: &LocalCa, path: &str) -> io::Result<TestIssuer> {
+        TestIssuer::serve(path, Some(ca)).await
+    }
+
+    async fn serve(path: &str, ca: Option<&LocalCa>) -> io::Result<TestIssuer> {
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        let scheme = if ca.is_some() { "https" } else { "http" };
+        let issuer = format!("{scheme}://{}{path}", listener.local_addr()?);
+        let key = TestKey::generate("test-es256");
         let discovery = json!({
             "issuer": issuer,
             "jwks_uri": format!("{issuer}/protocol/openid-connect/certs"),
             "id_token_signing_alg_values_supported": ["ES256"],
         });
-        let jwks = json!({ "keys": [jwk] });
-        let app = Router::new()
+        let jwks = json!({ "keys": [key.jwk] });
+        let router = Router::new()
             .route(
-                "/realms/test/.well-known/openid-configuration",
+                &format!("{path}/.well-known/openid-configuration"),
                 get(move || async move { Json(discovery) }),
             )
             .route(
-                "/realms/test/protocol/openid-connect/certs",
+                &format!("{path}/protocol/openid-connect/certs"),
                 get(move || async move { Json(jwks) }),
             );
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let server = match ca {
+            None => ServerHandle::spawn(listener, router)?,
+            Some(ca) => {
+                let config = ca
+                    .issue_server_cert(&["127.0.0.1"])
+                    .and_then(|cert| cert.server_config())
+                    .map_err(io::Error::other)?;
+                serve_tls(listener, router, config)?
+            }
+        };
         Ok(TestIssuer {
             issuer,
-            kid,
-            key: encoding_key(&signing)?,
-            stranger: encoding_key(&SigningKey::random(&mut rand::rngs::OsRng))?,
-            task,
+            key,
+            stranger: TestKey::generate("test-es256"),
+            _server: server,
         })
     }
 
@@ -66,39 +130,42 @@ impl TestIssuer {
         &self.issuer
     }
 
-    /// A signed ID token. `iss`, `iat` and `exp` (in 5 minutes) are filled in unless `claims`
-    /// sets them; everything else comes from `claims`.
+    /// The published key, for tokens with unusual headers.
+    pub fn key(&self) -> &TestKey {
+        &self.key
+    }
+
+    /// A signed token. `iss`, `iat` (5 s ago) and `exp` (in 5 minutes) are filled in; `claims`
+    /// adds to or overrides them, and a `null` claim removes one.
     pub fn token(&self, claims: Value) -> String {
-        self.sign(claims, &self.key)
+        self.key.sign(&self.claims(claims))
     }
 
     /// Like [`TestIssuer::token`], but signed with a key the JWKS does not publish (same `kid`).
     pub fn forged_token(&self, claims: Value) -> String {
-        self.sign(claims, &self.stranger)
+        self.stranger.sign(&self.claims(claims))
     }
 
-    fn sign(&self, claims: Value, key: &EncodingKey) -> String {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    fn claims(&self, given: Value) -> Value {
+        let now = unix_now();
         let mut all = Map::new();
         all.insert("iss".into(), json!(self.issuer));
-        all.insert("iat".into(), json!(now));
+        all.insert("iat".into(), json!(now - 5));
         all.insert("exp".into(), json!(now + 300));
-        if let Value::Object(given) = claims {
-            all.extend(given);
+        if let Value::Object(given) = given {
+            for (name, value) in given {
+                if value.is_null() {
+                    all.remove(&name);
+                } else {
+                    all.insert(name, value);
+                }
+            }
         }
-        let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, &all, key).expect("ES256 signing with a fresh P-256 key")
+        Value::Object(all)
     }
 }
 
-impl Drop for TestIssuer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-fn encoding_key(key: &SigningKey) -> std::io::Result<EncodingKey> {
-    let der = key.to_pkcs8_der().map_err(std::io::Error::other)?;
-    Ok(EncodingKey::from_ec_der(der.as_bytes()))
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }

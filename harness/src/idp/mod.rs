@@ -1,7 +1,8 @@
 //! An embedded OpenID Connect provider that behaves like Keycloak 26.
 //!
-//! [`Emulator::start`] serves a [`Realm`] read from a Keycloak realm export, over HTTP, on an
-//! ephemeral loopback port by default. It starts in milliseconds (RSA keys come from a pool of
+//! [`Emulator::start`] serves a [`Realm`] read from a Keycloak realm export, over HTTP (or HTTPS
+//! with [`IdpOptions::tls`], which the clouds' STSes require of an issuer), on an ephemeral
+//! loopback port by default. It starts in milliseconds (RSA keys come from a pool of
 //! test keys) and answers at Keycloak's URLs, with Keycloak's token shapes, error codes and
 //! messages, so that a relying party and the runbooks that configure it can be tested without a
 //! Keycloak container. `ssoproof serve idp` runs one standalone.
@@ -77,7 +78,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::oneshot;
+use crate::server::ServerHandle;
+use crate::tls::serve_tls;
 
 pub use faults::Fault;
 pub use realm::{
@@ -148,6 +150,10 @@ pub struct IdpOptions {
     pub iss_parameter: bool,
     /// How long a rotated-out key stays in the JWKS (default 10 minutes).
     pub key_overlap: Duration,
+    /// Serve HTTPS with this configuration (its certificate must name the address clients use,
+    /// e.g. `127.0.0.1` from [`crate::tls::LocalCa::issue_server_cert`]); the issuer becomes
+    /// `https://…`. `None` (the default) serves plain HTTP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Default for IdpOptions {
@@ -157,6 +163,7 @@ impl Default for IdpOptions {
             signing: SigningAlg::Rs256,
             iss_parameter: false,
             key_overlap: Duration::from_secs(600),
+            tls: None,
         }
     }
 }
@@ -194,48 +201,40 @@ impl IdpError {
 /// A running emulator. Dropping it shuts the server down.
 pub struct Emulator {
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
+    _server: ServerHandle,
 }
 
 impl Emulator {
     /// Binds, then serves in the background on the current tokio runtime.
     pub async fn start(realm: Realm, options: IdpOptions) -> Result<Emulator, IdpError> {
-        let bind_error = |source| IdpError::Bind {
-            addr: options.bind,
-            source,
-        };
-        let listener = tokio::net::TcpListener::bind(options.bind)
+        let addr = options.bind;
+        let bind_error = |source| IdpError::Bind { addr, source };
+        let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(bind_error)?;
         let local = listener.local_addr().map_err(bind_error)?;
         let realm_name = realm.name.clone();
-        let shared = Arc::new(Shared::new(realm, options, base_url(local)));
+        let tls = options.tls.clone();
+        let shared = Arc::new(Shared::new(realm, options, base_url(local, tls.is_some())));
         let app =
             endpoints::router(shared.clone(), &realm_name).merge(admin::router(shared.clone()));
-        let (shutdown, stop) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            // Serving ends only on shutdown; an accept error has nowhere better to go.
-            let _ = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async {
-                let _ = stop.await;
-            })
-            .await;
-        });
+        let server = match tls {
+            None => ServerHandle::spawn(listener, app),
+            Some(config) => serve_tls(listener, app, config),
+        }
+        .map_err(bind_error)?;
         Ok(Emulator {
             shared,
-            shutdown: Some(shutdown),
+            _server: server,
         })
     }
 
-    /// `http://127.0.0.1:<port>/realms/<realm>`, without a trailing slash.
+    /// `http(s)://127.0.0.1:<port>/realms/<realm>`, without a trailing slash.
     pub fn issuer(&self) -> String {
         self.shared.issuer.clone()
     }
 
-    /// `http://127.0.0.1:<port>`.
+    /// `http(s)://127.0.0.1:<port>`.
     pub fn base_url(&self) -> String {
         self.shared.base_url.clone()
     }
@@ -298,22 +297,15 @@ impl Emulator {
     }
 }
 
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-    }
-}
-
 /// The URL a client reaches the listener at: an unspecified bind address is reached on loopback.
-fn base_url(local: SocketAddr) -> String {
+fn base_url(local: SocketAddr, https: bool) -> String {
     let ip = match local.ip() {
         IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
         ip => ip,
     };
-    format!("http://{}", SocketAddr::new(ip, local.port()))
+    let scheme = if https { "https" } else { "http" };
+    format!("{scheme}://{}", SocketAddr::new(ip, local.port()))
 }
 
 /// What `ssoproof serve idp` prints: where to point a client, and who can log in. Never a

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
@@ -525,18 +525,15 @@ pub(crate) async fn sign_in(
     username: &str,
     password: &Secret,
     timeout: Duration,
+    roots: &[reqwest::Certificate],
     secrets: &[&Secret],
 ) -> Result<Callback, RpError> {
     let failed = |page: &Url, reason: String| RpError::LoginFailed {
         page: display_url(page),
         reason: redact_all(&reason, secrets),
     };
-    let client = Client::builder()
+    let client = http::client_builder(timeout, roots)
         .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .user_agent(http::user_agent())
         .build()
         .map_err(|e| failed(start, format!("cannot build an HTTP client: {e}")))?;
 

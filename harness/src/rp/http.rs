@@ -24,15 +24,29 @@ pub(crate) fn user_agent() -> String {
     format!("ssoproof/{}", env!("CARGO_PKG_VERSION"))
 }
 
-/// A client for back-channel calls: no cookies, no automatic redirects (a redirect on a
-/// discovery, token or JWKS URL is a configuration error to report, not to follow).
-pub(crate) fn back_channel_client(timeout: Duration) -> Result<Client, reqwest::Error> {
-    Client::builder()
+/// What every client of the relying party shares: the timeout, no automatic redirects (the
+/// browser follows them itself; on a discovery, token or JWKS URL a redirect is a
+/// configuration error to report, not to follow), the user agent, and the extra trusted roots.
+pub(crate) fn client_builder(
+    timeout: Duration,
+    roots: &[reqwest::Certificate],
+) -> reqwest::ClientBuilder {
+    let builder = Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(user_agent())
-        .build()
+        .user_agent(user_agent());
+    roots
+        .iter()
+        .fold(builder, |b, root| b.add_root_certificate(root.clone()))
+}
+
+/// A client for back-channel calls: no cookies.
+pub(crate) fn back_channel_client(
+    timeout: Duration,
+    roots: &[reqwest::Certificate],
+) -> Result<Client, reqwest::Error> {
+    client_builder(timeout, roots).build()
 }
 
 /// `reqwest`'s error with its causes, without the URL (the caller names the request itself).

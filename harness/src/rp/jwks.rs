@@ -160,6 +160,25 @@ impl Jwks {
             .collect())
     }
 
+    /// Fetches the key set now and caches it, as the first validation would; returns the key
+    /// ids. An empty set is an error: no token could ever verify.
+    pub async fn prefetch(&self, client: &Client) -> Result<Vec<String>, RpError> {
+        let mut state = self.state.lock().await;
+        let keys = self.fetch(client).await?;
+        if keys.is_empty() {
+            return Err(RpError::JwksUnreachable {
+                request: format!("GET {}", self.uri),
+                problem: "the JWKS publishes no key this relying party can read".to_string(),
+            });
+        }
+        let kids = keys
+            .iter()
+            .map(|k| k.common.key_id.clone().unwrap_or_else(|| "(no kid)".into()))
+            .collect();
+        state.keys = Some(keys);
+        Ok(kids)
+    }
+
     /// Verifies `signature` over `signing_input` with the IdP's key for `kid` (or, when the token
     /// names none, with each key of a fitting type until one verifies). A `kid` the cache does
     /// not hold, or a kid-less token no cached key verifies, triggers one refetch (rate-limited).

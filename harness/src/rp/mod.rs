@@ -82,6 +82,9 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Least time between two JWKS refetches triggered by unknown keys. Default 10 s.
     pub jwks_refetch_interval: Duration,
+    /// PEM certificates (one, or a bundle) trusted besides the public roots: a private CA, or
+    /// the local CA that `ssoproof serve idp --tls` writes. Default none.
+    pub trusted_ca_pem: Option<String>,
 }
 
 impl ClientConfig {
@@ -104,6 +107,23 @@ impl ClientConfig {
             default_role: None,
             timeout: Duration::from_secs(10),
             jwks_refetch_interval: Duration::from_secs(10),
+            trusted_ca_pem: None,
+        }
+    }
+
+    /// The certificates of [`ClientConfig::trusted_ca_pem`].
+    fn trusted_roots(&self) -> Result<Vec<reqwest::Certificate>, RpError> {
+        let Some(pem) = &self.trusted_ca_pem else {
+            return Ok(Vec::new());
+        };
+        match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+            Ok(roots) if !roots.is_empty() => Ok(roots),
+            Ok(_) => Err(RpError::ConfigInvalid {
+                problem: "the trusted CA holds no PEM certificate".to_string(),
+            }),
+            Err(e) => Err(RpError::ConfigInvalid {
+                problem: format!("the trusted CA is not a PEM certificate: {e}"),
+            }),
         }
     }
 
@@ -203,6 +223,8 @@ pub struct RelyingParty {
     config: ClientConfig,
     provider: discovery::Provider,
     client: reqwest::Client,
+    /// Extra trusted roots, for the browser's own client.
+    roots: Vec<reqwest::Certificate>,
     jwks: jwks::Jwks,
 }
 
@@ -241,10 +263,12 @@ impl RelyingParty {
     /// Validates `config`, fetches and checks the discovery document.
     pub async fn discover(config: ClientConfig) -> Result<RelyingParty, RpError> {
         config.validate()?;
-        let client =
-            http::back_channel_client(config.timeout).map_err(|e| RpError::ConfigInvalid {
+        let roots = config.trusted_roots()?;
+        let client = http::back_channel_client(config.timeout, &roots).map_err(|e| {
+            RpError::ConfigInvalid {
                 problem: format!("cannot build an HTTP client: {e}"),
-            })?;
+            }
+        })?;
         let provider = discovery::discover(&client, &config.issuer, config.timeout).await?;
         let jwks = jwks::Jwks::new(
             provider.jwks_uri.clone(),
@@ -255,6 +279,7 @@ impl RelyingParty {
             config,
             provider,
             client,
+            roots,
             jwks,
         })
     }
@@ -299,6 +324,7 @@ impl RelyingParty {
             username,
             password,
             self.config.timeout,
+            &self.roots,
             &secrets,
         )
         .await?;
@@ -377,18 +403,10 @@ impl RelyingParty {
                         .to_string(),
                 })?,
         };
-        let mut secrets = self.secrets();
-        secrets.push(&current);
-        secrets.push(&session.access_token);
         let tokens = self
-            .token_request(Grant::Refresh(&current), &secrets)
-            .await
-            .map_err(|f| RpError::RefreshFailed {
-                request: f.request,
-                problem: f.problem,
-            })?;
+            .redeem_refresh_token(&current, Some(&session.access_token), store)
+            .await?;
         if let Some(new) = &tokens.refresh_token {
-            store.save_refresh_token(new)?;
             session.refresh_token = Some(new.clone());
         }
         let sub = session.outcome.sub.clone();
@@ -430,6 +448,90 @@ impl RelyingParty {
         session.id_claims = claims;
         session.outcome = outcome.clone();
         Ok(outcome)
+    }
+
+    /// Resumes a session from the refresh token `store` holds (saved by a login in an earlier
+    /// process): one refresh grant with the checks of [`refresh`](Self::refresh), except that
+    /// the login's nonce is gone and so not compared. The IdP must answer with an ID token. A
+    /// new refresh token is saved first, as in a refresh.
+    pub async fn resume(&self, store: &dyn TokenStore) -> Result<Session, RpError> {
+        let failed = |problem: &str| RpError::RefreshFailed {
+            request: format!("POST {}", self.provider.token_endpoint),
+            problem: problem.to_string(),
+        };
+        let current = store
+            .load_refresh_token()?
+            .ok_or_else(|| failed("the token store holds no refresh token; sign in first"))?;
+        let tokens = self.redeem_refresh_token(&current, None, store).await?;
+        let id_token = tokens.id_token.ok_or_else(|| {
+            failed("answered without an `id_token`, which resuming a session needs")
+        })?;
+        let claims = self
+            .validate(
+                &id_token,
+                Expected {
+                    issuer: &self.config.issuer,
+                    origin: "the refreshed ID token",
+                    client_id: &self.config.client_id,
+                    nonce: NonceRule::NotKept,
+                    access_token: Some(&tokens.access_token),
+                    now: id_token::now(),
+                },
+            )
+            .await?;
+        let sub = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let userinfo = self.userinfo(&tokens.access_token, &sub).await?;
+        let outcome = self.outcome(&claims, userinfo)?;
+        // Later refreshes compare against the nonce this token carries, if any.
+        let nonce = claims
+            .get("nonce")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        Ok(Session {
+            outcome,
+            id_token,
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token.or(Some(current)),
+            id_claims: claims,
+            nonce,
+        })
+    }
+
+    /// Fetches the IdP's JWKS now (before any token exists, as the doctor does) and keeps it for
+    /// the validations that follow. Returns the published key ids (`(no kid)` for keys without
+    /// one); a JWKS with no key at all is `jwks_unreachable`.
+    pub async fn fetch_keys(&self) -> Result<Vec<String>, RpError> {
+        self.jwks.prefetch(&self.client).await
+    }
+
+    /// The refresh grant with `current`; a rotated refresh token is saved to `store` before
+    /// anything else happens, and the refresh aborts if saving fails. `access_token`, the
+    /// session's current one, is redacted from error messages too.
+    async fn redeem_refresh_token(
+        &self,
+        current: &Secret,
+        access_token: Option<&Secret>,
+        store: &dyn TokenStore,
+    ) -> Result<Tokens, RpError> {
+        let mut secrets = self.secrets();
+        secrets.push(current);
+        secrets.extend(access_token);
+        let tokens = self
+            .token_request(Grant::Refresh(current), &secrets)
+            .await
+            .map_err(|f| RpError::RefreshFailed {
+                request: f.request,
+                problem: f.problem,
+            })?;
+        if let Some(new) = &tokens.refresh_token {
+            store.save_refresh_token(new)?;
+        }
+        Ok(tokens)
     }
 
     /// Validates an ID token obtained outside [`login`](Self::login) (for scenario steps):

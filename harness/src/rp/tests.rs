@@ -609,6 +609,47 @@ async fn refresh_with_the_file_store_and_without_rotation() {
     assert_eq!(outcome.groups, ["/acme/admins"]);
 }
 
+#[tokio::test]
+async fn a_later_process_resumes_the_session_from_the_stored_refresh_token() {
+    let (op, rp) = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileTokenStore::new(dir.path().join("alice.refresh"));
+    let err = rp.resume(&store).await.unwrap_err();
+    assert_eq!(err.code(), "refresh_failed");
+    assert!(err.to_string().contains("holds no refresh token"), "{err}");
+
+    let session = login(&op, &rp, "alice").await.unwrap();
+    store
+        .save_refresh_token(session.refresh_token().unwrap())
+        .unwrap();
+    // Another process: a fresh relying party, the same store.
+    let later = RelyingParty::discover(op.config()).await.unwrap();
+    let resumed = later.resume(&store).await.unwrap();
+    assert_eq!(resumed.outcome.sub, session.outcome.sub);
+    assert_eq!(resumed.outcome.role, Role::Admin);
+    // Rotation: the store already holds the new token, which the session carries.
+    let saved = store.load_refresh_token().unwrap().unwrap();
+    assert_ne!(&saved, session.refresh_token().unwrap());
+    assert_eq!(resumed.refresh_token(), Some(&saved));
+
+    // A refresh answer without an ID token cannot resume a session.
+    op.set(|b| b.refresh_id_token = false);
+    let err = later.resume(&store).await.unwrap_err();
+    assert_eq!(err.code(), "refresh_failed");
+    assert!(err.to_string().contains("without an `id_token`"), "{err}");
+}
+
+#[tokio::test]
+async fn keys_can_be_fetched_before_any_token() {
+    let (op, rp) = start().await;
+    let kids = rp.fetch_keys().await.unwrap();
+    assert!(!kids.is_empty());
+    assert_eq!(rp.jwks_fetches(), 1);
+    // The validation of the login uses the keys just fetched.
+    login(&op, &rp, "alice").await.unwrap();
+    assert_eq!(rp.jwks_fetches(), 1);
+}
+
 /// oidcc-client-test-refresh-token-invalid-issuer
 #[tokio::test]
 async fn refresh_token_invalid_issuer() {

@@ -2,6 +2,7 @@
 //! [`Backend`]. The steps live in the library so that `cargo test` (the `features` test target)
 //! and `ssoproof verify` run exactly the same thing.
 
+mod clouds;
 mod steps;
 mod world;
 
@@ -58,6 +59,8 @@ impl ScenarioError {
 }
 
 pub struct RunOptions {
+    /// The project root, where the fixtures are.
+    pub root: PathBuf,
     pub features: PathBuf,
     /// Where cucumber's JUnit writer puts its report, if anywhere.
     pub junit: Option<PathBuf>,
@@ -85,9 +88,24 @@ pub fn feature_files(dir: &Path) -> Result<Vec<FeatureFile>, ScenarioError> {
 
 /// The capability a scenario's tags ask for that `backend` lacks, if any.
 fn missing_capability(tags: &[String], backend: &dyn Backend) -> Option<Capability> {
-    Capability::ALL
+    Capability::asked_by(tags)
         .into_iter()
-        .find(|c| tags.iter().any(|t| t == c.tag()) && !backend.capabilities().contains(c))
+        .find(|c| !backend.capabilities().contains(c))
+}
+
+/// A scenario's tags with its feature's and rule's.
+fn all_tags(
+    feature: &cucumber::gherkin::Feature,
+    rule: Option<&cucumber::gherkin::Rule>,
+    scenario: &cucumber::gherkin::Scenario,
+) -> Vec<String> {
+    feature
+        .tags
+        .iter()
+        .chain(rule.iter().flat_map(|r| &r.tags))
+        .chain(&scenario.tags)
+        .cloned()
+        .collect()
 }
 
 /// Runs every feature against `backend`. Scenarios it cannot run come back as skipped with the
@@ -153,15 +171,19 @@ pub async fn run(
         .normalized();
 
     let for_before = backend.clone();
+    let root = options.root.clone();
     let for_after = collected.clone();
     let for_filter = backend.clone();
     RunbookWorld::cucumber()
         .with_writer(writer)
         .fail_on_skipped()
-        .before(move |_, _, _, world| {
+        .before(move |feature, rule, scenario, world| {
             let backend = for_before.clone();
+            let needs = Capability::asked_by(&all_tags(feature, rule, scenario));
+            let root = root.clone();
             async move {
-                world.idp = Some(match backend.start_scenario().await {
+                world.root = root;
+                world.idp = Some(match backend.start_scenario(&needs).await {
                     Ok(idp) => idp,
                     Err(e) => panic!("cannot start the scenario's IdP: [{}] {e}", e.code()),
                 });
@@ -193,14 +215,7 @@ pub async fn run(
         })
         .with_default_cli()
         .filter_run(options.features.clone(), move |feature, rule, scenario| {
-            let tags: Vec<String> = feature
-                .tags
-                .iter()
-                .chain(rule.iter().flat_map(|r| &r.tags))
-                .chain(&scenario.tags)
-                .cloned()
-                .collect();
-            missing_capability(&tags, for_filter.as_ref()).is_none()
+            missing_capability(&all_tags(feature, rule, scenario), for_filter.as_ref()).is_none()
         })
         .await;
 

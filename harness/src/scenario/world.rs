@@ -1,8 +1,10 @@
 //! The state one scenario carries from step to step.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::clouds::Clouds;
 use crate::backend::{Backend, Idp};
 use crate::rp::{ClientConfig, LoginOutcome, RelyingParty, Role, RpError, Session};
 use crate::secret::Secret;
@@ -18,6 +20,8 @@ pub struct Observed {
 #[derive(cucumber::World)]
 #[world(init = Self::empty)]
 pub struct RunbookWorld {
+    /// The project root: fixtures are read from under it.
+    pub root: PathBuf,
     pub backend: Option<Arc<dyn Backend>>,
     pub idp: Option<Arc<dyn Idp>>,
     /// The application's configuration, as the runbook's "Application-side configuration".
@@ -28,11 +32,13 @@ pub struct RunbookWorld {
     pub previous_refresh_token: Option<Secret>,
     pub rotated_kid: Option<String>,
     pub observed: Option<Observed>,
+    pub clouds: Clouds,
 }
 
 impl RunbookWorld {
     fn empty() -> RunbookWorld {
         RunbookWorld {
+            root: PathBuf::new(),
             backend: None,
             idp: None,
             app: None,
@@ -42,6 +48,7 @@ impl RunbookWorld {
             previous_refresh_token: None,
             rotated_kid: None,
             observed: None,
+            clouds: Clouds::default(),
         }
     }
 
@@ -58,6 +65,7 @@ impl RunbookWorld {
             let client = idp.client();
             let mut config = ClientConfig::new(idp.issuer(), client.client_id, client.redirect_uri);
             config.client_secret = client.secret;
+            config.trusted_ca_pem = idp.trusted_ca_pem();
             config.groups_claim = "groups".into();
             config.role_mappings = vec![
                 ("/acme/admins".into(), Role::Admin),

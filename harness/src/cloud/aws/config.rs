@@ -6,11 +6,12 @@
 //! here when the file is read, naming the file, line and key; unknown keys are errors.
 //!
 //! Issuer placeholders: the lab IdP's issuer (`http://127.0.0.1:<port>/realms/acme`) is only
-//! known once it runs, so the file may write `{issuer}` (the issuer URL) and
-//! `{issuer_host_path}` (the issuer without its scheme: what IAM calls the provider's URL in
-//! ARNs and condition keys, e.g. `…:oidc-provider/{issuer_host_path}` and
-//! `{issuer_host_path}:aud`). [`AwsConfig::load_with_issuer`] substitutes them;
-//! [`AwsConfig::load`] refuses a file that uses them.
+//! known once it runs, so the file may write `${IDP_ISSUER}` (the issuer URL) and
+//! `${IDP_ISSUER_HOST_PATH}` (the issuer without its scheme: what IAM calls the provider's URL
+//! in ARNs and condition keys, e.g. `…:oidc-provider/${IDP_ISSUER_HOST_PATH}` and
+//! `${IDP_ISSUER_HOST_PATH}:aud`); see [`crate::cloud::placeholders`].
+//! [`AwsConfig::load_with_issuer`] fills them in; [`AwsConfig::load`] refuses a file that uses
+//! them.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::policy::{Policy, PolicyError, PolicyKind};
+use crate::cloud::placeholders::{self, is_usable_issuer};
 
 /// Why the AWS configuration could not be used. Codes are stable.
 #[derive(Debug, thiserror::Error)]
@@ -93,9 +95,6 @@ pub struct Role {
     pub permission_policies: Vec<Policy>,
 }
 
-pub const ISSUER_PLACEHOLDER: &str = "{issuer}";
-pub const ISSUER_HOST_PATH_PLACEHOLDER: &str = "{issuer_host_path}";
-
 impl OidcProvider {
     /// The URL without its scheme: IAM's name for the provider in ARNs and condition keys.
     pub fn host_path(&self) -> &str {
@@ -136,59 +135,52 @@ impl Role {
 }
 
 impl AwsConfig {
-    /// Reads a configuration that uses no issuer placeholders.
+    /// Reads a configuration that uses no placeholders.
     pub fn load(path: &Path) -> Result<AwsConfig, AwsConfigError> {
-        let text = read(path)?;
-        AwsConfig::parse(&text, path, None)
+        AwsConfig::load_with::<&str>(path, &[])
     }
 
-    /// Reads a configuration, replacing `{issuer}` and `{issuer_host_path}` with `issuer`.
+    /// Reads a configuration, filling `${IDP_ISSUER}` and `${IDP_ISSUER_HOST_PATH}` from
+    /// `issuer`.
     pub fn load_with_issuer(path: &Path, issuer: &str) -> Result<AwsConfig, AwsConfigError> {
-        let text = read(path)?;
-        AwsConfig::parse(&text, path, Some(issuer))
+        if !is_usable_issuer(issuer) {
+            return Err(AwsConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: 1,
+                key: placeholders::IDP_ISSUER.to_string(),
+                message: format!("`{issuer}` is not an http(s) URL usable as an issuer"),
+            });
+        }
+        AwsConfig::load_with(path, &placeholders::idp_issuer(issuer))
     }
 
-    /// Parses configuration text; `path` is only used in messages.
-    pub fn parse(
+    /// Reads a configuration, replacing each `${NAME}` with its value from `variables`.
+    pub fn load_with<V: AsRef<str>>(
+        path: &Path,
+        variables: &[(&str, V)],
+    ) -> Result<AwsConfig, AwsConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| AwsConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        AwsConfig::parse(&text, path, variables)
+    }
+
+    /// Parses configuration text after filling its placeholders; `path` is only used in
+    /// messages.
+    pub fn parse<V: AsRef<str>>(
         text: &str,
         path: &Path,
-        issuer: Option<&str>,
+        variables: &[(&str, V)],
     ) -> Result<AwsConfig, AwsConfigError> {
-        let invalid = |line: usize, key: &str, message: String| AwsConfigError::Invalid {
-            path: path.to_path_buf(),
-            line,
-            key: key.to_string(),
-            message,
-        };
-        let text = match issuer {
-            Some(issuer) => {
-                let parsed = Url::parse(issuer).ok().filter(|u| {
-                    matches!(u.scheme(), "http" | "https")
-                        && u.host().is_some()
-                        && !issuer.contains(['"', '\'', '\\', ' '])
-                });
-                if parsed.is_none() {
-                    return Err(invalid(
-                        1,
-                        "issuer",
-                        format!("`{issuer}` is not an http(s) URL usable as an issuer"),
-                    ));
-                }
-                text.replace(ISSUER_HOST_PATH_PLACEHOLDER, strip_scheme(issuer))
-                    .replace(ISSUER_PLACEHOLDER, issuer)
+        let text = placeholders::substitute(text, variables).map_err(|unresolved| {
+            AwsConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: unresolved.line,
+                key: unresolved.key(),
+                message: unresolved.to_string(),
             }
-            None => text.to_string(),
-        };
-        let unresolved = text
-            .lines()
-            .position(|l| l.contains("{issuer") && !l.trim_start().starts_with('#'));
-        if let Some(line) = unresolved {
-            return Err(invalid(
-                line + 1,
-                "issuer",
-                "this file uses issuer placeholders; load it with an issuer (`--issuer URL`, `AwsConfig::load_with_issuer`)".into(),
-            ));
-        }
+        })?;
         let raw: RawConfig = serde_yaml_ng::from_str(&text).map_err(|e| {
             let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
             let message = e.to_string();
@@ -218,13 +210,6 @@ impl AwsConfig {
         }
         self.oidc_providers.iter().find(|p| p.matches_issuer(iss))
     }
-}
-
-fn read(path: &Path) -> Result<String, AwsConfigError> {
-    std::fs::read_to_string(path).map_err(|source| AwsConfigError::Read {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 #[derive(Deserialize)]
@@ -592,7 +577,7 @@ roles:
 "#;
 
     fn parse(text: &str) -> Result<AwsConfig, AwsConfigError> {
-        AwsConfig::parse(text, Path::new("aws.yaml"), None)
+        AwsConfig::parse::<&str>(text, Path::new("aws.yaml"), &[])
     }
 
     #[test]
@@ -641,14 +626,17 @@ roles:
     #[test]
     fn placeholders_take_the_lab_issuer() {
         let text = GOOD
-            .replace("https://idp.example.com/realms/acme", "{issuer}")
-            .replace("idp.example.com/realms/acme", "{issuer_host_path}");
+            .replace("https://idp.example.com/realms/acme", "${IDP_ISSUER}")
+            .replace("idp.example.com/realms/acme", "${IDP_ISSUER_HOST_PATH}");
         let err = parse(&text).unwrap_err();
-        assert!(err.to_string().starts_with("aws.yaml:4: `issuer`"), "{err}");
+        assert!(
+            err.to_string().starts_with("aws.yaml:4: `${IDP_ISSUER}`"),
+            "{err}"
+        );
         let config = AwsConfig::parse(
             &text,
             Path::new("aws.yaml"),
-            Some("http://127.0.0.1:8080/realms/acme"),
+            &placeholders::idp_issuer("http://127.0.0.1:8080/realms/acme"),
         )
         .unwrap();
         let provider = &config.oidc_providers[0];
@@ -663,8 +651,16 @@ roles:
             config.roles[0].trust_policy.federated_principals(),
             ["arn:aws:iam::123456789012:oidc-provider/127.0.0.1:8080/realms/acme"]
         );
-        let err = AwsConfig::parse(&text, Path::new("aws.yaml"), Some("not a url")).unwrap_err();
-        assert!(err.to_string().contains("not an http(s) URL"), "{err}");
+    }
+
+    #[test]
+    fn an_unusable_issuer_is_refused_before_it_reaches_the_yaml() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cloud/aws.yaml");
+        for bad in ["not a url", "https://x/\"\nroles: []"] {
+            let err = AwsConfig::load_with_issuer(&path, bad).unwrap_err();
+            assert_eq!(err.code(), "aws-config/invalid");
+            assert!(err.to_string().contains("not an http(s) URL"), "{err}");
+        }
     }
 
     #[test]

@@ -34,6 +34,10 @@ pub struct AwsOptions {
     /// Where to listen; port 0 picks a free port.
     pub bind: SocketAddr,
     pub mode: Mode,
+    /// The client STS fetches issuers' discovery documents and keys with: give it the local CA
+    /// (`LocalCa::client`) when the IdP serves HTTPS with one. Each fetch has its own timeout
+    /// as well.
+    pub http: reqwest::Client,
 }
 
 impl Default for AwsOptions {
@@ -41,6 +45,7 @@ impl Default for AwsOptions {
         AwsOptions {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             mode: Mode::Lab,
+            http: crate::cloud::fetch_client(&[]),
         }
     }
 }
@@ -87,17 +92,12 @@ pub struct AwsEmulator {
 impl AwsEmulator {
     /// Binds `options.bind` and serves STS and Bedrock Runtime until dropped or shut down.
     pub async fn start(config: AwsConfig, options: AwsOptions) -> std::io::Result<AwsEmulator> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
-            .build()
-            .map_err(std::io::Error::other)?;
         let shared = Arc::new(Shared {
             config,
             mode: options.mode,
             clock: Clock::default(),
             sessions: Sessions::default(),
-            http,
+            http: options.http,
         });
         let listener = tokio::net::TcpListener::bind(options.bind).await?;
         let addr = listener.local_addr()?;

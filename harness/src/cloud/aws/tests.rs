@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::client::sign_request;
 use super::*;
+use crate::cloud::placeholders;
 use crate::cloud::test_issuer::TestIssuer;
 use crate::secret::Secret;
 
@@ -34,10 +35,15 @@ impl Lab {
         Lab::start(issuer, config, mode).await
     }
 
-    /// A configuration text using `{issuer}` placeholders.
+    /// A configuration text using `${IDP_ISSUER}` placeholders.
     async fn with(text: &str) -> Lab {
         let issuer = TestIssuer::start().await.unwrap();
-        let config = AwsConfig::parse(text, Path::new("test.yaml"), Some(issuer.issuer())).unwrap();
+        let config = AwsConfig::parse(
+            text,
+            Path::new("test.yaml"),
+            &placeholders::idp_issuer(issuer.issuer()),
+        )
+        .unwrap();
         Lab::start(issuer, config, Mode::Lab).await
     }
 
@@ -275,25 +281,25 @@ async fn keys_that_cannot_be_fetched() {
 const STRICT: &str = r#"account_id: "123456789012"
 region: us-east-1
 oidc_providers:
-  - url: "{issuer}"
+  - url: "${IDP_ISSUER}"
     client_ids: [acme-app, other-app]
 roles:
   - name: Engineers
     max_session_duration: 7200
     trust_policy: |
       {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/{issuer_host_path}"},
+        "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/${IDP_ISSUER_HOST_PATH}"},
         "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {"{issuer_host_path}:aud": "acme-app"},
-                      "StringLike": {"{issuer_host_path}:sub": "user-*"},
-                      "ForAnyValue:StringEquals": {"{issuer_host_path}:amr": "mfa"}}}]}
+        "Condition": {"StringEquals": {"${IDP_ISSUER_HOST_PATH}:aud": "acme-app"},
+                      "StringLike": {"${IDP_ISSUER_HOST_PATH}:sub": "user-*"},
+                      "ForAnyValue:StringEquals": {"${IDP_ISSUER_HOST_PATH}:amr": "mfa"}}}]}
     permission_policies:
       - '{"Statement": {"Effect": "Allow", "Action": "bedrock:*", "Resource": "*"}}'
       - '{"Statement": {"Effect": "Deny", "Action": "bedrock:InvokeModel", "Resource": "arn:aws:bedrock:*::foundation-model/anthropic.claude-3-opus*"}}'
   - name: WrongAccount
     trust_policy: |
       {"Statement": {"Effect": "Allow",
-        "Principal": {"Federated": "arn:aws:iam::999999999999:oidc-provider/{issuer_host_path}"},
+        "Principal": {"Federated": "arn:aws:iam::999999999999:oidc-provider/${IDP_ISSUER_HOST_PATH}"},
         "Action": "sts:AssumeRoleWithWebIdentity"}}
 "#;
 

@@ -153,6 +153,37 @@ impl<'a> VertexModel<'a> {
     }
 }
 
+impl<'a> VertexModel<'a> {
+    /// The publisher a model id implies: Anthropic for `claude-*`, Google otherwise.
+    pub fn by_id(project: &'a str, location: &'a str, model: &'a str) -> VertexModel<'a> {
+        if model.starts_with("claude") {
+            VertexModel::anthropic(project, location, model)
+        } else {
+            VertexModel::google(project, location, model)
+        }
+    }
+}
+
+/// The smallest prediction that proves a bearer can use `model`: `rawPredict` with an
+/// Anthropic Messages body for Anthropic models, `generateContent` for Google's.
+pub async fn say_hello(
+    http: &reqwest::Client,
+    vertex_endpoint: &str,
+    model: VertexModel<'_>,
+    token: &Secret,
+    quota_project: Option<&str>,
+) -> Result<Value, VertexError> {
+    if model.publisher == "anthropic" {
+        let body = serde_json::json!({"anthropic_version": "vertex-2023-10-16", "max_tokens": 64,
+                                      "messages": [{"role": "user", "content": "Say hello"}]});
+        raw_predict(http, vertex_endpoint, model, token, quota_project, &body).await
+    } else {
+        let body =
+            serde_json::json!({"contents": [{"role": "user", "parts": [{"text": "Say hello"}]}]});
+        generate_content(http, vertex_endpoint, model, token, quota_project, &body).await
+    }
+}
+
 /// Why a Vertex call failed. Codes are stable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VertexError {

@@ -8,26 +8,22 @@
 //! https."), a JWKS Google would refuse, a mapping without `google.subject`, CEL that does not
 //! compile or a condition over 4096 characters.
 //!
-//! `${NAME}` placeholders are replaced before parsing with values the caller supplies, so one
-//! fixture can point at an emulator whose port is only known at run time:
-//! `issuer_uri: ${IDP_ISSUER}` with `GcpConfig::load_with(path, &[(IDP_ISSUER, &issuer)])`.
-//! They are not read from the environment.
+//! `${NAME}` placeholders ([`crate::cloud::placeholders`]) are replaced before parsing with
+//! values the caller supplies, so one fixture can point at an emulator whose port is only known
+//! at run time: `issuer_uri: ${IDP_ISSUER}` with
+//! `GcpConfig::load_with(path, &placeholders::idp_issuer(&issuer))`.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
 use serde::Deserialize;
 
 use super::attributes::{AttributeCondition, AttributeMapping};
 use super::iam::Member;
+use crate::cloud::placeholders;
 use crate::cloud::web_identity::KeySource;
 use crate::config::{deserialize_checked, deserialize_checked_impl, from_yaml, ConfigError};
-
-/// The placeholder for the ssoproof IdP emulator's issuer.
-pub const IDP_ISSUER: &str = "IDP_ISSUER";
-/// The placeholder for the issuer of the emulated Google accounts' OAuth tokens.
-pub const GOOGLE_ISSUER: &str = "GOOGLE_ISSUER";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -228,11 +224,14 @@ impl TryFrom<String> for InlineJwks {
 impl GcpConfig {
     /// Reads a file without placeholders.
     pub fn load(path: &Path) -> Result<GcpConfig, ConfigError> {
-        GcpConfig::load_with(path, &[])
+        GcpConfig::load_with::<&str>(path, &[])
     }
 
     /// Reads a file, replacing each `${NAME}` with its value from `variables`.
-    pub fn load_with(path: &Path, variables: &[(&str, &str)]) -> Result<GcpConfig, ConfigError> {
+    pub fn load_with<V: AsRef<str>>(
+        path: &Path,
+        variables: &[(&str, V)],
+    ) -> Result<GcpConfig, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
@@ -240,12 +239,19 @@ impl GcpConfig {
         GcpConfig::parse(&text, path, variables)
     }
 
-    pub fn parse(
+    pub fn parse<V: AsRef<str>>(
         text: &str,
         path: &Path,
-        variables: &[(&str, &str)],
+        variables: &[(&str, V)],
     ) -> Result<GcpConfig, ConfigError> {
-        let text = substitute(text, path, variables)?;
+        let text = placeholders::substitute(text, variables).map_err(|unresolved| {
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: unresolved.line,
+                key: unresolved.key(),
+                message: unresolved.to_string(),
+            }
+        })?;
         let config: GcpConfig = from_yaml(&text, path)?;
         config.validate(&text, path)?;
         Ok(config)
@@ -348,47 +354,10 @@ fn line_of(text: &str, needle: &str) -> usize {
         .unwrap_or(1)
 }
 
-/// Replaces `${NAME}` placeholders; one without a value is an error at its line.
-fn substitute(text: &str, path: &Path, variables: &[(&str, &str)]) -> Result<String, ConfigError> {
-    let mut out = String::with_capacity(text.len());
-    for (index, line) in text.lines().enumerate() {
-        let mut rest = line;
-        while let Some(start) = rest.find("${") {
-            let Some(len) = rest[start..].find('}') else {
-                break;
-            };
-            let name = &rest[start + 2..start + len];
-            let value = variables
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| *v)
-                .ok_or_else(|| ConfigError::Invalid {
-                    path: PathBuf::from(path),
-                    line: index + 1,
-                    key: format!("${{{name}}}"),
-                    message: format!(
-                        "the placeholder has no value{}",
-                        if name == IDP_ISSUER {
-                            "; it stands for the IdP emulator's issuer: start the IdP emulator \
-                             (over HTTPS) and load this file with its issuer"
-                        } else {
-                            ""
-                        }
-                    ),
-                })?;
-            out.push_str(&rest[..start]);
-            out.push_str(value);
-            rest = &rest[start + len + 1..];
-        }
-        out.push_str(rest);
-        out.push('\n');
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::placeholders::{GOOGLE_ISSUER, IDP_ISSUER};
 
     const ISSUER: &str = "https://127.0.0.1:8443/realms/acme";
 

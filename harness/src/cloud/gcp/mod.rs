@@ -30,23 +30,19 @@ mod tokens;
 mod vertex;
 
 #[cfg(test)]
-mod test_issuer;
-#[cfg(test)]
 mod tests;
 
 use std::fmt::Write as _;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 pub use attributes::Identity;
 pub use client::{
-    exchange_token, generate_content, raw_predict, AccessToken, StsError, VertexError, VertexModel,
+    exchange_token, generate_content, raw_predict, say_hello, AccessToken, StsError, VertexError,
+    VertexModel,
 };
-pub use config::{
-    GcpConfig, GoogleAccounts, Project, Provider, WorkforcePool, GOOGLE_ISSUER, IDP_ISSUER,
-};
+pub use config::{GcpConfig, GoogleAccounts, Project, Provider, WorkforcePool};
 pub use iam::{Caller, Member};
 pub use sts::{CLOUD_PLATFORM_SCOPE, TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_ID_TOKEN};
 pub use tokens::Grant;
@@ -68,10 +64,7 @@ impl Default for GcpOptions {
     fn default() -> GcpOptions {
         GcpOptions {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap_or_default(),
+            http: super::fetch_client(&[]),
         }
     }
 }

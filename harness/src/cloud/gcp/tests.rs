@@ -8,9 +8,10 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::sts::{decode_options, parse_audience, parse_token_request};
-use super::test_issuer::{unix_now, TestIssuer, TestKey};
 use super::vertex::parse_path;
 use super::*;
+use crate::cloud::placeholders::{GOOGLE_ISSUER, IDP_ISSUER};
+use crate::cloud::test_issuer::{unix_now, TestIssuer, TestKey};
 use crate::secret::Secret;
 use crate::tls::LocalCa;
 
@@ -80,17 +81,17 @@ struct World {
 
 async fn world() -> World {
     let ca = LocalCa::generate().unwrap();
-    let idp = TestIssuer::start(&ca, "/realms/acme").await;
-    let google = TestIssuer::start(&ca, "/google").await;
+    let idp = TestIssuer::start_https(&ca, "/realms/acme").await.unwrap();
+    let google = TestIssuer::start_https(&ca, "/google").await.unwrap();
     // The same kid as the served key: a token signed by one and checked against the other
     // must fail on its signature.
-    let inline = TestKey::generate("k1");
+    let inline = TestKey::generate(idp.key().kid());
     let config = GcpConfig::parse(
         CONFIG,
         Path::new("gcp.yaml"),
         &[
-            (IDP_ISSUER, &idp.issuer),
-            (GOOGLE_ISSUER, &google.issuer),
+            (IDP_ISSUER, idp.issuer()),
+            (GOOGLE_ISSUER, google.issuer()),
             ("INLINE_JWKS", &inline.jwks_json()),
         ],
     )
@@ -153,7 +154,7 @@ impl World {
     }
 
     async fn token_for(&self, extra: Value) -> Secret {
-        let id_token = Secret::new(self.idp.id_token(CLIENT, extra));
+        let id_token = Secret::new(id_token(&self.idp, CLIENT, extra));
         exchange_token(
             &self.http,
             &self.gcp.sts_url(),
@@ -205,6 +206,21 @@ type VertexCase<'a> = (
     Value,
 );
 
+/// A valid ID token from `issuer` for `aud`, for alice in `engineers`; `extra` adds, overrides
+/// or (with `null`) removes claims.
+fn id_token(issuer: &TestIssuer, aud: &str, extra: Value) -> String {
+    let mut claims = json!({
+        "aud": aud,
+        "sub": "6f1d0c1e-alice",
+        "email": "alice@acme.test",
+        "groups": ["engineers"],
+    });
+    if let (Some(claims), Value::Object(extra)) = (claims.as_object_mut(), extra) {
+        claims.extend(extra);
+    }
+    issuer.token(claims)
+}
+
 fn sts_error(error: &str, description: &str) -> Value {
     json!({"error": error, "error_description": description})
 }
@@ -216,7 +232,7 @@ fn bearer(token: &Secret) -> String {
 #[tokio::test]
 async fn federated_happy_path_over_https_to_gemini_and_claude() {
     let w = world().await;
-    let id_token = Secret::new(w.idp.id_token(CLIENT, json!({})));
+    let id_token = Secret::new(id_token(&w.idp, CLIENT, json!({})));
     let access = exchange_token(
         &w.http,
         &w.gcp.sts_url(),
@@ -315,7 +331,7 @@ async fn inline_jwks_trusts_an_issuer_nobody_can_reach() {
     assert_eq!(identity.subject, "inline:bob");
 
     // Signed by another key under the same kid: the signature fails.
-    let forged = Secret::new(w.idp.key.sign(&claims));
+    let forged = Secret::new(w.idp.key().sign(&claims));
     let err = exchange_token(
         &w.http,
         &w.gcp.sts_url(),
@@ -340,7 +356,7 @@ async fn inline_jwks_trusts_an_issuer_nobody_can_reach() {
 async fn sts_refusals_carry_googles_bodies() {
     let w = world().await;
     let now = unix_now();
-    let good = w.idp.id_token(CLIENT, json!({}));
+    let good = id_token(&w.idp, CLIENT, json!({}));
     let bad_audience = "https://iam.googleapis.com/locations/global/workforcePools/acme-workforce/providers/acme-idp";
     let other_pool = provider_audience("other-pool", "acme-idp");
     let retired = w.audience("retired");
@@ -349,19 +365,19 @@ async fn sts_refusals_carry_googles_bodies() {
     hs256.kid = Some("k1".into());
     let hs256 = jsonwebtoken::encode(
         &hs256,
-        &json!({"iss": w.idp.issuer, "aud": CLIENT, "sub": "x", "iat": now, "exp": now + 60}),
+        &json!({"iss": w.idp.issuer(), "aud": CLIENT, "sub": "x", "iat": now, "exp": now + 60}),
         &jsonwebtoken::EncodingKey::from_secret(b"secret"),
     )
     .unwrap();
-    let no_kid = w.idp.key.sign_with(
+    let no_kid = w.idp.key().sign_with(
         jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256),
-        &json!({"iss": w.idp.issuer, "aud": CLIENT, "sub": "x", "iat": now, "exp": now + 60}),
+        &json!({"iss": w.idp.issuer(), "aud": CLIENT, "sub": "x", "iat": now, "exp": now + 60}),
     );
     let mut unknown_kid = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
     unknown_kid.kid = Some("k2".into());
-    let unknown_kid = w.idp.key.sign_with(
+    let unknown_kid = w.idp.key().sign_with(
         unknown_kid,
-        &json!({"iss": w.idp.issuer, "aud": CLIENT, "sub": "x", "iat": now, "exp": now + 60}),
+        &json!({"iss": w.idp.issuer(), "aud": CLIENT, "sub": "x", "iat": now, "exp": now + 60}),
     );
     let target = "The target service indicated by the \"audience\" parameters is invalid. This might either be because the pool or provider is disabled or deleted or because it doesn't exist.";
     let unreachable = "Error connecting to the given credential's issuer.";
@@ -388,31 +404,31 @@ async fn sts_refusals_carry_googles_bodies() {
         ),
         (
             "wrong audience",
-            w.idp.id_token("someone-else", json!({})),
+            id_token(&w.idp, "someone-else", json!({})),
             vec![],
             sts_error("invalid_grant", "The audience in ID Token [someone-else] does not match the expected audience."),
         ),
         (
             "wrong issuer",
-            w.idp.id_token(CLIENT, json!({"iss": "https://evil.test/realms/acme"})),
+            id_token(&w.idp, CLIENT, json!({"iss": "https://evil.test/realms/acme"})),
             vec![],
-            sts_error("invalid_grant", &format!("The issuer in ID Token https://evil.test/realms/acme does not match the expected one in config: {}.", w.idp.issuer)),
+            sts_error("invalid_grant", &format!("The issuer in ID Token https://evil.test/realms/acme does not match the expected one in config: {}.", w.idp.issuer())),
         ),
         (
             "no issuer",
-            w.idp.id_token(CLIENT, json!({"iss": null})),
+            id_token(&w.idp, CLIENT, json!({"iss": null})),
             vec![],
-            sts_error("invalid_grant", &format!("The issuer in ID Token null does not match the expected one in config: {}.", w.idp.issuer)),
+            sts_error("invalid_grant", &format!("The issuer in ID Token null does not match the expected one in config: {}.", w.idp.issuer())),
         ),
         (
             "expired",
-            w.idp.id_token(CLIENT, json!({"iat": now - 3600, "exp": now - 600})),
+            id_token(&w.idp, CLIENT, json!({"iat": now - 3600, "exp": now - 600})),
             vec![],
             sts_error("invalid_grant", &format!("ID Token issued at {} is stale to sign-in.", now - 3600)),
         ),
         (
             "no iat",
-            w.idp.id_token(CLIENT, json!({"iat": null})),
+            id_token(&w.idp, CLIENT, json!({"iat": null})),
             vec![],
             sts_error("invalid_grant", "ID Token issued at null is stale to sign-in."),
         ),
@@ -422,31 +438,31 @@ async fn sts_refusals_carry_googles_bodies() {
         ("unknown kid", unknown_kid, vec![], sts_error("invalid_grant", unreachable)),
         (
             "issuer down",
-            w.idp.id_token(CLIENT, json!({"iss": "https://127.0.0.1:9/realms/none"})),
+            id_token(&w.idp, CLIENT, json!({"iss": "https://127.0.0.1:9/realms/none"})),
             vec![("audience", Some(&nowhere))],
             sts_error("invalid_grant", unreachable),
         ),
         (
             "condition false",
-            w.idp.id_token(CLIENT, json!({"email": "mallory@elsewhere.test"})),
+            id_token(&w.idp, CLIENT, json!({"email": "mallory@elsewhere.test"})),
             vec![],
             sts_error("unauthorized_client", "The given credential is rejected by the attribute condition."),
         ),
         (
             "condition error (no email claim)",
-            w.idp.id_token(CLIENT, json!({"email": null})),
+            id_token(&w.idp, CLIENT, json!({"email": null})),
             vec![],
             sts_error("unauthorized_client", "The given credential is rejected by the attribute condition."),
         ),
         (
             "subject too long",
-            w.idp.id_token(CLIENT, json!({"sub": "s".repeat(128)})),
+            id_token(&w.idp, CLIENT, json!({"sub": "s".repeat(128)})),
             vec![],
             sts_error("invalid_request", "The size of mapped attribute google.subject exceeds the 127 bytes limit. Either modify your attribute mapping or the incoming assertion to produce a mapped attribute that is less than 127 bytes."),
         ),
         (
             "subject not a string",
-            w.idp.id_token(CLIENT, json!({"sub": 42})),
+            id_token(&w.idp, CLIENT, json!({"sub": 42})),
             vec![],
             sts_error("unauthorized_client", "The mapped attribute 'google.subject' must be of type STRING."),
         ),
@@ -472,7 +488,7 @@ async fn an_issuer_whose_certificate_the_sts_does_not_trust_is_unreachable() {
     let gcp = GcpEmulator::start(config, GcpOptions::default())
         .await
         .unwrap();
-    let token = Secret::new(w.idp.id_token(CLIENT, json!({})));
+    let token = Secret::new(id_token(&w.idp, CLIENT, json!({})));
     let err = exchange_token(
         &w.http,
         &gcp.sts_url(),
@@ -620,7 +636,7 @@ async fn vertex_refusals_carry_googles_envelope() {
 #[tokio::test]
 async fn a_token_without_the_cloud_platform_scope_is_not_enough() {
     let w = world().await;
-    let id_token = w.idp.id_token(CLIENT, json!({}));
+    let id_token = id_token(&w.idp, CLIENT, json!({}));
     let (status, body) = w.sts(&id_token, &[("scope", None)]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let token = format!("Bearer {}", body["access_token"].as_str().unwrap());
@@ -645,7 +661,7 @@ async fn a_google_account_token_reaches_vertex_directly() {
     let w = world().await;
     let now = unix_now();
     let google = |extra: Value| {
-        let mut claims = json!({"iss": w.google.issuer, "sub": "1098", "email": "alice@example.com",
+        let mut claims = json!({"iss": w.google.issuer(), "sub": "1098", "email": "alice@example.com",
                                 "azp": "app.apps.googleusercontent.com", "iat": now, "exp": now + 600,
                                 "scope": format!("openid email {CLOUD_PLATFORM_SCOPE}")});
         for (k, v) in extra.as_object().unwrap() {
@@ -655,7 +671,7 @@ async fn a_google_account_token_reaches_vertex_directly() {
                 claims[k] = v.clone();
             }
         }
-        format!("Bearer {}", w.google.key.sign(&claims))
+        format!("Bearer {}", w.google.key().sign(&claims))
     };
     let (status, body) = w
         .vertex("acme-ai", Some(&google(json!({}))), Some("acme-ai"))
@@ -721,8 +737,8 @@ async fn a_google_account_token_reaches_vertex_directly() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["error"]["details"][0]["reason"], "USER_PROJECT_DENIED");
     // Signed by the workforce IdP's key under the Google issuer's name: not Google's token.
-    let forged = w.idp.key.sign(
-        &json!({"iss": w.google.issuer, "email": "alice@example.com",
+    let forged = w.idp.key().sign(
+        &json!({"iss": w.google.issuer(), "email": "alice@example.com",
                                          "scope": CLOUD_PLATFORM_SCOPE, "exp": now + 600}),
     );
     let (status, _) = w
@@ -787,7 +803,7 @@ async fn summary_names_endpoints_pools_and_projects() {
         format!("STS     POST {}", w.gcp.sts_url()),
         "workforce pool acme-workforce".to_string(),
         format!("audience   {}", w.audience("acme-idp")),
-        format!("issuer     {} (keys: discovery)", w.idp.issuer),
+        format!("issuer     {} (keys: discovery)", w.idp.issuer()),
         "map        google.subject = assertion.sub".to_string(),
         "condition  assertion.email.endsWith('@acme.test')".to_string(),
         "provider retired (disabled)".to_string(),

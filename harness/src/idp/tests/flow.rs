@@ -920,3 +920,58 @@ async fn dropping_the_emulator_stops_the_server() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+#[tokio::test]
+async fn serves_https_with_a_local_ca_that_only_its_trusting_clients_reach() {
+    use crate::rp::{ClientConfig, RelyingParty, Role};
+    use crate::tls::LocalCa;
+
+    let ca = LocalCa::generate().unwrap();
+    let tls = ca
+        .issue_server_cert(&["127.0.0.1"])
+        .unwrap()
+        .server_config()
+        .unwrap();
+    let emulator = start_with(IdpOptions {
+        tls: Some(tls),
+        ..IdpOptions::default()
+    })
+    .await;
+    let issuer = emulator.issuer();
+    assert!(issuer.starts_with("https://127.0.0.1:"), "{issuer}");
+    let trusting = ca.client().unwrap();
+    let document: Value = trusting
+        .get(format!("{issuer}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(document["issuer"], issuer.as_str());
+    assert!(document["jwks_uri"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://"));
+    // The admin API still knows its peer is on loopback over TLS.
+    let state = trusting
+        .get(format!("{}/_ssoproof/state", emulator.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(state.status(), StatusCode::OK);
+
+    // The reference relying party signs in when told to trust the CA, and only then.
+    let mut config = ClientConfig::new(&issuer, "acme-app", REDIRECT);
+    config.client_secret = Some("acme-app-secret".into());
+    config.role_mappings = vec![("/acme/admins".into(), Role::Admin)];
+    let err = RelyingParty::discover(config.clone()).await.unwrap_err();
+    assert_eq!(err.code(), "discovery_failed", "{err}");
+    config.trusted_ca_pem = Some("not a certificate".into());
+    let err = RelyingParty::discover(config.clone()).await.unwrap_err();
+    assert_eq!(err.code(), "config_invalid", "{err}");
+    config.trusted_ca_pem = Some(ca.cert_pem().to_string());
+    let rp = RelyingParty::discover(config).await.unwrap();
+    let session = rp.login("alice", &"alice-password".into()).await.unwrap();
+    assert_eq!(session.outcome.role, Role::Admin);
+}

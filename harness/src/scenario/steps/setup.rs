@@ -29,6 +29,11 @@ fn issuer_trailing_slash(world: &mut RunbookWorld) {
     app.issuer.push('/');
 }
 
+#[given(expr = "the application's issuer ends in {string}")]
+fn issuer_suffix(world: &mut RunbookWorld, suffix: String) {
+    world.app().issuer.push_str(&suffix);
+}
+
 #[given(expr = "the application's issuer names the realm {string}")]
 fn issuer_names_realm(world: &mut RunbookWorld, realm: String) -> StepResult {
     let app = world.app();

@@ -7,7 +7,7 @@ use crate::rp::{RelyingParty, Role};
 use crate::scenario::world::RunbookWorld;
 use crate::secret::Secret;
 
-async fn sign_in(world: &mut RunbookWorld, username: &str, password: Option<Secret>) {
+pub(super) async fn sign_in(world: &mut RunbookWorld, username: &str, password: Option<Secret>) {
     let password = password
         .or_else(|| world.idp().password(username))
         .unwrap_or_else(|| Secret::new(""));
