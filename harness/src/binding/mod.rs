@@ -11,5 +11,5 @@
 mod extract;
 mod feature;
 
-pub use extract::{items, BindingTarget, BoundItem, ItemKind, Sections};
+pub use extract::{items, row_cells, BindingTarget, BoundItem, ItemKind, Sections};
 pub use feature::{FeatureError, FeatureFile, ScenarioRef};
