@@ -517,7 +517,7 @@ macro_rules! deserialize_checked_impl {
 pub(crate) use deserialize_checked_impl;
 
 /// The line where `key:` first appears, for errors about values serde accepted.
-fn line_of_key(text: &str, key: &str) -> usize {
+pub(crate) fn line_of_key(text: &str, key: &str) -> usize {
     let needle = format!("{key}:");
     text.lines()
         .position(|l| l.trim_start().trim_start_matches("- ").starts_with(&needle))

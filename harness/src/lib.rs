@@ -11,6 +11,7 @@
 //! - [`backend`]: where scenarios find their IdP (emulator, Keycloak container, live tenant).
 //! - [`scenario`]: the Gherkin steps and the cucumber runner.
 //! - [`verify`]: lint + scenarios + the per-runbook report; [`coverage`]: which scenario proves what.
+//! - [`doctor`]: the connection doctor, hop by hop from the IdP to the clouds.
 //! - [`report`]: rendering results for people and machines.
 //! - [`secret`]: secrets that redact themselves.
 //! - [`tls`] and [`server`]: a throwaway local CA, and serving routers over HTTP(S) on loopback.
@@ -20,6 +21,7 @@ pub mod binding;
 pub mod cloud;
 pub mod config;
 pub mod coverage;
+pub mod doctor;
 pub mod idp;
 pub mod lint;
 pub mod report;

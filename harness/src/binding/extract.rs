@@ -147,16 +147,24 @@ fn clean_text(source: &str) -> String {
         .or_else(|| text.strip_prefix("- [x]"))
         .or_else(|| text.strip_prefix("* [ ]"))
         .unwrap_or(text);
-    let text = match text.trim().strip_prefix('|') {
-        Some(row) => row
-            .split('|')
-            .map(str::trim)
-            .find(|c| !c.is_empty())
-            .unwrap_or(""),
-        None => text,
-    };
-    let without_proofs = PROOF_LINK.replace_all(text, "");
-    without_proofs
+    match text.trim().strip_prefix('|') {
+        Some(_) => row_cells(text).into_iter().next().unwrap_or_default(),
+        None => without_proofs(text),
+    }
+}
+
+/// The cells of a table row (`| a | b |`), each without `[proof](…feature#…)` links and with
+/// its whitespace collapsed.
+pub fn row_cells(row: &str) -> Vec<String> {
+    let row = row.trim();
+    let row = row.strip_prefix('|').unwrap_or(row);
+    let row = row.strip_suffix('|').unwrap_or(row);
+    row.split('|').map(without_proofs).collect()
+}
+
+fn without_proofs(text: &str) -> String {
+    PROOF_LINK
+        .replace_all(text, "")
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
@@ -225,5 +233,10 @@ mod tests {
         assert_eq!(items[1].text, "nothing");
         assert_eq!(items[2].text, "Alice is admin .");
         assert_eq!(items[4].text, "Unbound wrapped");
+        assert_eq!(
+            row_cells(lines[6]),
+            ["`login_failed`", "Reset"],
+            "cells without the proof links"
+        );
     }
 }

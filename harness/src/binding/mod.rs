@@ -12,6 +12,6 @@ mod extract;
 mod feature;
 mod runbooks;
 
-pub use extract::{items, BindingTarget, BoundItem, ItemKind, Sections};
+pub use extract::{items, row_cells, BindingTarget, BoundItem, ItemKind, Sections};
 pub use feature::{FeatureError, FeatureFile, ScenarioRef};
 pub use runbooks::{runbooks, RunbookItems, RunbooksError};

@@ -1,6 +1,7 @@
 //! Argument parsing and exit codes over the library; one module per subcommand.
 
 mod coverage;
+mod doctor;
 mod lint;
 mod login;
 mod serve;
@@ -54,6 +55,22 @@ enum Command {
         after_help = "Environment:\n  SSOPROOF_CLIENT_SECRET  client secret when --client-secret is not given\n  SSOPROOF_PASSWORD       password when --password is not given\nPrefer the environment: command-line arguments are visible to other local users."
     )]
     Login(login::LoginArgs),
+    /// Check a federated setup hop by hop and name the hop that fails.
+    ///
+    /// IdP discovery and JWKS (no token), sign-in (or a silent refresh from a stored refresh
+    /// token), ID-token validation, then each configured cloud leg: AWS STS and Bedrock, Google
+    /// STS and Vertex. A failure shows the server's own reason and the matching troubleshooting
+    /// rows of the runbooks the profile names. Exit status 0: every hop ok; 1: a hop failed;
+    /// 2: usage or profile problem.
+    #[command(
+        after_help = "Profile (YAML; secrets come from the environment variables it names):
+  idp:   issuer, client_id, client_secret_env, redirect_uri, username, password_env,
+         groups_claim, role_mappings, default_role, scopes, ca_file, token_store, timeout_seconds
+  aws:   sts_endpoint, region, role_arn, session_name, duration_seconds, bedrock_endpoint, model
+  gcp:   sts_endpoint, audience, project, quota_project, vertex_endpoint, location, model
+  runbooks: [FILE, ...]"
+    )]
+    Doctor(doctor::DoctorArgs),
     /// Run an emulator in the foreground until Ctrl-C.
     #[command(subcommand)]
     Serve(serve::Serve),
@@ -66,6 +83,7 @@ pub fn main() -> ExitCode {
         Command::Coverage(args) => coverage::run(cli.config, args),
         Command::Lint(args) => lint::run(cli.config, args),
         Command::Login(args) => login::run(args),
+        Command::Doctor(args) => doctor::run(args),
         Command::Serve(command) => serve::run(command),
     };
     match status {
