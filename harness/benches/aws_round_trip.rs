@@ -98,7 +98,13 @@ async fn invoke(aws: &AwsEmulator, client: &AwsClient, credentials: &Credentials
     let body = json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64,
                       "messages": [{"role": "user", "content": "hi"}]});
     client
-        .invoke_model(&aws.bedrock_endpoint(), "us-east-1", credentials, MODEL, &body)
+        .invoke_model(
+            &aws.bedrock_endpoint(),
+            "us-east-1",
+            credentials,
+            MODEL,
+            &body,
+        )
         .await
         .expect("invoke model")
 }
