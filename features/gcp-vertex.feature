@@ -3,7 +3,7 @@ Feature: Google Cloud Vertex AI runbook
   row is one of these scenarios. The IdP serves the realm of fixtures/keycloak-realm.json (over
   HTTPS with a local CA where the scenario is tagged @https: Google refuses plain-http issuers),
   the Google Cloud organisation is fixtures/cloud/gcp.yaml (the workforce pool, provider and
-  projects of the runbook's "Google-Cloud-side configuration", trusting this IdP), and the
+  projects of the runbook's "Google Cloud-side configuration", trusting this IdP), and the
   application is configured as its "Application-side configuration" says: it signs the user in,
   exchanges her ID token at Google STS and calls Vertex AI with the federated access token.
 

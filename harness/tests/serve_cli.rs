@@ -46,9 +46,15 @@ struct Served {
 
 impl Served {
     fn start(extra: &[&str]) -> Served {
+        let realm = realm();
+        Served::command(&[&["idp", "--realm", &realm], extra].concat())
+    }
+
+    /// `ssoproof serve ARGS…`.
+    fn command(args: &[&str]) -> Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
-            .args(["serve", "idp", "--realm", &realm()])
-            .args(extra)
+            .arg("serve")
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("ssoproof starts");
@@ -149,4 +155,87 @@ fn tls_without_a_path_writes_the_ca_to_the_temporary_folder() {
     // Killed, the server cannot remove it itself (Ctrl-C does).
     drop(served);
     std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn clouds_trust_the_idp_through_the_ca_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_path = dir.path().join("ca.pem");
+    let ca = ca_path.to_str().unwrap();
+    let idp = Served::start(&["--tls", "--ca-out", ca]);
+    let issuer = idp.value("issuer");
+    let fixture = |name: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures/cloud")
+            .join(name)
+            .display()
+            .to_string()
+    };
+    let (aws, gcp) = (fixture("aws.yaml"), fixture("gcp.yaml"));
+    let clouds = Served::command(&[
+        "clouds",
+        "--aws",
+        &aws,
+        "--gcp",
+        &gcp,
+        "--issuer",
+        &issuer,
+        "--google-issuer",
+        "https://accounts.example.test/google",
+        "--ca-cert",
+        ca,
+    ]);
+    assert!(
+        clouds.summary.contains("AWS emulator"),
+        "{}",
+        clouds.summary
+    );
+    let sts = clouds.value("STS     POST").to_string();
+
+    // alice's ID token, from a login that trusts the same CA.
+    let login = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .args(["login", "--issuer", &issuer, "--client-id", "acme-app"])
+        .args(["--username", "alice", "--role", "/acme/admins=admin"])
+        .args(["--format", "json", "--show-tokens", "--ca-cert", ca])
+        .env("SSOPROOF_CLIENT_SECRET", "acme-app-secret")
+        .env("SSOPROOF_PASSWORD", "alice-password")
+        .output()
+        .expect("ssoproof runs");
+    let answer: serde_json::Value = serde_json::from_slice(&login.stdout).unwrap();
+    let id_token = answer["tokens"]["id_token"].as_str().unwrap().to_string();
+
+    // Google's STS fetched the IdP's keys over HTTPS, trusting the CA file.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let exchanged = runtime.block_on(ssoproof::cloud::gcp::exchange_token(
+        &reqwest::Client::new(),
+        &sts,
+        &ssoproof::cloud::gcp::provider_audience("acme-workforce", "acme-idp"),
+        &ssoproof::secret::Secret::new(id_token),
+        "acme-ai",
+    ));
+    assert!(exchanged.is_ok(), "{exchanged:?}");
+}
+
+#[test]
+fn a_ca_file_without_a_certificate_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("ca.pem");
+    std::fs::write(&bogus, "not a certificate").unwrap();
+    let aws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cloud/aws.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .args([
+            "serve",
+            "clouds",
+            "--issuer",
+            "https://127.0.0.1:1/realms/acme",
+            "--aws",
+        ])
+        .arg(&aws)
+        .arg("--ca-cert")
+        .arg(&bogus)
+        .output()
+        .expect("ssoproof runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("holds no PEM certificate"), "{stderr}");
 }

@@ -139,7 +139,8 @@ runbooks:
         diagnose(&self.profile(edit)).await.unwrap()
     }
 
-    /// Per-run values out: ports, times, the temporary folder, the repository root.
+    /// Per-run values out: ports, times and lifetimes (which depend on the second the token
+    /// was issued in), the temporary folder, the repository root.
     fn redact(&self, text: &str) -> String {
         let root = root().display().to_string();
         let text = text
@@ -147,8 +148,10 @@ runbooks:
             .replace(&root, "<root>");
         let port = regex::Regex::new(r"127\.0\.0\.1:\d+").unwrap();
         let time = regex::Regex::new(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z").unwrap();
+        let lifetime = regex::Regex::new(r"expires in \d+ s").unwrap();
         let text = port.replace_all(&text, "127.0.0.1:PORT");
-        time.replace_all(&text, "<time>").into_owned()
+        let text = time.replace_all(&text, "<time>");
+        lifetime.replace_all(&text, "expires in <n> s").into_owned()
     }
 }
 

@@ -10,8 +10,9 @@ use serde_json::Value;
 use serde_yaml_ng::Value as Yaml;
 
 use crate::cloud;
-use crate::cloud::aws::{AssumedRole, AwsCallError, AwsClient, AwsConfig, AwsEmulator, AwsOptions};
-use crate::cloud::aws::{Credentials, Mode};
+use crate::cloud::aws::{
+    AssumedRole, AwsCallError, AwsClient, AwsConfig, AwsEmulator, AwsOptions, Credentials, Mode,
+};
 use crate::cloud::gcp::{
     self, AccessToken, GcpConfig, GcpEmulator, GcpOptions, StsError, VertexError,
 };

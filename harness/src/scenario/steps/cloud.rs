@@ -1,8 +1,8 @@
 //! What the cloud runbooks share: a signed-in user's ID token as the web-identity token, cloud
-//! setups refused at load time, the refusal message of the last cloud call, and offboarding at
-//! the IdP. The AWS and Google legs have their own modules.
+//! setups refused at load time, the refusal message of the last cloud call, and the refused
+//! refresh that offboarding causes. The AWS and Google legs have their own modules.
 
-use cucumber::{then, when};
+use cucumber::then;
 
 use super::signin::sign_in;
 use super::{ensure, StepResult};
@@ -62,15 +62,6 @@ fn refusal_says(world: &mut RunbookWorld, text: String) -> StepResult {
     ensure(refusal.contains(&text), || {
         format!("the refusal `{refusal}` does not say `{text}`")
     })
-}
-
-#[when(expr = "{word} is disabled in the IdP")]
-async fn disabled(world: &mut RunbookWorld, username: String) -> StepResult {
-    world
-        .idp()
-        .set_user_enabled(&username, false)
-        .await
-        .map_err(|e| e.to_string())
 }
 
 /// What the application does before it mints cloud credentials: refresh the session.

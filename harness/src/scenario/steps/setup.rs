@@ -1,7 +1,7 @@
 //! Given: the IdP and the application as the runbook configures them, and the deviations a
 //! troubleshooting row describes.
 
-use cucumber::given;
+use cucumber::{given, when};
 
 use super::StepResult;
 use crate::idp::Fault;
@@ -96,7 +96,9 @@ async fn no_group_mapper(world: &mut RunbookWorld) -> StepResult {
         .map_err(|e| e.to_string())
 }
 
+/// Also the offboarding step of the cloud runbooks, where it happens mid-scenario.
 #[given(expr = "the user {string} is disabled in the IdP")]
+#[when(expr = "{word} is disabled in the IdP")]
 async fn user_disabled(world: &mut RunbookWorld, username: String) -> StepResult {
     world
         .idp()
