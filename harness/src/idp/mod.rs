@@ -63,6 +63,7 @@ mod faults;
 mod keys;
 mod mappers;
 mod pages;
+pub mod persona;
 mod realm;
 mod redirect;
 mod state;
@@ -80,9 +81,10 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 pub use faults::Fault;
+pub use persona::{FilterType, GroupFilter, Persona, PersonaEdit, PersonaError, Vendor};
 pub use realm::{
-    Client, ClientScope, Group, ProtocolMapper, Realm, RealmError, RealmWarning, TokenSettings,
-    User,
+    Client, ClientScope, FederatedIdentity, Group, IdentityProvider, IdentityProviderMapper,
+    ProtocolMapper, Realm, RealmError, RealmWarning, TokenSettings, User,
 };
 use state::Shared;
 
@@ -148,6 +150,10 @@ pub struct IdpOptions {
     pub iss_parameter: bool,
     /// How long a rotated-out key stays in the JWKS (default 10 minutes).
     pub key_overlap: Duration,
+    /// The issuer of each identity provider the realm brokers to, by alias, for providers
+    /// whose export names none (`providerId: google` points at accounts.google.com in
+    /// Keycloak; here it points at a Google persona).
+    pub upstreams: Vec<(String, String)>,
 }
 
 impl Default for IdpOptions {
@@ -157,6 +163,7 @@ impl Default for IdpOptions {
             signing: SigningAlg::Rs256,
             iss_parameter: false,
             key_overlap: Duration::from_secs(600),
+            upstreams: Vec::new(),
         }
     }
 }
@@ -177,6 +184,12 @@ pub enum IdpError {
     UnknownMapper { client_id: String, mapper: String },
     #[error("client \"{0}\" has no oidc-group-membership-mapper of its own")]
     NoGroupMapper(String),
+    #[error("the realm has no group \"{0}\"")]
+    UnknownGroup(String),
+    #[error("the realm has no identity provider \"{alias}\" with a mapper \"{mapper}\"")]
+    UnknownIdpMapper { alias: String, mapper: String },
+    #[error("cannot edit the persona: {0}")]
+    Persona(String),
 }
 
 impl IdpError {
@@ -187,6 +200,9 @@ impl IdpError {
             IdpError::UnknownClient(_) => "idp/unknown-client",
             IdpError::UnknownMapper { .. } => "idp/unknown-mapper",
             IdpError::NoGroupMapper(_) => "idp/no-group-mapper",
+            IdpError::UnknownGroup(_) => "idp/unknown-group",
+            IdpError::UnknownIdpMapper { .. } => "idp/unknown-idp-mapper",
+            IdpError::Persona(_) => "idp/persona",
         }
     }
 }
@@ -208,10 +224,8 @@ impl Emulator {
             .await
             .map_err(bind_error)?;
         let local = listener.local_addr().map_err(bind_error)?;
-        let realm_name = realm.name.clone();
         let shared = Arc::new(Shared::new(realm, options, base_url(local)));
-        let app =
-            endpoints::router(shared.clone(), &realm_name).merge(admin::router(shared.clone()));
+        let app = endpoints::router(shared.clone()).merge(admin::router(shared.clone()));
         let (shutdown, stop) = oneshot::channel::<()>();
         tokio::spawn(async move {
             // Serving ends only on shutdown; an accept error has nowhere better to go.
@@ -230,9 +244,139 @@ impl Emulator {
         })
     }
 
-    /// `http://127.0.0.1:<port>/realms/<realm>`, without a trailing slash.
+    /// The primary issuer: `http://127.0.0.1:<port>/realms/<realm>` for a Keycloak realm, the
+    /// vendor's shape for a persona (Okta's first custom authorization server, Auth0's with its
+    /// trailing slash, Entra's tenant v2.0 issuer, …).
     pub fn issuer(&self) -> String {
         self.shared.issuer.clone()
+    }
+
+    /// Every issuer served, by its key: `""` for single-issuer realms; Okta: `org` and each
+    /// custom authorization server's id; Entra: `tenant`, `common`, `organizations`, `v1`.
+    pub fn issuers(&self) -> Vec<(String, String)> {
+        self.shared
+            .servers
+            .iter()
+            .map(|s| (s.id.clone(), s.issuer.clone()))
+            .collect()
+    }
+
+    /// The vendor impersonated; `None` for a Keycloak realm.
+    pub fn vendor(&self) -> Option<Vendor> {
+        self.shared.realm().persona.as_ref().map(Persona::vendor)
+    }
+
+    /// Applies a change to the persona, as its admin console would.
+    pub fn edit_persona(&self, edit: &PersonaEdit) -> Result<(), IdpError> {
+        let mut realm = self.shared.realm_mut();
+        let persona = realm
+            .persona
+            .as_mut()
+            .ok_or_else(|| IdpError::Persona("a Keycloak realm is not a persona".into()))?;
+        persona.dialect_mut().edit(edit).map_err(IdpError::Persona)
+    }
+
+    /// Moves the clock refresh-token grace periods are measured with forward by `seconds`
+    /// (other lifetimes keep the real clock).
+    pub fn advance_clock(&self, seconds: i64) {
+        self.shared.advance_clock(seconds);
+    }
+
+    /// Adds a user to a group (a full path for a Keycloak realm, a name for a persona); it
+    /// takes effect at the user's next login.
+    pub fn add_user_to_group(&self, username: &str, group: &str) -> Result<(), IdpError> {
+        let mut realm = self.shared.realm_mut();
+        let path = format!("/{}", group.trim_matches('/'));
+        if realm.group(&path).is_none() {
+            return Err(IdpError::UnknownGroup(group.to_string()));
+        }
+        let wanted = username.to_lowercase();
+        let user = realm
+            .users
+            .iter_mut()
+            .find(|u| u.username == wanted)
+            .ok_or_else(|| IdpError::UnknownUser(username.to_string()))?;
+        if !user.groups.contains(&path) {
+            user.groups.push(path);
+        }
+        Ok(())
+    }
+
+    /// Sets the sync mode of an identity provider's mapper (`IMPORT`, `FORCE`, `LEGACY`), or
+    /// removes the mapper (`None`).
+    pub fn set_identity_provider_mapper(
+        &self,
+        alias: &str,
+        mapper: &str,
+        sync_mode: Option<&str>,
+    ) -> Result<(), IdpError> {
+        let mut realm = self.shared.realm_mut();
+        let unknown = || IdpError::UnknownIdpMapper {
+            alias: alias.to_string(),
+            mapper: mapper.to_string(),
+        };
+        let provider = realm
+            .identity_providers
+            .iter_mut()
+            .find(|p| p.alias == alias)
+            .ok_or_else(unknown)?;
+        let index = provider
+            .mappers
+            .iter()
+            .position(|m| m.name == mapper)
+            .ok_or_else(unknown)?;
+        match sync_mode {
+            Some(mode) => {
+                provider.mappers[index]
+                    .config
+                    .insert("syncMode".into(), mode.to_string());
+            }
+            None => {
+                provider.mappers.remove(index);
+            }
+        }
+        Ok(())
+    }
+
+    /// The `sub` the client sees for a user: the user id, except for vendors with pairwise
+    /// subjects (Entra).
+    pub fn subject(&self, username: &str, client_id: &str) -> Option<String> {
+        let realm = self.shared.realm();
+        let user = realm.user(username)?;
+        match (&realm.persona, realm.client(client_id)) {
+            (Some(persona), Some(client)) => Some(persona.dialect().sub(client, user)),
+            _ => Some(user.id.clone()),
+        }
+    }
+
+    /// A user's password as the realm holds it (for the scenarios, which sign users in).
+    pub fn password(&self, username: &str) -> Option<crate::secret::Secret> {
+        self.shared.realm().user(username)?.password.clone()
+    }
+
+    /// The usernames of the realm, as stored (lower-case).
+    pub fn usernames(&self) -> Vec<String> {
+        self.shared
+            .realm()
+            .users
+            .iter()
+            .map(|u| u.username.clone())
+            .collect()
+    }
+
+    /// The client ids of the realm, in file order.
+    pub fn client_ids(&self) -> Vec<String> {
+        self.shared
+            .realm()
+            .clients
+            .iter()
+            .map(|c| c.client_id.clone())
+            .collect()
+    }
+
+    /// A client's secret, for scenarios that configure the application from the realm.
+    pub fn client_secret(&self, client_id: &str) -> Option<crate::secret::Secret> {
+        self.shared.realm().client(client_id)?.secret.clone()
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -322,13 +466,47 @@ pub fn serve_summary(emulator: &Emulator) -> String {
     let shared = &emulator.shared;
     let realm = shared.realm();
     let mut out = String::new();
-    let _ = writeln!(out, "Keycloak emulator serving realm \"{}\"", realm.name);
-    let _ = writeln!(out, "  issuer     {}", shared.issuer);
-    let _ = writeln!(
-        out,
-        "  discovery  {}/.well-known/openid-configuration",
-        shared.issuer
-    );
+    match &realm.persona {
+        None => {
+            let _ = writeln!(out, "Keycloak emulator serving realm \"{}\"", realm.name);
+            let _ = writeln!(out, "  issuer     {}", shared.issuer);
+            let _ = writeln!(
+                out,
+                "  discovery  {}/.well-known/openid-configuration",
+                shared.issuer
+            );
+        }
+        Some(persona) => {
+            let _ = writeln!(
+                out,
+                "{} persona from {}",
+                persona.vendor().product(),
+                realm.source.display()
+            );
+            for line in persona.dialect().summary() {
+                let _ = writeln!(out, "  {line}");
+            }
+            let _ = writeln!(out, "  issuer     {}", shared.issuer);
+            for server in &shared.servers {
+                let label = if server.id.is_empty() {
+                    "discovery"
+                } else {
+                    server.id.as_str()
+                };
+                let _ = writeln!(
+                    out,
+                    "  {label:<10} {}{}{}",
+                    shared.base_url,
+                    server.discovery,
+                    if server.issuer == shared.issuer || server.id.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  (issuer {})", server.issuer)
+                    }
+                );
+            }
+        }
+    }
     let _ = writeln!(
         out,
         "  admin API  {}/_ssoproof/ (loopback only)",
