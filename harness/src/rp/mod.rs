@@ -82,7 +82,23 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Least time between two JWKS refetches triggered by unknown keys. Default 10 s.
     pub jwks_refetch_interval: Duration,
+    /// Extra authorization-request parameters, e.g. `kc_idp_hint=google` (Keycloak: go straight
+    /// to that identity provider) or `access_type=offline` (Google). The parameters the relying
+    /// party sets itself cannot be overridden.
+    pub authorization_params: Vec<(String, String)>,
 }
+
+/// Authorization parameters the relying party sets itself.
+const RESERVED_PARAMS: [&str; 8] = [
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+];
 
 impl ClientConfig {
     /// A configuration with the defaults: scopes `openid email profile`, `client_secret_basic`,
@@ -104,6 +120,7 @@ impl ClientConfig {
             default_role: None,
             timeout: Duration::from_secs(10),
             jwks_refetch_interval: Duration::from_secs(10),
+            authorization_params: Vec::new(),
         }
     }
 
@@ -154,6 +171,15 @@ impl ClientConfig {
         }
         if self.timeout.is_zero() {
             return invalid("the timeout is zero".to_string());
+        }
+        if let Some((key, _)) = self
+            .authorization_params
+            .iter()
+            .find(|(k, _)| RESERVED_PARAMS.contains(&k.as_str()) || k.is_empty())
+        {
+            return invalid(format!(
+                "the authorization parameter `{key}` is set by the relying party itself and cannot be added"
+            ));
         }
         Ok(())
     }
@@ -290,6 +316,9 @@ impl RelyingParty {
             .append_pair("nonce", &nonce)
             .append_pair("code_challenge", &pkce_challenge(verifier.expose()))
             .append_pair("code_challenge_method", "S256");
+        for (key, value) in &self.config.authorization_params {
+            start.query_pairs_mut().append_pair(key, value);
+        }
 
         let mut secrets = self.secrets();
         secrets.extend([password, &verifier]);

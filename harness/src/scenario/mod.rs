@@ -15,7 +15,7 @@ use futures::FutureExt as _;
 
 pub use world::RunbookWorld;
 
-use crate::backend::{Backend, Capability};
+use crate::backend::{persona_of, Backend, Capability};
 use crate::binding::{FeatureError, FeatureFile, ScenarioRef};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -90,6 +90,27 @@ fn missing_capability(tags: &[String], backend: &dyn Backend) -> Option<Capabili
         .find(|c| tags.iter().any(|t| t == c.tag()) && !backend.capabilities().contains(c))
 }
 
+/// Why `backend` cannot run a scenario with these tags, if it cannot.
+fn cannot_run(tags: &[String], backend: &dyn Backend) -> Option<String> {
+    let name = backend.name();
+    if let Some(persona) = persona_of(tags) {
+        if !backend.serves_persona(persona) {
+            return Some(if name == "emulator" {
+                format!("needs the {persona} persona, and there is no fixtures/idp/{persona}.yaml")
+            } else {
+                format!("needs the {persona} persona, which only the embedded emulator has")
+            });
+        }
+    }
+    missing_capability(tags, backend).map(|capability| {
+        format!(
+            "needs @{} ({:?}), which the {name} backend does not offer",
+            capability.tag(),
+            capability
+        )
+    })
+}
+
 /// Runs every feature against `backend`. Scenarios it cannot run come back as skipped with the
 /// reason; they are never reported as passed.
 pub async fn run(
@@ -114,12 +135,7 @@ pub async fn run(
     let mut results: Vec<ScenarioResult> = Vec::new();
     for feature in &features {
         for scenario in &feature.scenarios {
-            if let Some(capability) = missing_capability(&scenario.tags, backend.as_ref()) {
-                let reason = format!(
-                    "needs @{} ({:?}), which the {name} backend does not offer",
-                    capability.tag(),
-                    capability
-                );
+            if let Some(reason) = cannot_run(&scenario.tags, backend.as_ref()) {
                 results.extend(skip(feature, scenario, &reason));
             }
         }
@@ -158,13 +174,26 @@ pub async fn run(
     RunbookWorld::cucumber()
         .with_writer(writer)
         .fail_on_skipped()
-        .before(move |_, _, _, world| {
+        .before(move |feature, rule, scenario, world| {
             let backend = for_before.clone();
+            let tags: Vec<String> = feature
+                .tags
+                .iter()
+                .chain(rule.iter().flat_map(|r| &r.tags))
+                .chain(&scenario.tags)
+                .cloned()
+                .collect();
+            let persona = persona_of(&tags).map(str::to_string);
             async move {
-                world.idp = Some(match backend.start_scenario().await {
+                let started = match &persona {
+                    Some(name) => backend.start_persona(name).await,
+                    None => backend.start_scenario().await,
+                };
+                world.idp = Some(match started {
                     Ok(idp) => idp,
                     Err(e) => panic!("cannot start the scenario's IdP: [{}] {e}", e.code()),
                 });
+                world.persona = persona;
                 world.backend = Some(backend);
             }
             .boxed_local()
@@ -200,7 +229,7 @@ pub async fn run(
                 .chain(&scenario.tags)
                 .cloned()
                 .collect();
-            missing_capability(&tags, for_filter.as_ref()).is_none()
+            cannot_run(&tags, for_filter.as_ref()).is_none()
         })
         .await;
 

@@ -20,6 +20,8 @@ pub struct Observed {
 pub struct RunbookWorld {
     pub backend: Option<Arc<dyn Backend>>,
     pub idp: Option<Arc<dyn Idp>>,
+    /// The persona the feature asked for (`@persona:<name>`), if any.
+    pub persona: Option<String>,
     /// The application's configuration, as the runbook's "Application-side configuration".
     pub app: Option<ClientConfig>,
     pub rp: Option<RelyingParty>,
@@ -35,6 +37,7 @@ impl RunbookWorld {
         RunbookWorld {
             backend: None,
             idp: None,
+            persona: None,
             app: None,
             rp: None,
             login: None,
