@@ -329,6 +329,13 @@ impl Idp for EmulatedIdp {
             .map_err(|e| failed(e.to_string()))
     }
 
+    async fn delete_user(&self, username: &str) -> Result<(), BackendError> {
+        let login = resolve(&self.emulator, username).unwrap_or_else(|| self.login_name(username));
+        self.emulator
+            .delete_user(&login)
+            .map_err(|e| failed(e.to_string()))
+    }
+
     async fn set_identity_provider_mapper(
         &self,
         alias: &str,

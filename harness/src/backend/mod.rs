@@ -169,6 +169,9 @@ pub trait Idp: Send + Sync + fmt::Debug {
     async fn add_user_to_group(&self, _username: &str, _group: &str) -> Result<(), BackendError> {
         Err(self.unsupported("change group memberships"))
     }
+    async fn delete_user(&self, _username: &str) -> Result<(), BackendError> {
+        Err(self.unsupported("delete users"))
+    }
     /// Sets an identity-provider mapper's sync mode, or removes the mapper (`None`).
     async fn set_identity_provider_mapper(
         &self,

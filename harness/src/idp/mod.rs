@@ -252,12 +252,28 @@ impl Emulator {
     }
 
     /// Every issuer served, by its key: `""` for single-issuer realms; Okta: `org` and each
-    /// custom authorization server's id; Entra: `tenant`, `common`, `organizations`, `v1`.
+    /// custom authorization server's id; Entra: `tenant`, `common`, `organizations`, `v1`. Each is
+    /// the issuer an application would be configured with to reach that discovery document:
+    /// the advertised issuer where discovery lives under it, else the discovery document's
+    /// location (Entra's `/common/v2.0`, whose document advertises the `{tenantid}` template).
     pub fn issuers(&self) -> Vec<(String, String)> {
+        const WELL_KNOWN: &str = "/.well-known/openid-configuration";
         self.shared
             .servers
             .iter()
-            .map(|s| (s.id.clone(), s.issuer.clone()))
+            .map(|s| {
+                let location = format!(
+                    "{}{}",
+                    self.shared.base_url,
+                    s.discovery.strip_suffix(WELL_KNOWN).unwrap_or(&s.discovery)
+                );
+                let issuer = if s.issuer.trim_end_matches('/') == location {
+                    s.issuer.clone()
+                } else {
+                    location
+                };
+                (s.id.clone(), issuer)
+            })
             .collect()
     }
 
@@ -302,8 +318,8 @@ impl Emulator {
         Ok(())
     }
 
-    /// Sets the sync mode of an identity provider's mapper (`IMPORT`, `FORCE`, `LEGACY`), or
-    /// removes the mapper (`None`).
+    /// Sets the sync mode of an identity provider's mapper (`IMPORT`, `FORCE`, `LEGACY`),
+    /// adding it back if it was removed earlier; or removes the mapper (`None`).
     pub fn set_identity_provider_mapper(
         &self,
         alias: &str,
@@ -320,6 +336,17 @@ impl Emulator {
             .iter_mut()
             .find(|p| p.alias == alias)
             .ok_or_else(unknown)?;
+        let mut removed = state::lock(&self.shared.removed_idp_mappers);
+        if !provider.mappers.iter().any(|m| m.name == mapper) {
+            let stashed = removed
+                .iter()
+                .position(|(a, m)| a == alias && m.name == mapper)
+                .ok_or_else(unknown)?;
+            if sync_mode.is_none() {
+                return Ok(());
+            }
+            provider.mappers.push(removed.remove(stashed).1);
+        }
         let index = provider
             .mappers
             .iter()
@@ -332,8 +359,20 @@ impl Emulator {
                     .insert("syncMode".into(), mode.to_string());
             }
             None => {
-                provider.mappers.remove(index);
+                removed.push((alias.to_string(), provider.mappers.remove(index)));
             }
+        }
+        Ok(())
+    }
+
+    /// Deletes a user (a brokered user is then created anew at the next broker login).
+    pub fn delete_user(&self, username: &str) -> Result<(), IdpError> {
+        let mut realm = self.shared.realm_mut();
+        let wanted = username.to_lowercase();
+        let before = realm.users.len();
+        realm.users.retain(|u| u.username != wanted);
+        if realm.users.len() == before {
+            return Err(IdpError::UnknownUser(username.to_string()));
         }
         Ok(())
     }

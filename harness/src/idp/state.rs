@@ -336,8 +336,8 @@ impl Store {
     }
 
     /// A persona's check of a refresh token about to be used: the current token of its family,
-    /// or a retired one within `grace` seconds of its retirement (any retired one when reuse is
-    /// not detected).
+    /// or a retired one less than `grace` seconds after its retirement (any retired one when
+    /// reuse is not detected).
     pub fn check_family(
         &mut self,
         session_id: &str,
@@ -358,7 +358,7 @@ impl Store {
         }
         match family.retired.get(jti) {
             Some(_) if !reuse_detection => Ok(()),
-            Some(retired) if clock - retired <= grace => Ok(()),
+            Some(retired) if clock - retired < grace => Ok(()),
             Some(_) => Err(ReuseError::Stale),
             None => Err(ReuseError::Unknown),
         }
@@ -480,6 +480,8 @@ pub(crate) struct Shared {
     pub base_url: String,
     /// Seconds added to the clock that refresh-token grace periods are measured with.
     clock_offset: AtomicI64,
+    /// Identity-provider mappers removed at run time, by alias, so they can be added back.
+    pub removed_idp_mappers: Mutex<Vec<(String, super::realm::IdentityProviderMapper)>>,
     pub options: IdpOptions,
     realm: RwLock<Realm>,
     keys: Mutex<KeyRing>,
@@ -511,6 +513,7 @@ impl Shared {
             issuer: servers[0].issuer.clone(),
             servers,
             clock_offset: AtomicI64::new(0),
+            removed_idp_mappers: Mutex::new(Vec::new()),
             base_url,
             keys: Mutex::new(KeyRing::new(options.signing, options.key_overlap)),
             options,

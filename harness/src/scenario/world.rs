@@ -26,6 +26,8 @@ pub struct RunbookWorld {
     pub app: Option<ClientConfig>,
     pub rp: Option<RelyingParty>,
     pub login: Option<Result<LoginOutcome, RpError>>,
+    /// The outcome of the sign-in before the last one, when it succeeded.
+    pub previous_login: Option<LoginOutcome>,
     pub session: Option<Session>,
     pub previous_refresh_token: Option<Secret>,
     pub rotated_kid: Option<String>,
@@ -41,6 +43,7 @@ impl RunbookWorld {
             app: None,
             rp: None,
             login: None,
+            previous_login: None,
             session: None,
             previous_refresh_token: None,
             rotated_kid: None,

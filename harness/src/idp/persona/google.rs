@@ -536,7 +536,31 @@ impl Dialect for Workspace {
         }
     }
 
+    fn check_secret(&self, client: &Client, presented: &str) -> super::SecretCheck {
+        let secret = self
+            .projects
+            .iter()
+            .flat_map(|p| &p.oauth_clients)
+            .find(|c| c.client_id == client.client_id)
+            .map(|c| c.client_secret.as_str());
+        if secret == Some(presented) {
+            super::SecretCheck::Valid
+        } else {
+            super::SecretCheck::Wrong
+        }
+    }
+
     fn edit(&mut self, edit: &PersonaEdit) -> Result<(), String> {
+        if let PersonaEdit::GoogleClientSecret { client_id, secret } = edit {
+            let client = self
+                .projects
+                .iter_mut()
+                .flat_map(|p| &mut p.oauth_clients)
+                .find(|c| &c.client_id == client_id)
+                .ok_or_else(|| format!("no OAuth client {client_id}"))?;
+            client.client_secret = secret.clone();
+            return Ok(());
+        }
         let PersonaEdit::GoogleConsentScreen { user_type } = edit else {
             return Err(format!("a Google Workspace cannot apply {edit:?}"));
         };

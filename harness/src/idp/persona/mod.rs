@@ -296,6 +296,8 @@ pub enum PersonaEdit {
     EntraClaimsMappingPolicy { assigned: bool },
     /// Google: the OAuth consent screen's user type of every project, `internal` or `external`.
     GoogleConsentScreen { user_type: String },
+    /// Google: a new secret for an OAuth client (the old one stops working at once).
+    GoogleClientSecret { client_id: String, secret: String },
     /// Cognito: the first app client's allowed OAuth scopes.
     CognitoAllowedScopes { scopes: Vec<String> },
 }

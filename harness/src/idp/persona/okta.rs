@@ -401,8 +401,18 @@ impl Org {
         scopes
     }
 
-    /// The groups claim for a token type, if the server defines one that applies.
+    /// The groups claim for a token type, if the server defines one that applies and a group
+    /// of the user passes its filter (Okta leaves the claim out when none does).
     fn groups_claim(&self, ctx: &Ctx<'_>, token: TokenType) -> Option<(String, Vec<String>)> {
+        self.defined_groups_claim(ctx, token)
+            .filter(|(_, groups)| !groups.is_empty())
+    }
+
+    fn defined_groups_claim(
+        &self,
+        ctx: &Ctx<'_>,
+        token: TokenType,
+    ) -> Option<(String, Vec<String>)> {
         let groups = ctx.group_names();
         let filtered = |filter: &GroupFilter| -> Vec<String> {
             groups
