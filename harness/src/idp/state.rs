@@ -728,6 +728,40 @@ mod tests {
     }
 
     #[test]
+    fn refresh_families_honour_the_grace_period() {
+        let settings = TokenSettings::default();
+        let mut store = Store::default();
+        store.start_session(new("s", Some(0)), 0, &settings);
+        store.rotate_family("s", "app", "r1", 100);
+        assert_eq!(store.check_family("s", "app", "r1", 100, 30, true), Ok(()));
+        store.rotate_family("s", "app", "r2", 100);
+        // Retired at 100: usable for 30 s, then stale.
+        assert_eq!(store.check_family("s", "app", "r1", 129, 30, true), Ok(()));
+        assert_eq!(
+            store.check_family("s", "app", "r1", 130, 30, true),
+            Err(ReuseError::Stale)
+        );
+        // A zero grace period accepts no retired token, even in the same second.
+        assert_eq!(
+            store.check_family("s", "app", "r1", 100, 0, true),
+            Err(ReuseError::Stale)
+        );
+        // Without reuse detection (Entra) a retired token keeps working.
+        assert_eq!(
+            store.check_family("s", "app", "r1", 10_000, 0, false),
+            Ok(())
+        );
+        assert_eq!(
+            store.check_family("s", "app", "r2", 10_000, 0, true),
+            Ok(())
+        );
+        assert_eq!(
+            store.check_family("s", "app", "nope", 100, 30, true),
+            Err(ReuseError::Unknown)
+        );
+    }
+
+    #[test]
     fn sessions_end_when_idle_or_too_old() {
         let settings = TokenSettings {
             sso_session_idle_timeout: 10,

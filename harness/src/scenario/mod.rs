@@ -278,3 +278,58 @@ pub fn tally(results: &[ScenarioResult]) -> (usize, usize, usize) {
             Outcome::Skipped(_) => (p, f, s + 1),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{BackendError, Idp};
+    use async_trait::async_trait;
+
+    /// An available backend without personas whose scenarios must never start.
+    #[derive(Debug)]
+    struct NoPersonas;
+
+    #[async_trait]
+    impl Backend for NoPersonas {
+        fn name(&self) -> &'static str {
+            "keycloak"
+        }
+        fn capabilities(&self) -> &[Capability] {
+            &[]
+        }
+        async fn availability(&self) -> Result<(), BackendError> {
+            Ok(())
+        }
+        async fn start_scenario(&self) -> Result<Arc<dyn Idp>, BackendError> {
+            panic!("a persona scenario was started on a backend without personas")
+        }
+    }
+
+    #[tokio::test]
+    async fn persona_features_are_skipped_visibly_elsewhere() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("okta.feature"),
+            "@persona:okta\nFeature: Okta\n\n  Scenario: One\n    When alice signs in\n\n  @emulator\n  Scenario: Two\n    When alice signs in\n",
+        )
+        .unwrap();
+        let options = RunOptions {
+            features: dir.path().to_path_buf(),
+            junit: None,
+            verbose: false,
+        };
+        let results = run(Arc::new(NoPersonas), &options).await.unwrap();
+        assert_eq!(results.len(), 2);
+        for result in &results {
+            assert_eq!(
+                result.outcome,
+                Outcome::Skipped(
+                    "needs the okta persona, which only the embedded emulator has".into()
+                ),
+                "{}",
+                result.scenario
+            );
+        }
+        assert_eq!(tally(&results), (0, 0, 2));
+    }
+}
