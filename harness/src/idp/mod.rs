@@ -30,8 +30,20 @@
 //!   for a client with the implicit flow off; JARM response modes are refused.
 //! - Roles are not imported; every user holds Keycloak's default roles plus the export's
 //!   `realmRoles`. Offline tokens, client credentials, token exchange,
-//!   introspection, custom authentication flows and identity brokering are not emulated; the
-//!   realm import names each such feature it meets ([`Realm::warnings`]).
+//!   introspection and custom authentication flows are not emulated; the realm import names
+//!   each such feature it meets ([`Realm::warnings`]).
+//! - Identity brokering is emulated for `google` and `oidc` identity providers with
+//!   `oidc-hardcoded-group-idp-mapper` mappers and `defaultGroups`: the login page's
+//!   `social-<alias>` link or `kc_idp_hint=<alias>` leads to the upstream (a persona started
+//!   alongside, named in [`IdpOptions::upstreams`]), `/realms/<realm>/broker/<alias>/endpoint`
+//!   takes its answer. The first broker login stops at "Account already exists" when a local
+//!   user has the e-mail address; the linking that would follow is not emulated.
+//!
+//! # Personas
+//!
+//! [`Realm::from_persona`] reads an Okta, Auth0, Entra ID, Google or Cognito persona instead of
+//! a realm export; the emulator then answers at that vendor's paths, with its issuers, claims and
+//! errors. See [`persona`] for what each vendor reproduces and the documents behind the shapes.
 //! - The `iss` authorization-response parameter (RFC 9207) is sent only when
 //!   [`IdpOptions::iss_parameter`] is on (Keycloak 26 always sends it).
 //!
@@ -54,6 +66,8 @@
 //! | `POST /_ssoproof/users/{username}/enabled` | `{"enabled": false}` | `204`, or `404` `idp/unknown-user` |
 //! | `PUT /_ssoproof/clients/{client_id}/group-mapper/full-path` | `{"value": "true"}`, `{"value": "false"}` or `{"value": null}` (removes the key) | `204`, or `404` `idp/unknown-client` / `idp/no-group-mapper` |
 //! | `DELETE /_ssoproof/clients/{client_id}/mappers/{mapper_name}` | | `204`, or `404` `idp/unknown-client` / `idp/unknown-mapper` |
+//! | `POST /_ssoproof/persona` | a [`PersonaEdit`], e.g. `{"edit": "entra_group_membership_claims", "value": "SecurityGroup"}` | `204`, or `409` `idp/persona` when the persona cannot apply it |
+//! | `POST /_ssoproof/clock` | `{"advance_seconds": 31}` | `204`; refresh-token grace periods see the time pass |
 //!
 //! A body that is not the expected JSON is `400` `admin/invalid-body`.
 
@@ -284,12 +298,7 @@ impl Emulator {
 
     /// Applies a change to the persona, as its admin console would.
     pub fn edit_persona(&self, edit: &PersonaEdit) -> Result<(), IdpError> {
-        let mut realm = self.shared.realm_mut();
-        let persona = realm
-            .persona
-            .as_mut()
-            .ok_or_else(|| IdpError::Persona("a Keycloak realm is not a persona".into()))?;
-        persona.dialect_mut().edit(edit).map_err(IdpError::Persona)
+        self.shared.edit_persona(edit)
     }
 
     /// Moves the clock refresh-token grace periods are measured with forward by `seconds`

@@ -639,6 +639,16 @@ impl Shared {
         Ok(())
     }
 
+    /// Applies a change to the persona, as its admin console would.
+    pub fn edit_persona(&self, edit: &super::persona::PersonaEdit) -> Result<(), IdpError> {
+        let mut realm = self.realm_mut();
+        let persona = realm
+            .persona
+            .as_mut()
+            .ok_or_else(|| IdpError::Persona("a Keycloak realm is not a persona".into()))?;
+        persona.dialect_mut().edit(edit).map_err(IdpError::Persona)
+    }
+
     pub fn report(&self) -> StateReport {
         let mut keys = self.keys();
         StateReport {

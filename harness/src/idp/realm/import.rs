@@ -799,10 +799,10 @@ impl Importer<'_> {
             .filter(|c| !c.is_empty())
             .cloned()
             .ok_or_else(|| self.missing(&format!("{at}.config"), "clientId"))?;
-        let client_secret = match config.get("clientSecret").filter(|s| !s.is_empty()) {
-            Some(secret) => Some(self.placeholder(&at, secret.clone())),
-            None => None,
-        };
+        let client_secret = config
+            .get("clientSecret")
+            .filter(|s| !s.is_empty())
+            .map(|secret| self.placeholder(&at, secret.clone()));
         let default_scope = config
             .get("defaultScope")
             .filter(|s| !s.is_empty())
