@@ -144,3 +144,35 @@ fn rejection_is_json_with_a_code_and_exit_1() {
         "{stdout}"
     );
 }
+
+#[test]
+fn auth_params_must_be_key_value_and_not_override_the_relying_party() {
+    let base = [
+        "login",
+        "--issuer",
+        "https://idp/realms/a",
+        "--client-id",
+        "app",
+        "--username",
+        "u",
+        "--password",
+        "p",
+    ];
+    let (code, _, stderr) = ssoproof(&[&base[..], &["--auth-param", "kc_idp_hint"]].concat(), &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("is not KEY=VALUE"), "{stderr}");
+    let (code, stdout, _) = ssoproof(
+        &[
+            &base[..],
+            &["--auth-param", "nonce=mine", "--format", "json"],
+        ]
+        .concat(),
+        &[],
+    );
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.contains("config_invalid"), "{stdout}");
+    assert!(
+        stdout.contains("`nonce` is set by the relying party"),
+        "{stdout}"
+    );
+}

@@ -42,6 +42,10 @@ pub struct LoginArgs {
     /// Role for users none of whose groups is mapped (default: refuse them).
     #[arg(long, value_name = "ROLE", value_parser = parse_role)]
     default_role: Option<Role>,
+    /// Extra authorization-request parameter (repeatable), e.g. `kc_idp_hint=google` to go
+    /// straight to a Keycloak identity provider, or `access_type=offline` for Google.
+    #[arg(long = "auth-param", value_name = "KEY=VALUE", value_parser = parse_auth_param)]
+    auth_params: Vec<(String, String)>,
     /// How the client authenticates to the token endpoint.
     #[arg(long, value_enum, default_value_t = AuthMethodArg::Basic)]
     auth_method: AuthMethodArg,
@@ -72,6 +76,13 @@ enum AuthMethodArg {
 enum LoginFormat {
     Human,
     Json,
+}
+
+fn parse_auth_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -105,6 +116,7 @@ pub fn run(args: LoginArgs) -> anyhow::Result<u8> {
     config.groups_claim = args.groups_claim;
     config.role_mappings = args.roles;
     config.default_role = args.default_role;
+    config.authorization_params = args.auth_params;
     config.auth_method = match args.auth_method {
         AuthMethodArg::Basic => AuthMethod::ClientSecretBasic,
         AuthMethodArg::Post => AuthMethod::ClientSecretPost,

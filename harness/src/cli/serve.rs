@@ -16,17 +16,27 @@ use super::OK;
 
 #[derive(Subcommand)]
 pub enum Serve {
-    /// An OpenID Connect provider that behaves like Keycloak, serving a realm export.
+    /// An OpenID Connect provider: Keycloak serving a realm export, or a vendor persona (Okta,
+    /// Auth0, Entra ID, Google, Cognito) from a file under fixtures/idp/.
     Idp(IdpArgs),
     /// Emulated cloud federation: AWS STS + Bedrock and Google STS + Vertex AI.
     Clouds(CloudsArgs),
 }
 
 #[derive(Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["realm", "persona"])))]
 pub struct IdpArgs {
     /// The Keycloak realm export to serve (as `kc.sh export` writes it).
     #[arg(long, value_name = "FILE")]
-    realm: PathBuf,
+    realm: Option<PathBuf>,
+    /// A vendor persona to serve instead, e.g. fixtures/idp/okta.yaml: the vendor's issuer
+    /// shape, URLs, claims and errors.
+    #[arg(long, value_name = "FILE", conflicts_with = "realm")]
+    persona: Option<PathBuf>,
+    /// For a realm that brokers an identity provider: serve this persona as the upstream of
+    /// the provider with this alias (repeatable), e.g. google=fixtures/idp/google-workspace.yaml.
+    #[arg(long, value_name = "ALIAS=FILE", requires = "realm", value_parser = parse_upstream)]
+    upstream: Vec<(String, PathBuf)>,
     /// The port to listen on, on 127.0.0.1 (default: any free port, printed at start).
     #[arg(long, default_value_t = 0)]
     port: u16,
@@ -80,9 +90,25 @@ pub fn run(command: Serve) -> anyhow::Result<u8> {
     }
 }
 
+fn parse_upstream(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((alias, file)) if !alias.is_empty() && !file.is_empty() => {
+            Ok((alias.to_string(), PathBuf::from(file)))
+        }
+        _ => Err(format!("`{text}` is not ALIAS=FILE")),
+    }
+}
+
 fn serve_idp(args: IdpArgs) -> anyhow::Result<u8> {
-    let realm = Realm::from_keycloak_export(&args.realm)
-        .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+    let realm = match (&args.realm, &args.persona) {
+        (Some(realm), _) => {
+            Realm::from_keycloak_export(realm).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?
+        }
+        (None, Some(persona)) => {
+            Realm::from_persona(persona).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?
+        }
+        (None, None) => anyhow::bail!("pass --realm FILE or --persona FILE"),
+    };
     let local_ca = if args.tls {
         let ca = LocalCa::generate().map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
         let config = ca
@@ -94,21 +120,40 @@ fn serve_idp(args: IdpArgs) -> anyhow::Result<u8> {
     } else {
         None
     };
-    let options = IdpOptions {
-        bind: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
-        signing: args.signing,
-        iss_parameter: args.iss_parameter,
-        tls: local_ca.as_ref().map(|(config, _)| config.clone()),
-        ..IdpOptions::default()
-    };
+    let mut upstream_realms = Vec::new();
+    for (alias, file) in &args.upstream {
+        let persona =
+            Realm::from_persona(file).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+        upstream_realms.push((alias.clone(), persona));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        let mut upstreams = Vec::new();
+        let mut out = std::io::stdout().lock();
+        for (alias, persona) in upstream_realms {
+            let emulator = Emulator::start(persona, IdpOptions::default())
+                .await
+                .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+            writeln!(out, "upstream \"{alias}\":")?;
+            out.write_all(idp::serve_summary(&emulator).as_bytes())?;
+            upstreams.push((alias, emulator));
+        }
+        let options = IdpOptions {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
+            signing: args.signing,
+            iss_parameter: args.iss_parameter,
+            tls: local_ca.as_ref().map(|(config, _)| config.clone()),
+            upstreams: upstreams
+                .iter()
+                .map(|(alias, emulator)| (alias.clone(), emulator.issuer()))
+                .collect(),
+            ..IdpOptions::default()
+        };
         let emulator = Emulator::start(realm, options)
             .await
             .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
-        let mut out = std::io::stdout().lock();
         out.write_all(idp::serve_summary(&emulator).as_bytes())?;
         if let Some((_, file)) = &local_ca {
             let path = file.path.display();
@@ -123,6 +168,7 @@ fn serve_idp(args: IdpArgs) -> anyhow::Result<u8> {
         out.flush()?;
         drop(out);
         tokio::signal::ctrl_c().await?;
+        drop(upstreams);
         Ok(OK)
     })
 }

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::faults::Fault;
+use super::persona::PersonaEdit;
 use super::state::Shared;
 use super::IdpError;
 
@@ -34,6 +35,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/_ssoproof/clients/{client_id}/mappers/{mapper}",
             delete(remove_mapper),
         )
+        .route("/_ssoproof/persona", post(edit_persona))
+        .route("/_ssoproof/clock", post(advance_clock))
         .layer(middleware::from_fn(loopback_only))
         .with_state(shared)
 }
@@ -148,4 +151,29 @@ async fn remove_mapper(
     Path((client_id, mapper)): Path<(String, String)>,
 ) -> Response {
     outcome(shared.remove_protocol_mapper(&client_id, &mapper))
+}
+
+async fn edit_persona(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
+    match body::<PersonaEdit>(&bytes) {
+        Ok(edit) => match shared.edit_persona(&edit) {
+            Ok(()) => StatusCode::NO_CONTENT.into_response(),
+            Err(e) => error(StatusCode::CONFLICT, e.code(), e.to_string()),
+        },
+        Err(response) => *response,
+    }
+}
+
+#[derive(Deserialize)]
+struct Clock {
+    advance_seconds: i64,
+}
+
+async fn advance_clock(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
+    match body::<Clock>(&bytes) {
+        Ok(Clock { advance_seconds }) => {
+            shared.advance_clock(advance_seconds);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(response) => *response,
+    }
 }

@@ -251,6 +251,12 @@ impl KeyRing {
     }
 }
 
+/// A key no JWKS of the emulator publishes (the last pool key, which a ring reaches only after
+/// seven rotations): what a vendor signs with when it uses an application-specific key.
+pub(crate) fn unpublished_key() -> Arc<SigningKey> {
+    SigningKey::pooled(RSA_POOL.len() - 1)
+}
+
 fn fresh_key(alg: SigningAlg, next_pool: &mut usize) -> Arc<SigningKey> {
     match alg {
         SigningAlg::Rs256 if *next_pool < RSA_POOL.len() => {

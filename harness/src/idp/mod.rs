@@ -31,8 +31,20 @@
 //!   for a client with the implicit flow off; JARM response modes are refused.
 //! - Roles are not imported; every user holds Keycloak's default roles plus the export's
 //!   `realmRoles`. Offline tokens, client credentials, token exchange,
-//!   introspection, custom authentication flows and identity brokering are not emulated; the
-//!   realm import names each such feature it meets ([`Realm::warnings`]).
+//!   introspection and custom authentication flows are not emulated; the realm import names
+//!   each such feature it meets ([`Realm::warnings`]).
+//! - Identity brokering is emulated for `google` and `oidc` identity providers with
+//!   `oidc-hardcoded-group-idp-mapper` mappers and `defaultGroups`: the login page's
+//!   `social-<alias>` link or `kc_idp_hint=<alias>` leads to the upstream (a persona started
+//!   alongside, named in [`IdpOptions::upstreams`]), `/realms/<realm>/broker/<alias>/endpoint`
+//!   takes its answer. The first broker login stops at "Account already exists" when a local
+//!   user has the e-mail address; the linking that would follow is not emulated.
+//!
+//! # Personas
+//!
+//! [`Realm::from_persona`] reads an Okta, Auth0, Entra ID, Google or Cognito persona instead of
+//! a realm export; the emulator then answers at that vendor's paths, with its issuers, claims and
+//! errors. See [`persona`] for what each vendor reproduces and the documents behind the shapes.
 //! - The `iss` authorization-response parameter (RFC 9207) is sent only when
 //!   [`IdpOptions::iss_parameter`] is on (Keycloak 26 always sends it).
 //!
@@ -55,6 +67,8 @@
 //! | `POST /_ssoproof/users/{username}/enabled` | `{"enabled": false}` | `204`, or `404` `idp/unknown-user` |
 //! | `PUT /_ssoproof/clients/{client_id}/group-mapper/full-path` | `{"value": "true"}`, `{"value": "false"}` or `{"value": null}` (removes the key) | `204`, or `404` `idp/unknown-client` / `idp/no-group-mapper` |
 //! | `DELETE /_ssoproof/clients/{client_id}/mappers/{mapper_name}` | | `204`, or `404` `idp/unknown-client` / `idp/unknown-mapper` |
+//! | `POST /_ssoproof/persona` | a [`PersonaEdit`], e.g. `{"edit": "entra_group_membership_claims", "value": "SecurityGroup"}` | `204`, or `409` `idp/persona` when the persona cannot apply it |
+//! | `POST /_ssoproof/clock` | `{"advance_seconds": 31}` | `204`; refresh-token grace periods see the time pass |
 //!
 //! A body that is not the expected JSON is `400` `admin/invalid-body`.
 
@@ -64,6 +78,7 @@ mod faults;
 mod keys;
 mod mappers;
 mod pages;
+pub mod persona;
 mod realm;
 mod redirect;
 mod state;
@@ -82,9 +97,10 @@ use crate::server::ServerHandle;
 use crate::tls::serve_tls;
 
 pub use faults::Fault;
+pub use persona::{FilterType, GroupFilter, Persona, PersonaEdit, PersonaError, Vendor};
 pub use realm::{
-    Client, ClientScope, Group, ProtocolMapper, Realm, RealmError, RealmWarning, TokenSettings,
-    User,
+    Client, ClientScope, FederatedIdentity, Group, IdentityProvider, IdentityProviderMapper,
+    ProtocolMapper, Realm, RealmError, RealmWarning, TokenSettings, User,
 };
 use state::Shared;
 
@@ -154,6 +170,10 @@ pub struct IdpOptions {
     /// e.g. `127.0.0.1` from [`crate::tls::LocalCa::issue_server_cert`]); the issuer becomes
     /// `https://…`. `None` (the default) serves plain HTTP.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The issuer of each identity provider the realm brokers to, by alias, for providers
+    /// whose export names none (`providerId: google` points at accounts.google.com in
+    /// Keycloak; here it points at a Google persona).
+    pub upstreams: Vec<(String, String)>,
 }
 
 impl Default for IdpOptions {
@@ -164,6 +184,7 @@ impl Default for IdpOptions {
             iss_parameter: false,
             key_overlap: Duration::from_secs(600),
             tls: None,
+            upstreams: Vec::new(),
         }
     }
 }
@@ -184,6 +205,12 @@ pub enum IdpError {
     UnknownMapper { client_id: String, mapper: String },
     #[error("client \"{0}\" has no oidc-group-membership-mapper of its own")]
     NoGroupMapper(String),
+    #[error("the realm has no group \"{0}\"")]
+    UnknownGroup(String),
+    #[error("the realm has no identity provider \"{alias}\" with a mapper \"{mapper}\"")]
+    UnknownIdpMapper { alias: String, mapper: String },
+    #[error("cannot edit the persona: {0}")]
+    Persona(String),
 }
 
 impl IdpError {
@@ -194,6 +221,9 @@ impl IdpError {
             IdpError::UnknownClient(_) => "idp/unknown-client",
             IdpError::UnknownMapper { .. } => "idp/unknown-mapper",
             IdpError::NoGroupMapper(_) => "idp/no-group-mapper",
+            IdpError::UnknownGroup(_) => "idp/unknown-group",
+            IdpError::UnknownIdpMapper { .. } => "idp/unknown-idp-mapper",
+            IdpError::Persona(_) => "idp/persona",
         }
     }
 }
@@ -213,11 +243,9 @@ impl Emulator {
             .await
             .map_err(bind_error)?;
         let local = listener.local_addr().map_err(bind_error)?;
-        let realm_name = realm.name.clone();
         let tls = options.tls.clone();
         let shared = Arc::new(Shared::new(realm, options, base_url(local, tls.is_some())));
-        let app =
-            endpoints::router(shared.clone(), &realm_name).merge(admin::router(shared.clone()));
+        let app = endpoints::router(shared.clone()).merge(admin::router(shared.clone()));
         let server = match tls {
             None => ServerHandle::spawn(listener, app),
             Some(config) => serve_tls(listener, app, config),
@@ -229,9 +257,173 @@ impl Emulator {
         })
     }
 
-    /// `http(s)://127.0.0.1:<port>/realms/<realm>`, without a trailing slash.
+    /// The primary issuer: `http(s)://127.0.0.1:<port>/realms/<realm>` for a Keycloak realm, the
+    /// vendor's shape for a persona (Okta's first custom authorization server, Auth0's with its
+    /// trailing slash, Entra's tenant v2.0 issuer, …).
     pub fn issuer(&self) -> String {
         self.shared.issuer.clone()
+    }
+
+    /// Every issuer served, by its key: `""` for single-issuer realms; Okta: `org` and each
+    /// custom authorization server's id; Entra: `tenant`, `common`, `organizations`, `v1`. Each is
+    /// the issuer an application would be configured with to reach that discovery document:
+    /// the advertised issuer where discovery lives under it, else the discovery document's
+    /// location (Entra's `/common/v2.0`, whose document advertises the `{tenantid}` template).
+    pub fn issuers(&self) -> Vec<(String, String)> {
+        const WELL_KNOWN: &str = "/.well-known/openid-configuration";
+        self.shared
+            .servers
+            .iter()
+            .map(|s| {
+                let location = format!(
+                    "{}{}",
+                    self.shared.base_url,
+                    s.discovery.strip_suffix(WELL_KNOWN).unwrap_or(&s.discovery)
+                );
+                let issuer = if s.issuer.trim_end_matches('/') == location {
+                    s.issuer.clone()
+                } else {
+                    location
+                };
+                (s.id.clone(), issuer)
+            })
+            .collect()
+    }
+
+    /// The vendor impersonated; `None` for a Keycloak realm.
+    pub fn vendor(&self) -> Option<Vendor> {
+        self.shared.realm().persona.as_ref().map(Persona::vendor)
+    }
+
+    /// Applies a change to the persona, as its admin console would.
+    pub fn edit_persona(&self, edit: &PersonaEdit) -> Result<(), IdpError> {
+        self.shared.edit_persona(edit)
+    }
+
+    /// Moves the clock refresh-token grace periods are measured with forward by `seconds`
+    /// (other lifetimes keep the real clock).
+    pub fn advance_clock(&self, seconds: i64) {
+        self.shared.advance_clock(seconds);
+    }
+
+    /// Adds a user to a group (a full path for a Keycloak realm, a name for a persona); it
+    /// takes effect at the user's next login.
+    pub fn add_user_to_group(&self, username: &str, group: &str) -> Result<(), IdpError> {
+        let mut realm = self.shared.realm_mut();
+        let path = format!("/{}", group.trim_matches('/'));
+        if realm.group(&path).is_none() {
+            return Err(IdpError::UnknownGroup(group.to_string()));
+        }
+        let wanted = username.to_lowercase();
+        let user = realm
+            .users
+            .iter_mut()
+            .find(|u| u.username == wanted)
+            .ok_or_else(|| IdpError::UnknownUser(username.to_string()))?;
+        if !user.groups.contains(&path) {
+            user.groups.push(path);
+        }
+        Ok(())
+    }
+
+    /// Sets the sync mode of an identity provider's mapper (`IMPORT`, `FORCE`, `LEGACY`),
+    /// adding it back if it was removed earlier; or removes the mapper (`None`).
+    pub fn set_identity_provider_mapper(
+        &self,
+        alias: &str,
+        mapper: &str,
+        sync_mode: Option<&str>,
+    ) -> Result<(), IdpError> {
+        let mut realm = self.shared.realm_mut();
+        let unknown = || IdpError::UnknownIdpMapper {
+            alias: alias.to_string(),
+            mapper: mapper.to_string(),
+        };
+        let provider = realm
+            .identity_providers
+            .iter_mut()
+            .find(|p| p.alias == alias)
+            .ok_or_else(unknown)?;
+        let mut removed = state::lock(&self.shared.removed_idp_mappers);
+        if !provider.mappers.iter().any(|m| m.name == mapper) {
+            let stashed = removed
+                .iter()
+                .position(|(a, m)| a == alias && m.name == mapper)
+                .ok_or_else(unknown)?;
+            if sync_mode.is_none() {
+                return Ok(());
+            }
+            provider.mappers.push(removed.remove(stashed).1);
+        }
+        let index = provider
+            .mappers
+            .iter()
+            .position(|m| m.name == mapper)
+            .ok_or_else(unknown)?;
+        match sync_mode {
+            Some(mode) => {
+                provider.mappers[index]
+                    .config
+                    .insert("syncMode".into(), mode.to_string());
+            }
+            None => {
+                removed.push((alias.to_string(), provider.mappers.remove(index)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes a user (a brokered user is then created anew at the next broker login).
+    pub fn delete_user(&self, username: &str) -> Result<(), IdpError> {
+        let mut realm = self.shared.realm_mut();
+        let wanted = username.to_lowercase();
+        let before = realm.users.len();
+        realm.users.retain(|u| u.username != wanted);
+        if realm.users.len() == before {
+            return Err(IdpError::UnknownUser(username.to_string()));
+        }
+        Ok(())
+    }
+
+    /// The `sub` the client sees for a user: the user id, except for vendors with pairwise
+    /// subjects (Entra).
+    pub fn subject(&self, username: &str, client_id: &str) -> Option<String> {
+        let realm = self.shared.realm();
+        let user = realm.user(username)?;
+        match (&realm.persona, realm.client(client_id)) {
+            (Some(persona), Some(client)) => Some(persona.dialect().sub(client, user)),
+            _ => Some(user.id.clone()),
+        }
+    }
+
+    /// A user's password as the realm holds it (for the scenarios, which sign users in).
+    pub fn password(&self, username: &str) -> Option<crate::secret::Secret> {
+        self.shared.realm().user(username)?.password.clone()
+    }
+
+    /// The usernames of the realm, as stored (lower-case).
+    pub fn usernames(&self) -> Vec<String> {
+        self.shared
+            .realm()
+            .users
+            .iter()
+            .map(|u| u.username.clone())
+            .collect()
+    }
+
+    /// The client ids of the realm, in file order.
+    pub fn client_ids(&self) -> Vec<String> {
+        self.shared
+            .realm()
+            .clients
+            .iter()
+            .map(|c| c.client_id.clone())
+            .collect()
+    }
+
+    /// A client's secret, for scenarios that configure the application from the realm.
+    pub fn client_secret(&self, client_id: &str) -> Option<crate::secret::Secret> {
+        self.shared.realm().client(client_id)?.secret.clone()
     }
 
     /// `http(s)://127.0.0.1:<port>`.
@@ -314,13 +506,47 @@ pub fn serve_summary(emulator: &Emulator) -> String {
     let shared = &emulator.shared;
     let realm = shared.realm();
     let mut out = String::new();
-    let _ = writeln!(out, "Keycloak emulator serving realm \"{}\"", realm.name);
-    let _ = writeln!(out, "  issuer     {}", shared.issuer);
-    let _ = writeln!(
-        out,
-        "  discovery  {}/.well-known/openid-configuration",
-        shared.issuer
-    );
+    match &realm.persona {
+        None => {
+            let _ = writeln!(out, "Keycloak emulator serving realm \"{}\"", realm.name);
+            let _ = writeln!(out, "  issuer     {}", shared.issuer);
+            let _ = writeln!(
+                out,
+                "  discovery  {}/.well-known/openid-configuration",
+                shared.issuer
+            );
+        }
+        Some(persona) => {
+            let _ = writeln!(
+                out,
+                "{} persona from {}",
+                persona.vendor().product(),
+                realm.source.display()
+            );
+            for line in persona.dialect().summary() {
+                let _ = writeln!(out, "  {line}");
+            }
+            let _ = writeln!(out, "  issuer     {}", shared.issuer);
+            for server in &shared.servers {
+                let label = if server.id.is_empty() {
+                    "discovery"
+                } else {
+                    server.id.as_str()
+                };
+                let _ = writeln!(
+                    out,
+                    "  {label:<10} {}{}{}",
+                    shared.base_url,
+                    server.discovery,
+                    if server.issuer == shared.issuer || server.id.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  (issuer {})", server.issuer)
+                    }
+                );
+            }
+        }
+    }
     let _ = writeln!(
         out,
         "  admin API  {}/_ssoproof/ (loopback only)",

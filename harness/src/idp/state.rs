@@ -5,8 +5,8 @@
 //! Store operations take the current time as a parameter, so expiry is testable without
 //! waiting.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use super::faults::{ActiveFaults, Fault};
 use super::keys::{KeyRing, SigningKey};
+use super::persona::Server;
 use super::realm::{Realm, TokenSettings};
 use super::tokens::RefreshKey;
 use super::{IdpError, IdpOptions};
@@ -61,6 +62,10 @@ pub(crate) struct AuthRequest {
     pub scopes: Vec<String>,
     /// The PKCE challenge and its method.
     pub code_challenge: Option<(String, String)>,
+    /// Which of the emulator's servers (issuers) the request came to; 0 for Keycloak.
+    pub server: usize,
+    /// Vendor-specific parameters kept for later (`access_type`, `hd`, `kc_idp_hint`).
+    pub params: BTreeMap<String, String>,
 }
 
 /// A login page that has been served and not yet completed.
@@ -77,6 +82,15 @@ pub(crate) struct PendingLogin {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Stage {
     Credentials,
+    /// Identifier-first login: the username was given, the password page is showing.
+    Identified {
+        login: String,
+    },
+    /// Away at an upstream identity provider (Keycloak brokering); the state it carries back.
+    Brokering {
+        alias: String,
+        nonce: String,
+    },
     /// The password was right; the consent page is showing.
     Consent {
         user_id: String,
@@ -108,6 +122,15 @@ pub(crate) struct UserSession {
 pub(crate) struct ClientSession {
     pub scopes: Vec<String>,
     rotation: Rotation,
+    family: Family,
+}
+
+/// A persona's refresh-token family: the token that is current and the retired ones, with
+/// when each was retired (for the grace period).
+#[derive(Debug, Clone, Default)]
+struct Family {
+    current: Option<String>,
+    retired: HashMap<String, i64>,
 }
 
 /// Keycloak's refresh-token reuse bookkeeping (`validateTokenReuse`): the refresh token last
@@ -139,6 +162,7 @@ pub(crate) struct AccessGrant {
     pub session_id: String,
     pub client_id: String,
     pub scopes: Vec<String>,
+    pub server: usize,
     expires_at: i64,
 }
 
@@ -195,6 +219,7 @@ impl Store {
             ClientSession {
                 scopes: new.scopes.to_vec(),
                 rotation: Rotation::default(),
+                family: Family::default(),
             },
         );
         self.sessions.insert(
@@ -310,6 +335,49 @@ impl Store {
         Ok(())
     }
 
+    /// A persona's check of a refresh token about to be used: the current token of its family,
+    /// or a retired one less than `grace` seconds after its retirement (any retired one when
+    /// reuse is not detected).
+    pub fn check_family(
+        &mut self,
+        session_id: &str,
+        client_id: &str,
+        jti: &str,
+        clock: i64,
+        grace: i64,
+        reuse_detection: bool,
+    ) -> Result<(), ReuseError> {
+        let family = &self
+            .sessions
+            .get(session_id)
+            .and_then(|s| s.clients.get(client_id))
+            .ok_or(ReuseError::Unknown)?
+            .family;
+        if family.current.as_deref() == Some(jti) {
+            return Ok(());
+        }
+        match family.retired.get(jti) {
+            Some(_) if !reuse_detection => Ok(()),
+            Some(retired) if clock - retired < grace => Ok(()),
+            Some(_) => Err(ReuseError::Stale),
+            None => Err(ReuseError::Unknown),
+        }
+    }
+
+    /// Makes `jti` the family's current refresh token, retiring the previous one at `clock`.
+    pub fn rotate_family(&mut self, session_id: &str, client_id: &str, jti: &str, clock: i64) {
+        if let Some(family) = self
+            .sessions
+            .get_mut(session_id)
+            .and_then(|s| s.clients.get_mut(client_id))
+            .map(|c| &mut c.family)
+        {
+            if let Some(previous) = family.current.replace(jti.to_string()) {
+                family.retired.insert(previous, clock);
+            }
+        }
+    }
+
     pub fn touch_session(&mut self, session_id: &str, now: i64) {
         if let Some(session) = self.sessions.get_mut(session_id) {
             session.last_refresh = now;
@@ -325,6 +393,7 @@ impl Store {
                 session_id: grant.session_id,
                 client_id: grant.client_id,
                 scopes: grant.scopes,
+                server: grant.server,
                 expires_at: grant.expires_at,
             },
         );
@@ -377,7 +446,24 @@ pub(crate) struct AccessGrantInput {
     pub session_id: String,
     pub client_id: String,
     pub scopes: Vec<String>,
+    pub server: usize,
     pub expires_at: i64,
+}
+
+/// Keycloak's endpoints under `/realms/<realm>`.
+fn keycloak_server(base_url: &str, realm: &str) -> Server {
+    let prefix = format!("/realms/{realm}");
+    let oidc = format!("{prefix}/protocol/openid-connect");
+    Server {
+        id: String::new(),
+        issuer: format!("{base_url}{prefix}"),
+        discovery: format!("{prefix}/.well-known/openid-configuration"),
+        jwks: format!("{oidc}/certs"),
+        authorize: format!("{oidc}/auth"),
+        token: format!("{oidc}/token"),
+        userinfo: Some(format!("{oidc}/userinfo")),
+        discovery_only: false,
+    }
 }
 
 fn session_alive(session: &UserSession, now: i64, settings: &TokenSettings) -> bool {
@@ -387,8 +473,15 @@ fn session_alive(session: &UserSession, now: i64, settings: &TokenSettings) -> b
 
 /// The running emulator's shared state.
 pub(crate) struct Shared {
+    /// The primary issuer.
     pub issuer: String,
+    /// Every issuer served, with its endpoints; the first is the primary one.
+    pub servers: Vec<Server>,
     pub base_url: String,
+    /// Seconds added to the clock that refresh-token grace periods are measured with.
+    clock_offset: AtomicI64,
+    /// Identity-provider mappers removed at run time, by alias, so they can be added back.
+    pub removed_idp_mappers: Mutex<Vec<(String, super::realm::IdentityProviderMapper)>>,
     pub options: IdpOptions,
     realm: RwLock<Realm>,
     keys: Mutex<KeyRing>,
@@ -412,8 +505,15 @@ pub(crate) struct StateReport {
 
 impl Shared {
     pub fn new(realm: Realm, options: IdpOptions, base_url: String) -> Shared {
+        let servers = match &realm.persona {
+            Some(persona) => persona.dialect().servers(&base_url),
+            None => vec![keycloak_server(&base_url, &realm.name)],
+        };
         Shared {
-            issuer: format!("{base_url}/realms/{}", realm.name),
+            issuer: servers[0].issuer.clone(),
+            servers,
+            clock_offset: AtomicI64::new(0),
+            removed_idp_mappers: Mutex::new(Vec::new()),
             base_url,
             keys: Mutex::new(KeyRing::new(options.signing, options.key_overlap)),
             options,
@@ -430,7 +530,17 @@ impl Shared {
         self.realm.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn realm_mut(&self) -> RwLockWriteGuard<'_, Realm> {
+    /// The clock refresh-token grace periods are measured with: now, plus any time the
+    /// scenario let pass ([`Shared::advance_clock`]).
+    pub fn clock(&self) -> i64 {
+        now() + self.clock_offset.load(Ordering::SeqCst)
+    }
+
+    pub fn advance_clock(&self, seconds: i64) {
+        self.clock_offset.fetch_add(seconds, Ordering::SeqCst);
+    }
+
+    pub fn realm_mut(&self) -> RwLockWriteGuard<'_, Realm> {
         self.realm.write().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -529,6 +639,16 @@ impl Shared {
         Ok(())
     }
 
+    /// Applies a change to the persona, as its admin console would.
+    pub fn edit_persona(&self, edit: &super::persona::PersonaEdit) -> Result<(), IdpError> {
+        let mut realm = self.realm_mut();
+        let persona = realm
+            .persona
+            .as_mut()
+            .ok_or_else(|| IdpError::Persona("a Keycloak realm is not a persona".into()))?;
+        persona.dialect_mut().edit(edit).map_err(IdpError::Persona)
+    }
+
     pub fn report(&self) -> StateReport {
         let mut keys = self.keys();
         StateReport {
@@ -564,6 +684,8 @@ mod tests {
             nonce: None,
             scopes: vec!["openid".into()],
             code_challenge: None,
+            server: 0,
+            params: BTreeMap::new(),
         }
     }
 
@@ -612,6 +734,40 @@ mod tests {
         assert_eq!(
             store.check_reuse("s", "app", "r3", 1),
             Err(ReuseError::MaxReuseExceeded)
+        );
+    }
+
+    #[test]
+    fn refresh_families_honour_the_grace_period() {
+        let settings = TokenSettings::default();
+        let mut store = Store::default();
+        store.start_session(new("s", Some(0)), 0, &settings);
+        store.rotate_family("s", "app", "r1", 100);
+        assert_eq!(store.check_family("s", "app", "r1", 100, 30, true), Ok(()));
+        store.rotate_family("s", "app", "r2", 100);
+        // Retired at 100: usable for 30 s, then stale.
+        assert_eq!(store.check_family("s", "app", "r1", 129, 30, true), Ok(()));
+        assert_eq!(
+            store.check_family("s", "app", "r1", 130, 30, true),
+            Err(ReuseError::Stale)
+        );
+        // A zero grace period accepts no retired token, even in the same second.
+        assert_eq!(
+            store.check_family("s", "app", "r1", 100, 0, true),
+            Err(ReuseError::Stale)
+        );
+        // Without reuse detection (Entra) a retired token keeps working.
+        assert_eq!(
+            store.check_family("s", "app", "r1", 10_000, 0, false),
+            Ok(())
+        );
+        assert_eq!(
+            store.check_family("s", "app", "r2", 10_000, 0, true),
+            Ok(())
+        );
+        assert_eq!(
+            store.check_family("s", "app", "nope", 100, 30, true),
+            Err(ReuseError::Unknown)
         );
     }
 

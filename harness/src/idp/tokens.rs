@@ -14,9 +14,12 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha512};
 
+use std::collections::BTreeMap;
+
 use super::faults::{Fault, Faults, IdTokenFacts, KidFault, SignatureFault};
 use super::keys::SigningKey;
 use super::mappers::{self, Subject, Target};
+use super::persona::{AccessToken, Ctx, Dialect, Issued};
 use super::realm::{Client, Realm, User, OPENID};
 use super::state::{now, AccessGrantInput, Shared};
 use super::SigningAlg;
@@ -175,6 +178,7 @@ pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenR
             session_id: issue.session_id.to_string(),
             client_id: client_id.to_string(),
             scopes: issue.scopes.to_vec(),
+            server: 0,
             expires_at: real_now + lifespan,
         },
         real_now,
@@ -202,6 +206,152 @@ pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenR
         session_state: issue.session_id.to_string(),
         scope,
     }
+}
+
+/// Who gets a persona's tokens, through which server, for which session and scopes.
+pub(crate) struct PersonaIssue<'a> {
+    pub grant: Grant,
+    pub server: usize,
+    pub client: &'a Client,
+    pub user: &'a User,
+    pub session_id: &'a str,
+    pub auth_time: Option<i64>,
+    pub session_started: i64,
+    pub scopes: &'a [String],
+    pub nonce: Option<&'a str>,
+    pub params: &'a BTreeMap<String, String>,
+    /// The refresh token presented, at a refresh.
+    pub presented_refresh: Option<&'a str>,
+}
+
+/// Issues a persona's tokens: the vendor shapes the claims and the response; signing, faults,
+/// refresh-token families and the bookkeeping are shared with Keycloak's.
+pub(crate) fn issue_persona(
+    shared: &Shared,
+    realm: &Realm,
+    dialect: &dyn Dialect,
+    issue: &PersonaIssue<'_>,
+) -> Value {
+    let faults = shared.faults.snapshot();
+    let real_now = now();
+    let skew = faults.clock_skew();
+    let t = real_now + skew;
+    let server = &shared.servers[issue.server];
+    let issuer = dialect.token_issuer(server, &shared.servers);
+    let client_id = issue.client.client_id.as_str();
+    let ctx = Ctx {
+        server,
+        issuer: &issuer,
+        client: issue.client,
+        user: issue.user,
+        scopes: issue.scopes,
+        nonce: issue.nonce,
+        now: t,
+        auth_time: issue.auth_time.map(|a| a + skew),
+        session_id: issue.session_id,
+        params: issue.params,
+    };
+    let lifetimes = dialect.lifetimes();
+    let with_id_token = issue.scopes.iter().any(|s| s == OPENID);
+    if with_id_token && faults.has(&Fault::RotateBeforeSigning) {
+        shared.rotate_keys();
+    }
+    let key = shared.current_key();
+    let access_token = match dialect.access_token(&ctx) {
+        AccessToken::Jwt(claims) => sign(&key, &claims, None),
+        AccessToken::Opaque(token) => token,
+    };
+    let id_token = with_id_token.then(|| {
+        let mut id = dialect.id_token(&ctx);
+        if dialect.at_hash() {
+            id.insert(
+                "at_hash".into(),
+                Value::from(at_hash(key.alg, &access_token)),
+            );
+        }
+        faults.apply_to_id_token(
+            &mut id,
+            &IdTokenFacts {
+                issuer: &issuer,
+                client_id,
+                now: t,
+                lifespan: lifetimes.id_token,
+                refresh: issue.grant == Grant::Refresh,
+            },
+        );
+        let secret = issue.client.secret.as_ref().map_or("", |s| s.expose());
+        if dialect.id_token_hs256(issue.client) {
+            let mut header = Header::new(Algorithm::HS256);
+            header.typ = Some("JWT".into());
+            jsonwebtoken::encode(&header, &id, &EncodingKey::from_secret(secret.as_bytes()))
+                .expect("HMAC signing accepts any key")
+        } else if dialect.unpublished_signing_key(issue.client) {
+            sign(&super::keys::unpublished_key(), &id, None)
+        } else {
+            sign_id_token(shared, &faults, &id, secret)
+        }
+    });
+
+    let policy = dialect.refresh(&ctx);
+    let refresh_token = match (issue.grant, policy) {
+        (_, None) => None,
+        (Grant::Refresh, Some(policy)) if !policy.rotate => policy
+            .echo
+            .then(|| issue.presented_refresh.unwrap_or_default().to_string()),
+        (_, Some(_)) => {
+            let jti = uuid::Uuid::new_v4().to_string();
+            let mut refresh = Map::new();
+            refresh.insert(
+                "exp".into(),
+                Value::from(t + realm.tokens.sso_session_idle_timeout as i64),
+            );
+            refresh.insert("iat".into(), Value::from(t));
+            refresh.insert("jti".into(), Value::from(jti.clone()));
+            refresh.insert("iss".into(), Value::from(issuer.clone()));
+            refresh.insert("sub".into(), Value::from(issue.user.id.clone()));
+            refresh.insert("typ".into(), Value::from("Refresh"));
+            refresh.insert("azp".into(), Value::from(client_id));
+            refresh.insert("sid".into(), Value::from(issue.session_id));
+            refresh.insert("srv".into(), Value::from(issue.server));
+            let token = shared.refresh_key.sign(&refresh);
+            shared
+                .store()
+                .rotate_family(issue.session_id, client_id, &jti, shared.clock());
+            Some(token)
+        }
+    };
+
+    let mut store = shared.store();
+    store.record_access_token(
+        access_token.clone(),
+        AccessGrantInput {
+            user_id: issue.user.id.clone(),
+            session_id: issue.session_id.to_string(),
+            client_id: client_id.to_string(),
+            scopes: issue.scopes.to_vec(),
+            server: issue.server,
+            expires_at: real_now + lifetimes.access_token,
+        },
+        real_now,
+    );
+    if let Some(id_token) = &id_token {
+        store.record_id_token(
+            id_token.clone(),
+            issue.session_id,
+            client_id,
+            real_now,
+            realm.tokens.sso_session_max_lifespan,
+        );
+    }
+    drop(store);
+    let _ = issue.session_started;
+    dialect.token_response(Issued {
+        access_token,
+        id_token,
+        refresh_token,
+        scopes: issue.scopes.to_vec(),
+        expires_in: lifetimes.access_token,
+    })
 }
 
 /// `auth_time` comes from the session; a skewed clock shifts it with the other time claims.

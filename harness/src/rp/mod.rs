@@ -85,7 +85,23 @@ pub struct ClientConfig {
     /// PEM certificates (one, or a bundle) trusted besides the public roots: a private CA, or
     /// the local CA that `ssoproof serve idp --tls` writes. Default none.
     pub trusted_ca_pem: Option<String>,
+    /// Extra authorization-request parameters, e.g. `kc_idp_hint=google` (Keycloak: go straight
+    /// to that identity provider) or `access_type=offline` (Google). The parameters the relying
+    /// party sets itself cannot be overridden.
+    pub authorization_params: Vec<(String, String)>,
 }
+
+/// Authorization parameters the relying party sets itself.
+const RESERVED_PARAMS: [&str; 8] = [
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+];
 
 impl ClientConfig {
     /// A configuration with the defaults: scopes `openid email profile`, `client_secret_basic`,
@@ -108,6 +124,7 @@ impl ClientConfig {
             timeout: Duration::from_secs(10),
             jwks_refetch_interval: Duration::from_secs(10),
             trusted_ca_pem: None,
+            authorization_params: Vec::new(),
         }
     }
 
@@ -174,6 +191,15 @@ impl ClientConfig {
         }
         if self.timeout.is_zero() {
             return invalid("the timeout is zero".to_string());
+        }
+        if let Some((key, _)) = self
+            .authorization_params
+            .iter()
+            .find(|(k, _)| RESERVED_PARAMS.contains(&k.as_str()) || k.is_empty())
+        {
+            return invalid(format!(
+                "the authorization parameter `{key}` is set by the relying party itself and cannot be added"
+            ));
         }
         Ok(())
     }
@@ -315,6 +341,9 @@ impl RelyingParty {
             .append_pair("nonce", &nonce)
             .append_pair("code_challenge", &pkce_challenge(verifier.expose()))
             .append_pair("code_challenge_method", "S256");
+        for (key, value) in &self.config.authorization_params {
+            start.query_pairs_mut().append_pair(key, value);
+        }
 
         let mut secrets = self.secrets();
         secrets.extend([password, &verifier]);

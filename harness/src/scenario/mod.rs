@@ -16,7 +16,7 @@ use futures::FutureExt as _;
 
 pub use world::RunbookWorld;
 
-use crate::backend::{Backend, Capability};
+use crate::backend::{persona_of, Backend, Capability};
 use crate::binding::{FeatureError, FeatureFile, ScenarioRef};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -108,6 +108,27 @@ fn all_tags(
         .collect()
 }
 
+/// Why `backend` cannot run a scenario with these tags, if it cannot.
+fn cannot_run(tags: &[String], backend: &dyn Backend) -> Option<String> {
+    let name = backend.name();
+    if let Some(persona) = persona_of(tags) {
+        if !backend.serves_persona(persona) {
+            return Some(if name == "emulator" {
+                format!("needs the {persona} persona, and there is no fixtures/idp/{persona}.yaml")
+            } else {
+                format!("needs the {persona} persona, which only the embedded emulator has")
+            });
+        }
+    }
+    missing_capability(tags, backend).map(|capability| {
+        format!(
+            "needs @{} ({:?}), which the {name} backend does not offer",
+            capability.tag(),
+            capability
+        )
+    })
+}
+
 /// Runs every feature against `backend`. Scenarios it cannot run come back as skipped with the
 /// reason; they are never reported as passed.
 pub async fn run(
@@ -132,12 +153,7 @@ pub async fn run(
     let mut results: Vec<ScenarioResult> = Vec::new();
     for feature in &features {
         for scenario in &feature.scenarios {
-            if let Some(capability) = missing_capability(&scenario.tags, backend.as_ref()) {
-                let reason = format!(
-                    "needs @{} ({:?}), which the {name} backend does not offer",
-                    capability.tag(),
-                    capability
-                );
+            if let Some(reason) = cannot_run(&scenario.tags, backend.as_ref()) {
                 results.extend(skip(feature, scenario, &reason));
             }
         }
@@ -179,14 +195,21 @@ pub async fn run(
         .fail_on_skipped()
         .before(move |feature, rule, scenario, world| {
             let backend = for_before.clone();
-            let needs = Capability::asked_by(&all_tags(feature, rule, scenario));
+            let tags = all_tags(feature, rule, scenario);
+            let needs = Capability::asked_by(&tags);
+            let persona = persona_of(&tags).map(str::to_string);
             let root = root.clone();
             async move {
                 world.root = root;
-                world.idp = Some(match backend.start_scenario(&needs).await {
+                let started = match &persona {
+                    Some(name) => backend.start_persona(name).await,
+                    None => backend.start_scenario(&needs).await,
+                };
+                world.idp = Some(match started {
                     Ok(idp) => idp,
                     Err(e) => panic!("cannot start the scenario's IdP: [{}] {e}", e.code()),
                 });
+                world.persona = persona;
                 world.backend = Some(backend);
             }
             .boxed_local()
@@ -215,7 +238,7 @@ pub async fn run(
         })
         .with_default_cli()
         .filter_run(options.features.clone(), move |feature, rule, scenario| {
-            missing_capability(&all_tags(feature, rule, scenario), for_filter.as_ref()).is_none()
+            cannot_run(&all_tags(feature, rule, scenario), for_filter.as_ref()).is_none()
         })
         .await;
 
@@ -263,4 +286,63 @@ pub fn tally(results: &[ScenarioResult]) -> (usize, usize, usize) {
             Outcome::Failed(_) => (p, f + 1, s),
             Outcome::Skipped(_) => (p, f, s + 1),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{BackendError, Idp};
+    use async_trait::async_trait;
+
+    /// An available backend without personas whose scenarios must never start.
+    #[derive(Debug)]
+    struct NoPersonas;
+
+    #[async_trait]
+    impl Backend for NoPersonas {
+        fn name(&self) -> &'static str {
+            "keycloak"
+        }
+        fn capabilities(&self) -> &[Capability] {
+            &[]
+        }
+        async fn availability(&self) -> Result<(), BackendError> {
+            Ok(())
+        }
+        async fn start_scenario(
+            &self,
+            _needs: &[Capability],
+        ) -> Result<Arc<dyn Idp>, BackendError> {
+            panic!("a persona scenario was started on a backend without personas")
+        }
+    }
+
+    #[tokio::test]
+    async fn persona_features_are_skipped_visibly_elsewhere() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("okta.feature"),
+            "@persona:okta\nFeature: Okta\n\n  Scenario: One\n    When alice signs in\n\n  @emulator\n  Scenario: Two\n    When alice signs in\n",
+        )
+        .unwrap();
+        let options = RunOptions {
+            root: dir.path().to_path_buf(),
+            features: dir.path().to_path_buf(),
+            junit: None,
+            verbose: false,
+        };
+        let results = run(Arc::new(NoPersonas), &options).await.unwrap();
+        assert_eq!(results.len(), 2);
+        for result in &results {
+            assert_eq!(
+                result.outcome,
+                Outcome::Skipped(
+                    "needs the okta persona, which only the embedded emulator has".into()
+                ),
+                "{}",
+                result.scenario
+            );
+        }
+        assert_eq!(tally(&results), (0, 0, 2));
+    }
 }

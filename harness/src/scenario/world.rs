@@ -24,10 +24,14 @@ pub struct RunbookWorld {
     pub root: PathBuf,
     pub backend: Option<Arc<dyn Backend>>,
     pub idp: Option<Arc<dyn Idp>>,
+    /// The persona the feature asked for (`@persona:<name>`), if any.
+    pub persona: Option<String>,
     /// The application's configuration, as the runbook's "Application-side configuration".
     pub app: Option<ClientConfig>,
     pub rp: Option<RelyingParty>,
     pub login: Option<Result<LoginOutcome, RpError>>,
+    /// The outcome of the sign-in before the last one, when it succeeded.
+    pub previous_login: Option<LoginOutcome>,
     pub session: Option<Session>,
     pub previous_refresh_token: Option<Secret>,
     pub rotated_kid: Option<String>,
@@ -41,9 +45,11 @@ impl RunbookWorld {
             root: PathBuf::new(),
             backend: None,
             idp: None,
+            persona: None,
             app: None,
             rp: None,
             login: None,
+            previous_login: None,
             session: None,
             previous_refresh_token: None,
             rotated_kid: None,

@@ -151,6 +151,12 @@ fn authorize(shared: &Shared, params: &Params) -> Response {
             nonce: params.get("nonce").map(str::to_string),
             scopes: realm.granted_scopes(client, &requested),
             code_challenge,
+            server: 0,
+            params: params
+                .get("kc_idp_hint")
+                .map(|hint| ("kc_idp_hint".to_string(), hint.to_string()))
+                .into_iter()
+                .collect(),
         },
         // Keycloak decides the session id when it serves the login page.
         session_id: random_token(18),
@@ -158,5 +164,10 @@ fn authorize(shared: &Shared, params: &Params) -> Response {
         created: now(),
         stage: Stage::Credentials,
     };
+    // `kc_idp_hint` names an identity provider: skip the login form and go there.
+    let hint = login.request.params.get("kc_idp_hint").cloned();
+    if let Some(alias) = hint.filter(|a| realm.identity_provider(a).is_some_and(|p| p.enabled)) {
+        return super::broker::hand_over(shared, &realm, login, &alias);
+    }
     show_login(shared, &realm, login, "", None)
 }

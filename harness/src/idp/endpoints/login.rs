@@ -28,7 +28,7 @@ const ACCOUNT_DISABLED: &str = "Account is disabled, contact your administrator.
 /// What Keycloak shows when the login form it served is no longer usable.
 const LOGIN_EXPIRED: &str = "An error occurred, please login again through your application.";
 
-fn encode(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn encode(pairs: &[(&str, &str)]) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish()
@@ -73,7 +73,32 @@ pub(crate) fn show_login(
             ("client_data", &client_data),
         ])
     );
-    pages::login(realm.title(), &action, username, error)
+    let providers: Vec<(String, String, String)> = realm
+        .identity_providers
+        .iter()
+        .filter(|p| p.enabled)
+        .map(|p| {
+            let href = format!(
+                "/realms/{}/broker/{}/login?{}",
+                realm.name,
+                p.alias,
+                encode(&[
+                    ("client_id", &client_id),
+                    ("tab_id", &tab_id),
+                    ("session_code", &session_code),
+                ])
+            );
+            let label = p
+                .display_name
+                .clone()
+                .unwrap_or_else(|| match p.provider_id.as_str() {
+                    "google" => "Google".to_string(),
+                    _ => p.alias.clone(),
+                });
+            (p.alias.clone(), label, href)
+        })
+        .collect();
+    pages::login(realm.title(), &action, username, error, &providers)
 }
 
 /// `POST` (and, as in Keycloak, `GET`) `/login-actions/authenticate`.
@@ -198,7 +223,7 @@ fn answer_consent(shared: &Shared, form: &Params) -> Response {
 }
 
 /// Starts the user session and sends the browser back with a code.
-fn finish(
+pub(crate) fn finish(
     shared: &Shared,
     realm: &Realm,
     client: &Client,

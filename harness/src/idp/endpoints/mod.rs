@@ -1,11 +1,13 @@
 //! The OpenID Connect endpoints, at Keycloak's paths under `/realms/<realm>`.
 
 mod authorize;
+mod broker;
 mod client_auth;
 mod discovery;
 mod login;
 mod logout;
 mod params;
+mod persona;
 mod pkce;
 mod responses;
 mod token;
@@ -22,7 +24,20 @@ use super::realm::Client;
 use super::state::Shared;
 use responses::json;
 
-pub(crate) fn router(shared: Arc<Shared>, realm: &str) -> Router {
+/// The endpoints for the realm `shared` serves: Keycloak's, or the persona's.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let (persona, realm) = {
+        let realm = shared.realm();
+        (realm.persona.is_some(), realm.name.clone())
+    };
+    if persona {
+        persona::router(shared)
+    } else {
+        keycloak_router(shared, &realm)
+    }
+}
+
+fn keycloak_router(shared: Arc<Shared>, realm: &str) -> Router {
     let base = format!("/realms/{realm}");
     let oidc = format!("{base}/protocol/openid-connect");
     Router::new()
@@ -51,6 +66,14 @@ pub(crate) fn router(shared: Arc<Shared>, realm: &str) -> Router {
         .route(
             &format!("{oidc}/logout"),
             get(logout::get).post(logout::post),
+        )
+        .route(
+            &format!("{base}/broker/{{alias}}/login"),
+            get(broker::login),
+        )
+        .route(
+            &format!("{base}/broker/{{alias}}/endpoint"),
+            get(broker::endpoint_get).post(broker::endpoint_post),
         )
         .fallback({
             let realm = realm.to_string();

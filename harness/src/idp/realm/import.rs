@@ -16,7 +16,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::defaults::{builtin_client_scopes, DEFAULT_SCOPES, OPTIONAL_SCOPES};
-use super::{Client, ClientScope, Group, ProtocolMapper, Realm, RealmWarning, TokenSettings, User};
+use super::{
+    Client, ClientScope, FederatedIdentity, Group, IdentityProvider, IdentityProviderMapper,
+    ProtocolMapper, Realm, RealmWarning, TokenSettings, User,
+};
 use crate::idp::mappers::{self, Support};
 use crate::lint::suggest::nearest;
 use crate::secret::Secret;
@@ -107,6 +110,9 @@ const REALM_KEYS: KeyKinds = KeyKinds {
         "clientScopes",
         "defaultDefaultClientScopes",
         "defaultOptionalClientScopes",
+        "identityProviders",
+        "identityProviderMappers",
+        "defaultGroups",
     ],
     features: REALM_FEATURES,
     inert: REALM_INERT,
@@ -140,10 +146,10 @@ const USER_KEYS: KeyKinds = KeyKinds {
         "groups",
         "realmRoles",
         "attributes",
+        "federatedIdentities",
     ],
     features: &[
         "clientRoles",
-        "federatedIdentities",
         "federationLink",
         "requiredActions",
         "serviceAccountClientId",
@@ -238,8 +244,6 @@ const REALM_FEATURES: &[&str] = &[
     "dockerAuthenticationFlow",
     "federatedUsers",
     "firstBrokerLoginFlow",
-    "identityProviderMappers",
-    "identityProviders",
     "organizations",
     "organizationsEnabled",
     "passwordPolicy",
@@ -277,7 +281,6 @@ const REALM_INERT: &[&str] = &[
     "clientOfflineSessionMaxLifespan",
     "clientScopeMappings",
     "codeSecret",
-    "defaultGroups",
     "defaultLocale",
     "defaultRole",
     "defaultRoles",
@@ -393,6 +396,22 @@ const BUILTIN_CLIENTS: &[&str] = &[
     "security-admin-console",
 ];
 
+/// Keys of an identity provider that need no emulation.
+const IDP_INERT: &[&str] = &[
+    "addReadTokenRoleOnCreate",
+    "authenticateByDefault",
+    "firstBrokerLoginFlowAlias",
+    "hideOnLogin",
+    "internalId",
+    "linkOnly",
+    "postBrokerLoginFlowAlias",
+    "trustEmail",
+    "updateProfileFirstLoginMode",
+];
+
+/// The identity-provider mapper type the emulator reproduces.
+pub(crate) const HARDCODED_GROUP_MAPPER: &str = "oidc-hardcoded-group-idp-mapper";
+
 /// What the admin console's partial export writes in place of a secret.
 const MASKED_SECRET: &str = "**********";
 
@@ -451,8 +470,43 @@ struct RealmRep {
     client_scopes: Option<Vec<Value>>,
     default_default_client_scopes: Option<Vec<String>>,
     default_optional_client_scopes: Option<Vec<String>>,
+    identity_providers: Option<Vec<Value>>,
+    identity_provider_mappers: Option<Vec<Value>>,
+    default_groups: Option<Vec<String>>,
     #[serde(flatten)]
     rest: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IdentityProviderRep {
+    alias: Option<String>,
+    provider_id: Option<String>,
+    enabled: Option<bool>,
+    display_name: Option<String>,
+    store_token: Option<bool>,
+    config: Option<Map<String, Value>>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IdentityProviderMapperRep {
+    name: Option<String>,
+    identity_provider_alias: Option<String>,
+    identity_provider_mapper: Option<String>,
+    config: Option<Map<String, Value>>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FederatedIdentityRep {
+    identity_provider: Option<String>,
+    user_id: Option<String>,
+    user_name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -478,6 +532,7 @@ struct UserRep {
     groups: Option<Vec<String>>,
     realm_roles: Option<Vec<String>>,
     attributes: Option<BTreeMap<String, Vec<String>>>,
+    federated_identities: Option<Vec<FederatedIdentityRep>>,
     #[serde(flatten)]
     rest: Map<String, Value>,
 }
@@ -662,7 +717,39 @@ impl Importer<'_> {
             users.push(user);
         }
 
+        let mut identity_providers = Vec::new();
+        for (i, provider) in rep
+            .identity_providers
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            identity_providers.push(self.identity_provider(provider, i)?);
+        }
+        for (i, mapper) in rep
+            .identity_provider_mappers
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            self.identity_provider_mapper(mapper, i, &mut identity_providers, &groups)?;
+        }
+        let mut default_groups = Vec::new();
+        for group in rep.default_groups.unwrap_or_default() {
+            let wanted = format!("/{}", group.trim_matches('/'));
+            if !groups.iter().any(|g| g.path == wanted) {
+                return Err(self.invalid(
+                    "`defaultGroups`",
+                    format!("\"{group}\" is not a group of the realm; add it under `groups` or fix the path"),
+                ));
+            }
+            default_groups.push(wanted);
+        }
+
         Ok(Realm {
+            identity_providers,
+            default_groups,
+            persona: None,
             name,
             display_name: rep.display_name.filter(|n| !n.is_empty()),
             tokens,
@@ -674,6 +761,129 @@ impl Importer<'_> {
             warnings: self.warnings,
             source: self.path.to_path_buf(),
         })
+    }
+
+    fn identity_provider(
+        &mut self,
+        value: Value,
+        index: usize,
+    ) -> Result<IdentityProvider, RealmError> {
+        let at = format!("identityProviders[{index}]");
+        let rep: IdentityProviderRep = self.typed(value, &at)?;
+        let alias = rep
+            .alias
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| self.missing(&at, "alias"))?;
+        let at = format!("{at} \"{alias}\"");
+        let provider_id = rep
+            .provider_id
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| self.missing(&at, "providerId"))?;
+        if !["google", "oidc"].contains(&provider_id.as_str()) {
+            self.warn(
+                format!("{at}.providerId"),
+                format!("identity provider \"{alias}\" of type \"{provider_id}\" is not emulated (only google and oidc are); it is shown but cannot be used"),
+            );
+        }
+        for key in rep.rest.keys() {
+            if !IDP_INERT.contains(&key.as_str()) {
+                self.warn(
+                    format!("{at}.{key}"),
+                    format!("identity provider \"{alias}\": unsupported feature \"{key}\" ignored"),
+                );
+            }
+        }
+        let config = self.string_map(&format!("{at}.config"), rep.config)?;
+        let client_id = config
+            .get("clientId")
+            .filter(|c| !c.is_empty())
+            .cloned()
+            .ok_or_else(|| self.missing(&format!("{at}.config"), "clientId"))?;
+        let client_secret = config
+            .get("clientSecret")
+            .filter(|s| !s.is_empty())
+            .map(|secret| self.placeholder(&at, secret.clone()));
+        let default_scope = config
+            .get("defaultScope")
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .unwrap_or_else(|| "openid profile email".to_string());
+        Ok(IdentityProvider {
+            hosted_domain: config
+                .get("hostedDomain")
+                .filter(|d| !d.is_empty())
+                .cloned(),
+            sync_mode: config
+                .get("syncMode")
+                .filter(|m| !m.is_empty())
+                .cloned()
+                .unwrap_or_else(|| "IMPORT".to_string()),
+            issuer: config.get("issuer").filter(|i| !i.is_empty()).cloned(),
+            alias,
+            provider_id,
+            enabled: rep.enabled.unwrap_or(true),
+            display_name: rep.display_name.filter(|n| !n.is_empty()),
+            client_id,
+            client_secret,
+            default_scope,
+            store_token: rep.store_token.unwrap_or(false),
+            mappers: Vec::new(),
+        })
+    }
+
+    fn identity_provider_mapper(
+        &mut self,
+        value: Value,
+        index: usize,
+        providers: &mut [IdentityProvider],
+        groups: &[Group],
+    ) -> Result<(), RealmError> {
+        let at = format!("identityProviderMappers[{index}]");
+        let rep: IdentityProviderMapperRep = self.typed(value, &at)?;
+        let name = rep
+            .name
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| self.missing(&at, "name"))?;
+        let at = format!("{at} \"{name}\"");
+        let alias = rep
+            .identity_provider_alias
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| self.missing(&at, "identityProviderAlias"))?;
+        let mapper_type = rep
+            .identity_provider_mapper
+            .filter(|m| !m.is_empty())
+            .ok_or_else(|| self.missing(&at, "identityProviderMapper"))?;
+        let config = self.string_map(&format!("{at}.config"), rep.config)?;
+        let _ = rep.rest;
+        if mapper_type == HARDCODED_GROUP_MAPPER {
+            let group = config.get("group").cloned().unwrap_or_default();
+            let wanted = format!("/{}", group.trim_matches('/'));
+            if !groups.iter().any(|g| g.path == wanted) {
+                return Err(self.invalid(
+                    &format!("{at}.config.group"),
+                    format!("\"{group}\" is not a group of the realm"),
+                ));
+            }
+        } else {
+            self.warn(
+                at.clone(),
+                format!("identity provider mapper \"{name}\" of type \"{mapper_type}\" is not emulated (only {HARDCODED_GROUP_MAPPER} is); ignored"),
+            );
+        }
+        let Some(provider) = providers.iter_mut().find(|p| p.alias == alias) else {
+            return Err(self.invalid(
+                &at,
+                format!(
+                    "`identityProviderAlias` \"{alias}\" names no identity provider of the realm"
+                ),
+            ));
+        };
+        provider.mappers.push(IdentityProviderMapper {
+            name,
+            mapper_type,
+            config,
+        });
+        Ok(())
     }
 
     fn group(
@@ -799,6 +1009,18 @@ impl Importer<'_> {
             groups: paths,
             realm_roles: rep.realm_roles.unwrap_or_default(),
             attributes: rep.attributes.unwrap_or_default(),
+            federated_identities: rep
+                .federated_identities
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|f| {
+                    Some(FederatedIdentity {
+                        identity_provider: f.identity_provider?,
+                        user_id: f.user_id?,
+                        user_name: f.user_name.unwrap_or_default(),
+                    })
+                })
+                .collect(),
         })
     }
 

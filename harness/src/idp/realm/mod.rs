@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 
 use crate::secret::Secret;
 
+pub use super::persona::Persona;
+
 pub use import::RealmError;
+pub(crate) use import::HARDCODED_GROUP_MAPPER;
 
 /// A realm, ready to be served.
 #[derive(Debug, Clone)]
@@ -38,6 +41,69 @@ pub struct Realm {
     pub warnings: Vec<RealmWarning>,
     /// The file the realm was read from, for messages.
     pub source: PathBuf,
+    /// Identity brokering: the export's `identityProviders` (Keycloak realms only).
+    pub identity_providers: Vec<IdentityProvider>,
+    /// `defaultGroups`: full paths every user created at a broker login joins.
+    pub default_groups: Vec<String>,
+    /// The vendor this realm impersonates; `None` for a Keycloak realm.
+    pub persona: Option<Persona>,
+}
+
+/// An upstream IdP the realm federates (`identityProviders[]`), with its mappers
+/// (`identityProviderMappers[]` naming its alias).
+#[derive(Debug, Clone)]
+pub struct IdentityProvider {
+    /// `alias`: part of the broker endpoint, `/realms/<realm>/broker/<alias>/endpoint`.
+    pub alias: String,
+    /// `providerId`: `google` or `oidc`.
+    pub provider_id: String,
+    pub enabled: bool,
+    pub display_name: Option<String>,
+    /// `config.clientId` / `config.clientSecret`: the realm's client at the upstream IdP.
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    /// `config.hostedDomain` (Google): the `hd` the upstream ID token must carry.
+    pub hosted_domain: Option<String>,
+    /// `config.defaultScope`, space-separated (Google's default: `openid profile email`).
+    pub default_scope: String,
+    /// `config.syncMode`: `IMPORT` (default), `FORCE` or `LEGACY`, the default of its mappers.
+    pub sync_mode: String,
+    /// `storeToken`: whether Keycloak keeps the upstream tokens (the emulator never needs them).
+    pub store_token: bool,
+    /// `config.issuer` for an `oidc` provider; for `google` the emulator is given the upstream's
+    /// issuer when it starts ([`crate::idp::IdpOptions::upstreams`]).
+    pub issuer: Option<String>,
+    pub mappers: Vec<IdentityProviderMapper>,
+}
+
+/// An identity-provider mapper, e.g. `oidc-hardcoded-group-idp-mapper` with `config.group`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityProviderMapper {
+    pub name: String,
+    /// `identityProviderMapper`, the mapper type.
+    pub mapper_type: String,
+    pub config: BTreeMap<String, String>,
+}
+
+impl IdentityProviderMapper {
+    /// `config.syncMode`, else the provider's.
+    pub fn sync_mode<'a>(&'a self, provider: &'a IdentityProvider) -> &'a str {
+        self.config
+            .get("syncMode")
+            .map(String::as_str)
+            .filter(|m| *m != "INHERIT")
+            .unwrap_or(&provider.sync_mode)
+    }
+}
+
+/// A link between a realm user and the user an upstream IdP knows (`federatedIdentities[]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FederatedIdentity {
+    /// The identity provider's alias.
+    pub identity_provider: String,
+    /// The upstream `sub`.
+    pub user_id: String,
+    pub user_name: String,
 }
 
 /// Realm-wide token and session lifetimes, in seconds, with Keycloak's defaults.
@@ -99,6 +165,8 @@ pub struct User {
     pub realm_roles: Vec<String>,
     /// `attributes`, for attribute mappers.
     pub attributes: BTreeMap<String, Vec<String>>,
+    /// Links to upstream identity providers (brokered users).
+    pub federated_identities: Vec<FederatedIdentity>,
 }
 
 #[derive(Debug, Clone)]
@@ -206,6 +274,20 @@ impl Realm {
         Realm::from_keycloak_json(&text, path)
     }
 
+    /// Reads a vendor persona file (`fixtures/idp/*.yaml`): an Okta org, an Auth0 tenant, an
+    /// Entra tenant, a Google Workspace or a Cognito user pool. Errors name the file, line and key.
+    pub fn from_persona(path: impl AsRef<Path>) -> Result<Realm, super::persona::PersonaError> {
+        super::persona::load(path.as_ref())
+    }
+
+    /// Parses a persona file's text; `origin` names the file in messages.
+    pub fn from_persona_yaml(
+        text: &str,
+        origin: &Path,
+    ) -> Result<Realm, super::persona::PersonaError> {
+        super::persona::parse(text, origin)
+    }
+
     /// Parses a Keycloak realm export; `origin` names the file in messages.
     pub fn from_keycloak_json(text: &str, origin: &Path) -> Result<Realm, RealmError> {
         import::parse(text, origin)
@@ -231,6 +313,19 @@ impl Realm {
 
     pub fn group(&self, path: &str) -> Option<&Group> {
         self.groups.iter().find(|g| g.path == path)
+    }
+
+    pub fn identity_provider(&self, alias: &str) -> Option<&IdentityProvider> {
+        self.identity_providers.iter().find(|p| p.alias == alias)
+    }
+
+    /// The user linked to `upstream_sub` at the identity provider `alias`.
+    pub fn federated_user(&self, alias: &str, upstream_sub: &str) -> Option<&User> {
+        self.users.iter().find(|u| {
+            u.federated_identities
+                .iter()
+                .any(|f| f.identity_provider == alias && f.user_id == upstream_sub)
+        })
     }
 
     /// The login form's lookup: the username, or the e-mail address when the realm allows it.

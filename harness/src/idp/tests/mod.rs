@@ -5,6 +5,7 @@ mod admin;
 mod authorize;
 mod faults;
 mod flow;
+mod personas;
 mod robustness;
 
 use std::collections::HashMap;

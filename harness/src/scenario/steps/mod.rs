@@ -4,6 +4,7 @@
 mod aws;
 mod cloud;
 mod gcp;
+mod persona;
 mod protocol;
 mod setup;
 mod signin;

@@ -178,6 +178,24 @@ async fn replay_refresh(world: &mut RunbookWorld) -> StepResult {
         .previous_refresh_token
         .clone()
         .ok_or("no refresh happened before")?;
+    present_refresh_token(world, token).await
+}
+
+/// The session's current refresh token, the one the application stored last.
+#[when("the newest refresh token is presented")]
+async fn newest_refresh(world: &mut RunbookWorld) -> StepResult {
+    let token = world
+        .session
+        .as_ref()
+        .and_then(|s| s.refresh_token().cloned())
+        .ok_or("the session holds no refresh token")?;
+    present_refresh_token(world, token).await
+}
+
+async fn present_refresh_token(
+    world: &mut RunbookWorld,
+    token: crate::secret::Secret,
+) -> StepResult {
     let doc = discovery(world).await?;
     let endpoint = doc["token_endpoint"]
         .as_str()
@@ -196,13 +214,38 @@ async fn replay_refresh(world: &mut RunbookWorld) -> StepResult {
     Ok(())
 }
 
+/// A 4xx with this OAuth error (400 for most IdPs; Auth0 answers `invalid_grant` with 403).
 #[then(expr = "the IdP refuses it with {string}")]
 fn refuses_with(world: &mut RunbookWorld, error: String) -> StepResult {
     let observed = world.observed.clone().ok_or("no request was sent")?;
     let body: serde_json::Value = serde_json::from_str(&observed.body)
         .map_err(|_| format!("the IdP answered {} with a non-JSON body", observed.status))?;
     ensure(
-        observed.status == 400 && body["error"] == error.as_str(),
+        (400..500).contains(&observed.status) && body["error"] == error.as_str(),
         || format!("the IdP answered {} {}", observed.status, body),
+    )
+}
+
+#[then("the IdP accepts it")]
+fn accepts(world: &mut RunbookWorld) -> StepResult {
+    let observed = world.observed.clone().ok_or("no request was sent")?;
+    let body: serde_json::Value = serde_json::from_str(&observed.body).unwrap_or_default();
+    ensure(
+        observed.status == 200 && body["access_token"].is_string(),
+        || format!("the IdP answered {} {}", observed.status, body),
+    )
+}
+
+#[then("the IdP shows its sign-in page")]
+fn shows_sign_in(world: &mut RunbookWorld) -> StepResult {
+    let observed = world.observed.clone().ok_or("no request was sent")?;
+    ensure(
+        observed.status == 200 && observed.location.is_none() && observed.body.contains("<form"),
+        || {
+            format!(
+                "the IdP answered {} (location {:?})",
+                observed.status, observed.location
+            )
+        },
     )
 }

@@ -7,10 +7,16 @@ use crate::rp::{RelyingParty, Role};
 use crate::scenario::world::RunbookWorld;
 use crate::secret::Secret;
 
+/// Signs a test user in through the application. `username` is the runbook's short name; the
+/// IdP says what the user types (`alice` → `alice@example.com` at most vendors).
 pub(super) async fn sign_in(world: &mut RunbookWorld, username: &str, password: Option<Secret>) {
     let password = password
         .or_else(|| world.idp().password(username))
         .unwrap_or_else(|| Secret::new(""));
+    let username = world.idp().login_name(username);
+    if let Some(Ok(outcome)) = world.login.take() {
+        world.previous_login = Some(outcome);
+    }
     if world.rp.is_none() {
         let config = world.app().clone();
         match RelyingParty::discover(config).await {
@@ -22,7 +28,7 @@ pub(super) async fn sign_in(world: &mut RunbookWorld, username: &str, password: 
         }
     }
     let rp = world.rp.as_ref().expect("discovered above");
-    match rp.login(username, &password).await {
+    match rp.login(&username, &password).await {
         Ok(session) => {
             world.login = Some(Ok(session.outcome.clone()));
             world.session = Some(session);
