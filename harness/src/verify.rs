@@ -73,6 +73,24 @@ pub struct RunbookReport {
     pub items: Vec<ItemReport>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyOutcome {
+    Passed,
+    Failed,
+    /// Every scenario was skipped (no Docker, no live tenant, …).
+    NothingRan,
+}
+
+impl VerifyOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerifyOutcome::Passed => "passed",
+            VerifyOutcome::Failed => "failed",
+            VerifyOutcome::NothingRan => "nothing_ran",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct VerifyReport {
     pub lint: LintReport,
@@ -81,12 +99,25 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
+    /// Passed only when the runbooks lint clean, no scenario failed and at least one ran: a run
+    /// where every scenario was skipped verified nothing and must not read as a pass.
+    pub fn outcome(&self) -> VerifyOutcome {
+        let failed = self
+            .results
+            .iter()
+            .any(|r| matches!(r.outcome, Outcome::Failed(_)));
+        let ran = self.results.iter().any(|r| r.outcome == Outcome::Passed);
+        if self.lint.has_errors() || failed {
+            VerifyOutcome::Failed
+        } else if !ran {
+            VerifyOutcome::NothingRan
+        } else {
+            VerifyOutcome::Passed
+        }
+    }
+
     pub fn passed(&self) -> bool {
-        !self.lint.has_errors()
-            && !self
-                .results
-                .iter()
-                .any(|r| matches!(r.outcome, Outcome::Failed(_)))
+        self.outcome() == VerifyOutcome::Passed
     }
 }
 

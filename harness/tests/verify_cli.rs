@@ -12,6 +12,9 @@ fn verify(args: &[&str]) -> (i32, String) {
         .current_dir(root)
         .arg("verify")
         .args(args)
+        // The live backend must be unconfigured here whatever the caller's environment holds.
+        .env_remove("SSOPROOF_LIVE_ISSUER")
+        .env_remove("SSOPROOF_LIVE_CLIENT_ID")
         .output()
         .expect("ssoproof runs");
     (
@@ -55,4 +58,14 @@ fn human_report() {
     let (code, stdout) = verify(&[]);
     assert_eq!(code, 0, "{stdout}");
     insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn a_run_where_every_scenario_was_skipped_is_not_a_pass() {
+    // No live tenant is configured here, so every scenario is skipped with the reason.
+    let (code, stdout) = verify(&["--backend", "live", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(report["outcome"], "nothing_ran", "{stdout}");
+    assert_eq!(report["scenarios"]["passed"], 0);
+    assert_eq!(code, 1);
 }

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::scenario::tally;
-use crate::verify::{lint_counts, ItemStatus, VerifyReport};
+use crate::verify::{lint_counts, ItemStatus, VerifyOutcome, VerifyReport};
 
 pub fn human(report: &VerifyReport) -> String {
     let mut out = String::new();
@@ -38,7 +38,7 @@ pub fn json(report: &VerifyReport) -> String {
     let (errors, warnings) = lint_counts(&report.lint);
     let (passed, failed, skipped) = tally(&report.results);
     let value = json!({
-        "outcome": if report.passed() { "passed" } else { "failed" },
+        "outcome": report.outcome().as_str(),
         "lint": {"files_checked": report.lint.files.len(), "errors": errors, "warnings": warnings},
         "scenarios": {"passed": passed, "failed": failed, "skipped": skipped},
         "runbooks": report.runbooks,
@@ -71,10 +71,12 @@ fn summary(report: &VerifyReport) -> String {
     for reason in skip_reasons {
         text.push_str(&format!("  skipped — {reason}\n"));
     }
-    text.push_str(if report.passed() {
-        "verify: passed"
-    } else {
-        "verify: FAILED"
+    text.push_str(match report.outcome() {
+        VerifyOutcome::Passed => "verify: passed",
+        VerifyOutcome::Failed => "verify: FAILED",
+        VerifyOutcome::NothingRan => {
+            "verify: NOTHING RAN — every scenario was skipped (see above); nothing was verified"
+        }
     });
     text
 }
