@@ -19,6 +19,7 @@ use serde_json::{json, Map, Value};
 use super::params::Params;
 use super::pkce;
 use super::responses::{json as json_response, AuthResponse};
+use super::token::{redeem_code, CodeRefusals, RedeemedCode};
 use crate::idp::faults::{impostor_issuer, Fault};
 use crate::idp::pages::{self, Step};
 use crate::idp::persona::{ClientRefusal, Ctx, Dialect, Refusal, SecretCheck};
@@ -485,13 +486,6 @@ fn token(shared: &Shared, index: usize, headers: &HeaderMap, form: &Params) -> R
     }
 }
 
-fn invalid_grant(description: &str) -> Response {
-    error_response(
-        StatusCode::BAD_REQUEST,
-        &json!({"error": "invalid_grant", "error_description": description}),
-    )
-}
-
 fn code_grant(
     shared: &Shared,
     realm: &Realm,
@@ -499,40 +493,21 @@ fn code_grant(
     client: &Client,
     form: &Params,
 ) -> Response {
-    let Some(code) = form.get("code") else {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            &json!({"error": "invalid_request", "error_description": "The code parameter is missing."}),
-        );
+    let refusals = CodeRefusals {
+        missing: "The code parameter is missing.",
+        invalid: "The authorization code is invalid or has expired.",
+        redirect_mismatch: "The 'redirect_uri' does not match the redirection URI used in the authorization request.",
+        other_client: "The authorization code was issued to another client.",
+        no_user: "The user no longer exists.",
     };
-    let now = now();
-    let Some(grant) = shared.store().redeem_code(code, now) else {
-        return invalid_grant("The authorization code is invalid or has expired.");
-    };
-    let session = shared
-        .store()
-        .session(&grant.session_id, now, &realm.tokens)
-        .filter(|s| s.clients.contains_key(&grant.request.client_id))
-        .map(|s| (s.auth_time, s.started));
-    let Some((auth_time, started)) = session else {
-        return invalid_grant("The authorization code is invalid or has expired.");
-    };
-    if form.get("redirect_uri") != Some(grant.request.redirect_uri.as_str()) {
-        return invalid_grant(
-            "The 'redirect_uri' does not match the redirection URI used in the authorization request.",
-        );
-    }
-    if grant.request.client_id != client.client_id {
-        return invalid_grant("The authorization code was issued to another client.");
-    }
-    if let Err(description) = pkce::verify(
-        grant.request.code_challenge.as_ref(),
-        form.get("code_verifier"),
-    ) {
-        return invalid_grant(description);
-    }
-    let Some(user) = realm.user_by_id(&grant.user_id) else {
-        return invalid_grant("The user no longer exists.");
+    let RedeemedCode {
+        grant,
+        user,
+        auth_time,
+        started,
+    } = match redeem_code(shared, realm, client, form, &refusals) {
+        Ok(redeemed) => redeemed,
+        Err(refusal) => return *refusal,
     };
     let body = tokens::issue_persona(
         shared,

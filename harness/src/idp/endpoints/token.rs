@@ -21,8 +21,8 @@ use super::client_auth;
 use super::params::Params;
 use super::pkce;
 use super::responses::{json, oauth_error};
-use crate::idp::realm::{Client, Realm};
-use crate::idp::state::{now, random_token, NewSession, ReuseError, Shared};
+use crate::idp::realm::{Client, Realm, User};
+use crate::idp::state::{now, random_token, CodeGrant, NewSession, ReuseError, Shared};
 use crate::idp::tokens::{self, Grant, Issue};
 
 pub(crate) async fn token(
@@ -70,13 +70,47 @@ fn exchange(shared: &Shared, headers: &HeaderMap, form: &Params) -> Response {
     }
 }
 
-fn code_grant(shared: &Shared, realm: &Realm, client: &Client, form: &Params) -> Response {
+/// How a vendor words its refusals of an authorization code; the checks are the same everywhere.
+pub(crate) struct CodeRefusals {
+    pub missing: &'static str,
+    pub invalid: &'static str,
+    pub redirect_mismatch: &'static str,
+    pub other_client: &'static str,
+    pub no_user: &'static str,
+}
+
+/// Keycloak's wording.
+const KEYCLOAK_CODE_REFUSALS: CodeRefusals = CodeRefusals {
+    missing: "Missing parameter: code",
+    invalid: "Code not valid",
+    redirect_mismatch: "Incorrect redirect_uri",
+    other_client: "Auth error: Found different client_id in clientSession",
+    no_user: "User not found",
+};
+
+/// An authorization code that passed every check: single use, live session, same redirect URI
+/// and client, PKCE, and a user that still exists.
+pub(crate) struct RedeemedCode<'r> {
+    pub grant: CodeGrant,
+    pub user: &'r User,
+    pub auth_time: Option<i64>,
+    pub started: i64,
+}
+
+/// Redeems the code in `form` for `client`, or answers the OAuth error a vendor would.
+pub(crate) fn redeem_code<'r>(
+    shared: &Shared,
+    realm: &'r Realm,
+    client: &Client,
+    form: &Params,
+    refusals: &CodeRefusals,
+) -> Result<RedeemedCode<'r>, Box<Response>> {
     let Some(code) = form.get("code") else {
-        return invalid_request("Missing parameter: code");
+        return Err(Box::new(invalid_request(refusals.missing)));
     };
     let now = now();
     let Some(grant) = shared.store().redeem_code(code, now) else {
-        return invalid_grant("Code not valid");
+        return Err(Box::new(invalid_grant(refusals.invalid)));
     };
     let session = shared
         .store()
@@ -84,22 +118,40 @@ fn code_grant(shared: &Shared, realm: &Realm, client: &Client, form: &Params) ->
         .filter(|s| s.clients.contains_key(&grant.request.client_id))
         .map(|s| (s.auth_time, s.started));
     let Some((auth_time, started)) = session else {
-        return invalid_grant("Code not valid");
+        return Err(Box::new(invalid_grant(refusals.invalid)));
     };
     if form.get("redirect_uri") != Some(grant.request.redirect_uri.as_str()) {
-        return invalid_grant("Incorrect redirect_uri");
+        return Err(Box::new(invalid_grant(refusals.redirect_mismatch)));
     }
     if grant.request.client_id != client.client_id {
-        return invalid_grant("Auth error: Found different client_id in clientSession");
+        return Err(Box::new(invalid_grant(refusals.other_client)));
     }
     if let Err(description) = pkce::verify(
         grant.request.code_challenge.as_ref(),
         form.get("code_verifier"),
     ) {
-        return invalid_grant(description);
+        return Err(Box::new(invalid_grant(description)));
     }
     let Some(user) = realm.user_by_id(&grant.user_id) else {
-        return invalid_grant("User not found");
+        return Err(Box::new(invalid_grant(refusals.no_user)));
+    };
+    Ok(RedeemedCode {
+        grant,
+        user,
+        auth_time,
+        started,
+    })
+}
+
+fn code_grant(shared: &Shared, realm: &Realm, client: &Client, form: &Params) -> Response {
+    let RedeemedCode {
+        grant,
+        user,
+        auth_time,
+        started,
+    } = match redeem_code(shared, realm, client, form, &KEYCLOAK_CODE_REFUSALS) {
+        Ok(redeemed) => redeemed,
+        Err(refusal) => return *refusal,
     };
     if !user.enabled {
         return invalid_grant("User disabled");
