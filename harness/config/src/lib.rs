@@ -1,0 +1,639 @@
+//! `ssoproof.yaml`, the project configuration.
+//!
+//! Every key has a default, so a missing file or an empty one is a valid configuration. Unknown
+//! keys and wrong types are refused with the file, line and key: a typo in a CI configuration
+//! must not silently switch a check off. Patterns and dates are parsed while the file is read, so
+//! a loaded [`Config`] only ever holds valid globs, regexes and dates.
+
+pub mod suggest;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobMatcher};
+use regex::Regex;
+use serde::Deserialize;
+use time::Date;
+
+pub const FILE_NAME: &str = "ssoproof.yaml";
+
+/// Why the configuration could not be used. Codes are stable and documented in the README.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{}:{line}: `{key}`: {message}", path.display())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
+}
+
+impl ConfigError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ConfigError::Read { .. } => "config/read",
+            ConfigError::Syntax { .. } => "config/syntax",
+            ConfigError::Invalid { .. } => "config/invalid",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub lint: LintConfig,
+    pub runbooks: RunbooksConfig,
+    pub verify: VerifyConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerifyConfig {
+    /// The folder of Gherkin features that `ssoproof verify` runs, relative to the config.
+    pub features: PathBuf,
+}
+
+impl Default for VerifyConfig {
+    fn default() -> Self {
+        VerifyConfig {
+            features: PathBuf::from("features"),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LintConfig {
+    /// Folders (or files) linted when `ssoproof lint` is given no path, relative to the config.
+    pub roots: Vec<PathBuf>,
+    /// Link targets matching one of these globs leak a local path (`link/local-path`).
+    pub local_path_patterns: Vec<Pattern>,
+    /// Rule-id prefixes switched off for every run (added to `--ignore`).
+    pub ignore: Vec<String>,
+}
+
+impl Default for LintConfig {
+    fn default() -> Self {
+        LintConfig {
+            roots: vec![PathBuf::from("runbooks")],
+            local_path_patterns: [
+                "/home/*",
+                "/Users/*",
+                "/root/*",
+                "/private/var/*",
+                "/var/folders/*",
+                "~/*",
+                "file:*",
+                "[A-Za-z]:\\\\*",
+                "[A-Za-z]:/*",
+            ]
+            .into_iter()
+            .map(|p| Pattern::try_from(p.to_string()).expect("built-in pattern is valid"))
+            .collect(),
+            ignore: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunbooksConfig {
+    pub review: ReviewConfig,
+    pub exceptions: Vec<ReviewException>,
+    /// Runbook kinds; a file takes the first kind whose `files` match and `exclude` does not.
+    pub kinds: Vec<RunbookKind>,
+    /// Index runbooks: each must link every runbook in its folder.
+    pub indexes: Vec<PathBuf>,
+    pub checklist: ChecklistConfig,
+    pub bindings: BindingsConfig,
+}
+
+impl Default for RunbooksConfig {
+    fn default() -> Self {
+        RunbooksConfig {
+            review: ReviewConfig::default(),
+            exceptions: Vec::new(),
+            kinds: vec![
+                RunbookKind {
+                    name: "index".into(),
+                    files: vec![Pattern::literal("runbooks/index.md")],
+                    exclude: Vec::new(),
+                    sections: Vec::new(),
+                    checklist: false,
+                    bindings: false,
+                },
+                RunbookKind {
+                    name: "idp".into(),
+                    files: vec![Pattern::literal("runbooks/*.md")],
+                    exclude: Vec::new(),
+                    sections: RunbookKind::default_sections(),
+                    checklist: true,
+                    bindings: false,
+                },
+            ],
+            indexes: vec![PathBuf::from("runbooks/index.md")],
+            checklist: ChecklistConfig::default(),
+            bindings: BindingsConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReviewConfig {
+    pub warn_after_days: u32,
+    pub fail_after_days: u32,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        ReviewConfig {
+            warn_after_days: 90,
+            fail_after_days: 120,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewException {
+    pub path: Pattern,
+    pub justification: String,
+    pub expires: IsoDate,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunbookKind {
+    pub name: String,
+    pub files: Vec<Pattern>,
+    #[serde(default)]
+    pub exclude: Vec<Pattern>,
+    /// Required H2 sections, in order; `*` and `?` wildcards allowed.
+    #[serde(default = "RunbookKind::default_sections")]
+    pub sections: Vec<Pattern>,
+    /// Whether the validation checklist and its sign-off line are required.
+    #[serde(default = "yes")]
+    pub checklist: bool,
+    /// Whether every checklist item and troubleshooting row must be bound to a scenario.
+    #[serde(default)]
+    pub bindings: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl RunbookKind {
+    fn default_sections() -> Vec<Pattern> {
+        [
+            "Prerequisites",
+            "IdP-side configuration",
+            "Application-side configuration",
+            "Verification",
+            "Troubleshooting",
+            "Validation checklist",
+        ]
+        .into_iter()
+        .map(Pattern::literal)
+        .collect()
+    }
+
+    pub fn matches(&self, relative: &Path) -> bool {
+        self.files.iter().any(|p| p.matches_path(relative))
+            && !self.exclude.iter().any(|p| p.matches_path(relative))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChecklistConfig {
+    /// The H2 section holding the checklist.
+    pub section: String,
+    /// The line the checklist must end with.
+    pub sign_off: LineRegex,
+}
+
+impl Default for ChecklistConfig {
+    fn default() -> Self {
+        ChecklistConfig {
+            section: "Validation checklist".into(),
+            sign_off: LineRegex::try_from(
+                r"^Sign-off: _{3,} \(operator\) on _{3,} \(date\)\.$".to_string(),
+            )
+            .expect("built-in regex is valid"),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BindingsConfig {
+    /// The H2 section whose table rows must be bound.
+    pub troubleshooting_section: String,
+    /// The text that marks an item as checked by a person, not a scenario.
+    pub manual_marker: String,
+}
+
+impl Default for BindingsConfig {
+    fn default() -> Self {
+        BindingsConfig {
+            troubleshooting_section: "Troubleshooting".into(),
+            manual_marker: "[manual]".into(),
+        }
+    }
+}
+
+/// A glob (`*`, `?`, `[abc]`, `**`), kept with its source text for messages.
+#[derive(Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Pattern {
+    text: String,
+    glob: Glob,
+    matcher: GlobMatcher,
+}
+
+impl Pattern {
+    fn literal(text: &str) -> Pattern {
+        Pattern::try_from(text.to_string()).expect("built-in glob is valid")
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub fn glob(&self) -> &Glob {
+        &self.glob
+    }
+
+    pub fn matches(&self, text: &str) -> bool {
+        self.matcher.is_match(text)
+    }
+
+    pub fn matches_path(&self, path: &Path) -> bool {
+        self.matcher.is_match(path)
+    }
+}
+
+impl TryFrom<String> for Pattern {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        let glob = Glob::new(&text).map_err(|e| format!("`{text}` is not a valid glob: {e}"))?;
+        Ok(Pattern {
+            matcher: glob.compile_matcher(),
+            glob,
+            text,
+        })
+    }
+}
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Pattern({:?})", self.text)
+    }
+}
+
+/// A regular expression matched against one whole line.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct LineRegex(pub Regex);
+
+impl TryFrom<String> for LineRegex {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        Regex::new(&text)
+            .map(LineRegex)
+            .map_err(|e| format!("not a valid regex: {e}"))
+    }
+}
+
+/// A `YYYY-MM-DD` calendar date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
+pub struct IsoDate(pub Date);
+
+const ISO_DATE: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+impl IsoDate {
+    pub fn parse(text: &str) -> Result<IsoDate, String> {
+        Date::parse(text, ISO_DATE)
+            .map(IsoDate)
+            .map_err(|e| format!("`{text}` is not a YYYY-MM-DD date: {e}"))
+    }
+}
+
+impl TryFrom<String> for IsoDate {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        IsoDate::parse(&text)
+    }
+}
+
+impl fmt::Display for IsoDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            d.year(),
+            u8::from(d.month()),
+            d.day()
+        )
+    }
+}
+
+/// A configuration together with where it came from.
+#[derive(Debug)]
+pub struct LoadedConfig {
+    /// The file it was read from; `None` when no `ssoproof.yaml` was found.
+    pub path: Option<PathBuf>,
+    /// The project root: the config's folder, else the nearest git work tree, else the start.
+    /// Config paths and `/`-rooted links resolve against it.
+    pub root: PathBuf,
+    pub config: Config,
+}
+
+impl LoadedConfig {
+    /// Reads an explicit config file.
+    pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let config = Config::parse(&text, path)?;
+        let root = absolute(path)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        Ok(LoadedConfig {
+            path: Some(path.to_path_buf()),
+            root,
+            config,
+        })
+    }
+
+    /// Finds `ssoproof.yaml` in `start` or its ancestors; defaults when there is none.
+    pub fn discover(start: &Path) -> Result<LoadedConfig, ConfigError> {
+        let start = absolute(start);
+        if let Some(dir) = start.ancestors().find(|d| d.join(FILE_NAME).is_file()) {
+            return LoadedConfig::load(&dir.join(FILE_NAME));
+        }
+        let root = start
+            .ancestors()
+            .find(|d| d.join(".git").exists())
+            .unwrap_or(&start)
+            .to_path_buf();
+        Ok(LoadedConfig {
+            path: None,
+            root,
+            config: Config::default(),
+        })
+    }
+}
+
+impl Config {
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        // An empty file (or one holding only comments) is the default configuration.
+        let config: Config = if text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        {
+            Config::default()
+        } else {
+            from_yaml(text, path)?
+        };
+        config.validate(text, path)?;
+        Ok(config)
+    }
+
+    /// Rules that span several keys, which serde cannot express.
+    fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: line_of_key(text, key.rsplit('.').next().unwrap_or(key)),
+            key: key.to_string(),
+            message,
+        };
+        let review = &self.runbooks.review;
+        if review.warn_after_days > review.fail_after_days {
+            return Err(invalid(
+                "runbooks.review.warn_after_days",
+                format!(
+                    "the warn threshold ({} days) must not exceed the fail threshold ({} days)",
+                    review.warn_after_days, review.fail_after_days
+                ),
+            ));
+        }
+        for exception in &self.runbooks.exceptions {
+            if exception.justification.trim().is_empty() {
+                return Err(invalid(
+                    "runbooks.exceptions.justification",
+                    format!(
+                        "the exception for `{}` needs a justification",
+                        exception.path.as_str()
+                    ),
+                ));
+            }
+        }
+        for kind in &self.runbooks.kinds {
+            if kind.files.is_empty() {
+                return Err(invalid(
+                    "runbooks.kinds.files",
+                    format!("runbook kind `{}` names no files", kind.name),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses a strict YAML file into `T`; a syntax error, unknown key or refused value names the
+/// file, line and column. Shared by every YAML file ssoproof reads.
+pub fn from_yaml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, ConfigError> {
+    serde_yaml_ng::from_str(text).map_err(|e| {
+        let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+        // The location leads the message already; drop the parser's own suffix.
+        let message = e.to_string();
+        let suffix = format!(" at line {line} column {column}");
+        let message = message
+            .strip_suffix(&suffix)
+            .unwrap_or(&message)
+            .to_string();
+        ConfigError::Syntax {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        }
+    })
+}
+
+/// Deserializes a string into `T` through `T::try_from`, validating inside the scalar so that a
+/// refused value is reported at its own line. (With `#[serde(try_from = "String")]` the error
+/// surfaces outside the scalar and YAML reports the enclosing mapping's line instead.)
+pub fn deserialize_checked<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<String, Error = String>,
+{
+    struct Checked<T>(std::marker::PhantomData<T>);
+    impl<T: TryFrom<String, Error = String>> serde::de::Visitor<'_> for Checked<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<T, E> {
+            T::try_from(value.to_string()).map_err(E::custom)
+        }
+    }
+    deserializer.deserialize_str(Checked(std::marker::PhantomData))
+}
+
+/// Implements `Deserialize` through [`deserialize_checked`] for types that are `TryFrom<String>`.
+#[macro_export]
+macro_rules! deserialize_checked_impl {
+    ($($ty:ty),* $(,)?) => {$(
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::deserialize_checked(deserializer)
+            }
+        }
+    )*};
+}
+
+/// The line where `key:` first appears, for errors about values serde accepted.
+pub fn line_of_key(text: &str, key: &str) -> usize {
+    let needle = format!("{key}:");
+    text.lines()
+        .position(|l| l.trim_start().trim_start_matches("- ").starts_with(&needle))
+        .map_or(1, |i| i + 1)
+}
+
+/// `path` made absolute against the current directory, without touching the file system.
+pub fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("ssoproof.yaml"))
+    }
+
+    #[test]
+    fn empty_and_comment_only_files_are_defaults() {
+        assert_eq!(parse("").unwrap().runbooks.review.warn_after_days, 90);
+        assert_eq!(
+            parse("# nothing yet\n").unwrap().lint.roots,
+            [PathBuf::from("runbooks")]
+        );
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let err = parse("lint:\n  roots: [docs]\n  rots: [x]\n").unwrap_err();
+        assert_eq!(err.code(), "config/syntax");
+        let text = err.to_string();
+        assert!(text.starts_with("ssoproof.yaml:3:"), "{text}");
+        assert!(text.contains("unknown field `rots`"), "{text}");
+    }
+
+    #[test]
+    fn wrong_type_names_line() {
+        let err = parse("runbooks:\n  review:\n    warn_after_days: soon\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("ssoproof.yaml:3:"), "{text}");
+        assert!(text.contains("warn_after_days"), "{text}");
+    }
+
+    #[test]
+    fn bad_glob_regex_and_date_are_refused_where_written() {
+        let err = parse("lint:\n  local_path_patterns: ['[unclosed']\n").unwrap_err();
+        assert!(err.to_string().starts_with("ssoproof.yaml:2:"), "{err}");
+        let err = parse("runbooks:\n  checklist:\n    sign_off: '(unclosed'\n").unwrap_err();
+        assert!(err.to_string().contains("not a valid regex"), "{err}");
+        let err = parse(
+            "runbooks:\n  exceptions:\n    - path: a.md\n      justification: x\n      expires: 2026-02-30\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("not a YYYY-MM-DD date"), "{err}");
+    }
+
+    #[test]
+    fn thresholds_must_be_ordered() {
+        let err = parse("runbooks:\n  review:\n    warn_after_days: 200\n").unwrap_err();
+        assert_eq!(err.code(), "config/invalid");
+        assert!(
+            err.to_string()
+                .starts_with("ssoproof.yaml:3: `runbooks.review.warn_after_days`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn default_local_path_patterns() {
+        let config = Config::default();
+        let hit = |t: &str| config.lint.local_path_patterns.iter().any(|p| p.matches(t));
+        for leak in [
+            "/home/alice/x.md",
+            "/Users/bob/x.md",
+            "C:\\Users\\a\\x.md",
+            "D:/work/x.md",
+            "file:///x",
+            "~/notes.md",
+        ] {
+            assert!(hit(leak), "{leak}");
+        }
+        for fine in [
+            "../docs/x.md",
+            "/docs/x.md",
+            "https://example.com/home/x",
+            "okta.md",
+        ] {
+            assert!(!hit(fine), "{fine}");
+        }
+    }
+
+    #[test]
+    fn kinds_match_first_and_respect_exclude() {
+        let config = parse(
+            "runbooks:\n  kinds:\n    - name: cloud\n      files: ['runbooks/aws-*.md']\n      sections: [Prerequisites]\n    - name: idp\n      files: ['runbooks/*.md']\n      exclude: ['runbooks/index.md']\n",
+        )
+        .unwrap();
+        let kind = |p: &str| {
+            config
+                .runbooks
+                .kinds
+                .iter()
+                .find(|k| k.matches(Path::new(p)))
+                .map(|k| k.name.as_str())
+        };
+        assert_eq!(kind("runbooks/aws-bedrock.md"), Some("cloud"));
+        assert_eq!(kind("runbooks/okta.md"), Some("idp"));
+        assert_eq!(kind("runbooks/index.md"), None);
+        assert_eq!(kind("docs/x.md"), None);
+    }
+}

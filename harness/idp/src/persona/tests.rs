@@ -1,0 +1,113 @@
+//! Persona files: the fixtures load, and bad files fail with file, line and key.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/idp")
+        .join(name)
+}
+
+#[test]
+fn every_fixture_loads() {
+    for (file, vendor) in [
+        ("okta.yaml", Vendor::Okta),
+        ("auth0.yaml", Vendor::Auth0),
+        ("entra-id.yaml", Vendor::Entra),
+        ("google-workspace.yaml", Vendor::Google),
+        ("cognito.yaml", Vendor::Cognito),
+    ] {
+        let realm = load(&fixture(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(realm.persona.as_ref().unwrap().vendor(), vendor, "{file}");
+        assert_eq!(vendor_of(&fixture(file)).unwrap(), vendor);
+        assert!(
+            !realm.users.is_empty() && !realm.clients.is_empty(),
+            "{file}"
+        );
+    }
+}
+
+fn parse_err(text: &str) -> PersonaError {
+    parse(text, Path::new("bad.yaml")).unwrap_err()
+}
+
+#[test]
+fn an_unknown_vendor_is_refused_at_its_line() {
+    let err = parse_err("# a persona\nvendor: octa\norg: acme\n");
+    assert_eq!(err.code(), "persona/syntax");
+    let text = err.to_string();
+    assert!(text.starts_with("bad.yaml:2:"), "{text}");
+    assert!(text.contains("unknown variant `octa`"), "{text}");
+    assert!(text.contains("okta"), "{text}");
+}
+
+const OKTA_HEAD: &str = "vendor: okta\norg: acme\ngroups:\n  - name: acme-admins\n";
+
+#[test]
+fn a_filter_regex_that_does_not_compile_is_refused_at_its_line() {
+    let text = format!(
+        "{OKTA_HEAD}users: []\napps:\n  - label: Acme\n    client_id: 0oa1\n    client_secret: s\n    sign_in_redirect_uris: [http://127.0.0.1/callback]\n    groups_claim:\n      name: groups\n      filter: {{type: REGEX, value: \"app-(.*\"}}\n"
+    );
+    let err = parse_err(&text);
+    assert_eq!(err.code(), "persona/invalid");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("bad.yaml:13: `apps[0].groups_claim.filter`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("is not a valid regular expression"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_user_in_an_undefined_group_is_refused_at_its_line() {
+    let text = format!(
+        "{OKTA_HEAD}users:\n  - login: alice@example.com\n    first_name: A\n    last_name: B\n    password: p\n    groups: [acme-admins]\n  - login: dave@example.com\n    first_name: D\n    last_name: C\n    password: p\n    groups:\n      - acme-admin\napps: []\n"
+    );
+    let err = parse_err(&text);
+    let message = err.to_string();
+    assert!(
+        message.starts_with("bad.yaml:16: `users[1].groups`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("\"acme-admin\", which the org does not define")
+            && message.contains("did you mean \"acme-admins\"?"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unknown_keys_and_wrong_types_name_their_line() {
+    let err = parse_err("vendor: cognito\nregion: us-east-1\nuser_pol: {}\n");
+    assert!(err.to_string().starts_with("bad.yaml:3:"), "{err}");
+    assert!(
+        err.to_string().contains("unknown field `user_pol`"),
+        "{err}"
+    );
+    let err = parse_err("vendor: entra\ntenant:\n  id: nope\n  display_name: A\n  primary_domain: a\ngroups: []\nusers: []\napp_registrations: []\n");
+    assert!(
+        err.to_string().starts_with("bad.yaml:3: `tenant.id`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn group_filters_follow_okta() {
+    let filter = |kind, value: &str| GroupFilter {
+        kind,
+        value: value.into(),
+    };
+    assert!(filter(FilterType::StartsWith, "acme-").matches("ACME-admins"));
+    assert!(!filter(FilterType::StartsWith, "acme-").matches("Everyone"));
+    assert!(filter(FilterType::Equals, "acme-admins").matches("acme-admins"));
+    assert!(filter(FilterType::Contains, "admin").matches("acme-admins"));
+    // A regex must match the whole name.
+    assert!(filter(FilterType::Regex, "app-.*").matches("app-wiki"));
+    assert!(!filter(FilterType::Regex, "app-.*").matches("acme-app-wiki"));
+    assert!(!filter(FilterType::Regex, "app").matches("app-wiki"));
+}

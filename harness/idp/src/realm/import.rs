@@ -1,0 +1,1723 @@
+//! Reading a Keycloak realm export into a [`Realm`].
+//!
+//! The text is parsed as JSON first, so that a syntax error carries serde_json's line and
+//! column; each section is then read on its own, so that a wrong type names the element it is
+//! in (`clients[1] "acme-spa"`). Keys fall in three kinds: the ones the emulator reads, the ones
+//! that only matter to surfaces it does not have (themes, e-mail, events: accepted silently),
+//! and features it does not reproduce, reported as warnings when set to anything but Keycloak's
+//! default. An unknown key is a warning with a "did you mean". What would change who may log in
+//! or what a token says — an unknown mapper type, a group nobody defined — is an error.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::defaults::{builtin_client_scopes, DEFAULT_SCOPES, OPTIONAL_SCOPES};
+use super::{
+    Client, ClientScope, FederatedIdentity, Group, IdentityProvider, IdentityProviderMapper,
+    ProtocolMapper, Realm, RealmWarning, TokenSettings, User,
+};
+use crate::mappers::{self, Support};
+use ssoproof_config::suggest::nearest;
+use ssoproof_secret::Secret;
+
+/// Why a realm export cannot be served. Codes are stable.
+#[derive(Debug, thiserror::Error)]
+pub enum RealmError {
+    #[error("cannot read realm export {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: not valid JSON: {message}; a realm export is one JSON object as `kc.sh export` writes it", path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{}: {at} has no `{field}`; add it, Keycloak refuses the import without it", path.display())]
+    MissingField {
+        path: PathBuf,
+        at: String,
+        field: &'static str,
+    },
+    #[error("{}: {at}: {message}", path.display())]
+    Invalid {
+        path: PathBuf,
+        at: String,
+        message: String,
+    },
+    #[error("{}: {owner}: protocol mapper \"{mapper}\" has the unknown type \"{mapper_type}\"; use a Keycloak type such as {}", path.display(), mappers::EXAMPLE_TYPES)]
+    UnknownMapper {
+        path: PathBuf,
+        owner: String,
+        mapper: String,
+        mapper_type: String,
+    },
+    #[error("{}: user \"{user}\" is in group \"{group}\", which the realm does not define; add it under `groups` (with `subGroups`) or fix the path{suggestion}", path.display())]
+    UnknownGroup {
+        path: PathBuf,
+        user: String,
+        group: String,
+        /// ` (did you mean "…"?)` or empty.
+        suggestion: String,
+    },
+}
+
+impl RealmError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            RealmError::Read { .. } => "realm/read",
+            RealmError::Syntax { .. } => "realm/syntax",
+            RealmError::MissingField { .. } => "realm/missing-field",
+            RealmError::Invalid { .. } => "realm/invalid",
+            RealmError::UnknownMapper { .. } => "realm/unknown-mapper",
+            RealmError::UnknownGroup { .. } => "realm/unknown-group",
+        }
+    }
+}
+
+/// The keys an object of the export may hold, by what the emulator does with them.
+struct KeyKinds {
+    /// Read by the emulator.
+    read: &'static [&'static str],
+    /// Features it does not reproduce: a warning unless set to Keycloak's default.
+    features: &'static [&'static str],
+    /// Only meaningful to surfaces it does not have: accepted silently.
+    inert: &'static [&'static str],
+}
+
+const REALM_KEYS: KeyKinds = KeyKinds {
+    read: &[
+        "realm",
+        "displayName",
+        "enabled",
+        "accessTokenLifespan",
+        "accessCodeLifespan",
+        "accessCodeLifespanLogin",
+        "ssoSessionIdleTimeout",
+        "ssoSessionMaxLifespan",
+        "revokeRefreshToken",
+        "refreshTokenMaxReuse",
+        "loginWithEmailAllowed",
+        "groups",
+        "users",
+        "clients",
+        "clientScopes",
+        "defaultDefaultClientScopes",
+        "defaultOptionalClientScopes",
+        "identityProviders",
+        "identityProviderMappers",
+        "defaultGroups",
+    ],
+    features: REALM_FEATURES,
+    inert: REALM_INERT,
+};
+
+const GROUP_KEYS: KeyKinds = KeyKinds {
+    read: &["name", "subGroups"],
+    features: &["clientRoles", "realmRoles"],
+    // `path` is derived from the nesting, by Keycloak as here.
+    inert: &[
+        "access",
+        "attributes",
+        "description",
+        "id",
+        "parentId",
+        "path",
+        "subGroupCount",
+    ],
+};
+
+const USER_KEYS: KeyKinds = KeyKinds {
+    read: &[
+        "id",
+        "username",
+        "enabled",
+        "email",
+        "emailVerified",
+        "firstName",
+        "lastName",
+        "credentials",
+        "groups",
+        "realmRoles",
+        "attributes",
+        "federatedIdentities",
+    ],
+    features: &[
+        "clientRoles",
+        "federationLink",
+        "requiredActions",
+        "serviceAccountClientId",
+        "totp",
+    ],
+    inert: &[
+        "access",
+        "applicationRoles",
+        "clientConsents",
+        "createdTimestamp",
+        "disableableCredentialTypes",
+        "notBefore",
+        "origin",
+        "self",
+        "socialLinks",
+    ],
+};
+
+/// Besides `type`, `value` and `temporary`; the hashed forms are recognised by the missing
+/// `value`.
+const CREDENTIAL_KEYS: KeyKinds = KeyKinds {
+    read: &["type", "value", "temporary"],
+    features: &[],
+    inert: &[
+        "algorithm",
+        "counter",
+        "createdDate",
+        "credentialData",
+        "device",
+        "digits",
+        "hashIterations",
+        "hashedSaltedValue",
+        "id",
+        "period",
+        "priority",
+        "salt",
+        "secretData",
+        "userLabel",
+    ],
+};
+
+const CLIENT_KEYS: KeyKinds = KeyKinds {
+    read: &[
+        "id",
+        "clientId",
+        "name",
+        "enabled",
+        "protocol",
+        "publicClient",
+        "secret",
+        "redirectUris",
+        "webOrigins",
+        "standardFlowEnabled",
+        "directAccessGrantsEnabled",
+        "consentRequired",
+        "attributes",
+        "protocolMappers",
+        "defaultClientScopes",
+        "optionalClientScopes",
+    ],
+    features: CLIENT_FEATURES,
+    inert: CLIENT_INERT,
+};
+
+const SCOPE_KEYS: KeyKinds = KeyKinds {
+    read: &["name", "protocol", "attributes", "protocolMappers"],
+    features: &[],
+    inert: &["description", "id"],
+};
+
+const MAPPER_KEYS: KeyKinds = KeyKinds {
+    read: &["name", "protocol", "protocolMapper", "config"],
+    features: &[],
+    inert: &["consentRequired", "consentText", "id"],
+};
+
+/// Top-level keys whose features the emulator does not reproduce.
+const REALM_FEATURES: &[&str] = &[
+    "authenticationFlows",
+    "browserFlow",
+    "bruteForceProtected",
+    "certificate",
+    "clientAuthenticationFlow",
+    "clientPolicies",
+    "clientProfiles",
+    "clientSessionIdleTimeout",
+    "clientSessionMaxLifespan",
+    "clientTemplates",
+    "components",
+    "defaultSignatureAlgorithm",
+    "directGrantFlow",
+    "dockerAuthenticationFlow",
+    "federatedUsers",
+    "firstBrokerLoginFlow",
+    "organizations",
+    "organizationsEnabled",
+    "passwordPolicy",
+    "privateKey",
+    "protocolMappers",
+    "publicKey",
+    "registrationAllowed",
+    "registrationFlow",
+    "rememberMe",
+    "requiredCredentials",
+    "resetCredentialsFlow",
+    "roles",
+    "userFederationMappers",
+    "userFederationProviders",
+    "verifyEmail",
+];
+
+/// Top-level keys that only matter to surfaces the emulator does not have.
+const REALM_INERT: &[&str] = &[
+    "accessCodeLifespanUserAction",
+    "accessTokenLifespanForImplicitFlow",
+    "actionTokenGeneratedByAdminLifespan",
+    "actionTokenGeneratedByUserLifespan",
+    "accountTheme",
+    "adminEventsDetailsEnabled",
+    "adminEventsEnabled",
+    "adminPermissionsClient",
+    "adminPermissionsEnabled",
+    "adminTheme",
+    "attributes",
+    "authenticatorConfig",
+    "browserSecurityHeaders",
+    "bruteForceStrategy",
+    "clientOfflineSessionIdleTimeout",
+    "clientOfflineSessionMaxLifespan",
+    "clientScopeMappings",
+    "codeSecret",
+    "defaultLocale",
+    "defaultRole",
+    "defaultRoles",
+    "displayNameHtml",
+    "duplicateEmailsAllowed",
+    "editUsernameAllowed",
+    "emailTheme",
+    "enabledEventTypes",
+    "eventsEnabled",
+    "eventsExpiration",
+    "eventsListeners",
+    "failureFactor",
+    "id",
+    "internationalizationEnabled",
+    "keycloakVersion",
+    "localizationTexts",
+    "loginTheme",
+    "maxDeltaTimeSeconds",
+    "maxFailureWaitSeconds",
+    "maxTemporaryLockouts",
+    "minimumQuickLoginWaitSeconds",
+    "notBefore",
+    "oauth2DeviceCodeLifespan",
+    "oauth2DevicePollingInterval",
+    "offlineSessionIdleTimeout",
+    "offlineSessionMaxLifespan",
+    "offlineSessionMaxLifespanEnabled",
+    "otpPolicyAlgorithm",
+    "otpPolicyCodeReusable",
+    "otpPolicyDigits",
+    "otpPolicyInitialCounter",
+    "otpPolicyLookAheadWindow",
+    "otpPolicyPeriod",
+    "otpPolicyType",
+    "otpSupportedApplications",
+    "passwordCredentialGrantAllowed",
+    "permanentLockout",
+    "quickLoginCheckMilliSeconds",
+    "realmCacheEnabled",
+    "registrationEmailAsUsername",
+    "requiredActions",
+    "resetPasswordAllowed",
+    "scopeMappings",
+    "smtpServer",
+    "sslRequired",
+    "ssoSessionIdleTimeoutRememberMe",
+    "ssoSessionMaxLifespanRememberMe",
+    "supportedLocales",
+    "userCacheEnabled",
+    "userManagedAccessAllowed",
+    "verifiableCredentialsEnabled",
+    "waitIncrementSeconds",
+];
+
+const CLIENT_FEATURES: &[&str] = &[
+    "authenticationFlowBindingOverrides",
+    "authorizationServicesEnabled",
+    "authorizationSettings",
+    "bearerOnly",
+    "clientAuthenticatorType",
+    "directGrantsOnly",
+    "implicitFlowEnabled",
+    "oauth2DeviceAuthorizationGrantEnabled",
+    "serviceAccountsEnabled",
+];
+
+const CLIENT_INERT: &[&str] = &[
+    "access",
+    "adminUrl",
+    "alwaysDisplayInConsole",
+    "baseUrl",
+    "clientTemplate",
+    "defaultRoles",
+    "description",
+    "frontchannelLogout",
+    "fullScopeAllowed",
+    "nodeReRegistrationTimeout",
+    "notBefore",
+    "origin",
+    "registeredNodes",
+    "registrationAccessToken",
+    "rootUrl",
+    "surrogateAuthRequired",
+    "type",
+    "useTemplateConfig",
+    "useTemplateMappers",
+    "useTemplateScope",
+];
+
+/// Client attributes that change token contents or the flow, with Keycloak's default value.
+const CLIENT_ATTRIBUTE_FEATURES: &[(&str, &str)] = &[
+    ("access.token.lifespan", ""),
+    ("access.token.signed.response.alg", ""),
+    ("client.session.idle.timeout", ""),
+    ("client.session.max.lifespan", ""),
+    ("dpop.bound.access.tokens", "false"),
+    ("id.token.encrypted.response.alg", ""),
+    ("id.token.signed.response.alg", ""),
+    ("require.pushed.authorization.requests", "false"),
+    ("tls.client.certificate.bound.access.tokens", "false"),
+    ("use.lightweight.access.token.enabled", "false"),
+    ("use.refresh.tokens", "true"),
+    ("user.info.response.signature.alg", ""),
+];
+
+/// The clients Keycloak creates in every realm; their built-in settings are not reported.
+const BUILTIN_CLIENTS: &[&str] = &[
+    "account",
+    "account-console",
+    "admin-cli",
+    "broker",
+    "realm-management",
+    "security-admin-console",
+];
+
+/// Keys of an identity provider that need no emulation.
+const IDP_INERT: &[&str] = &[
+    "addReadTokenRoleOnCreate",
+    "authenticateByDefault",
+    "firstBrokerLoginFlowAlias",
+    "hideOnLogin",
+    "internalId",
+    "linkOnly",
+    "postBrokerLoginFlowAlias",
+    "trustEmail",
+    "updateProfileFirstLoginMode",
+];
+
+/// The identity-provider mapper type the emulator reproduces.
+pub(crate) const HARDCODED_GROUP_MAPPER: &str = "oidc-hardcoded-group-idp-mapper";
+
+/// What the admin console's partial export writes in place of a secret.
+const MASKED_SECRET: &str = "**********";
+
+/// Keycloak's namespace for user ids the export leaves out (any fixed UUID would do; this one is
+/// documented so that tests outside Rust can compute the same ids).
+const USER_ID_NAMESPACE: uuid::Uuid = uuid::Uuid::NAMESPACE_OID;
+
+pub(super) fn parse(text: &str, origin: &Path) -> Result<Realm, RealmError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        let message = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        RealmError::Syntax {
+            path: origin.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: message
+                .strip_suffix(&suffix)
+                .unwrap_or(&message)
+                .to_string(),
+        }
+    })?;
+    let Value::Object(top) = value else {
+        return Err(RealmError::Invalid {
+            path: origin.to_path_buf(),
+            at: "the top level".into(),
+            message: format!(
+                "a realm export is a JSON object, this is {}",
+                kind_of(&value)
+            ),
+        });
+    };
+    Importer {
+        path: origin,
+        warnings: Vec::new(),
+    }
+    .realm(top)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RealmRep {
+    realm: Option<String>,
+    display_name: Option<String>,
+    enabled: Option<bool>,
+    access_token_lifespan: Option<u64>,
+    access_code_lifespan: Option<u64>,
+    access_code_lifespan_login: Option<u64>,
+    sso_session_idle_timeout: Option<u64>,
+    sso_session_max_lifespan: Option<u64>,
+    revoke_refresh_token: Option<bool>,
+    refresh_token_max_reuse: Option<u32>,
+    login_with_email_allowed: Option<bool>,
+    groups: Option<Vec<Value>>,
+    users: Option<Vec<Value>>,
+    clients: Option<Vec<Value>>,
+    client_scopes: Option<Vec<Value>>,
+    default_default_client_scopes: Option<Vec<String>>,
+    default_optional_client_scopes: Option<Vec<String>>,
+    identity_providers: Option<Vec<Value>>,
+    identity_provider_mappers: Option<Vec<Value>>,
+    default_groups: Option<Vec<String>>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IdentityProviderRep {
+    alias: Option<String>,
+    provider_id: Option<String>,
+    enabled: Option<bool>,
+    display_name: Option<String>,
+    store_token: Option<bool>,
+    config: Option<Map<String, Value>>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IdentityProviderMapperRep {
+    name: Option<String>,
+    identity_provider_alias: Option<String>,
+    identity_provider_mapper: Option<String>,
+    config: Option<Map<String, Value>>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FederatedIdentityRep {
+    identity_provider: Option<String>,
+    user_id: Option<String>,
+    user_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupRep {
+    name: Option<String>,
+    sub_groups: Option<Vec<Value>>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UserRep {
+    id: Option<String>,
+    username: Option<String>,
+    enabled: Option<bool>,
+    email: Option<String>,
+    email_verified: Option<bool>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    credentials: Option<Vec<Value>>,
+    groups: Option<Vec<String>>,
+    realm_roles: Option<Vec<String>>,
+    attributes: Option<BTreeMap<String, Vec<String>>>,
+    federated_identities: Option<Vec<FederatedIdentityRep>>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CredentialRep {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    value: Option<String>,
+    temporary: Option<bool>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClientRep {
+    id: Option<String>,
+    client_id: Option<String>,
+    name: Option<String>,
+    enabled: Option<bool>,
+    protocol: Option<String>,
+    public_client: Option<bool>,
+    secret: Option<String>,
+    redirect_uris: Option<Vec<String>>,
+    web_origins: Option<Vec<String>>,
+    standard_flow_enabled: Option<bool>,
+    direct_access_grants_enabled: Option<bool>,
+    consent_required: Option<bool>,
+    attributes: Option<Map<String, Value>>,
+    protocol_mappers: Option<Vec<Value>>,
+    default_client_scopes: Option<Vec<String>>,
+    optional_client_scopes: Option<Vec<String>>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ScopeRep {
+    name: Option<String>,
+    protocol: Option<String>,
+    attributes: Option<Map<String, Value>>,
+    protocol_mappers: Option<Vec<Value>>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MapperRep {
+    name: Option<String>,
+    protocol: Option<String>,
+    protocol_mapper: Option<String>,
+    config: Option<Map<String, Value>>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+struct Importer<'a> {
+    path: &'a Path,
+    warnings: Vec<RealmWarning>,
+}
+
+impl Importer<'_> {
+    fn realm(mut self, top: Map<String, Value>) -> Result<Realm, RealmError> {
+        let rep: RealmRep = self.typed(Value::Object(top), "the realm")?;
+        let name = rep
+            .realm
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| self.missing("the realm", "realm"))?;
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+        {
+            return Err(self.invalid(
+                "`realm`",
+                format!("the emulator serves realm names made of letters, digits and `-._~`, not \"{name}\""),
+            ));
+        }
+        if rep.enabled == Some(false) {
+            return Err(self.invalid(
+                "`enabled`",
+                format!("realm \"{name}\" is disabled; Keycloak answers nothing for it, set `enabled` to true"),
+            ));
+        }
+        self.extra_keys("realm", &rep.rest, &REALM_KEYS, |key| {
+            format!("unsupported realm feature \"{key}\" ignored")
+        });
+        let defaults = TokenSettings::default();
+        let tokens = TokenSettings {
+            access_token_lifespan: rep
+                .access_token_lifespan
+                .unwrap_or(defaults.access_token_lifespan),
+            access_code_lifespan: rep
+                .access_code_lifespan
+                .unwrap_or(defaults.access_code_lifespan),
+            access_code_lifespan_login: rep
+                .access_code_lifespan_login
+                .unwrap_or(defaults.access_code_lifespan_login),
+            sso_session_idle_timeout: rep
+                .sso_session_idle_timeout
+                .unwrap_or(defaults.sso_session_idle_timeout),
+            sso_session_max_lifespan: rep
+                .sso_session_max_lifespan
+                .unwrap_or(defaults.sso_session_max_lifespan),
+            revoke_refresh_token: rep
+                .revoke_refresh_token
+                .unwrap_or(defaults.revoke_refresh_token),
+            refresh_token_max_reuse: rep
+                .refresh_token_max_reuse
+                .unwrap_or(defaults.refresh_token_max_reuse),
+        };
+
+        let mut groups = Vec::new();
+        for (i, group) in rep.groups.unwrap_or_default().into_iter().enumerate() {
+            self.group(group, &format!("groups[{i}]"), "", &mut groups)?;
+        }
+
+        let client_scopes = match rep.client_scopes {
+            None => builtin_client_scopes(),
+            Some(scopes) => {
+                let mut out = Vec::new();
+                for (i, scope) in scopes.into_iter().enumerate() {
+                    if let Some(scope) = self.client_scope(scope, i)? {
+                        if out.iter().any(|s: &ClientScope| s.name == scope.name) {
+                            return Err(self.invalid(
+                                &format!("clientScopes[{i}]"),
+                                format!("a second client scope named \"{}\"", scope.name),
+                            ));
+                        }
+                        out.push(scope);
+                    }
+                }
+                out
+            }
+        };
+        let scope_names: Vec<&str> = client_scopes.iter().map(|s| s.name.as_str()).collect();
+        let realm_defaults = rep.default_default_client_scopes.unwrap_or_else(|| {
+            DEFAULT_SCOPES
+                .iter()
+                .filter(|s| scope_names.contains(s))
+                .map(|s| s.to_string())
+                .collect()
+        });
+        let realm_optionals = rep.default_optional_client_scopes.unwrap_or_else(|| {
+            OPTIONAL_SCOPES
+                .iter()
+                .filter(|s| scope_names.contains(s))
+                .map(|s| s.to_string())
+                .collect()
+        });
+
+        let scopes = ScopeNames {
+            defined: &scope_names,
+            defaults: &realm_defaults,
+            optionals: &realm_optionals,
+        };
+        let mut clients: Vec<Client> = Vec::new();
+        for (i, client) in rep.clients.unwrap_or_default().into_iter().enumerate() {
+            let Some(client) = self.client(client, i, &scopes)? else {
+                continue;
+            };
+            if clients.iter().any(|c| c.client_id == client.client_id) {
+                let at = format!("clients[{i}] \"{}\"", client.client_id);
+                return Err(self.invalid(&at, "a second client with this `clientId`".into()));
+            }
+            clients.push(client);
+        }
+
+        let mut users: Vec<User> = Vec::new();
+        for (i, user) in rep.users.unwrap_or_default().into_iter().enumerate() {
+            let user = self.user(user, i, &groups)?;
+            let at = format!("users[{i}] \"{}\"", user.username);
+            if users.iter().any(|u| u.username == user.username) {
+                return Err(self.invalid(&at, "a second user with this `username`".into()));
+            }
+            if users.iter().any(|u| u.id == user.id) {
+                return Err(self.invalid(&at, format!("a second user with the id \"{}\"", user.id)));
+            }
+            users.push(user);
+        }
+
+        let mut identity_providers = Vec::new();
+        for (i, provider) in rep
+            .identity_providers
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            identity_providers.push(self.identity_provider(provider, i)?);
+        }
+        for (i, mapper) in rep
+            .identity_provider_mappers
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            self.identity_provider_mapper(mapper, i, &mut identity_providers, &groups)?;
+        }
+        let mut default_groups = Vec::new();
+        for group in rep.default_groups.unwrap_or_default() {
+            let wanted = format!("/{}", group.trim_matches('/'));
+            if !groups.iter().any(|g| g.path == wanted) {
+                return Err(self.invalid(
+                    "`defaultGroups`",
+                    format!("\"{group}\" is not a group of the realm; add it under `groups` or fix the path"),
+                ));
+            }
+            default_groups.push(wanted);
+        }
+
+        Ok(Realm {
+            identity_providers,
+            default_groups,
+            persona: None,
+            name,
+            display_name: rep.display_name.filter(|n| !n.is_empty()),
+            tokens,
+            login_with_email_allowed: rep.login_with_email_allowed.unwrap_or(true),
+            groups,
+            users,
+            clients,
+            client_scopes,
+            warnings: self.warnings,
+            source: self.path.to_path_buf(),
+        })
+    }
+
+    fn identity_provider(
+        &mut self,
+        value: Value,
+        index: usize,
+    ) -> Result<IdentityProvider, RealmError> {
+        let at = format!("identityProviders[{index}]");
+        let rep: IdentityProviderRep = self.typed(value, &at)?;
+        let alias = rep
+            .alias
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| self.missing(&at, "alias"))?;
+        let at = format!("{at} \"{alias}\"");
+        let provider_id = rep
+            .provider_id
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| self.missing(&at, "providerId"))?;
+        if !["google", "oidc"].contains(&provider_id.as_str()) {
+            self.warn(
+                format!("{at}.providerId"),
+                format!("identity provider \"{alias}\" of type \"{provider_id}\" is not emulated (only google and oidc are); it is shown but cannot be used"),
+            );
+        }
+        for key in rep.rest.keys() {
+            if !IDP_INERT.contains(&key.as_str()) {
+                self.warn(
+                    format!("{at}.{key}"),
+                    format!("identity provider \"{alias}\": unsupported feature \"{key}\" ignored"),
+                );
+            }
+        }
+        let config = self.string_map(&format!("{at}.config"), rep.config)?;
+        let client_id = config
+            .get("clientId")
+            .filter(|c| !c.is_empty())
+            .cloned()
+            .ok_or_else(|| self.missing(&format!("{at}.config"), "clientId"))?;
+        let client_secret = config
+            .get("clientSecret")
+            .filter(|s| !s.is_empty())
+            .map(|secret| self.placeholder(&at, secret.clone()));
+        let default_scope = config
+            .get("defaultScope")
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .unwrap_or_else(|| "openid profile email".to_string());
+        Ok(IdentityProvider {
+            hosted_domain: config
+                .get("hostedDomain")
+                .filter(|d| !d.is_empty())
+                .cloned(),
+            sync_mode: config
+                .get("syncMode")
+                .filter(|m| !m.is_empty())
+                .cloned()
+                .unwrap_or_else(|| "IMPORT".to_string()),
+            issuer: config.get("issuer").filter(|i| !i.is_empty()).cloned(),
+            alias,
+            provider_id,
+            enabled: rep.enabled.unwrap_or(true),
+            display_name: rep.display_name.filter(|n| !n.is_empty()),
+            client_id,
+            client_secret,
+            default_scope,
+            store_token: rep.store_token.unwrap_or(false),
+            mappers: Vec::new(),
+        })
+    }
+
+    fn identity_provider_mapper(
+        &mut self,
+        value: Value,
+        index: usize,
+        providers: &mut [IdentityProvider],
+        groups: &[Group],
+    ) -> Result<(), RealmError> {
+        let at = format!("identityProviderMappers[{index}]");
+        let rep: IdentityProviderMapperRep = self.typed(value, &at)?;
+        let name = rep
+            .name
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| self.missing(&at, "name"))?;
+        let at = format!("{at} \"{name}\"");
+        let alias = rep
+            .identity_provider_alias
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| self.missing(&at, "identityProviderAlias"))?;
+        let mapper_type = rep
+            .identity_provider_mapper
+            .filter(|m| !m.is_empty())
+            .ok_or_else(|| self.missing(&at, "identityProviderMapper"))?;
+        let config = self.string_map(&format!("{at}.config"), rep.config)?;
+        let _ = rep.rest;
+        if mapper_type == HARDCODED_GROUP_MAPPER {
+            let group = config.get("group").cloned().unwrap_or_default();
+            let wanted = format!("/{}", group.trim_matches('/'));
+            if !groups.iter().any(|g| g.path == wanted) {
+                return Err(self.invalid(
+                    &format!("{at}.config.group"),
+                    format!("\"{group}\" is not a group of the realm"),
+                ));
+            }
+        } else {
+            self.warn(
+                at.clone(),
+                format!("identity provider mapper \"{name}\" of type \"{mapper_type}\" is not emulated (only {HARDCODED_GROUP_MAPPER} is); ignored"),
+            );
+        }
+        let Some(provider) = providers.iter_mut().find(|p| p.alias == alias) else {
+            return Err(self.invalid(
+                &at,
+                format!(
+                    "`identityProviderAlias` \"{alias}\" names no identity provider of the realm"
+                ),
+            ));
+        };
+        provider.mappers.push(IdentityProviderMapper {
+            name,
+            mapper_type,
+            config,
+        });
+        Ok(())
+    }
+
+    fn group(
+        &mut self,
+        value: Value,
+        at: &str,
+        parent: &str,
+        out: &mut Vec<Group>,
+    ) -> Result<(), RealmError> {
+        let rep: GroupRep = self.typed(value, at)?;
+        let name = rep
+            .name
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| self.missing(at, "name"))?;
+        let path = format!("{parent}/{name}");
+        let at = format!("{at} \"{path}\"");
+        if out.iter().any(|g| g.path == path) {
+            return Err(self.invalid(&at, "a second group with this path".into()));
+        }
+        self.extra_keys(&at, &rep.rest, &GROUP_KEYS, |key| {
+            format!("group \"{path}\": unsupported feature \"{key}\" ignored")
+        });
+        out.push(Group {
+            name,
+            path: path.clone(),
+        });
+        for (i, sub) in rep.sub_groups.unwrap_or_default().into_iter().enumerate() {
+            self.group(sub, &format!("{at}.subGroups[{i}]"), &path, out)?;
+        }
+        Ok(())
+    }
+
+    fn user(&mut self, value: Value, index: usize, groups: &[Group]) -> Result<User, RealmError> {
+        let at = format!("users[{index}]");
+        let rep: UserRep = self.typed(value, &at)?;
+        let username = rep
+            .username
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| self.missing(&at, "username"))?
+            .to_lowercase();
+        let at = format!("{at} \"{username}\"");
+        self.extra_keys(&at, &rep.rest, &USER_KEYS, |key| {
+            format!("user \"{username}\": unsupported feature \"{key}\" ignored")
+        });
+        let enabled = match rep.enabled {
+            Some(enabled) => enabled,
+            None => {
+                self.warn(
+                    format!("{at}.enabled"),
+                    format!("user \"{username}\" has no `enabled`; Keycloak imports such a user disabled, and so does the emulator"),
+                );
+                false
+            }
+        };
+        let mut password = None;
+        for (i, credential) in rep.credentials.unwrap_or_default().into_iter().enumerate() {
+            let at = format!("{at}.credentials[{i}]");
+            let credential: CredentialRep = self.typed(credential, &at)?;
+            self.extra_keys(&at, &credential.rest, &CREDENTIAL_KEYS, |_| String::new());
+            let kind = credential
+                .kind
+                .filter(|k| !k.is_empty())
+                .ok_or_else(|| self.missing(&at, "type"))?;
+            if kind != "password" {
+                self.warn(
+                    at.clone(),
+                    format!("user \"{username}\": credential of type \"{kind}\" ignored; the emulator logs in with passwords only"),
+                );
+                continue;
+            }
+            let Some(value) = credential.value else {
+                self.warn(
+                    at.clone(),
+                    format!("user \"{username}\": hashed password credential ignored (the emulator needs the plain `value`); the user cannot log in"),
+                );
+                continue;
+            };
+            if credential.temporary == Some(true) {
+                self.warn(
+                    format!("{at}.temporary"),
+                    format!("user \"{username}\": temporary password; Keycloak would demand a new password at login, the emulator logs the user in directly"),
+                );
+            }
+            if password.is_none() {
+                password = Some(self.placeholder(&at, value));
+            }
+        }
+        let mut paths = Vec::new();
+        for group in rep.groups.unwrap_or_default() {
+            // Keycloak's lookup tolerates a missing leading slash.
+            let wanted = format!("/{}", group.trim_matches('/'));
+            if groups.iter().any(|g| g.path == wanted) {
+                if !paths.contains(&wanted) {
+                    paths.push(wanted);
+                }
+                continue;
+            }
+            let suggestion = nearest(&wanted, groups.iter().map(|g| g.path.as_str()))
+                .map(|p| format!(" (did you mean \"{p}\"?)"))
+                .unwrap_or_default();
+            return Err(RealmError::UnknownGroup {
+                path: self.path.to_path_buf(),
+                user: username,
+                group,
+                suggestion,
+            });
+        }
+        let id = rep.id.filter(|id| !id.is_empty()).unwrap_or_else(|| {
+            uuid::Uuid::new_v5(&USER_ID_NAMESPACE, username.as_bytes()).to_string()
+        });
+        Ok(User {
+            id,
+            username,
+            enabled,
+            email: rep
+                .email
+                .filter(|e| !e.is_empty())
+                .map(|e| e.to_lowercase()),
+            email_verified: rep.email_verified.unwrap_or(false),
+            first_name: rep.first_name.filter(|n| !n.is_empty()),
+            last_name: rep.last_name.filter(|n| !n.is_empty()),
+            password,
+            groups: paths,
+            realm_roles: rep.realm_roles.unwrap_or_default(),
+            attributes: rep.attributes.unwrap_or_default(),
+            federated_identities: rep
+                .federated_identities
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|f| {
+                    Some(FederatedIdentity {
+                        identity_provider: f.identity_provider?,
+                        user_id: f.user_id?,
+                        user_name: f.user_name.unwrap_or_default(),
+                    })
+                })
+                .collect(),
+        })
+    }
+
+    fn client(
+        &mut self,
+        value: Value,
+        index: usize,
+        scopes: &ScopeNames<'_>,
+    ) -> Result<Option<Client>, RealmError> {
+        let at = format!("clients[{index}]");
+        let rep: ClientRep = self.typed(value, &at)?;
+        let client_id = rep
+            .client_id
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| self.missing(&at, "clientId"))?;
+        let at = format!("{at} \"{client_id}\"");
+        let protocol = rep.protocol.unwrap_or_else(|| "openid-connect".into());
+        if protocol != "openid-connect" {
+            self.warn(
+                format!("{at}.protocol"),
+                format!("client \"{client_id}\" uses protocol \"{protocol}\", which the emulator does not serve; ignored"),
+            );
+            return Ok(None);
+        }
+        let builtin = BUILTIN_CLIENTS.contains(&client_id.as_str());
+        if !builtin {
+            self.extra_keys(&at, &rep.rest, &CLIENT_KEYS, |key| {
+                format!("client \"{client_id}\": unsupported feature \"{key}\" ignored")
+            });
+        }
+        let attributes = self.string_map(&format!("{at}.attributes"), rep.attributes)?;
+        if !builtin {
+            for (key, default) in CLIENT_ATTRIBUTE_FEATURES {
+                if let Some(value) = attributes.get(*key) {
+                    if !value.is_empty() && value != default {
+                        self.warn(
+                            format!("{at}.attributes.{key}"),
+                            format!("client \"{client_id}\": unsupported attribute \"{key}\" (\"{value}\") ignored"),
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(method) = attributes.get("pkce.code.challenge.method") {
+            if !["", "S256", "plain"].contains(&method.as_str()) {
+                return Err(self.invalid(
+                    &format!("{at}.attributes"),
+                    format!("`pkce.code.challenge.method` is \"{method}\"; Keycloak knows S256 and plain"),
+                ));
+            }
+        }
+        let public_client = rep.public_client.unwrap_or(false);
+        let secret = if public_client {
+            None
+        } else {
+            match rep.secret.filter(|s| !s.is_empty()) {
+                Some(secret) if secret == MASKED_SECRET => {
+                    self.warn(
+                        format!("{at}.secret"),
+                        format!("client \"{client_id}\": the export masks the secret (\"{MASKED_SECRET}\"); put the real secret or a ${{ENV}} placeholder in the file"),
+                    );
+                    Some(Secret::new(secret))
+                }
+                Some(secret) => Some(self.placeholder(&at, secret)),
+                None => {
+                    if !builtin {
+                        self.warn(
+                            format!("{at}.secret"),
+                            format!("confidential client \"{client_id}\" has no `secret`; Keycloak generates one nobody knows, so no token request can authenticate"),
+                        );
+                    }
+                    Some(Secret::new(uuid::Uuid::new_v4().to_string()))
+                }
+            }
+        };
+        let mut protocol_mappers = Vec::new();
+        let owner = format!("client \"{client_id}\"");
+        for (i, mapper) in rep
+            .protocol_mappers
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            if let Some(mapper) =
+                self.mapper(mapper, &format!("{at}.protocolMappers[{i}]"), &owner)?
+            {
+                protocol_mappers.push(mapper);
+            }
+        }
+        let id = rep.id.filter(|id| !id.is_empty()).unwrap_or_else(|| {
+            uuid::Uuid::new_v5(&USER_ID_NAMESPACE, format!("client:{client_id}").as_bytes())
+                .to_string()
+        });
+        let default_client_scopes = self.known_scopes(
+            &at,
+            rep.default_client_scopes,
+            scopes.defaults,
+            scopes.defined,
+        );
+        let optional_client_scopes = self.known_scopes(
+            &at,
+            rep.optional_client_scopes,
+            scopes.optionals,
+            scopes.defined,
+        );
+        Ok(Some(Client {
+            id,
+            name: rep.name.filter(|n| !n.is_empty()),
+            enabled: rep.enabled.unwrap_or(true),
+            public_client,
+            secret,
+            redirect_uris: rep.redirect_uris.unwrap_or_default(),
+            web_origins: rep.web_origins.unwrap_or_default(),
+            standard_flow_enabled: rep.standard_flow_enabled.unwrap_or(true),
+            direct_access_grants_enabled: rep.direct_access_grants_enabled.unwrap_or(false),
+            consent_required: rep.consent_required.unwrap_or(false),
+            attributes,
+            protocol_mappers,
+            default_client_scopes,
+            optional_client_scopes,
+            client_id,
+        }))
+    }
+
+    fn client_scope(
+        &mut self,
+        value: Value,
+        index: usize,
+    ) -> Result<Option<ClientScope>, RealmError> {
+        let at = format!("clientScopes[{index}]");
+        let rep: ScopeRep = self.typed(value, &at)?;
+        let name = rep
+            .name
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| self.missing(&at, "name"))?;
+        // SAML scopes (role_list, saml_organization in every export) have no effect on OIDC.
+        if rep
+            .protocol
+            .as_deref()
+            .is_some_and(|p| p != "openid-connect")
+        {
+            return Ok(None);
+        }
+        let at = format!("{at} \"{name}\"");
+        self.extra_keys(&at, &rep.rest, &SCOPE_KEYS, |_| String::new());
+        let attributes = self.string_map(&format!("{at}.attributes"), rep.attributes)?;
+        let mut protocol_mappers = Vec::new();
+        let owner = format!("client scope \"{name}\"");
+        for (i, mapper) in rep
+            .protocol_mappers
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            if let Some(mapper) =
+                self.mapper(mapper, &format!("{at}.protocolMappers[{i}]"), &owner)?
+            {
+                protocol_mappers.push(mapper);
+            }
+        }
+        Ok(Some(ClientScope {
+            include_in_token_scope: attributes
+                .get("include.in.token.scope")
+                .is_none_or(|v| v.eq_ignore_ascii_case("true")),
+            name,
+            protocol_mappers,
+        }))
+    }
+
+    fn mapper(
+        &mut self,
+        value: Value,
+        at: &str,
+        owner: &str,
+    ) -> Result<Option<ProtocolMapper>, RealmError> {
+        let rep: MapperRep = self.typed(value, at)?;
+        let name = rep
+            .name
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| self.missing(at, "name"))?;
+        let at = format!("{at} \"{name}\"");
+        let mapper_type = rep
+            .protocol_mapper
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| self.missing(&at, "protocolMapper"))?;
+        self.extra_keys(&at, &rep.rest, &MAPPER_KEYS, |_| String::new());
+        if rep
+            .protocol
+            .as_deref()
+            .is_some_and(|p| p != "openid-connect")
+        {
+            self.warn(
+                at,
+                format!(
+                    "{owner}: protocol mapper \"{name}\" is not an openid-connect mapper; ignored"
+                ),
+            );
+            return Ok(None);
+        }
+        match mappers::support(&mapper_type) {
+            Support::Emulated => {}
+            Support::NotEmulated => {
+                self.warn(
+                    at,
+                    format!("{owner}: protocol mapper \"{name}\" of type \"{mapper_type}\" is not emulated; ignored"),
+                );
+                return Ok(None);
+            }
+            Support::Unknown => {
+                return Err(RealmError::UnknownMapper {
+                    path: self.path.to_path_buf(),
+                    owner: owner.to_string(),
+                    mapper: name,
+                    mapper_type,
+                })
+            }
+        }
+        let config = self.string_map(&format!("{at}.config"), rep.config)?;
+        if mappers::needs_claim_name(&mapper_type)
+            && config.get("claim.name").is_none_or(|c| c.is_empty())
+        {
+            self.warn(
+                format!("{at}.config"),
+                format!(
+                    "{owner}: protocol mapper \"{name}\" has no `claim.name`, so it adds nothing"
+                ),
+            );
+        }
+        Ok(Some(ProtocolMapper {
+            name,
+            protocol_mapper: mapper_type,
+            config,
+        }))
+    }
+
+    /// A client's scope list with the names no client scope carries removed (Keycloak logs and
+    /// skips them), or the realm's defaults when the export gave none.
+    fn known_scopes(
+        &mut self,
+        at: &str,
+        listed: Option<Vec<String>>,
+        realm_default: &[String],
+        defined: &[&str],
+    ) -> Vec<String> {
+        let Some(listed) = listed else {
+            return realm_default
+                .iter()
+                .filter(|s| defined.contains(&s.as_str()))
+                .cloned()
+                .collect();
+        };
+        let mut out = Vec::new();
+        for name in listed {
+            if defined.contains(&name.as_str()) {
+                out.push(name);
+            } else {
+                self.warn(
+                    at.to_string(),
+                    format!("{at} names the client scope \"{name}\", which the realm does not define; ignored"),
+                );
+            }
+        }
+        out
+    }
+
+    /// Reports keys outside the representation: features as warnings when set to anything but
+    /// Keycloak's default, inert keys never, unknown keys with a suggestion.
+    fn extra_keys(
+        &mut self,
+        at: &str,
+        rest: &Map<String, Value>,
+        kinds: &KeyKinds,
+        feature_message: impl Fn(&str) -> String,
+    ) {
+        for (key, value) in rest {
+            if kinds.features.contains(&key.as_str()) {
+                if in_use(key, value) {
+                    self.warn(format!("{at}.{key}"), feature_message(key));
+                }
+            } else if !kinds.inert.contains(&key.as_str()) && !key.starts_with("webAuthnPolicy") {
+                let known = kinds.read.iter().chain(kinds.features).chain(kinds.inert);
+                let hint = nearest(key, known.copied())
+                    .map(|k| format!(" (did you mean \"{k}\"?)"))
+                    .unwrap_or_default();
+                self.warn(
+                    format!("{at}.{key}"),
+                    format!("unknown key \"{key}\" in {at} ignored{hint}"),
+                );
+            }
+        }
+    }
+
+    /// A secret or password, with a `${VAR}` / `${VAR:default}` placeholder resolved from the
+    /// environment the way Keycloak's import does.
+    fn placeholder(&mut self, at: &str, value: String) -> Secret {
+        let Some(inner) = value.strip_prefix("${").and_then(|v| v.strip_suffix('}')) else {
+            return Secret::new(value);
+        };
+        let (name, default) = match inner.split_once(':') {
+            Some((name, default)) => (name, Some(default)),
+            None => (inner, None),
+        };
+        match (std::env::var(name), default) {
+            (Ok(resolved), _) => Secret::new(resolved),
+            (Err(_), Some(default)) => Secret::new(default),
+            (Err(_), None) => {
+                self.warn(
+                    at.to_string(),
+                    format!("{at}: the environment variable {name} is not set; the placeholder is kept as the literal value"),
+                );
+                Secret::new(value)
+            }
+        }
+    }
+
+    /// A string-to-string map; scalars are turned into strings the way Keycloak's JSON reader does.
+    fn string_map(
+        &self,
+        at: &str,
+        map: Option<Map<String, Value>>,
+    ) -> Result<BTreeMap<String, String>, RealmError> {
+        let mut out = BTreeMap::new();
+        for (key, value) in map.unwrap_or_default() {
+            let text = match value {
+                Value::String(s) => s,
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.to_string(),
+                Value::Null => continue,
+                other => {
+                    return Err(self.invalid(
+                        at,
+                        format!("`{key}` must be a string, this is {}", kind_of(&other)),
+                    ))
+                }
+            };
+            out.insert(key, text);
+        }
+        Ok(out)
+    }
+
+    fn typed<T: DeserializeOwned>(&self, value: Value, at: &str) -> Result<T, RealmError> {
+        if !value.is_object() {
+            return Err(self.invalid(
+                at,
+                format!("expected an object, this is {}", kind_of(&value)),
+            ));
+        }
+        serde_json::from_value(value).map_err(|e| self.invalid(at, e.to_string()))
+    }
+
+    fn missing(&self, at: &str, field: &'static str) -> RealmError {
+        RealmError::MissingField {
+            path: self.path.to_path_buf(),
+            at: at.to_string(),
+            field,
+        }
+    }
+
+    fn invalid(&self, at: &str, message: String) -> RealmError {
+        RealmError::Invalid {
+            path: self.path.to_path_buf(),
+            at: at.to_string(),
+            message,
+        }
+    }
+
+    fn warn(&mut self, subject: String, message: String) {
+        self.warnings.push(RealmWarning { subject, message });
+    }
+}
+
+/// The realm's client scopes, and the defaults a client without its own lists gets.
+struct ScopeNames<'a> {
+    defined: &'a [&'a str],
+    defaults: &'a [String],
+    optionals: &'a [String],
+}
+
+/// Whether a feature key is set to something other than Keycloak's default.
+fn in_use(key: &str, value: &Value) -> bool {
+    if is_empty(value) {
+        return false;
+    }
+    let default = match key {
+        "defaultSignatureAlgorithm" => "RS256",
+        "browserFlow" => "browser",
+        "registrationFlow" => "registration",
+        "directGrantFlow" => "direct grant",
+        "resetCredentialsFlow" => "reset credentials",
+        "clientAuthenticationFlow" => "clients",
+        "dockerAuthenticationFlow" => "docker auth",
+        "firstBrokerLoginFlow" => "first broker login",
+        "clientAuthenticatorType" => "client-secret",
+        "requiredCredentials" => return value != &serde_json::json!(["password"]),
+        // Every full export lists the built-in flows; only custom ones change the login.
+        "authenticationFlows" => {
+            return value.as_array().is_some_and(|flows| {
+                flows
+                    .iter()
+                    .any(|f| f.get("builtIn") != Some(&Value::Bool(true)))
+            })
+        }
+        // Every full export lists Keycloak's own roles; only other realm roles are a feature.
+        "roles" => {
+            let builtin = ["offline_access", "uma_authorization"];
+            return value
+                .get("realm")
+                .and_then(Value::as_array)
+                .is_some_and(|roles| {
+                    roles.iter().any(|r| {
+                        let name = r.get("name").and_then(Value::as_str).unwrap_or("");
+                        !builtin.contains(&name) && !name.starts_with("default-roles-")
+                    })
+                });
+        }
+        _ => return true,
+    };
+    value.as_str() != Some(default)
+}
+
+/// Null, false, zero, "", [] and {} (recursively) leave a feature switched off.
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.values().all(is_empty),
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    const FIXTURE: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/keycloak-realm.json"
+    ));
+
+    fn load(text: &str) -> Result<Realm, RealmError> {
+        Realm::from_keycloak_json(text, Path::new("realm.json"))
+    }
+
+    fn with(extra: &str) -> String {
+        format!(r#"{{"realm": "r", "enabled": true{extra}}}"#)
+    }
+
+    fn messages(realm: &Realm) -> Vec<String> {
+        realm.warnings.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn the_fixture_loads_cleanly() {
+        let realm = Realm::from_keycloak_export(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/keycloak-realm.json"
+        ))
+        .unwrap();
+        assert!(realm.warnings.is_empty(), "{:?}", realm.warnings);
+        assert_eq!(realm.name, "acme");
+        assert_eq!(realm.tokens.access_token_lifespan, 300);
+        assert!(realm.tokens.revoke_refresh_token);
+        assert_eq!(realm.tokens.refresh_token_max_reuse, 0);
+        let paths: Vec<&str> = realm.groups.iter().map(|g| g.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/acme",
+                "/acme/admins",
+                "/acme/engineers",
+                "/acme/contractors"
+            ]
+        );
+        let carol = realm.user("Carol").unwrap();
+        assert_eq!(carol.groups, ["/acme/admins", "/acme/engineers"]);
+        assert_eq!(carol.password.as_ref().unwrap().expose(), "carol-password");
+        assert!(!realm.user("erin").unwrap().enabled);
+        assert_eq!(
+            realm.login_user("ALICE@example.com").unwrap().username,
+            "alice"
+        );
+        let app = realm.client("acme-app").unwrap();
+        assert_eq!(app.pkce_method(), Some("S256"));
+        assert_eq!(app.secret.as_ref().unwrap().expose(), "acme-app-secret");
+        assert!(!app.public_client && !app.direct_access_grants_enabled);
+        assert!(realm.client("acme-consent").unwrap().consent_required);
+        let spa = realm.client("acme-spa").unwrap();
+        assert!(spa.public_client && spa.secret.is_none());
+        assert_eq!(spa.redirect_uris, ["http://127.0.0.1/spa/*"]);
+        // No clientScopes in the file: Keycloak's built-in ones.
+        assert!(realm.client_scope("profile").is_some() && realm.client_scope("basic").is_some());
+        assert_eq!(
+            realm.scope_claim(&realm.granted_scopes(app, &["openid"])),
+            "openid profile email"
+        );
+    }
+
+    #[test]
+    fn defaults_ids_and_placeholders() {
+        std::env::set_var("SSOPROOF_TEST_SECRET", "from-env");
+        let realm = load(&with(
+            r#", "users": [{"username": "Zed", "credentials": [{"type": "password", "value": "${SSOPROOF_TEST_UNSET:fallback}"}]}],
+                "clients": [{"clientId": "c", "secret": "${SSOPROOF_TEST_SECRET}", "defaultClientScopes": ["email", "nope"]}]"#,
+        ))
+        .unwrap();
+        let zed = realm.user("zed").unwrap();
+        assert_eq!(zed.username, "zed");
+        assert_eq!(
+            zed.id,
+            uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, b"zed").to_string()
+        );
+        // Keycloak imports a user without `enabled` disabled.
+        assert!(!zed.enabled);
+        assert_eq!(zed.password.as_ref().unwrap().expose(), "fallback");
+        let client = realm.client("c").unwrap();
+        assert_eq!(client.secret.as_ref().unwrap().expose(), "from-env");
+        assert!(client.standard_flow_enabled && !client.consent_required);
+        assert_eq!(client.default_client_scopes, ["email"]);
+        assert_eq!(client.optional_client_scopes.len(), 5);
+        let warnings = messages(&realm);
+        assert!(
+            warnings.iter().any(|w| w.contains("has no `enabled`")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings.iter().any(|w| w.contains("\"nope\"")),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn unsupported_features_are_named() {
+        let realm = load(&with(
+            r#", "authenticationFlows": [{"alias": "browser", "builtIn": true}, {"alias": "mine", "builtIn": false}],
+                "bruteForceProtected": false, "registrationAllowed": true,
+                "defaultSignatureAlgorithm": "RS256", "components": {}, "loginTheme": "keycloak",
+                "clinets": [],
+                "clients": [{"clientId": "c", "secret": "s", "implicitFlowEnabled": true,
+                             "attributes": {"id.token.signed.response.alg": "HS512"}},
+                            {"clientId": "saml", "protocol": "saml"}],
+                "users": [{"username": "u", "enabled": true, "requiredActions": ["UPDATE_PASSWORD"],
+                           "credentials": [{"type": "password", "secretData": "{}", "credentialData": "{}"},
+                                           {"type": "otp", "value": "x"}]}]"#,
+        ))
+        .unwrap();
+        let warnings = messages(&realm);
+        let expected = [
+            "unsupported realm feature \"authenticationFlows\" ignored",
+            "unsupported realm feature \"registrationAllowed\" ignored",
+            "unknown key \"clinets\" in realm ignored (did you mean \"clients\"?)",
+            "client \"c\": unsupported feature \"implicitFlowEnabled\" ignored",
+            "client \"c\": unsupported attribute \"id.token.signed.response.alg\" (\"HS512\") ignored",
+            "client \"saml\" uses protocol \"saml\", which the emulator does not serve; ignored",
+            "user \"u\": unsupported feature \"requiredActions\" ignored",
+        ];
+        for message in expected {
+            assert!(
+                warnings.iter().any(|w| w == message),
+                "missing {message:?} in {warnings:#?}"
+            );
+        }
+        assert!(
+            warnings.iter().any(|w| w.contains("hashed password")),
+            "{warnings:#?}"
+        );
+        assert!(
+            warnings.iter().any(|w| w.contains("\"otp\"")),
+            "{warnings:#?}"
+        );
+        // Built-in flows only, brute force off, the default algorithm, empty components: silent.
+        for silent in [
+            "bruteForceProtected",
+            "defaultSignatureAlgorithm",
+            "components",
+            "loginTheme",
+        ] {
+            assert!(
+                !warnings.iter().any(|w| w.contains(silent)),
+                "{silent}: {warnings:#?}"
+            );
+        }
+        assert!(realm.client("saml").is_none());
+        assert!(realm.user("u").unwrap().password.is_none());
+    }
+
+    #[test]
+    fn mappers_are_checked_and_coerced() {
+        let realm = load(&with(
+            r#", "clients": [{"clientId": "c", "secret": "s", "protocolMappers": [
+                {"name": "groups", "protocolMapper": "oidc-group-membership-mapper",
+                 "config": {"claim.name": "groups", "full.path": true, "id.token.claim": "true"}},
+                {"name": "pairwise", "protocolMapper": "oidc-sha256-pairwise-sub-mapper", "config": {}},
+                {"name": "nameless", "protocolMapper": "oidc-hardcoded-claim-mapper", "config": {"claim.value": "x"}}]}]"#,
+        ))
+        .unwrap();
+        let client = realm.client("c").unwrap();
+        assert_eq!(client.protocol_mappers.len(), 2);
+        assert!(client.protocol_mappers[0].is_true("full.path"));
+        let warnings = messages(&realm);
+        assert!(
+            warnings.iter().any(|w| w.contains(
+                "\"pairwise\" of type \"oidc-sha256-pairwise-sub-mapper\" is not emulated"
+            )),
+            "{warnings:#?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("\"nameless\" has no `claim.name`")),
+            "{warnings:#?}"
+        );
+
+        let err = load(&with(
+            r#", "clients": [{"clientId": "acme-app", "protocolMappers": [{"name": "groups", "protocolMapper": "oidc-group-mapper"}]}]"#,
+        ))
+        .unwrap_err();
+        assert_eq!(err.code(), "realm/unknown-mapper");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("realm.json: client \"acme-app\": protocol mapper \"groups\" has the unknown type \"oidc-group-mapper\""),
+            "{text}"
+        );
+        let err = load(&with(
+            r#", "clientScopes": [{"name": "extra", "protocol": "openid-connect", "protocolMappers": [{"name": "m", "protocolMapper": "made-up"}]}]"#,
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("client scope \"extra\""), "{err}");
+    }
+
+    #[test]
+    fn errors_have_codes_and_say_where() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("{\"realm\": \"r\",\n  \"users\": [}", "realm/syntax", "realm.json:2:13: not valid JSON"),
+            ("[1, 2]", "realm/invalid", "a realm export is a JSON object"),
+            ("{\"enabled\": true}", "realm/missing-field", "the realm has no `realm`"),
+            (&with(r#", "clients": [{"secret": "s"}]"#), "realm/missing-field", "clients[0] has no `clientId`"),
+            (&with(r#", "users": [{"username": "u", "credentials": [{"value": "p"}]}]"#), "realm/missing-field", "credentials[0] has no `type`"),
+            (&with(r#", "clients": [{"clientId": "c", "publicClient": "yes"}]"#), "realm/invalid", "clients[0]: invalid type: string \"yes\", expected a boolean"),
+            (&with(r#", "clients": [{"clientId": "c"}, {"clientId": "c"}]"#), "realm/invalid", "a second client with this `clientId`"),
+            (&with(r#", "users": [{"username": "u"}, {"username": "U"}]"#), "realm/invalid", "a second user"),
+            (&with(r#", "clients": [{"clientId": "c", "attributes": {"pkce.code.challenge.method": "S512"}}]"#), "realm/invalid", "Keycloak knows S256 and plain"),
+            (r#"{"realm": "a/b"}"#, "realm/invalid", "letters, digits"),
+            (r#"{"realm": "r", "enabled": false}"#, "realm/invalid", "is disabled"),
+            (&with(r#", "groups": [{"name": "acme", "subGroups": [{"name": "admins"}]}], "users": [{"username": "u", "groups": ["/acme/admin"]}]"#),
+             "realm/unknown-group", "user \"u\" is in group \"/acme/admin\", which the realm does not define; add it under `groups` (with `subGroups`) or fix the path (did you mean \"/acme/admins\"?)"),
+        ];
+        for (text, code, message) in cases {
+            let err = load(text).unwrap_err();
+            assert_eq!(err.code(), *code, "{err}");
+            assert!(
+                err.to_string().contains(message),
+                "{err} should contain {message}"
+            );
+        }
+        let err = Realm::from_keycloak_export("/nonexistent/realm.json").unwrap_err();
+        assert_eq!(err.code(), "realm/read");
+        assert!(err.to_string().contains("/nonexistent/realm.json"), "{err}");
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for cut in (0..FIXTURE.len()).step_by(7) {
+            let _ = load(&FIXTURE[..FIXTURE.floor_char_boundary(cut)]);
+        }
+        let bytes = FIXTURE.as_bytes();
+        for _ in 0..400 {
+            let mut mutated = bytes.to_vec();
+            for _ in 0..rng.gen_range(1..8) {
+                let i = rng.gen_range(0..mutated.len());
+                mutated[i] = *b"{}[]\":,0-e.tn\\x ".get(rng.gen_range(0..16)).unwrap();
+            }
+            let _ = load(&String::from_utf8_lossy(&mutated));
+        }
+        for _ in 0..200 {
+            let len = rng.gen_range(0..64);
+            let noise: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+            let _ = load(&String::from_utf8_lossy(&noise));
+        }
+        for odd in ["", "null", "\"realm\"", "{\"realm\": null}", "{\"realm\": \"r\", \"groups\": [[]]}",
+                    "{\"realm\": \"r\", \"users\": [{\"username\": \"u\", \"attributes\": {\"a\": \"b\"}}]}",
+                    "{\"realm\": \"r\", \"clients\": [{\"clientId\": \"c\", \"protocolMappers\": [{\"name\": \"m\", \"protocolMapper\": \"oidc-acr-mapper\", \"config\": {\"a\": [1]}}]}]}"] {
+            let _ = load(odd);
+        }
+    }
+}

@@ -1,0 +1,394 @@
+//! ssoproof's runbook linter: link integrity and runbook rules for Markdown files, with no
+//! network access and no async runtime (it is what the pre-commit hook builds).
+//!
+//! Entry point: [`lint`] over a [`LoadedConfig`]; [`report::render`] turns the result into
+//! human, JSON, JUnit, SARIF or GitHub output; [`binding`] links runbook items to the Gherkin
+//! scenarios that prove them (shared with the harness's `verify` and `coverage`).
+//!
+//! A run has three phases. The files are read and reduced to [`Document`] summaries in
+//! parallel; links are then resolved against those summaries (a target outside the checked set
+//! is parsed at most once); finally the runbook rules run on the files the config marks as
+//! runbooks. Only runbooks keep their text in memory, so memory stays flat on large trees.
+
+pub mod binding;
+#[cfg(feature = "cli")]
+pub mod cli;
+pub mod diagnostic;
+pub mod document;
+mod fs_index;
+mod html_anchors;
+mod links;
+pub mod once_cache;
+mod parallel;
+pub mod report;
+pub mod rules;
+mod runbook;
+pub mod slug;
+pub mod target;
+pub mod today;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use time::Date;
+
+pub use diagnostic::Diagnostic;
+pub use document::Document;
+pub use rules::{Rule, RuleFilter, Severity};
+
+use fs_index::normalize;
+use links::{is_markdown, LinkChecker, LocalPathPatterns, Targets};
+use runbook::{binding::FeatureCache, date::DatePolicy, index::IndexFile, Runbook};
+use ssoproof_config::{absolute, LoadedConfig, RunbookKind};
+
+/// Why a lint run could not be completed (as opposed to finding problems). Exit status 2.
+#[derive(Debug, thiserror::Error)]
+pub enum LintError {
+    #[error("{}: no such file or directory", path.display())]
+    NotFound { path: PathBuf },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot walk {}: {source}", path.display())]
+    Walk {
+        path: PathBuf,
+        source: walkdir::Error,
+    },
+    #[error("no rule id starts with {}; see `ssoproof lint --list-rules`", prefixes.join(", "))]
+    UnknownRulePrefix { prefixes: Vec<String> },
+}
+
+impl LintError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            LintError::NotFound { .. } => "lint/not-found",
+            LintError::Read { .. } | LintError::Walk { .. } => "lint/read",
+            LintError::UnknownRulePrefix { .. } => "lint/unknown-rule",
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct LintRequest {
+    /// Files and folders to check; empty means the config's `lint.roots`.
+    pub paths: Vec<PathBuf>,
+    pub filter: RuleFilter,
+    /// Overrides "today" for the review-date rules.
+    pub today: Option<Date>,
+}
+
+#[derive(Debug)]
+pub struct LintReport {
+    /// The checked files, as reached from the arguments, in order.
+    pub files: Vec<String>,
+    /// Sorted by file, line and column.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl LintReport {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.count(Severity::Error) > 0
+    }
+}
+
+/// A file to check: how the user reached it, and where it is.
+struct Input {
+    display: String,
+    path: PathBuf,
+}
+
+/// What a file keeps besides its [`Document`]: for runbooks, the text (their rules read lines)
+/// and the index of their kind in the config.
+struct RunbookSource {
+    source: Option<String>,
+    kind: Option<usize>,
+}
+
+pub fn lint(config: &LoadedConfig, request: &LintRequest) -> Result<LintReport, LintError> {
+    let mut filter = request.filter.clone();
+    filter.add_ignores(&config.config.lint.ignore);
+    let unknown = filter.unknown_prefixes();
+    if !unknown.is_empty() {
+        return Err(LintError::UnknownRulePrefix {
+            prefixes: unknown.into_iter().map(str::to_string).collect(),
+        });
+    }
+    let root = normalize(&config.root).unwrap_or_else(|| config.root.clone());
+    let inputs = collect_inputs(config, &request.paths)?;
+    let kinds = &config.config.runbooks.kinds;
+
+    let parsed = parallel::map(&inputs, |input| parse_one(input, &root, kinds));
+    let mut docs: HashMap<PathBuf, Document> = HashMap::with_capacity(inputs.len());
+    let mut sources: Vec<RunbookSource> = Vec::with_capacity(inputs.len());
+    for (input, result) in inputs.iter().zip(parsed) {
+        let (doc, source) = result?;
+        docs.insert(input.path.clone(), doc);
+        sources.push(source);
+    }
+
+    let run_runbooks = ["date", "layout", "checklist", "index", "binding"]
+        .iter()
+        .any(|f| filter.any_in(f));
+    let today = if run_runbooks {
+        today::today(&root, request.today).0
+    } else {
+        Date::MIN
+    };
+    let local_paths = LocalPathPatterns::new(&config.config.lint.local_path_patterns);
+    let targets = Targets::default();
+    let context = Context {
+        config,
+        filter: &filter,
+        root: &root,
+        today,
+        docs: &docs,
+        linker: LinkChecker {
+            root: &root,
+            local_paths: &local_paths,
+            checked: &docs,
+            targets: &targets,
+        },
+        features: FeatureCache::default(),
+    };
+    let work: Vec<(&Input, &RunbookSource)> = inputs.iter().zip(&sources).collect();
+    let per_file = parallel::map(&work, |(input, source)| context.check_file(input, source));
+
+    Ok(LintReport {
+        diagnostics: per_file.into_iter().flatten().collect(),
+        files: inputs.into_iter().map(|i| i.display).collect(),
+    })
+}
+
+/// Everything the per-file checks share; read-only, so files are checked in parallel.
+struct Context<'a> {
+    config: &'a LoadedConfig,
+    filter: &'a RuleFilter,
+    root: &'a Path,
+    today: Date,
+    docs: &'a HashMap<PathBuf, Document>,
+    linker: LinkChecker<'a>,
+    features: FeatureCache,
+}
+
+impl Context<'_> {
+    fn check_file(&self, input: &Input, extra: &RunbookSource) -> Vec<Diagnostic> {
+        let doc = &self.docs[&input.path];
+        let runbooks = &self.config.config.runbooks;
+        let mut out = Vec::new();
+        if self.filter.any_in("link") {
+            self.linker.check(&input.path, doc, &mut out);
+        }
+        let relative = input.path.strip_prefix(self.root).unwrap_or(&input.path);
+        if let (Some(kind), Some(source)) = (extra.kind, &extra.source) {
+            let runbook = Runbook {
+                relative,
+                lines: source.lines().collect(),
+                doc,
+                kind: &runbooks.kinds[kind],
+            };
+            let policy = DatePolicy {
+                today: self.today,
+                review: &runbooks.review,
+                exceptions: &runbooks.exceptions,
+            };
+            if self.filter.any_in("date") {
+                runbook::date::check(&runbook, &policy, &mut out);
+            }
+            if self.filter.any_in("layout") {
+                runbook::layout::check(&runbook, &mut out);
+            }
+            if self.filter.any_in("checklist") {
+                runbook::checklist::check(&runbook, &runbooks.checklist, &mut out);
+            }
+            if self.filter.any_in("binding") {
+                runbook::binding::check(
+                    &runbook,
+                    &input.path,
+                    self.root,
+                    &runbooks.bindings,
+                    &runbooks.checklist.section,
+                    &self.features,
+                    &mut out,
+                );
+            }
+        }
+        if self.filter.any_in("index") && runbooks.indexes.iter().any(|i| i == relative) {
+            let index = IndexFile {
+                path: &input.path,
+                relative,
+                doc,
+            };
+            runbook::index::check(
+                &index,
+                self.root,
+                &runbooks.kinds,
+                &self.linker.targets.fs,
+                &mut out,
+            );
+        }
+
+        out.retain(|d| self.filter.enabled(d.rule));
+        drop_shadowed(&mut out);
+        out.sort_by_key(|d| (d.position.line, d.position.column, d.rule));
+        if out.is_empty() {
+            return out;
+        }
+        // Only files with findings are read again, for the excerpts.
+        let reread;
+        let text = match &extra.source {
+            Some(source) => source.as_str(),
+            None => {
+                reread = std::fs::read(&input.path).map(Document::text);
+                reread.as_deref().unwrap_or("")
+            }
+        };
+        let lines: Vec<&str> = text.lines().collect();
+        for d in &mut out {
+            d.file = input.display.clone();
+            d.source_line = lines.get(d.position.line - 1).map(|l| l.to_string());
+        }
+        out
+    }
+}
+
+/// The Markdown files a lint run with these paths would check: (display path, absolute path).
+pub fn files(
+    config: &LoadedConfig,
+    paths: &[PathBuf],
+) -> Result<Vec<(String, PathBuf)>, LintError> {
+    Ok(collect_inputs(config, paths)?
+        .into_iter()
+        .map(|i| (i.display, i.path))
+        .collect())
+}
+
+/// An index link to a missing runbook is reported once, as `index/dangling-entry`.
+fn drop_shadowed(out: &mut Vec<Diagnostic>) {
+    let dangling: Vec<_> = out
+        .iter()
+        .filter(|d| d.rule == Rule::IndexDanglingEntry)
+        .map(|d| d.position)
+        .collect();
+    out.retain(|d| d.rule != Rule::MissingFile || !dangling.contains(&d.position));
+}
+
+fn collect_inputs(config: &LoadedConfig, paths: &[PathBuf]) -> Result<Vec<Input>, LintError> {
+    let given: Vec<(String, PathBuf)> = if paths.is_empty() {
+        let cwd = absolute(Path::new("."));
+        config
+            .config
+            .lint
+            .roots
+            .iter()
+            .map(|r| {
+                let path = config.root.join(r);
+                let display = pathdiff(&path, &cwd).unwrap_or_else(|| path.clone());
+                (display_path(&display), path)
+            })
+            .collect()
+    } else {
+        paths.iter().map(|p| (display_path(p), p.clone())).collect()
+    };
+
+    let mut inputs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (display, path) in given {
+        let metadata = std::fs::metadata(&path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => LintError::NotFound { path: path.clone() },
+            _ => LintError::Read {
+                path: path.clone(),
+                source,
+            },
+        })?;
+        let mut push = |display: String, path: &Path| {
+            let absolute = normalize(&absolute(path)).unwrap_or_else(|| absolute(path));
+            if seen.insert(absolute.clone()) {
+                inputs.push(Input {
+                    display,
+                    path: absolute,
+                });
+            }
+        };
+        if !metadata.is_dir() {
+            push(display, &path);
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(&path)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !skipped_dir(e));
+        for entry in walker {
+            let entry = entry.map_err(|source| LintError::Walk {
+                path: path.clone(),
+                source,
+            })?;
+            if entry.file_type().is_file() && is_markdown(entry.path()) {
+                let relative = entry.path().strip_prefix(&path).unwrap_or(entry.path());
+                let display = if display == "." {
+                    display_path(relative)
+                } else {
+                    format!(
+                        "{}/{}",
+                        display.trim_end_matches('/'),
+                        display_path(relative)
+                    )
+                };
+                push(display, entry.path());
+            }
+        }
+    }
+    Ok(inputs)
+}
+
+/// Hidden folders and build output never hold runbooks.
+fn skipped_dir(entry: &walkdir::DirEntry) -> bool {
+    let name = entry.file_name().to_string_lossy();
+    entry.file_type().is_dir()
+        && (name.starts_with('.') || name == "target" || name == "node_modules")
+}
+
+fn display_path(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    if std::path::MAIN_SEPARATOR == '\\' {
+        text.replace('\\', "/")
+    } else {
+        text.into_owned()
+    }
+}
+
+/// `path` relative to `base`, when `path` is under `base`.
+fn pathdiff(path: &Path, base: &Path) -> Option<PathBuf> {
+    let path = normalize(path)?;
+    let relative = path.strip_prefix(base).ok()?;
+    Some(if relative.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        relative.to_path_buf()
+    })
+}
+
+fn parse_one(
+    input: &Input,
+    root: &Path,
+    kinds: &[RunbookKind],
+) -> Result<(Document, RunbookSource), LintError> {
+    let bytes = std::fs::read(&input.path).map_err(|source| LintError::Read {
+        path: input.path.clone(),
+        source,
+    })?;
+    let text = Document::text(bytes);
+    let doc = Document::parse(&text);
+    let relative = input.path.strip_prefix(root).unwrap_or(&input.path);
+    let kind = kinds.iter().position(|k| k.matches(relative));
+    let source = kind.map(|_| text);
+    Ok((doc, RunbookSource { source, kind }))
+}

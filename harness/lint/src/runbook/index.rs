@@ -1,0 +1,105 @@
+//! The index runbook links every runbook in its folder, and only runbooks that exist.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::diagnostic::{Diagnostic, FILE_START};
+use crate::document::{Document, Position};
+use crate::fs_index::{EntryKind, FsIndex};
+use crate::links::is_markdown;
+use crate::rules::Rule;
+use crate::target::{self, Target};
+use ssoproof_config::RunbookKind;
+
+pub struct IndexFile<'a> {
+    /// Absolute, normalized.
+    pub path: &'a Path,
+    /// Relative to the project root.
+    pub relative: &'a Path,
+    pub doc: &'a Document,
+}
+
+pub fn check(
+    index: &IndexFile,
+    root: &Path,
+    kinds: &[RunbookKind],
+    fs: &FsIndex,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(folder) = index.path.parent() else {
+        return;
+    };
+    let relative_folder = index.relative.parent().unwrap_or(Path::new(""));
+    let targets = index
+        .doc
+        .links
+        .iter()
+        .map(|l| (l.target.as_str(), l.position))
+        .chain(
+            index
+                .doc
+                .definitions
+                .iter()
+                .map(|d| (d.target.as_str(), d.position)),
+        );
+
+    let mut linked = BTreeSet::new();
+    for (raw, position) in targets {
+        let Target::Local { path, .. } = target::parse(raw) else {
+            continue;
+        };
+        let Some(resolved) = target::resolve(&path, folder, root) else {
+            continue;
+        };
+        if resolved.parent() != Some(folder) || !is_markdown(&resolved) {
+            continue;
+        }
+        let Some(name) = resolved.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if fs.lookup(&resolved).is_none() {
+            out.push(dangling(raw, name, position));
+        }
+        linked.insert(name.to_string());
+    }
+
+    let Some(listing) = fs.listing(folder) else {
+        return;
+    };
+    let mut runbooks: Vec<&str> = listing
+        .iter()
+        .filter(|(name, kind)| **kind == EntryKind::File && is_markdown(Path::new(name.as_str())))
+        .map(|(name, _)| name.as_str())
+        .filter(|name| Some(*name) != index.path.file_name().and_then(|n| n.to_str()))
+        .filter(|name| kinds.iter().any(|k| k.matches(&relative_folder.join(name))))
+        .collect();
+    runbooks.sort_unstable();
+    let title = index
+        .doc
+        .headings
+        .first()
+        .map_or(FILE_START, |h| h.position);
+    for name in runbooks.into_iter().filter(|n| !linked.contains(*n)) {
+        out.push(
+            Diagnostic::new(
+                Rule::IndexMissingEntry,
+                title,
+                format!("the index does not link the runbook `{name}`"),
+            )
+            .help(format!(
+                "add a row for `[{name}]({name})` to the index's comparison table"
+            ))
+            .target(name),
+        );
+    }
+}
+
+fn dangling(raw: &str, name: &str, position: Position) -> Diagnostic {
+    Diagnostic::new(
+        Rule::IndexDanglingEntry,
+        position,
+        format!("the index links `{name}`, which does not exist"),
+    )
+    .help("remove the row, or restore the runbook")
+    .target(raw)
+}

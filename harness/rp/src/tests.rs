@@ -1,0 +1,1225 @@
+//! The relying party against the mock OP: one test per certification case of
+//! `rp-conformance.md` (Basic, Config, Refresh), then the contract's other rules.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{json, Map, Value};
+
+use base64::Engine;
+
+use super::id_token::{self, b64url};
+use super::mock_op::{
+    ClaimsHook, IssParam, MockOp, Style, TestKey, TokenHook, CLIENT_ID, CLIENT_SECRET, REALM,
+    REDIRECT_URI,
+};
+use super::*;
+use ssoproof_secret::Secret;
+
+async fn start() -> (MockOp, RelyingParty) {
+    let op = MockOp::start().await;
+    let rp = RelyingParty::discover(op.config()).await.unwrap();
+    (op, rp)
+}
+
+async fn login(op: &MockOp, rp: &RelyingParty, user: &str) -> Result<Session, RpError> {
+    rp.login(user, &op.password(user)).await
+}
+
+async fn code_of(op: &MockOp, rp: &RelyingParty, user: &str) -> String {
+    match login(op, rp, user).await {
+        Ok(_) => "ok".to_string(),
+        Err(e) => e.code().to_string(),
+    }
+}
+
+fn claims(f: impl Fn(&mut Map<String, Value>) + Send + Sync + 'static) -> Option<ClaimsHook> {
+    Some(Arc::new(f))
+}
+
+fn token_hook(
+    f: impl Fn(&Map<String, Value>, String) -> String + Send + Sync + 'static,
+) -> Option<TokenHook> {
+    Some(Arc::new(f))
+}
+
+/// Runs a login with the ID-token claims changed by `change`; returns the error code or "ok".
+async fn with_claims(change: impl Fn(&mut Map<String, Value>) + Send + Sync + 'static) -> String {
+    let (op, rp) = start().await;
+    op.set(|b| b.claims_hook = claims(change));
+    code_of(&op, &rp, "alice").await
+}
+
+// ---------------------------------------------------------------- Basic RP certification cases
+
+/// rp-response_type-code, rp-scope-userinfo-claims, rp-token_endpoint-client_secret_basic,
+/// rp-discovery-openid-configuration, rp-discovery-jwks_uri-keys.
+#[tokio::test]
+async fn rp_response_type_code_full_login() {
+    let (op, rp) = start().await;
+    // The email comes only from userinfo: the RP must request the scope and use the claim.
+    op.set(|b| {
+        b.claims_hook = claims(|c| {
+            c.remove("email");
+        })
+    });
+    let session = login(&op, &rp, "alice").await.unwrap();
+    let outcome = &session.outcome;
+    assert_eq!(outcome.sub, op.user("alice").sub);
+    assert_eq!(outcome.email.as_deref(), Some("alice@example.com"));
+    assert_eq!(outcome.groups, ["/acme/admins"]);
+    assert_eq!(outcome.role, Role::Admin);
+    assert_eq!(outcome.claims["name"], "alice Example");
+    assert_eq!(outcome.claims["iss"], op.issuer.as_str());
+    assert!(session.refresh_token().is_some());
+
+    let record = op.record();
+    assert_eq!(
+        record.events,
+        [
+            "authorize",
+            "login",
+            "token:authorization_code",
+            "jwks",
+            "userinfo"
+        ]
+    );
+    let query = &record.authorize_queries[0];
+    assert_eq!(query["response_type"], "code");
+    assert_eq!(query["scope"], "openid email profile");
+    assert_eq!(query["code_challenge_method"], "S256");
+    assert_eq!(query["redirect_uri"], REDIRECT_URI);
+    assert_eq!(query["code_challenge"].len(), 43);
+    assert!(query["state"].len() >= 43 && query["nonce"].len() >= 43);
+    // client_secret_basic, with id and secret form-urlencoded before base64 (RFC 6749 2.3.1).
+    let (authorization, form) = &record.token_requests[0];
+    let expected = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        CLIENT_ID,
+        url::form_urlencoded::byte_serialize(CLIENT_SECRET.as_bytes()).collect::<String>()
+    ));
+    assert_eq!(
+        authorization.as_deref(),
+        Some(format!("Basic {expected}").as_str())
+    );
+    assert!(!form
+        .iter()
+        .any(|(k, _)| k == "client_secret" || k == "client_id"));
+    let verifier = &form.iter().find(|(k, _)| k == "code_verifier").unwrap().1;
+    assert!((43..=128).contains(&verifier.len()));
+    // The JWKS came from discovery's (random) jwks_uri.
+    assert_eq!(rp.discovery()["jwks_uri"], op.jwks_url().as_str());
+    assert_eq!(rp.jwks_fetches(), 1);
+    assert_eq!(record.jwks_fetches, 1);
+}
+
+#[tokio::test]
+async fn state_and_nonce_are_fresh_for_every_login() {
+    let (op, rp) = start().await;
+    login(&op, &rp, "alice").await.unwrap();
+    login(&op, &rp, "bob").await.unwrap();
+    let q = op.record().authorize_queries;
+    assert_ne!(q[0]["state"], q[1]["state"]);
+    assert_ne!(q[0]["nonce"], q[1]["nonce"]);
+    assert_ne!(q[0]["code_challenge"], q[1]["code_challenge"]);
+}
+
+/// rp-id_token-issuer-mismatch
+#[tokio::test]
+async fn rp_id_token_issuer_mismatch() {
+    let code = with_claims(|c| {
+        c.insert("iss".into(), json!("https://attacker.example/realms/acme"));
+    })
+    .await;
+    assert_eq!(code, "issuer_mismatch");
+}
+
+/// rp-id_token-sub
+#[tokio::test]
+async fn rp_id_token_sub_missing() {
+    assert_eq!(
+        with_claims(|c| {
+            c.remove("sub");
+        })
+        .await,
+        "sub_missing"
+    );
+}
+
+/// rp-id_token-aud: invalid and missing.
+#[tokio::test]
+async fn rp_id_token_aud_invalid_or_missing() {
+    assert_eq!(
+        with_claims(|c| {
+            c.insert("aud".into(), json!("other-app"));
+        })
+        .await,
+        "audience_mismatch"
+    );
+    assert_eq!(
+        with_claims(|c| {
+            c.remove("aud");
+        })
+        .await,
+        "audience_mismatch"
+    );
+    assert_eq!(
+        with_claims(|c| {
+            c.insert("aud".into(), json!(["x", "y"]));
+        })
+        .await,
+        "audience_mismatch"
+    );
+}
+
+/// rp-id_token-iat
+#[tokio::test]
+async fn rp_id_token_iat_missing() {
+    assert_eq!(
+        with_claims(|c| {
+            c.remove("iat");
+        })
+        .await,
+        "iat_missing"
+    );
+}
+
+/// rp-id_token-kid-absent-single-jwks
+#[tokio::test]
+async fn rp_id_token_kid_absent_single_jwks() {
+    let (op, rp) = start().await;
+    op.set(|b| {
+        b.omit_kid = true;
+        b.publish_kids = false;
+    });
+    assert_eq!(code_of(&op, &rp, "alice").await, "ok");
+}
+
+/// rp-id_token-kid-absent-multiple-jwks: the RP tries each key of the right type.
+#[tokio::test]
+async fn rp_id_token_kid_absent_multiple_jwks() {
+    let (op, rp) = start().await;
+    let signer = TestKey::es256("key-b");
+    op.set(|b| {
+        b.published = vec![
+            TestKey::es256("key-a"),
+            TestKey::rs256("key-r"),
+            signer.clone(),
+            TestKey::es256("key-c"),
+        ];
+        b.signer = signer;
+        b.omit_kid = true;
+    });
+    assert_eq!(code_of(&op, &rp, "alice").await, "ok");
+    // None of several keys verifies: a bad signature, not a missing key.
+    let (op, rp) = start().await;
+    op.set(|b| {
+        b.published = vec![TestKey::es256("key-a"), TestKey::es256("key-c")];
+        b.signer = TestKey::es256("key-b");
+        b.omit_kid = true;
+    });
+    assert_eq!(code_of(&op, &rp, "alice").await, "signature_invalid");
+}
+
+/// Without kids, a rotation shows up as a signature no cached key verifies: one refetch.
+#[tokio::test]
+async fn kid_absent_key_rotation_refetches_once() {
+    let (op, rp) = start().await;
+    op.set(|b| {
+        b.omit_kid = true;
+        b.publish_kids = false;
+    });
+    login(&op, &rp, "alice").await.unwrap();
+    let new = TestKey::es256("key-2");
+    op.set(|b| {
+        b.published = vec![new.clone()];
+        b.signer = new;
+    });
+    login(&op, &rp, "alice").await.unwrap();
+    assert_eq!(rp.jwks_fetches(), 2);
+    // A forged kid-less token right after: refused, and no third fetch within the interval.
+    op.set(|b| b.token_hook = token_hook(|_, t| tampered(t)));
+    let err = login(&op, &rp, "alice").await.unwrap_err();
+    assert_eq!(err.code(), "signature_invalid");
+    assert!(err.to_string().contains("at most once every"), "{err}");
+    assert_eq!(rp.jwks_fetches(), 2);
+}
+
+/// rp-id_token-sig-rs256
+#[tokio::test]
+async fn rp_id_token_sig_rs256() {
+    let (op, rp) = start().await;
+    let key = TestKey::rs256("rsa-1");
+    op.set(|b| {
+        b.published = vec![key.clone()];
+        b.signer = key;
+    });
+    let session = login(&op, &rp, "bob").await.unwrap();
+    assert_eq!(session.outcome.role, Role::User);
+}
+
+fn unsigned(claims: &Map<String, Value>) -> String {
+    format!(
+        "{}.{}.",
+        b64url(br#"{"alg":"none","typ":"JWT"}"#),
+        b64url(Value::Object(claims.clone()).to_string().as_bytes())
+    )
+}
+
+/// rp-id_token-sig-none: an enterprise RP rejects unsigned tokens, even from the token endpoint.
+#[tokio::test]
+async fn rp_id_token_sig_none_rejected() {
+    let (op, rp) = start().await;
+    op.set(|b| b.token_hook = token_hook(|c, _| unsigned(c)));
+    let err = login(&op, &rp, "alice").await.unwrap_err();
+    assert_eq!(err.code(), "alg_rejected");
+    assert!(err.to_string().contains("`none`"), "{err}");
+}
+
+/// The payload changed after signing: the signature no longer covers it.
+fn tampered(token: String) -> String {
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut payload: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[1])
+            .unwrap(),
+    )
+    .unwrap();
+    payload["email"] = json!("mallory@example.com");
+    format!(
+        "{}.{}.{}",
+        parts[0],
+        b64url(payload.to_string().as_bytes()),
+        parts[2]
+    )
+}
+
+/// rp-id_token-bad-sig-rs256 (and the ES256 and EdDSA variants).
+#[tokio::test]
+async fn rp_id_token_bad_sig_rs256_es256_eddsa() {
+    for key in [
+        TestKey::rs256("rsa-1"),
+        TestKey::es256("ec-1"),
+        TestKey::ed25519("ed-1"),
+    ] {
+        let (op, rp) = start().await;
+        op.set(|b| {
+            b.published = vec![key.clone()];
+            b.signer = key.clone();
+        });
+        assert_eq!(code_of(&op, &rp, "alice").await, "ok", "{:?}", key.alg);
+        op.set(|b| b.token_hook = token_hook(|_, t| tampered(t)));
+        assert_eq!(
+            code_of(&op, &rp, "alice").await,
+            "signature_invalid",
+            "{:?}",
+            key.alg
+        );
+    }
+}
+
+/// rp-id_token-bad-sig-hs256: HMAC signed with the client secret (the classic confusion attack).
+#[tokio::test]
+async fn rp_id_token_hs256_rejected() {
+    let (op, rp) = start().await;
+    op.set(|b| {
+        b.token_hook = token_hook(|c, _| {
+            let mut header = Header::new(Algorithm::HS256);
+            header.kid = Some("key-1".into());
+            jsonwebtoken::encode(
+                &header,
+                c,
+                &EncodingKey::from_secret(CLIENT_SECRET.as_bytes()),
+            )
+            .unwrap()
+        })
+    });
+    let err = login(&op, &rp, "alice").await.unwrap_err();
+    assert_eq!(err.code(), "alg_rejected");
+    assert!(err.to_string().contains("HS256"), "{err}");
+}
+
+/// rp-userinfo-bad-sub-claim
+#[tokio::test]
+async fn rp_userinfo_bad_sub_claim() {
+    let (op, rp) = start().await;
+    op.set(|b| {
+        b.userinfo_hook = claims(|c| {
+            c.insert("sub".into(), json!("someone-else"));
+        })
+    });
+    let err = login(&op, &rp, "alice").await.unwrap_err();
+    assert_eq!(err.code(), "userinfo_sub_mismatch");
+    assert!(err.to_string().contains("someone-else"), "{err}");
+}
+
+/// rp-nonce-invalid
+#[tokio::test]
+async fn rp_nonce_invalid() {
+    assert_eq!(
+        with_claims(|c| {
+            c.insert("nonce".into(), json!("replayed"));
+        })
+        .await,
+        "nonce_mismatch"
+    );
+    assert_eq!(
+        with_claims(|c| {
+            c.remove("nonce");
+        })
+        .await,
+        "nonce_mismatch"
+    );
+}
+
+/// rp-token_endpoint-client_secret_post, and a public client sending only its id.
+#[tokio::test]
+async fn client_secret_post_and_public_client() {
+    let op = MockOp::start().await;
+    op.set(|b| b.auth_method = Some(AuthMethod::ClientSecretPost));
+    let mut config = op.config();
+    config.auth_method = AuthMethod::ClientSecretPost;
+    let rp = RelyingParty::discover(config).await.unwrap();
+    login(&op, &rp, "alice").await.unwrap();
+    let (authorization, form) = op.record().token_requests.remove(0);
+    assert!(authorization.is_none());
+    assert!(form.contains(&("client_secret".into(), CLIENT_SECRET.into())));
+
+    let op = MockOp::start().await;
+    op.set(|b| {
+        b.client_secret = None;
+        b.auth_method = None;
+    });
+    let mut config = op.config();
+    config.client_secret = None;
+    let rp = RelyingParty::discover(config).await.unwrap();
+    login(&op, &rp, "alice").await.unwrap();
+    let (authorization, form) = op.record().token_requests.remove(0);
+    assert!(authorization.is_none());
+    assert!(form.contains(&("client_id".into(), CLIENT_ID.into())));
+}
+
+// --------------------------------------------------------------- Config RP certification cases
+
+/// rp-discovery-issuer-not-matching-config
+#[tokio::test]
+async fn rp_discovery_issuer_not_matching_config() {
+    let op = MockOp::start().await;
+    // The trailing-slash trap: same discovery URL, different string.
+    let mut config = op.config();
+    config.issuer = format!("{}/", op.issuer);
+    let err = RelyingParty::discover(config).await.unwrap_err();
+    assert_eq!(err.code(), "issuer_mismatch");
+    // Discovery reporting another issuer.
+    op.set(|b| b.discovery_issuer = Some("https://internal:8443/realms/acme".into()));
+    let err = RelyingParty::discover(op.config()).await.unwrap_err();
+    assert_eq!(err.code(), "issuer_mismatch");
+    assert!(
+        err.to_string()
+            .contains("https://internal:8443/realms/acme"),
+        "{err}"
+    );
+}
+
+/// rp-key-rotation-op-sign-key: keys rotate after the first ID token; one refetch.
+#[tokio::test]
+async fn rp_key_rotation_op_sign_key() {
+    let (op, rp) = start().await;
+    login(&op, &rp, "alice").await.unwrap();
+    assert_eq!(rp.jwks_fetches(), 1);
+    let new = TestKey::es256("key-2");
+    op.set(|b| {
+        b.published = vec![new.clone()];
+        b.signer = new;
+    });
+    login(&op, &rp, "alice").await.unwrap();
+    assert_eq!(rp.jwks_fetches(), 2);
+    // The new key is cached now: no more fetches.
+    login(&op, &rp, "bob").await.unwrap();
+    assert_eq!(rp.jwks_fetches(), 2);
+}
+
+/// rp-key-rotation-op-sign-key-native: a new key appears (beside the old) just before signing.
+#[tokio::test]
+async fn rp_key_rotation_op_sign_key_native() {
+    let (op, rp) = start().await;
+    login(&op, &rp, "alice").await.unwrap();
+    let old = op.record().events.len();
+    let new = TestKey::rs256("key-rsa-2");
+    op.set(|b| {
+        b.published.push(new.clone());
+        b.signer = new;
+    });
+    login(&op, &rp, "carol").await.unwrap();
+    assert_eq!(rp.jwks_fetches(), 2);
+    assert_eq!(
+        op.record().events[old..]
+            .iter()
+            .filter(|e| *e == "jwks")
+            .count(),
+        1
+    );
+}
+
+/// Unknown kids refetch at most once per interval, so a flood cannot hammer the IdP.
+#[tokio::test]
+async fn unknown_kid_refetch_is_rate_limited() {
+    let op = MockOp::start().await;
+    let mut config = op.config();
+    config.jwks_refetch_interval = Duration::from_millis(700);
+    let rp = RelyingParty::discover(config).await.unwrap();
+    login(&op, &rp, "alice").await.unwrap();
+    op.set(|b| b.signer = TestKey::es256("never-published"));
+    let err = login(&op, &rp, "alice").await.unwrap_err();
+    assert_eq!(err.code(), "kid_unknown");
+    assert!(err.to_string().contains("even after refetching"), "{err}");
+    assert_eq!(rp.jwks_fetches(), 2);
+    for _ in 0..5 {
+        let err = login(&op, &rp, "alice").await.unwrap_err();
+        assert_eq!(err.code(), "kid_unknown");
+        assert!(err.to_string().contains("at most once every"), "{err}");
+    }
+    assert_eq!(rp.jwks_fetches(), 2);
+    assert_eq!(op.record().jwks_fetches, 2);
+    tokio::time::sleep(Duration::from_millis(750)).await;
+    assert_eq!(code_of(&op, &rp, "alice").await, "kid_unknown");
+    assert_eq!(rp.jwks_fetches(), 3);
+}
+
+/// A key with the token's kid but of the wrong type is a bad signature, not an unknown key.
+#[tokio::test]
+async fn kid_naming_a_key_of_another_type() {
+    let (op, rp) = start().await;
+    let ec = TestKey::es256("shared-kid");
+    let mut rsa = TestKey::rs256("shared-kid");
+    rsa.jwk.as_object_mut().unwrap().remove("alg");
+    op.set(|b| {
+        b.published = vec![rsa];
+        b.signer = ec;
+    });
+    let err = login(&op, &rp, "alice").await.unwrap_err();
+    assert_eq!(err.code(), "signature_invalid");
+    assert!(err.to_string().contains("RSA key"), "{err}");
+}
+
+#[tokio::test]
+async fn jwks_unreachable_is_typed() {
+    let (op, rp) = start().await;
+    op.set(|b| b.jwks_broken = true);
+    let err = login(&op, &rp, "alice").await.unwrap_err();
+    assert_eq!(err.code(), "jwks_unreachable");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("GET {}", op.jwks_url())) && text.contains("503"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn downgrade_advertised_is_refused_at_discovery() {
+    let op = MockOp::start().await;
+    op.set(|b| {
+        b.discovery_extra.insert(
+            "id_token_signing_alg_values_supported".into(),
+            json!(["HS256", "none"]),
+        );
+    });
+    let err = RelyingParty::discover(op.config()).await.unwrap_err();
+    assert_eq!(err.code(), "alg_unsupported");
+}
+
+// ------------------------------------------------------------------ Refresh certification cases
+
+/// A store that records its calls into the OP's event log, so the order is visible.
+struct LoggingStore<'a> {
+    op: &'a MockOp,
+    inner: MemoryTokenStore,
+}
+
+impl TokenStore for LoggingStore<'_> {
+    fn save_refresh_token(&self, token: &Secret) -> Result<(), RpError> {
+        self.op.log(format!("store:save {}", token.expose()));
+        self.inner.save_refresh_token(token)
+    }
+    fn load_refresh_token(&self) -> Result<Option<Secret>, RpError> {
+        self.inner.load_refresh_token()
+    }
+}
+
+/// oidcc-client-test-refresh-token: refresh (with rotation), then userinfo; the new refresh
+/// token is stored before anything uses it.
+#[tokio::test]
+async fn refresh_token_rotation_then_userinfo() {
+    let (op, rp) = start().await;
+    let mut session = login(&op, &rp, "alice").await.unwrap();
+    let first = session.refresh_token().unwrap().expose().to_string();
+    let first_access = session.access_token().expose().to_string();
+    let store = LoggingStore {
+        op: &op,
+        inner: MemoryTokenStore::new(),
+    };
+    let before = op.record().events.len();
+
+    let outcome = rp.refresh(&mut session, &store).await.unwrap();
+    assert_eq!(outcome.role, Role::Admin);
+    let second = session.refresh_token().unwrap().expose().to_string();
+    assert_ne!(second, first);
+    assert_ne!(session.access_token().expose(), first_access);
+    assert_eq!(
+        store.load_refresh_token().unwrap().unwrap().expose(),
+        second
+    );
+
+    rp.refresh(&mut session, &store).await.unwrap();
+    let third = session.refresh_token().unwrap().expose().to_string();
+    let events = op.record().events[before..].to_vec();
+    assert_eq!(
+        events,
+        [
+            format!("token:refresh_token {first}"),
+            format!("store:save {second}"),
+            "userinfo".to_string(),
+            format!("token:refresh_token {second}"),
+            format!("store:save {third}"),
+            "userinfo".to_string(),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn refresh_with_the_file_store_and_without_rotation() {
+    let (op, rp) = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileTokenStore::new(dir.path().join("alice.refresh"));
+    let mut session = login(&op, &rp, "alice").await.unwrap();
+    rp.refresh(&mut session, &store).await.unwrap();
+    assert_eq!(
+        std::fs::read_to_string(store.path()).unwrap(),
+        session.refresh_token().unwrap().expose()
+    );
+    // No rotation and no ID token in the refresh response: the old refresh token stays.
+    op.set(|b| {
+        b.rotate_refresh = false;
+        b.refresh_id_token = false;
+    });
+    let kept = session.refresh_token().unwrap().clone();
+    let outcome = rp.refresh(&mut session, &store).await.unwrap();
+    assert_eq!(session.refresh_token(), Some(&kept));
+    assert_eq!(outcome.groups, ["/acme/admins"]);
+}
+
+#[tokio::test]
+async fn a_later_process_resumes_the_session_from_the_stored_refresh_token() {
+    let (op, rp) = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileTokenStore::new(dir.path().join("alice.refresh"));
+    let err = rp.resume(&store).await.unwrap_err();
+    assert_eq!(err.code(), "refresh_failed");
+    assert!(err.to_string().contains("holds no refresh token"), "{err}");
+
+    let session = login(&op, &rp, "alice").await.unwrap();
+    store
+        .save_refresh_token(session.refresh_token().unwrap())
+        .unwrap();
+    // Another process: a fresh relying party, the same store.
+    let later = RelyingParty::discover(op.config()).await.unwrap();
+    let resumed = later.resume(&store).await.unwrap();
+    assert_eq!(resumed.outcome.sub, session.outcome.sub);
+    assert_eq!(resumed.outcome.role, Role::Admin);
+    // Rotation: the store already holds the new token, which the session carries.
+    let saved = store.load_refresh_token().unwrap().unwrap();
+    assert_ne!(&saved, session.refresh_token().unwrap());
+    assert_eq!(resumed.refresh_token(), Some(&saved));
+
+    // A refresh answer without an ID token cannot resume a session.
+    op.set(|b| b.refresh_id_token = false);
+    let err = later.resume(&store).await.unwrap_err();
+    assert_eq!(err.code(), "refresh_failed");
+    assert!(err.to_string().contains("without an `id_token`"), "{err}");
+}
+
+#[tokio::test]
+async fn keys_can_be_fetched_before_any_token() {
+    let (op, rp) = start().await;
+    let kids = rp.fetch_keys().await.unwrap();
+    assert!(!kids.is_empty());
+    assert_eq!(rp.jwks_fetches(), 1);
+    // The validation of the login uses the keys just fetched.
+    login(&op, &rp, "alice").await.unwrap();
+    assert_eq!(rp.jwks_fetches(), 1);
+}
+
+/// oidcc-client-test-refresh-token-invalid-issuer
+#[tokio::test]
+async fn refresh_token_invalid_issuer() {
+    let (op, rp) = start().await;
+    let mut session = login(&op, &rp, "alice").await.unwrap();
+    op.set(|b| {
+        b.refresh_claims_hook = claims(|c| {
+            c.insert("iss".into(), json!("https://other.example/realms/acme"));
+        })
+    });
+    let err = rp
+        .refresh(&mut session, &MemoryTokenStore::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "issuer_mismatch");
+    assert!(
+        err.to_string().starts_with("the refreshed ID token"),
+        "{err}"
+    );
+}
+
+/// oidcc-client-test-refresh-token-invalid-sub
+#[tokio::test]
+async fn refresh_token_invalid_sub() {
+    let (op, rp) = start().await;
+    let mut session = login(&op, &rp, "alice").await.unwrap();
+    let before = session.outcome.clone();
+    op.set(|b| {
+        b.refresh_claims_hook = claims(|c| {
+            c.insert("sub".into(), json!("11111111-aaaa-4aaa-8aaa-000000000002"));
+        })
+    });
+    let err = rp
+        .refresh(&mut session, &MemoryTokenStore::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "sub_mismatch");
+    assert_eq!(session.outcome, before);
+}
+
+struct FailingStore;
+
+impl TokenStore for FailingStore {
+    fn save_refresh_token(&self, _: &Secret) -> Result<(), RpError> {
+        Err(RpError::TokenStoreFailed {
+            problem: "disk full".to_string(),
+        })
+    }
+    fn load_refresh_token(&self) -> Result<Option<Secret>, RpError> {
+        Ok(None)
+    }
+}
+
+/// A store that cannot save aborts the refresh before the new token is used for anything.
+#[tokio::test]
+async fn failing_store_aborts_the_refresh() {
+    let (op, rp) = start().await;
+    let mut session = login(&op, &rp, "alice").await.unwrap();
+    let old_refresh = session.refresh_token().unwrap().clone();
+    let old_access = session.access_token().clone();
+    let before = op.record().events.len();
+    let err = rp.refresh(&mut session, &FailingStore).await.unwrap_err();
+    assert_eq!(err.code(), "token_store_failed");
+    assert!(err.to_string().contains("disk full"), "{err}");
+    assert_eq!(session.refresh_token(), Some(&old_refresh));
+    assert_eq!(session.access_token(), &old_access);
+    let events = op.record().events[before..].to_vec();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(events[0].starts_with("token:refresh_token"));
+}
+
+#[tokio::test]
+async fn reused_refresh_token_is_refused() {
+    let (op, rp) = start().await;
+    let mut session = login(&op, &rp, "alice").await.unwrap();
+    let mut stale = session.clone();
+    rp.refresh(&mut session, &MemoryTokenStore::new())
+        .await
+        .unwrap();
+    let err = rp
+        .refresh(&mut stale, &MemoryTokenStore::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "refresh_failed");
+    assert!(err.to_string().contains("invalid_grant"), "{err}");
+}
+
+#[tokio::test]
+async fn refresh_reevaluates_groups() {
+    let (op, rp) = start().await;
+    let mut session = login(&op, &rp, "carol").await.unwrap();
+    assert_eq!(session.outcome.role, Role::Admin);
+    op.set(|b| {
+        b.refresh_claims_hook = claims(|c| {
+            c.insert("groups".into(), json!(["/acme/contractors"]));
+        })
+    });
+    let err = rp
+        .refresh(&mut session, &MemoryTokenStore::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "groups_unmapped");
+}
+
+// ------------------------------------------------------ Authorization response (state, RFC 9207)
+
+#[tokio::test]
+async fn state_mismatch() {
+    let (op, rp) = start().await;
+    op.set(|b| b.state_override = Some("forged".into()));
+    assert_eq!(code_of(&op, &rp, "alice").await, "state_mismatch");
+}
+
+#[tokio::test]
+async fn rfc9207_iss_parameter() {
+    let op = MockOp::start().await;
+    op.set(|b| {
+        b.discovery_extra.insert(
+            "authorization_response_iss_parameter_supported".into(),
+            json!(true),
+        );
+    });
+    let rp = RelyingParty::discover(op.config()).await.unwrap();
+    assert_eq!(code_of(&op, &rp, "alice").await, "ok");
+    op.set(|b| b.iss_param = IssParam::Omitted);
+    assert_eq!(code_of(&op, &rp, "alice").await, "iss_param_mismatch");
+    op.set(|b| b.iss_param = IssParam::Wrong);
+    let err = login(&op, &rp, "alice").await.unwrap_err();
+    assert_eq!(err.code(), "iss_param_mismatch");
+    assert!(err.to_string().contains("attacker.example"), "{err}");
+
+    // Not advertised: a missing iss is fine, a wrong one is still refused.
+    let (op, rp) = start().await;
+    op.set(|b| b.iss_param = IssParam::Omitted);
+    assert_eq!(code_of(&op, &rp, "alice").await, "ok");
+    op.set(|b| b.iss_param = IssParam::Wrong);
+    assert_eq!(code_of(&op, &rp, "alice").await, "iss_param_mismatch");
+}
+
+// ---------------------------------------------------------------- The other ID-token rules
+
+#[tokio::test]
+async fn azp_rules() {
+    assert_eq!(
+        with_claims(|c| {
+            c.insert("aud".into(), json!([CLIENT_ID, "api"]));
+        })
+        .await,
+        "azp_required"
+    );
+    assert_eq!(
+        with_claims(|c| {
+            c.insert("aud".into(), json!([CLIENT_ID, "api"]));
+            c.insert("azp".into(), json!("api"));
+        })
+        .await,
+        "azp_mismatch"
+    );
+    assert_eq!(
+        with_claims(|c| {
+            c.insert("aud".into(), json!([CLIENT_ID, "api"]));
+            c.insert("azp".into(), json!(CLIENT_ID));
+        })
+        .await,
+        "ok"
+    );
+}
+
+#[tokio::test]
+async fn time_rules_with_skew() {
+    let now = id_token::now();
+    assert_eq!(
+        with_claims(move |c| {
+            c.insert("exp".into(), json!(now - 120));
+        })
+        .await,
+        "token_expired"
+    );
+    assert_eq!(
+        with_claims(move |c| {
+            c.insert("exp".into(), json!(now - 30));
+        })
+        .await,
+        "ok"
+    );
+    assert_eq!(
+        with_claims(move |c| {
+            c.insert("nbf".into(), json!(now + 120));
+        })
+        .await,
+        "not_yet_valid"
+    );
+    assert_eq!(
+        with_claims(move |c| {
+            c.insert("iat".into(), json!(now + 120));
+        })
+        .await,
+        "iat_in_future"
+    );
+    assert_eq!(
+        with_claims(move |c| {
+            c.insert("iat".into(), json!(now + 30));
+        })
+        .await,
+        "ok"
+    );
+}
+
+#[tokio::test]
+async fn at_hash_must_match_when_present() {
+    assert_eq!(
+        with_claims(|c| {
+            c.insert("at_hash".into(), json!("AAAAAAAAAAAAAAAAAAAAAA"));
+        })
+        .await,
+        "at_hash_mismatch"
+    );
+    assert_eq!(
+        with_claims(|c| {
+            c.remove("at_hash");
+        })
+        .await,
+        "ok"
+    );
+}
+
+#[tokio::test]
+async fn eddsa_tokens_are_accepted() {
+    let (op, rp) = start().await;
+    let key = TestKey::ed25519("ed-1");
+    op.set(|b| {
+        b.published = vec![TestKey::es256("other"), key.clone()];
+        b.signer = key;
+    });
+    assert_eq!(code_of(&op, &rp, "alice").await, "ok");
+}
+
+// ------------------------------------------------------------------ Groups and roles end to end
+
+#[tokio::test]
+async fn roles_for_the_runbook_users() {
+    let (op, rp) = start().await;
+    assert_eq!(
+        login(&op, &rp, "alice").await.unwrap().outcome.role,
+        Role::Admin
+    );
+    assert_eq!(
+        login(&op, &rp, "bob").await.unwrap().outcome.role,
+        Role::User
+    );
+    assert_eq!(
+        login(&op, &rp, "carol").await.unwrap().outcome.role,
+        Role::Admin
+    );
+    assert_eq!(code_of(&op, &rp, "dave").await, "groups_unmapped");
+    assert_eq!(code_of(&op, &rp, "erin").await, "groups_missing");
+
+    let mut config = op.config();
+    config.default_role = Some(Role::Viewer);
+    let rp = RelyingParty::discover(config).await.unwrap();
+    assert_eq!(
+        login(&op, &rp, "dave").await.unwrap().outcome.role,
+        Role::Viewer
+    );
+    // A default role does not excuse a missing claim.
+    assert_eq!(code_of(&op, &rp, "erin").await, "groups_missing");
+}
+
+#[tokio::test]
+async fn url_shaped_groups_claim_and_overage() {
+    let op = MockOp::start().await;
+    op.set(|b| {
+        b.claims_hook = claims(|c| {
+            let groups = c.remove("groups").unwrap();
+            c.insert("https://example.com/groups".into(), groups);
+        })
+    });
+    let mut config = op.config();
+    config.groups_claim = "https://example.com/groups".into();
+    let rp = RelyingParty::discover(config).await.unwrap();
+    assert_eq!(
+        login(&op, &rp, "alice").await.unwrap().outcome.groups,
+        ["/acme/admins"]
+    );
+
+    let (op, rp) = start().await;
+    op.set(|b| {
+        b.claims_hook = claims(|c| {
+            c.remove("groups");
+            c.insert("_claim_names".into(), json!({"groups": "src1"}));
+            c.insert(
+                "_claim_sources".into(),
+                json!({"src1": {"endpoint": "https://graph.windows.net/t/users/u/getMemberObjects"}}),
+            );
+        })
+    });
+    assert_eq!(code_of(&op, &rp, "alice").await, "groups_overage");
+}
+
+// ------------------------------------------------------------------------ The browser driver
+
+#[tokio::test]
+async fn node_oidc_provider_style_login_with_consent() {
+    let (op, rp) = start().await;
+    op.set(|b| b.style = Style::NodeOidc);
+    let session = login(&op, &rp, "bob").await.unwrap();
+    assert_eq!(session.outcome.role, Role::User);
+    let events = op.record().events;
+    assert_eq!(events[..3], ["authorize", "login", "consent"]);
+}
+
+#[tokio::test]
+async fn wrong_password_is_login_failed_with_the_page_message() {
+    for style in [Style::Keycloak, Style::NodeOidc] {
+        let (op, rp) = start().await;
+        op.set(|b| b.style = style);
+        let err = rp
+            .login("alice", &Secret::new("wrong-pw-123"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "login_failed");
+        let text = err.to_string();
+        let expected = match style {
+            Style::Keycloak => "Invalid username or password.",
+            Style::NodeOidc => "Invalid login or password.",
+        };
+        assert!(text.contains(expected), "{text}");
+        assert!(
+            !text.contains("session_code") && !text.contains("wrong-pw-123"),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unregistered_redirect_uri_shows_the_idp_page() {
+    let op = MockOp::start().await;
+    let mut config = op.config();
+    config.redirect_uri = "https://app.example.com/other".into();
+    let rp = RelyingParty::discover(config).await.unwrap();
+    let err = login(&op, &rp, "alice").await.unwrap_err();
+    assert_eq!(err.code(), "login_failed");
+    let text = err.to_string();
+    assert!(text.contains("Invalid parameter: redirect_uri"), "{text}");
+    assert!(text.contains("We are sorry..."), "{text}");
+    assert!(text.contains("no form holding a password input"), "{text}");
+    assert!(text.contains("400 Bad Request"), "{text}");
+}
+
+#[tokio::test]
+async fn error_redirect_is_idp_error() {
+    let (op, rp) = start().await;
+    op.set(|b| {
+        b.callback_error = Some((
+            "access_denied".into(),
+            "User is not assigned to the client application.".into(),
+        ))
+    });
+    let err = login(&op, &rp, "alice").await.unwrap_err();
+    assert_eq!(err.code(), "idp_error");
+    let text = err.to_string();
+    assert!(
+        text.contains("`access_denied`: User is not assigned"),
+        "{text}"
+    );
+}
+
+// ---------------------------------------------------------- HTTP failures become typed errors
+
+#[tokio::test]
+async fn token_endpoint_failures() {
+    let (op, rp) = start().await;
+    op.set(|b| b.token_broken = true);
+    let err = login(&op, &rp, "alice").await.unwrap_err();
+    assert_eq!(err.code(), "token_request_failed");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("POST {}/protocol/token", op.issuer)),
+        "{text}"
+    );
+    assert!(text.contains("500 Internal Server Error"), "{text}");
+
+    let op = MockOp::start().await;
+    let mut config = op.config();
+    config.client_secret = Some(Secret::new("regenerated-elsewhere"));
+    let rp = RelyingParty::discover(config).await.unwrap();
+    let err = login(&op, &rp, "alice").await.unwrap_err();
+    assert_eq!(err.code(), "token_request_failed");
+    assert!(err.to_string().contains("invalid_client"), "{err}");
+}
+
+#[tokio::test]
+async fn discovery_failures_and_timeouts() {
+    // Nothing listening.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let config = ClientConfig::new(format!("http://{closed}{REALM}"), CLIENT_ID, REDIRECT_URI);
+    let err = RelyingParty::discover(config).await.unwrap_err();
+    assert_eq!(err.code(), "discovery_failed");
+    assert!(err.to_string().contains("cannot connect"), "{err}");
+
+    // Accepts, never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = silent.local_addr().unwrap();
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        loop {
+            let (socket, _) = silent.accept().await.unwrap();
+            held.push(socket);
+        }
+    });
+    let mut config = ClientConfig::new(format!("http://{addr}{REALM}"), CLIENT_ID, REDIRECT_URI);
+    config.timeout = Duration::from_millis(300);
+    let err = RelyingParty::discover(config).await.unwrap_err();
+    hold.abort();
+    assert_eq!(err.code(), "discovery_failed");
+    let text = err.to_string();
+    assert!(text.contains("no answer within 0.3 s"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "GET http://{addr}{REALM}/.well-known/openid-configuration"
+        )),
+        "{text}"
+    );
+
+    // A wrong realm: a 404 from a live server.
+    let op = MockOp::start().await;
+    let config = ClientConfig::new(op.issuer.replace("acme", "acme2"), CLIENT_ID, REDIRECT_URI);
+    let err = RelyingParty::discover(config).await.unwrap_err();
+    assert_eq!(err.code(), "discovery_failed");
+    assert!(err.to_string().contains("404"), "{err}");
+}
+
+#[tokio::test]
+async fn invalid_configurations() {
+    for (issuer, redirect, scopes) in [
+        ("sso.example.com", REDIRECT_URI, "openid"),
+        ("https://sso.example.com/realms/acme", "/callback", "openid"),
+        (
+            "https://sso.example.com/realms/acme",
+            REDIRECT_URI,
+            "email profile",
+        ),
+    ] {
+        let mut config = ClientConfig::new(issuer, CLIENT_ID, redirect);
+        config.scopes = scopes.split(' ').map(String::from).collect();
+        let err = RelyingParty::discover(config).await.unwrap_err();
+        assert_eq!(err.code(), "config_invalid", "{issuer} {redirect} {scopes}");
+    }
+}
+
+// ------------------------------------------------------------------------------ No leaks
+
+/// No secret (client secret, password) and no token the OP issued appears in any error message,
+/// any `Debug` output, or the serialized outcome.
+#[tokio::test]
+async fn secrets_and_tokens_never_leak() {
+    let (op, rp) = start().await;
+    let mut texts = Vec::new();
+    let show = |err: RpError| format!("{err} {err:?}");
+
+    let mut session = login(&op, &rp, "alice").await.unwrap();
+    let mut stale = session.clone();
+    texts.push(format!("{session:?} {rp:?} {:?}", rp.config()));
+    texts.push(serde_json::to_string(&session.outcome).unwrap());
+    rp.refresh(&mut session, &MemoryTokenStore::new())
+        .await
+        .unwrap();
+    texts.push(show(
+        rp.refresh(&mut stale, &MemoryTokenStore::new())
+            .await
+            .unwrap_err(),
+    ));
+    texts.push(show(
+        rp.login("alice", &Secret::new("alice-pw-Wrong9"))
+            .await
+            .unwrap_err(),
+    ));
+    op.set(|b| {
+        b.userinfo_hook = claims(|c| {
+            c.insert("sub".into(), json!("x"));
+        })
+    });
+    texts.push(show(login(&op, &rp, "alice").await.unwrap_err()));
+    op.set(|b| {
+        b.userinfo_hook = None;
+        b.token_hook = token_hook(|_, t| tampered(t));
+    });
+    texts.push(show(login(&op, &rp, "alice").await.unwrap_err()));
+    op.set(|b| b.token_hook = None);
+    texts.push(show(
+        rp.refresh(&mut session, &FailingStore).await.unwrap_err(),
+    ));
+    let mut config = op.config();
+    config.client_secret = Some(Secret::new("wrong-client-secret"));
+    let wrong = RelyingParty::discover(config).await.unwrap();
+    texts.push(show(login(&op, &wrong, "alice").await.unwrap_err()));
+
+    let mut forbidden: Vec<String> = op.record().issued;
+    forbidden.extend([
+        CLIENT_SECRET.to_string(),
+        "wrong-client-secret".to_string(),
+        op.user("alice").password,
+        "alice-pw-Wrong9".to_string(),
+    ]);
+    assert!(forbidden.len() > 8);
+    for text in &texts {
+        for secret in &forbidden {
+            assert!(!text.contains(secret.as_str()), "{secret} leaked in {text}");
+        }
+    }
+}
+
+/// The login future can be spawned: the HTML parser never lives across an await.
+#[tokio::test]
+async fn login_future_is_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let (op, rp) = start().await;
+    let password = op.password("alice");
+    let future = rp.login("alice", &password);
+    assert_send(&future);
+    future.await.unwrap();
+    let rp = Arc::new(rp);
+    let spawned = {
+        let rp = rp.clone();
+        tokio::spawn(async move {
+            rp.login("bob", &password_of("bob"))
+                .await
+                .map(|s| s.outcome.role)
+        })
+    };
+    assert_eq!(spawned.await.unwrap().unwrap(), Role::User);
+}
+
+fn password_of(user: &str) -> Secret {
+    Secret::new(format!("{user}-pw-Secret1"))
+}
+
+/// What `ssoproof login` prints: no tokens unless asked for.
+#[tokio::test]
+async fn rendered_outcome_shows_tokens_only_on_request() {
+    let (op, rp) = start().await;
+    let session = login(&op, &rp, "alice").await.unwrap();
+    let tokens = [
+        session.id_token().expose().to_string(),
+        session.access_token().expose().to_string(),
+        session.refresh_token().unwrap().expose().to_string(),
+    ];
+    let text = render::success_json(&session, false);
+    assert!(
+        text.starts_with("{\n  \"outcome\": \"ok\",\n  \"sub\": "),
+        "{text}"
+    );
+    let plain: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(plain["outcome"], "ok");
+    assert_eq!(plain["role"], "admin");
+    assert_eq!(plain["groups"], json!(["/acme/admins"]));
+    assert_eq!(plain["email"], "alice@example.com");
+    assert_eq!(plain["sub"], op.user("alice").sub.as_str());
+    let human = render::success_human(&session, false);
+    assert!(human.contains("role:   admin"), "{human}");
+    for token in &tokens {
+        assert!(!plain.to_string().contains(token.as_str()));
+        assert!(!human.contains(token.as_str()));
+    }
+    let shown: Value = serde_json::from_str(&render::success_json(&session, true)).unwrap();
+    assert_eq!(shown["tokens"]["id_token"], tokens[0].as_str());
+    assert_eq!(shown["tokens"]["access_token"], tokens[1].as_str());
+    assert_eq!(shown["tokens"]["refresh_token"], tokens[2].as_str());
+    assert!(render::success_human(&session, true).contains(tokens[1].as_str()));
+}

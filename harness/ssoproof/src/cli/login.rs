@@ -1,0 +1,157 @@
+//! `ssoproof login`: the reference relying party on the command line.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, ValueEnum};
+use ssoproof_rp::{self as rp, render, AuthMethod, ClientConfig, RelyingParty, Role};
+use ssoproof_secret::Secret;
+
+use super::{Cli, FOUND_ERRORS, OK, TROUBLE};
+
+#[derive(Args)]
+pub struct LoginArgs {
+    /// The issuer, byte for byte as the IdP's discovery document spells it.
+    #[arg(long, value_name = "URL")]
+    issuer: String,
+    /// The client id registered at the IdP.
+    #[arg(long, value_name = "ID")]
+    client_id: String,
+    /// The client secret (default: $SSOPROOF_CLIENT_SECRET; neither = public client).
+    #[arg(long, value_name = "SECRET")]
+    client_secret: Option<String>,
+    /// The user to sign in as.
+    #[arg(long, value_name = "USER")]
+    username: String,
+    /// The user's password (default: $SSOPROOF_PASSWORD; one of the two is required).
+    #[arg(long, value_name = "PASSWORD")]
+    password: Option<String>,
+    /// Registered redirect URI; nothing needs to listen on it.
+    #[arg(long, value_name = "URI", default_value = "http://127.0.0.1/callback")]
+    redirect_uri: String,
+    /// Scope to request (repeatable or space-separated; default `openid email profile`;
+    /// `openid` is added when missing).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    scopes: Vec<String>,
+    /// Path of the groups claim in the ID token: dotted for nested objects, or a URL-shaped key.
+    #[arg(long, value_name = "PATH", default_value = "groups")]
+    groups_claim: String,
+    /// Map a group to a role: viewer, user or admin (repeatable; exact, case-sensitive).
+    #[arg(long = "role", value_name = "GROUP=ROLE", value_parser = render::parse_role_mapping)]
+    roles: Vec<(String, Role)>,
+    /// Role for users none of whose groups is mapped (default: refuse them).
+    #[arg(long, value_name = "ROLE", value_parser = parse_role)]
+    default_role: Option<Role>,
+    /// Extra authorization-request parameter (repeatable), e.g. `kc_idp_hint=google` to go
+    /// straight to a Keycloak identity provider, or `access_type=offline` for Google.
+    #[arg(long = "auth-param", value_name = "KEY=VALUE", value_parser = parse_auth_param)]
+    auth_params: Vec<(String, String)>,
+    /// How the client authenticates to the token endpoint.
+    #[arg(long, value_enum, default_value_t = AuthMethodArg::Basic)]
+    auth_method: AuthMethodArg,
+    /// A CA certificate (PEM) to trust besides the public roots, e.g. the local CA that
+    /// `ssoproof serve idp --tls` wrote.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+    /// Timeout of each network request, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LoginFormat::Human)]
+    format: LoginFormat,
+    /// Also print the ID, access and refresh tokens.
+    #[arg(long)]
+    show_tokens: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AuthMethodArg {
+    /// client_secret_basic
+    Basic,
+    /// client_secret_post
+    Post,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LoginFormat {
+    Human,
+    Json,
+}
+
+fn parse_auth_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.parse().map_err(|e: rp::UnknownRole| e.to_string())
+}
+
+/// `--flag`, else the environment variable; an empty value counts as absent.
+fn flag_or_env(flag: Option<String>, var: &str) -> Option<String> {
+    flag.or_else(|| std::env::var(var).ok())
+        .filter(|v| !v.is_empty())
+}
+
+pub fn run(args: LoginArgs) -> anyhow::Result<u8> {
+    let Some(password) = flag_or_env(args.password, "SSOPROOF_PASSWORD") else {
+        let mut command = Cli::command();
+        command.build();
+        let login = command
+            .find_subcommand_mut("login")
+            .expect("the login subcommand exists");
+        login
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "a password is required: pass --password or set SSOPROOF_PASSWORD",
+            )
+            .exit();
+    };
+    let mut config = ClientConfig::new(args.issuer, args.client_id, args.redirect_uri);
+    config.client_secret =
+        flag_or_env(args.client_secret, "SSOPROOF_CLIENT_SECRET").map(Secret::new);
+    config.scopes = render::scopes_from_args(&args.scopes);
+    config.groups_claim = args.groups_claim;
+    config.role_mappings = args.roles;
+    config.default_role = args.default_role;
+    config.authorization_params = args.auth_params;
+    config.auth_method = match args.auth_method {
+        AuthMethodArg::Basic => AuthMethod::ClientSecretBasic,
+        AuthMethodArg::Post => AuthMethod::ClientSecretPost,
+    };
+    config.timeout = std::time::Duration::from_secs(args.timeout);
+    if let Some(path) = &args.ca_cert {
+        let pem = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!("cannot read the CA certificate {}: {e}", path.display())
+        })?;
+        config.trusted_ca_pem = Some(pem);
+    }
+    let password = Secret::new(password);
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(async {
+        let party = RelyingParty::discover(config).await?;
+        party.login(&args.username, &password).await
+    });
+
+    let mut out = std::io::stdout().lock();
+    let status = match &result {
+        Ok(_) => OK,
+        // The configuration itself is unusable: a usage problem, not a verdict on the IdP.
+        Err(error) if error.code() == "config_invalid" => TROUBLE,
+        Err(_) => FOUND_ERRORS,
+    };
+    let text = match (&result, args.format) {
+        (Ok(session), LoginFormat::Json) => render::success_json(session, args.show_tokens),
+        (Ok(session), LoginFormat::Human) => render::success_human(session, args.show_tokens),
+        (Err(error), LoginFormat::Json) => render::rejection_json(error),
+        (Err(error), LoginFormat::Human) => render::rejection_human(error),
+    };
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(status)
+}

@@ -1,0 +1,183 @@
+//! `ssoproof coverage`: for each runbook, every checklist item and troubleshooting row with the
+//! scenario that proves it and that scenario's last result (from the last `ssoproof verify`),
+//! and the scenarios no runbook cites.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::scenario::{self, Outcome, ScenarioError};
+use crate::verify::{last_run_path, LastRun};
+use ssoproof_config::{absolute, LoadedConfig};
+use ssoproof_lint::binding::{self, FeatureFile, ItemKind, RunbooksError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoverageError {
+    #[error(transparent)]
+    Runbooks(#[from] RunbooksError),
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error("{}: not a record of a verify run ({source}); run `ssoproof verify` again", path.display())]
+    LastRun {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+impl CoverageError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoverageError::Runbooks(e) => e.code(),
+            CoverageError::Scenario(e) => e.code(),
+            CoverageError::LastRun { .. } => "coverage/last-run",
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CoverageReport {
+    /// When the results shown were produced; `None` when `verify` never ran here.
+    pub last_run: Option<String>,
+    pub runbooks: Vec<RunbookCoverage>,
+    /// Scenarios whose tags no runbook item cites.
+    pub uncited: Vec<ScenarioLocation>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RunbookCoverage {
+    pub file: String,
+    pub items: Vec<ItemCoverage>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ItemCoverage {
+    pub kind: ItemKind,
+    pub line: usize,
+    pub text: String,
+    pub manual: bool,
+    pub proofs: Vec<Proof>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Proof {
+    /// The feature file, relative to the project root.
+    pub feature: PathBuf,
+    pub tag: String,
+    /// The scenario carrying the tag, when exactly one does.
+    pub scenario: Option<ScenarioLocation>,
+    /// Its last results, one per backend and run.
+    pub last: Vec<LastResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioLocation {
+    pub feature: PathBuf,
+    pub line: usize,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LastResult {
+    pub backend: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+pub fn coverage(config: &LoadedConfig) -> Result<CoverageReport, CoverageError> {
+    let root = absolute(&config.root);
+    let features = scenario::feature_files(&root.join(&config.config.verify.features))?;
+    let last_run = load_last_run(config)?;
+    let relative = |p: &Path| p.strip_prefix(&root).unwrap_or(p).to_path_buf();
+    let mut cited: Vec<(PathBuf, String)> = Vec::new();
+    let mut runbooks = Vec::new();
+    for runbook in binding::runbooks(config)? {
+        let items = runbook
+            .items
+            .into_iter()
+            .map(|item| {
+                let proofs = item
+                    .scenarios
+                    .iter()
+                    .map(|target| {
+                        cited.push((target.feature.clone(), target.id.clone()));
+                        let feature = relative(&target.feature);
+                        let scenario = carrier(&features, &target.feature, &target.id, &relative);
+                        let last = last_run
+                            .iter()
+                            .flat_map(|run| &run.results)
+                            .filter(|r| r.feature == feature && r.tags.contains(&target.id))
+                            .map(|r| LastResult {
+                                backend: r.backend.clone(),
+                                outcome: r.outcome.clone(),
+                            })
+                            .collect();
+                        Proof {
+                            feature,
+                            tag: target.id.clone(),
+                            scenario,
+                            last,
+                        }
+                    })
+                    .collect();
+                ItemCoverage {
+                    kind: item.kind,
+                    line: item.line,
+                    text: item.text,
+                    manual: item.manual,
+                    proofs,
+                }
+            })
+            .collect();
+        runbooks.push(RunbookCoverage {
+            file: runbook.file,
+            items,
+        });
+    }
+    let uncited = features
+        .iter()
+        .flat_map(|f| f.scenarios.iter().map(move |s| (f, s)))
+        .filter(|(f, s)| {
+            !cited
+                .iter()
+                .any(|(path, tag)| *path == f.path && s.tags.contains(tag))
+        })
+        .map(|(f, s)| ScenarioLocation {
+            feature: relative(&f.path),
+            line: s.line,
+            name: s.name.clone(),
+        })
+        .collect();
+    Ok(CoverageReport {
+        last_run: last_run.map(|r| r.finished_at),
+        runbooks,
+        uncited,
+    })
+}
+
+/// The one scenario of `feature` tagged `tag`, if exactly one is.
+fn carrier(
+    features: &[FeatureFile],
+    feature: &Path,
+    tag: &str,
+    relative: &impl Fn(&Path) -> PathBuf,
+) -> Option<ScenarioLocation> {
+    let file = features.iter().find(|f| f.path == feature)?;
+    match file.tagged(tag).as_slice() {
+        [only] => Some(ScenarioLocation {
+            feature: relative(&file.path),
+            line: only.line,
+            name: only.name.clone(),
+        }),
+        _ => None,
+    }
+}
+
+fn load_last_run(config: &LoadedConfig) -> Result<Option<LastRun>, CoverageError> {
+    let path = last_run_path(config);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|source| CoverageError::LastRun { path, source })
+}

@@ -1,0 +1,348 @@
+//! Executable runbooks: the Gherkin features under `features/`, run with cucumber against a
+//! [`Backend`]. The steps live in the library so that `cargo test` (the `features` test target)
+//! and `ssoproof verify` run exactly the same thing.
+
+mod clouds;
+mod steps;
+mod world;
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use cucumber::event::ScenarioFinished;
+use cucumber::{writer, World as _, WriterExt as _};
+use futures::FutureExt as _;
+
+pub use world::RunbookWorld;
+
+use crate::backend::{persona_of, Backend, Capability};
+use ssoproof_lint::binding::{FeatureError, FeatureFile, ScenarioRef};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "status", content = "reason", rename_all = "snake_case")]
+pub enum Outcome {
+    Passed,
+    Failed(String),
+    Skipped(String),
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ScenarioResult {
+    pub backend: String,
+    /// The feature file, absolute.
+    pub feature: PathBuf,
+    pub scenario: String,
+    pub line: usize,
+    pub tags: Vec<String>,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("cannot list feature files in {}: {source}", dir.display())]
+    List { dir: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Feature(#[from] FeatureError),
+    #[error("cannot write the JUnit report {}: {source}", path.display())]
+    Junit { path: PathBuf, source: io::Error },
+}
+
+impl ScenarioError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ScenarioError::List { .. } => "scenario/list",
+            ScenarioError::Feature(_) => "scenario/feature",
+            ScenarioError::Junit { .. } => "scenario/junit",
+        }
+    }
+}
+
+pub struct RunOptions {
+    /// The project root, where the fixtures are.
+    pub root: PathBuf,
+    pub features: PathBuf,
+    /// Where cucumber's JUnit writer puts its report, if anywhere.
+    pub junit: Option<PathBuf>,
+    /// Print cucumber's step-by-step output.
+    pub verbose: bool,
+}
+
+/// The feature files of a folder, sorted, parsed for bookkeeping (names, tags, lines).
+pub fn feature_files(dir: &Path) -> Result<Vec<FeatureFile>, ScenarioError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| ScenarioError::List {
+        dir: dir.into(),
+        source,
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "feature"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| FeatureFile::load(p).map_err(ScenarioError::from))
+        .collect()
+}
+
+/// The capability a scenario's tags ask for that `backend` lacks, if any.
+fn missing_capability(tags: &[String], backend: &dyn Backend) -> Option<Capability> {
+    Capability::asked_by(tags)
+        .into_iter()
+        .find(|c| !backend.capabilities().contains(c))
+}
+
+/// A scenario's tags with its feature's and rule's.
+fn all_tags(
+    feature: &cucumber::gherkin::Feature,
+    rule: Option<&cucumber::gherkin::Rule>,
+    scenario: &cucumber::gherkin::Scenario,
+) -> Vec<String> {
+    feature
+        .tags
+        .iter()
+        .chain(rule.iter().flat_map(|r| &r.tags))
+        .chain(&scenario.tags)
+        .cloned()
+        .collect()
+}
+
+/// Why `backend` cannot run a scenario with these tags, if it cannot.
+fn cannot_run(tags: &[String], backend: &dyn Backend) -> Option<String> {
+    let name = backend.name();
+    if let Some(persona) = persona_of(tags) {
+        if !backend.serves_persona(persona) {
+            return Some(if name == "emulator" {
+                format!("needs the {persona} persona, and there is no fixtures/idp/{persona}.yaml")
+            } else {
+                format!("needs the {persona} persona, which only the embedded emulator has")
+            });
+        }
+    }
+    missing_capability(tags, backend).map(|capability| {
+        format!(
+            "needs @{} ({:?}), which the {name} backend does not offer",
+            capability.tag(),
+            capability
+        )
+    })
+}
+
+/// Runs every feature against `backend`. Scenarios it cannot run come back as skipped with the
+/// reason; they are never reported as passed.
+pub async fn run(
+    backend: Arc<dyn Backend>,
+    options: &RunOptions,
+) -> Result<Vec<ScenarioResult>, ScenarioError> {
+    let features = feature_files(&options.features)?;
+    let name = backend.name();
+    let skip = |feature: &FeatureFile, scenario: &ScenarioRef, reason: &str| {
+        skip_runs(name, feature, scenario, reason)
+    };
+    let skipped = |reason: &str| -> Vec<ScenarioResult> {
+        features
+            .iter()
+            .flat_map(|f| f.scenarios.iter().flat_map(|s| skip(f, s, reason)))
+            .collect()
+    };
+    if let Err(unavailable) = backend.availability().await {
+        return Ok(skipped(&unavailable.to_string()));
+    }
+
+    let mut results: Vec<ScenarioResult> = Vec::new();
+    for feature in &features {
+        for scenario in &feature.scenarios {
+            if let Some(reason) = cannot_run(&scenario.tags, backend.as_ref()) {
+                results.extend(skip(feature, scenario, &reason));
+            }
+        }
+    }
+
+    let collected: Arc<Mutex<Vec<ScenarioResult>>> = Arc::default();
+    let junit: Box<dyn Write> = match &options.junit {
+        Some(path) => {
+            Box::new(
+                std::fs::File::create(path).map_err(|source| ScenarioError::Junit {
+                    path: path.clone(),
+                    source,
+                })?,
+            )
+        }
+        None => Box::new(io::sink()),
+    };
+    let console: Box<dyn Write> = if options.verbose {
+        Box::new(io::stdout())
+    } else {
+        Box::new(io::sink())
+    };
+    let coloring = if options.verbose && io::stdout().is_terminal() {
+        writer::Coloring::Auto
+    } else {
+        writer::Coloring::Never
+    };
+    let writer = writer::Basic::raw(console, coloring, 0)
+        .summarized()
+        .tee::<RunbookWorld, _>(writer::JUnit::for_tee(junit, 0))
+        .normalized();
+
+    let for_before = backend.clone();
+    let root = options.root.clone();
+    let for_after = collected.clone();
+    let for_filter = backend.clone();
+    RunbookWorld::cucumber()
+        .with_writer(writer)
+        .fail_on_skipped()
+        .before(move |feature, rule, scenario, world| {
+            let backend = for_before.clone();
+            let tags = all_tags(feature, rule, scenario);
+            let needs = Capability::asked_by(&tags);
+            let persona = persona_of(&tags).map(str::to_string);
+            let root = root.clone();
+            async move {
+                world.root = root;
+                let started = match &persona {
+                    Some(name) => backend.start_persona(name).await,
+                    None => backend.start_scenario(&needs).await,
+                };
+                world.idp = Some(match started {
+                    Ok(idp) => idp,
+                    Err(e) => panic!("cannot start the scenario's IdP: [{}] {e}", e.code()),
+                });
+                world.persona = persona;
+                world.backend = Some(backend);
+            }
+            .boxed_local()
+        })
+        .after(move |feature, _, scenario, finished, _| {
+            let outcome = match finished {
+                ScenarioFinished::StepPassed => Outcome::Passed,
+                ScenarioFinished::StepSkipped => {
+                    Outcome::Failed("a step matched no definition".into())
+                }
+                ScenarioFinished::StepFailed(_, _, error) => Outcome::Failed(error.to_string()),
+                ScenarioFinished::BeforeHookFailed(info) => Outcome::Failed(panic_text(info)),
+            };
+            for_after
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(ScenarioResult {
+                    backend: name.to_string(),
+                    feature: feature.path.clone().unwrap_or_default(),
+                    scenario: scenario.name.clone(),
+                    line: scenario.position.line,
+                    tags: feature.tags.iter().chain(&scenario.tags).cloned().collect(),
+                    outcome,
+                });
+            async {}.boxed_local()
+        })
+        .with_default_cli()
+        .filter_run(options.features.clone(), move |feature, rule, scenario| {
+            cannot_run(&all_tags(feature, rule, scenario), for_filter.as_ref()).is_none()
+        })
+        .await;
+
+    results.extend(
+        collected
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..),
+    );
+    results.sort_by(|a, b| (&a.feature, a.line).cmp(&(&b.feature, b.line)));
+    Ok(results)
+}
+
+/// A scenario that will not run, reported once per run it would have made.
+fn skip_runs(
+    backend: &'static str,
+    feature: &FeatureFile,
+    scenario: &ScenarioRef,
+    reason: &str,
+) -> Vec<ScenarioResult> {
+    let result = ScenarioResult {
+        backend: backend.to_string(),
+        feature: feature.path.clone(),
+        scenario: scenario.name.clone(),
+        line: scenario.line,
+        tags: scenario.tags.clone(),
+        outcome: Outcome::Skipped(reason.to_string()),
+    };
+    vec![result; scenario.runs]
+}
+
+fn panic_text(info: &cucumber::event::Info) -> String {
+    info.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| info.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "the before hook panicked".into())
+}
+
+/// `N passed, N failed, N skipped` over a set of results.
+pub fn tally(results: &[ScenarioResult]) -> (usize, usize, usize) {
+    results
+        .iter()
+        .fold((0, 0, 0), |(p, f, s), r| match r.outcome {
+            Outcome::Passed => (p + 1, f, s),
+            Outcome::Failed(_) => (p, f + 1, s),
+            Outcome::Skipped(_) => (p, f, s + 1),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{BackendError, Idp};
+    use async_trait::async_trait;
+
+    /// An available backend without personas whose scenarios must never start.
+    #[derive(Debug)]
+    struct NoPersonas;
+
+    #[async_trait]
+    impl Backend for NoPersonas {
+        fn name(&self) -> &'static str {
+            "keycloak"
+        }
+        fn capabilities(&self) -> &[Capability] {
+            &[]
+        }
+        async fn availability(&self) -> Result<(), BackendError> {
+            Ok(())
+        }
+        async fn start_scenario(
+            &self,
+            _needs: &[Capability],
+        ) -> Result<Arc<dyn Idp>, BackendError> {
+            panic!("a persona scenario was started on a backend without personas")
+        }
+    }
+
+    #[tokio::test]
+    async fn persona_features_are_skipped_visibly_elsewhere() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("okta.feature"),
+            "@persona:okta\nFeature: Okta\n\n  Scenario: One\n    When alice signs in\n\n  @emulator\n  Scenario: Two\n    When alice signs in\n",
+        )
+        .unwrap();
+        let options = RunOptions {
+            root: dir.path().to_path_buf(),
+            features: dir.path().to_path_buf(),
+            junit: None,
+            verbose: false,
+        };
+        let results = run(Arc::new(NoPersonas), &options).await.unwrap();
+        assert_eq!(results.len(), 2);
+        for result in &results {
+            assert_eq!(
+                result.outcome,
+                Outcome::Skipped(
+                    "needs the okta persona, which only the embedded emulator has".into()
+                ),
+                "{}",
+                result.scenario
+            );
+        }
+        assert_eq!(tally(&results), (0, 0, 2));
+    }
+}

@@ -1,0 +1,269 @@
+//! `ssoproof verify`, the main job: lint the runbooks, run every feature against the chosen
+//! backends, and report each bound runbook item with the result of the scenarios that prove it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::backend::BackendKind;
+use crate::scenario::{self, Outcome, RunOptions, ScenarioError, ScenarioResult};
+use ssoproof_config::{absolute, LoadedConfig};
+use ssoproof_lint::binding::{self, BoundItem, ItemKind, RunbooksError};
+use ssoproof_lint::{self as lint, LintError, LintReport, LintRequest, Severity};
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Lint(#[from] LintError),
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error(transparent)]
+    Runbooks(#[from] RunbooksError),
+    #[error("cannot record the run in {}: {source}", path.display())]
+    Record {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl VerifyError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            VerifyError::Lint(e) => e.code(),
+            VerifyError::Scenario(e) => e.code(),
+            VerifyError::Runbooks(e) => e.code(),
+            VerifyError::Record { .. } => "verify/record",
+        }
+    }
+}
+
+pub struct VerifyOptions {
+    pub backends: Vec<BackendKind>,
+    /// The feature folder, relative to the project root unless absolute.
+    pub features: PathBuf,
+    /// A folder for cucumber's JUnit reports, one per backend.
+    pub junit_dir: Option<PathBuf>,
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", content = "reason", rename_all = "snake_case")]
+pub enum ItemStatus {
+    Passed,
+    Failed(String),
+    Skipped(String),
+    Manual,
+    Unbound,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ItemReport {
+    pub kind: ItemKind,
+    pub line: usize,
+    pub text: String,
+    #[serde(flatten)]
+    pub status: ItemStatus,
+    pub scenarios: Vec<ScenarioResult>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RunbookReport {
+    pub file: String,
+    pub items: Vec<ItemReport>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyOutcome {
+    Passed,
+    Failed,
+    /// Every scenario was skipped (no Docker, no live tenant, …).
+    NothingRan,
+}
+
+impl VerifyOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerifyOutcome::Passed => "passed",
+            VerifyOutcome::Failed => "failed",
+            VerifyOutcome::NothingRan => "nothing_ran",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct VerifyReport {
+    pub lint: LintReport,
+    pub results: Vec<ScenarioResult>,
+    pub runbooks: Vec<RunbookReport>,
+}
+
+impl VerifyReport {
+    /// Passed only when the runbooks lint clean, no scenario failed and at least one ran: a run
+    /// where every scenario was skipped verified nothing and must not read as a pass.
+    pub fn outcome(&self) -> VerifyOutcome {
+        let failed = self
+            .results
+            .iter()
+            .any(|r| matches!(r.outcome, Outcome::Failed(_)));
+        let ran = self.results.iter().any(|r| r.outcome == Outcome::Passed);
+        if self.lint.has_errors() || failed {
+            VerifyOutcome::Failed
+        } else if !ran {
+            VerifyOutcome::NothingRan
+        } else {
+            VerifyOutcome::Passed
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.outcome() == VerifyOutcome::Passed
+    }
+}
+
+pub async fn verify(
+    config: &LoadedConfig,
+    options: &VerifyOptions,
+) -> Result<VerifyReport, VerifyError> {
+    let lint = lint::lint(config, &LintRequest::default())?;
+    let features = config.root.join(&options.features);
+    let mut results = Vec::new();
+    for kind in &options.backends {
+        let backend = kind.build(&config.root);
+        let junit = options
+            .junit_dir
+            .as_ref()
+            .map(|d| d.join(format!("cucumber-{}.xml", backend.name())));
+        let run = RunOptions {
+            root: config.root.clone(),
+            features: features.clone(),
+            junit,
+            verbose: options.verbose,
+        };
+        results.extend(scenario::run(Arc::clone(&backend), &run).await?);
+    }
+    record(config, &results)?;
+    let runbooks = runbook_reports(config, &results)?;
+    Ok(VerifyReport {
+        lint,
+        results,
+        runbooks,
+    })
+}
+
+/// Where the last run's results are kept for `ssoproof coverage`.
+pub fn last_run_path(config: &LoadedConfig) -> PathBuf {
+    config.root.join("target/ssoproof/last-run.json")
+}
+
+/// The results of a `verify` run, with feature paths relative to the project root.
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub struct LastRun {
+    pub finished_at: String,
+    pub results: Vec<ScenarioResult>,
+}
+
+fn record(config: &LoadedConfig, results: &[ScenarioResult]) -> Result<(), VerifyError> {
+    let root = absolute(&config.root);
+    let path = last_run_path(config);
+    let relative: Vec<ScenarioResult> = results.iter().map(|r| relative_to(r, &root)).collect();
+    let finished_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let text = serde_json::to_string_pretty(&LastRun {
+        finished_at,
+        results: relative,
+    })
+    .expect("plain data always serializes");
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+        // Written whole then renamed, so a reader never sees half a file.
+        let partial = path.with_extension("json.partial");
+        std::fs::write(&partial, text)?;
+        std::fs::rename(&partial, &path)
+    };
+    write().map_err(|source| VerifyError::Record { path, source })
+}
+
+/// The result with its feature path relative to `root`, as reports name it.
+fn relative_to(result: &ScenarioResult, root: &Path) -> ScenarioResult {
+    let mut result = result.clone();
+    if let Ok(relative) = result.feature.strip_prefix(root) {
+        result.feature = relative.to_path_buf();
+    }
+    result
+}
+
+/// Every bound runbook's items with the results of the scenarios they cite.
+fn runbook_reports(
+    config: &LoadedConfig,
+    results: &[ScenarioResult],
+) -> Result<Vec<RunbookReport>, VerifyError> {
+    let root = absolute(&config.root);
+    Ok(binding::runbooks(config)?
+        .into_iter()
+        .filter(|r| r.bound)
+        .map(|r| RunbookReport {
+            file: r.file,
+            items: r
+                .items
+                .into_iter()
+                .map(|item| item_report(item, results, &root))
+                .collect(),
+        })
+        .collect())
+}
+
+fn item_report(item: BoundItem, results: &[ScenarioResult], root: &Path) -> ItemReport {
+    let scenarios: Vec<ScenarioResult> = results
+        .iter()
+        .filter(|r| {
+            item.scenarios
+                .iter()
+                .any(|b| same_file(&b.feature, &r.feature) && r.tags.contains(&b.id))
+        })
+        .map(|r| relative_to(r, root))
+        .collect();
+    let status = if item.manual && item.scenarios.is_empty() {
+        ItemStatus::Manual
+    } else if item.scenarios.is_empty() {
+        ItemStatus::Unbound
+    } else if let Some((failed, reason)) = scenarios.iter().find_map(|r| match &r.outcome {
+        Outcome::Failed(reason) => Some((r, reason)),
+        _ => None,
+    }) {
+        ItemStatus::Failed(format!(
+            "[{}] {}: {reason}",
+            failed.backend, failed.scenario
+        ))
+    } else if scenarios.iter().any(|r| r.outcome == Outcome::Passed) {
+        ItemStatus::Passed
+    } else if let Some(Outcome::Skipped(reason)) = scenarios.first().map(|r| &r.outcome) {
+        ItemStatus::Skipped(reason.clone())
+    } else {
+        ItemStatus::Failed("no scenario carries the bound tag (see `ssoproof lint`)".into())
+    };
+    ItemReport {
+        kind: item.kind,
+        line: item.line,
+        text: item.text,
+        status,
+        scenarios,
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || a.canonicalize()
+            .ok()
+            .zip(b.canonicalize().ok())
+            .is_some_and(|(a, b)| a == b)
+}
+
+/// Counts for summaries.
+pub fn lint_counts(report: &LintReport) -> (usize, usize) {
+    (
+        report.count(Severity::Error),
+        report.count(Severity::Warning),
+    )
+}

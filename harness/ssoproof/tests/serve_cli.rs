@@ -1,0 +1,342 @@
+//! `ssoproof serve idp`: refuses a broken realm with its code, and serves a good one, over HTTP
+//! or over HTTPS with a local CA that `ssoproof login --ca-cert` trusts.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+fn realm() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/keycloak-realm.json")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn a_missing_realm_file_is_exit_2_with_its_code() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .args(["serve", "idp", "--realm", "no/such/realm.json"])
+        .output()
+        .expect("ssoproof runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: [realm/read] cannot read realm export no/such/realm.json"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unknown_signing_algorithm_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .args(["serve", "idp", "--realm", &realm(), "--signing", "hs256"])
+        .output()
+        .expect("ssoproof runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use rs256, es256 or eddsa"));
+}
+
+/// A running `ssoproof serve idp` and what it printed up to "Serving until Ctrl-C."; killed
+/// when dropped.
+struct Served {
+    child: Child,
+    summary: String,
+}
+
+impl Served {
+    fn start(extra: &[&str]) -> Served {
+        let realm = realm();
+        Served::command(&[&["idp", "--realm", &realm], extra].concat())
+    }
+
+    /// `ssoproof serve ARGS…`.
+    fn command(args: &[&str]) -> Served {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+            .arg("serve")
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("ssoproof starts");
+        let mut summary = String::new();
+        for line in BufReader::new(child.stdout.take().expect("piped stdout")).lines() {
+            let line = line.expect("utf-8 output");
+            summary.push_str(&line);
+            summary.push('\n');
+            if line.starts_with("Serving until Ctrl-C") {
+                break;
+            }
+        }
+        Served { child, summary }
+    }
+
+    /// The value after `label` on the summary line that starts with it.
+    fn value(&self, label: &str) -> String {
+        self.summary
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_else(|| panic!("no {label} in\n{}", self.summary))
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn serves_the_fixture_and_prints_where() {
+    let served = Served::start(&["--signing", "es256"]);
+    let issuer = served.value("issuer");
+    let address = issuer
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .expect("http issuer");
+    let mut stream = TcpStream::connect(address).expect("the server listens");
+    write!(
+        stream,
+        "GET /realms/acme/.well-known/openid-configuration HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains(&format!("\"issuer\":\"{issuer}\"")),
+        "{answer}"
+    );
+    let summary = &served.summary;
+    assert!(summary.contains("signing    ES256"), "{summary}");
+    assert!(
+        summary.contains("erin") && !summary.contains("erin-password"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn over_tls_the_ca_it_writes_is_what_login_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_path = dir.path().join("ca.pem");
+    let served = Served::start(&["--tls", "--ca-out", ca_path.to_str().unwrap()]);
+    let issuer = served.value("issuer");
+    assert!(issuer.starts_with("https://127.0.0.1:"), "{issuer}");
+    assert_eq!(served.value("certificate"), ca_path.display().to_string());
+    let login = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+            .args(["login", "--issuer", &issuer, "--client-id", "acme-app"])
+            .args(["--username", "alice", "--role", "/acme/admins=admin"])
+            .args(["--format", "json"])
+            .args(extra)
+            .env("SSOPROOF_CLIENT_SECRET", "acme-app-secret")
+            .env("SSOPROOF_PASSWORD", "alice-password")
+            .output()
+            .expect("ssoproof runs")
+    };
+    let trusted = login(&["--ca-cert", ca_path.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&trusted.stdout);
+    assert_eq!(trusted.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("\"role\": \"admin\""), "{stdout}");
+    let untrusted = login(&[]);
+    let stdout = String::from_utf8_lossy(&untrusted.stdout);
+    assert_eq!(untrusted.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("discovery_failed"), "{stdout}");
+}
+
+#[test]
+fn tls_without_a_path_writes_the_ca_to_the_temporary_folder() {
+    let served = Served::start(&["--tls"]);
+    let path = std::path::PathBuf::from(served.value("certificate"));
+    assert!(path.starts_with(std::env::temp_dir()), "{}", path.display());
+    let pem = std::fs::read_to_string(&path).unwrap();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+    // Killed, the server cannot remove it itself (Ctrl-C does).
+    drop(served);
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn clouds_trust_the_idp_through_the_ca_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_path = dir.path().join("ca.pem");
+    let ca = ca_path.to_str().unwrap();
+    let idp = Served::start(&["--tls", "--ca-out", ca]);
+    let issuer = idp.value("issuer");
+    let fixture = |name: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/cloud")
+            .join(name)
+            .display()
+            .to_string()
+    };
+    let (aws, gcp) = (fixture("aws.yaml"), fixture("gcp.yaml"));
+    let clouds = Served::command(&[
+        "clouds",
+        "--aws",
+        &aws,
+        "--gcp",
+        &gcp,
+        "--issuer",
+        &issuer,
+        "--google-issuer",
+        "https://accounts.example.test/google",
+        "--ca-cert",
+        ca,
+    ]);
+    assert!(
+        clouds.summary.contains("AWS emulator"),
+        "{}",
+        clouds.summary
+    );
+    let sts = clouds.value("STS     POST").to_string();
+
+    // alice's ID token, from a login that trusts the same CA.
+    let login = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .args(["login", "--issuer", &issuer, "--client-id", "acme-app"])
+        .args(["--username", "alice", "--role", "/acme/admins=admin"])
+        .args(["--format", "json", "--show-tokens", "--ca-cert", ca])
+        .env("SSOPROOF_CLIENT_SECRET", "acme-app-secret")
+        .env("SSOPROOF_PASSWORD", "alice-password")
+        .output()
+        .expect("ssoproof runs");
+    let answer: serde_json::Value = serde_json::from_slice(&login.stdout).unwrap();
+    let id_token = answer["tokens"]["id_token"].as_str().unwrap().to_string();
+
+    // Google's STS fetched the IdP's keys over HTTPS, trusting the CA file.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let exchanged = runtime.block_on(ssoproof_cloud::gcp::exchange_token(
+        &reqwest::Client::new(),
+        &sts,
+        &ssoproof_cloud::gcp::provider_audience("acme-workforce", "acme-idp"),
+        &ssoproof_secret::Secret::new(id_token),
+        "acme-ai",
+    ));
+    assert!(exchanged.is_ok(), "{exchanged:?}");
+}
+
+#[test]
+fn a_ca_file_without_a_certificate_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("ca.pem");
+    std::fs::write(&bogus, "not a certificate").unwrap();
+    let aws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/cloud/aws.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .args([
+            "serve",
+            "clouds",
+            "--issuer",
+            "https://127.0.0.1:1/realms/acme",
+            "--aws",
+        ])
+        .arg(&aws)
+        .arg("--ca-cert")
+        .arg(&bogus)
+        .output()
+        .expect("ssoproof runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("holds no PEM certificate"), "{stderr}");
+}
+
+fn persona(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/idp")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn a_bad_persona_file_is_exit_2_with_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("okta.yaml");
+    std::fs::write(
+        &path,
+        "vendor: okta\norg: acme\nusers:\n  - login: a@example.com\n    first_name: A\n    last_name: B\n    password: p\n    groups: [admins]\napps: []\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .args(["serve", "idp", "--persona", &path.display().to_string()])
+        .output()
+        .expect("ssoproof runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("[persona/invalid]") && stderr.contains("okta.yaml:8: `users[0].groups`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn realm_and_persona_exclude_each_other() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .args([
+            "serve",
+            "idp",
+            "--realm",
+            &realm(),
+            "--persona",
+            &persona("okta.yaml"),
+        ])
+        .output()
+        .expect("ssoproof runs");
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .args(["serve", "idp"])
+        .output()
+        .expect("ssoproof runs");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn serves_a_persona_at_the_vendor_paths() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .args(["serve", "idp", "--persona", &persona("entra-id.yaml")])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("ssoproof starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+    let mut summary = String::new();
+    let mut issuer = None;
+    for line in lines.by_ref() {
+        let line = line.expect("utf-8 output");
+        summary.push_str(&line);
+        summary.push('\n');
+        if let Some(value) = line.trim().strip_prefix("issuer") {
+            issuer = Some(value.trim().to_string());
+        }
+        if line.starts_with("Serving until Ctrl-C") {
+            break;
+        }
+    }
+    let issuer = issuer.unwrap_or_else(|| panic!("no issuer in\n{summary}"));
+    let address = issuer
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .expect("http issuer")
+        .to_string();
+    let mut stream = TcpStream::connect(&address).expect("the server listens");
+    write!(
+        stream,
+        "GET /00000000-0000-0000-0000-000000000000/v2.0/.well-known/openid-configuration HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    child.kill().expect("the server stops");
+    child.wait().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        issuer.ends_with("/00000000-0000-0000-0000-000000000000/v2.0"),
+        "{issuer}"
+    );
+    assert!(
+        answer.contains(&format!("\"issuer\":\"{issuer}\"")),
+        "{answer}"
+    );
+    assert!(summary.contains("Microsoft Entra ID persona"), "{summary}");
+    assert!(summary.contains("common"), "{summary}");
+    assert!(!summary.contains("alice-password"), "{summary}");
+}
