@@ -5,7 +5,7 @@
 //! it signed still verify. Each `kid` is the key's RFC 7638 thumbprint.
 //!
 //! Generating RSA-2048 takes a large fraction of a second, so RS256 keys come from a pool of test
-//! keys embedded from `fixtures/keys/` (parsed once per process); only when an emulator has
+//! keys embedded from the crate's `keys/` folder (parsed once per process); only when an emulator has
 //! rotated through the whole pool are keys generated. ES256 and Ed25519 keys are generated on
 //! the spot, which takes microseconds.
 
@@ -24,14 +24,14 @@ use sha2::{Digest, Sha256};
 use super::SigningAlg;
 
 const RSA_POOL: [&str; 8] = [
-    include_str!("../../../fixtures/keys/rsa-01.pem"),
-    include_str!("../../../fixtures/keys/rsa-02.pem"),
-    include_str!("../../../fixtures/keys/rsa-03.pem"),
-    include_str!("../../../fixtures/keys/rsa-04.pem"),
-    include_str!("../../../fixtures/keys/rsa-05.pem"),
-    include_str!("../../../fixtures/keys/rsa-06.pem"),
-    include_str!("../../../fixtures/keys/rsa-07.pem"),
-    include_str!("../../../fixtures/keys/rsa-08.pem"),
+    include_str!("../keys/rsa-01.pem"),
+    include_str!("../keys/rsa-02.pem"),
+    include_str!("../keys/rsa-03.pem"),
+    include_str!("../keys/rsa-04.pem"),
+    include_str!("../keys/rsa-05.pem"),
+    include_str!("../keys/rsa-06.pem"),
+    include_str!("../keys/rsa-07.pem"),
+    include_str!("../keys/rsa-08.pem"),
 ];
 
 /// The pool keys, parsed on first use and shared by every emulator in the process.

@@ -1,4 +1,15 @@
-//! An embedded OpenID Connect provider that behaves like Keycloak 26.
+//! An embedded OpenID Connect provider that behaves like Keycloak 26, and like Okta, Auth0,
+//! Entra ID, Google and Cognito through vendor personas: an in-process IdP for tests.
+//!
+//! Use it from another project's tests as a `[dev-dependencies]` entry; one line starts a
+//! server on an ephemeral loopback port, dropped with the handle:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), ssoproof_idp::IdpError> {
+//! let idp = ssoproof_idp::Emulator::keycloak().await?;
+//! let okta = ssoproof_idp::Emulator::persona(ssoproof_idp::Vendor::Okta).await?;
+//! # Ok(()) }
+//! ```
 //!
 //! [`Emulator::start`] serves a [`Realm`] read from a Keycloak realm export, over HTTP (or HTTPS
 //! with [`IdpOptions::tls`], which the clouds' STSes require of an issuer), on an ephemeral
@@ -73,6 +84,7 @@
 //! A body that is not the expected JSON is `400` `admin/invalid-body`.
 
 mod admin;
+mod builtin;
 mod endpoints;
 mod faults;
 mod keys;
