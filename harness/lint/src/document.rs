@@ -191,10 +191,13 @@ impl Document {
         let mut html_block: Option<(usize, String)> = None;
 
         for (event, range) in parser.into_offset_iter() {
-            if matches!(
-                event,
-                Event::Text(_) | Event::Code(_) | Event::Html(_) | Event::InlineHtml(_)
-            ) {
+            // Only needed to find shadowed definitions, so only kept when there are any.
+            if !definitions.is_empty()
+                && matches!(
+                    event,
+                    Event::Text(_) | Event::Code(_) | Event::Html(_) | Event::InlineHtml(_)
+                )
+            {
                 text_spans.push(range.clone());
             }
             match event {
