@@ -83,6 +83,22 @@ pub struct LintConfig {
     pub local_path_patterns: Vec<Pattern>,
     /// Rule-id prefixes switched off for every run (added to `--ignore`).
     pub ignore: Vec<String>,
+    /// `http://` links matching one of these globs are not `link/insecure-http` (loopback
+    /// addresses never are).
+    pub allowed_http: Vec<Pattern>,
+    /// Which site renders the Markdown: it decides heading anchors and how links resolve.
+    pub renderer: Renderer,
+}
+
+/// The renderer whose anchor and link rules the linter reproduces.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Renderer {
+    /// github.com: github-slugger anchors, `{#id}` is plain text, links name `.md` files.
+    #[default]
+    Github,
+    /// mdBook: its own heading ids, `{#id}` attributes honoured, `x.html` links reach `x.md`.
+    Mdbook,
 }
 
 impl Default for LintConfig {
@@ -104,6 +120,8 @@ impl Default for LintConfig {
             .map(|p| Pattern::try_from(p.to_string()).expect("built-in pattern is valid"))
             .collect(),
             ignore: Vec::new(),
+            allowed_http: Vec::new(),
+            renderer: Renderer::Github,
         }
     }
 }
@@ -635,5 +653,21 @@ mod tests {
         assert_eq!(kind("runbooks/okta.md"), Some("idp"));
         assert_eq!(kind("runbooks/index.md"), None);
         assert_eq!(kind("docs/x.md"), None);
+    }
+
+    #[test]
+    fn renderer_and_allowed_http_are_strict() {
+        let config = parse(
+            "lint:\n  renderer: mdbook\n  allowed_http: ['http://grafana.internal:3000/*']\n",
+        )
+        .unwrap();
+        assert_eq!(config.lint.renderer, Renderer::Mdbook);
+        assert!(config.lint.allowed_http[0].matches("http://grafana.internal:3000/d/x"));
+        assert_eq!(Config::default().lint.renderer, Renderer::Github);
+        let err = parse("lint:\n  renderer: hugo\n").unwrap_err();
+        assert!(err.to_string().starts_with("ssoproof.yaml:2:"), "{err}");
+        assert!(err.to_string().contains("unknown variant `hugo`"), "{err}");
+        let err = parse("lint:\n  allowed_http: ['[unclosed']\n").unwrap_err();
+        assert!(err.to_string().starts_with("ssoproof.yaml:2:"), "{err}");
     }
 }

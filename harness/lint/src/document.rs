@@ -6,12 +6,13 @@
 
 use std::ops::Range;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use pulldown_cmark::{BrokenLink, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use ssoproof_config::Renderer;
 
 use super::html_anchors;
-use super::slug::Slugger;
+use super::slug::Anchors;
 
 /// A position in a source file: 1-based line and column (in characters), and the span's width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,8 +30,29 @@ pub struct Heading {
     pub text: String,
     pub anchor: String,
     pub position: Position,
-    /// The heading carries a `{#id}` attribute, which GitHub does not honour.
+    /// The heading carries a `{#id}` attribute that the renderer does not honour (GitHub).
     pub attribute_id: Option<String>,
+}
+
+/// YAML front matter (Jekyll, Hugo, Docusaurus): a `---` first line up to a closing `---` or
+/// `...` line. Renderers show it as metadata, never as Markdown.
+#[derive(Debug, Clone)]
+pub struct FrontMatter {
+    /// Its last line (the closing delimiter); it starts on line 1.
+    pub end_line: usize,
+    /// A string `title:` key, which site generators use as the page's title.
+    pub title: Option<String>,
+}
+
+/// A reference definition that an earlier one with the same label shadows (CommonMark keeps
+/// the first).
+#[derive(Debug, Clone)]
+pub struct DuplicateDefinition {
+    pub label: String,
+    pub target: String,
+    pub position: Position,
+    /// The line of the definition that wins.
+    pub first_line: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,9 +108,13 @@ pub struct Document {
     pub anchors: FxHashSet<String>,
     pub links: Vec<Link>,
     pub definitions: Vec<ReferenceDefinition>,
+    pub duplicate_definitions: Vec<DuplicateDefinition>,
     pub undefined_references: Vec<UndefinedReference>,
     pub tasks: Vec<TaskItem>,
     pub table_rows: Vec<TableRow>,
+    pub front_matter: Option<FrontMatter>,
+    /// Line ranges (inclusive) of HTML blocks holding only comments: they render as nothing.
+    pub comment_blocks: Vec<(usize, usize)>,
     pub line_count: usize,
 }
 
@@ -99,11 +125,37 @@ impl Document {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
-    /// Parses a Markdown source. Never fails: any byte sequence is some Markdown.
+    /// Parses a Markdown source as GitHub renders it. Never fails: any byte sequence is some
+    /// Markdown.
     pub fn parse(source: &str) -> Document {
+        Document::parse_for(source, Renderer::Github)
+    }
+
+    /// Parses a Markdown source as `renderer` renders it.
+    pub fn parse_for(source: &str, renderer: Renderer) -> Document {
+        let front_matter = match renderer {
+            Renderer::Github => front_matter(source),
+            // mdBook renders a leading `---` block as Markdown (a rule and a heading).
+            Renderer::Mdbook => None,
+        };
+        // Front matter is blanked out rather than cut off, so offsets stay those of the file.
+        // (pulldown-cmark's metadata-block option is not used: it also takes `---` blocks in
+        // the middle of a document, which GitHub renders as a rule and a heading.)
+        let blanked;
+        let markdown = match &front_matter {
+            Some((end, _)) => {
+                blanked = blank_out(source, *end);
+                blanked.as_str()
+            }
+            None => source,
+        };
         let lines = LineIndex::new(source);
         let mut doc = Document {
             line_count: lines.starts.len(),
+            front_matter: front_matter.map(|(end, title)| FrontMatter {
+                end_line: lines.line_of(end.saturating_sub(1)),
+                title,
+            }),
             ..Document::default()
         };
         let mut broken: Vec<(Range<usize>, String, LinkType)> = Vec::new();
@@ -115,7 +167,8 @@ impl Document {
             ));
             None
         };
-        let parser = Parser::new_with_broken_link_callback(source, options(), Some(callback));
+        let parser =
+            Parser::new_with_broken_link_callback(markdown, options(renderer), Some(callback));
 
         let definitions: Vec<(String, String, usize)> = parser
             .reference_definitions()
@@ -124,23 +177,42 @@ impl Document {
             .collect();
         let mut used_labels: FxHashSet<String> = FxHashSet::default();
 
-        let mut slugger = Slugger::default();
-        let mut heading: Option<(u8, usize, String)> = None;
+        let mut anchors = Anchors::new(renderer);
+        let mut heading: Option<(u8, usize, String, Option<String>)> = None;
         let mut image_depth = 0usize;
         let mut html_fragments: Vec<&str> = Vec::new();
         // Open list items, each with its task marker once seen.
         let mut items: Vec<(Range<usize>, Option<bool>)> = Vec::new();
         let mut in_table_head = false;
+        // Spans of parsed links, and of everything that renders as text: a reference definition
+        // lies outside the latter.
+        let mut link_spans: Vec<Range<usize>> = Vec::new();
+        let mut text_spans: Vec<Range<usize>> = Vec::new();
+        let mut html_block: Option<(usize, String)> = None;
 
         for (event, range) in parser.into_offset_iter() {
+            // Only needed to find shadowed definitions, so only kept when there are any.
+            if !definitions.is_empty()
+                && matches!(
+                    event,
+                    Event::Text(_) | Event::Code(_) | Event::Html(_) | Event::InlineHtml(_)
+                )
+            {
+                text_spans.push(range.clone());
+            }
             match event {
-                Event::Start(Tag::Heading { level, .. }) => {
-                    heading = Some((heading_level(level), range.start, String::new()));
+                Event::Start(Tag::Heading { level, id, .. }) => {
+                    // Only parsed when the renderer honours `{#id}` (mdBook).
+                    let id = id.map(|id| id.to_string());
+                    heading = Some((heading_level(level), range.start, String::new(), id));
                 }
                 Event::End(TagEnd::Heading(_)) => {
-                    if let Some((level, start, text)) = heading.take() {
-                        let attribute_id = trailing_attribute_id(&text);
-                        let anchor = slugger.next(&text);
+                    if let Some((level, start, text, id)) = heading.take() {
+                        let (anchor, attribute_id) = match id {
+                            // An explicit id takes no part in numbering, as in mdBook.
+                            Some(id) => (id, None),
+                            None => (anchors.next(&text), trailing_attribute_id(&text)),
+                        };
                         doc.anchors.insert(anchor.clone());
                         let position = lines.position(source, start..range.end);
                         doc.headings.push(Heading {
@@ -172,6 +244,7 @@ impl Document {
                     if image {
                         image_depth += 1;
                     }
+                    link_spans.push(range.clone());
                     match link_type {
                         LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut => {
                             used_labels.insert(normalize_label(&id));
@@ -198,21 +271,35 @@ impl Document {
                 }
                 Event::End(TagEnd::Image) => image_depth = image_depth.saturating_sub(1),
                 Event::Text(text) | Event::Code(text) => {
-                    if let Some((_, _, rendered)) = heading.as_mut() {
+                    if let Some((_, _, rendered, _)) = heading.as_mut() {
                         if image_depth == 0 {
                             rendered.push_str(&text);
                         }
                     }
                 }
                 Event::SoftBreak | Event::HardBreak => {
-                    if let Some((_, _, rendered)) = heading.as_mut() {
+                    if let Some((_, _, rendered, _)) = heading.as_mut() {
                         rendered.push('\n');
                     }
                 }
-                Event::Html(html) | Event::InlineHtml(html)
-                    if html_anchors::may_hold_anchor(&html) =>
-                {
-                    html_fragments.push(&source[range]);
+                Event::Start(Tag::HtmlBlock) => html_block = Some((range.start, String::new())),
+                Event::End(TagEnd::HtmlBlock) => {
+                    if let Some((start, html)) = html_block.take() {
+                        let html = html.trim();
+                        if html.starts_with("<!--") && html.ends_with("-->") {
+                            let last = range.end.saturating_sub(1).max(start);
+                            doc.comment_blocks
+                                .push((lines.line_of(start), lines.line_of(last)));
+                        }
+                    }
+                }
+                Event::Html(html) | Event::InlineHtml(html) => {
+                    if let Some((_, block)) = html_block.as_mut() {
+                        block.push_str(&html);
+                    }
+                    if html_anchors::may_hold_anchor(&html) {
+                        html_fragments.push(&markdown[range]);
+                    }
                 }
                 Event::Start(Tag::Item) => items.push((range.clone(), None)),
                 Event::TaskListMarker(checked) => {
@@ -247,12 +334,21 @@ impl Document {
             // A bare `[text]` is ordinary prose far more often than a forgotten definition,
             // so only the unambiguous `[text][label]` and `[label][]` forms are reported.
             // The callback reports the form as written (`Reference`, `Collapsed`, `Shortcut`).
-            if matches!(link_type, LinkType::Reference | LinkType::Collapsed) {
+            // In `[Bob][ text](url)` the second brackets became an inline link: GitHub shows
+            // `[Bob]` and a working link, so a span that overlaps a parsed link is no reference.
+            let overlaps_link = link_spans
+                .iter()
+                .any(|l| l.start < range.end && range.start < l.end);
+            if matches!(link_type, LinkType::Reference | LinkType::Collapsed) && !overlaps_link {
                 doc.undefined_references.push(UndefinedReference {
                     label,
                     position: lines.position(source, range),
                 });
             }
+        }
+        if !definitions.is_empty() {
+            doc.duplicate_definitions =
+                duplicate_definitions(markdown, renderer, &definitions, &text_spans, &lines);
         }
         doc.definitions = definitions
             .into_iter()
@@ -273,13 +369,121 @@ impl Document {
     }
 }
 
-fn options() -> Options {
+/// The end offset of YAML front matter (just past its closing line) and its `title`, when the
+/// file starts with one: `---` alone on the first line, closed by a `---` or `...` line.
+fn front_matter(source: &str) -> Option<(usize, Option<String>)> {
+    let body = source.strip_prefix('\u{feff}').unwrap_or(source);
+    let skipped = source.len() - body.len();
+    let mut lines = body.split_inclusive('\n');
+    let opening = lines.next()?;
+    if opening.trim_end() != "---" {
+        return None;
+    }
+    let yaml_start = skipped + opening.len();
+    let mut end = yaml_start;
+    for line in lines {
+        let yaml_end = end;
+        end += line.len();
+        if matches!(line.trim_end(), "---" | "...") {
+            return Some((end, front_matter_title(&source[yaml_start..yaml_end])));
+        }
+    }
+    None
+}
+
+fn front_matter_title(yaml: &str) -> Option<String> {
+    // Invalid YAML still is front matter to the site generator (which then fails); it just
+    // names no title here.
+    let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(yaml).ok()?;
+    let title = value.get("title")?.as_str()?.trim();
+    (!title.is_empty()).then(|| title.to_string())
+}
+
+/// `source` with every character before `end` other than line breaks turned into a space.
+fn blank_out(source: &str, end: usize) -> String {
+    let mut out = String::with_capacity(source.len());
+    out.extend(
+        source[..end]
+            .bytes()
+            .map(|b| if b == b'\n' { '\n' } else { ' ' }),
+    );
+    // Multi-byte characters became one space per byte, so offsets are unchanged.
+    out.push_str(&source[end..]);
+    out
+}
+
+/// Definitions that a first one with the same label shadows. The parser keeps only the first,
+/// so the others are found again: a line starting with `[` outside everything that rendered as
+/// text, which parses on its own as a definition of an already defined label.
+fn duplicate_definitions(
+    markdown: &str,
+    renderer: Renderer,
+    definitions: &[(String, String, usize)],
+    text_spans: &[Range<usize>],
+    lines: &LineIndex,
+) -> Vec<DuplicateDefinition> {
+    let first: FxHashMap<String, usize> = definitions
+        .iter()
+        .map(|(label, _, start)| (normalize_label(label), *start))
+        .collect();
+    let mut found = Vec::new();
+    for (n, &line_start) in lines.starts.iter().enumerate() {
+        let line_end = lines.starts.get(n + 1).copied().unwrap_or(markdown.len());
+        let line = &markdown[line_start..line_end];
+        let body = line.trim_start_matches([' ', '\t', '>']);
+        if !body.starts_with('[') {
+            continue;
+        }
+        let start = line_start + (line.len() - body.len());
+        // Spans are in document order: the last one starting at or before `start` is the only
+        // one that can cover it.
+        let covered = text_spans
+            .partition_point(|s| s.start <= start)
+            .checked_sub(1)
+            .is_some_and(|i| text_spans[i].end > start);
+        if covered {
+            continue;
+        }
+        // A definition may wrap its destination and title onto the next lines.
+        let slice_end = lines.starts.get(n + 4).copied().unwrap_or(markdown.len());
+        let alone = Parser::new_ext(&markdown[start..slice_end], options(renderer));
+        let Some((label, def)) = alone
+            .reference_definitions()
+            .iter()
+            .find(|(_, def)| def.span.start == 0)
+        else {
+            continue;
+        };
+        let Some(&winner) = first.get(&normalize_label(label)) else {
+            continue;
+        };
+        if winner != start {
+            found.push(DuplicateDefinition {
+                label: label.to_string(),
+                target: def.dest.to_string(),
+                position: lines.position(markdown, start..start + def.span.end),
+                first_line: lines.line_of(winner),
+            });
+        }
+    }
+    found
+}
+
+fn options(renderer: Renderer) -> Options {
     // GitHub Flavored Markdown, without heading attributes: GitHub does not honour `{#id}`.
-    Options::ENABLE_TABLES
+    let gfm = Options::ENABLE_TABLES
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_GFM
+        | Options::ENABLE_GFM;
+    match renderer {
+        Renderer::Github => gfm,
+        // mdBook's defaults (mdbook-markdown): heading attributes and smart punctuation, which
+        // turns `--` into a dash that ids then drop.
+        Renderer::Mdbook => {
+            gfm | Options::ENABLE_HEADING_ATTRIBUTES | Options::ENABLE_SMART_PUNCTUATION
+        }
+    }
 }
 
 fn heading_level(level: HeadingLevel) -> u8 {
@@ -472,5 +676,87 @@ mod tests {
     fn columns_count_characters() {
         let doc = Document::parse("héllo wörld [x](y.md)\n");
         assert_eq!(doc.links[0].position.column, 13);
+    }
+
+    #[test]
+    fn front_matter_is_not_markdown() {
+        let source = "---\ntitle: \"Rotate: the keys\"\ntags: [a]\n---\n\n# Body\n";
+        let doc = Document::parse(source);
+        let front = doc.front_matter.as_ref().expect("front matter");
+        assert_eq!(front.end_line, 4);
+        assert_eq!(front.title.as_deref(), Some("Rotate: the keys"));
+        assert_eq!(anchors(source), ["body"]);
+        assert_eq!(doc.headings[0].position.line, 6);
+        // Closed by `...`, no title, and a byte-order mark first.
+        let doc = Document::parse("\u{feff}---\nweight: 2\n...\n## After\n");
+        assert_eq!(doc.front_matter.as_ref().map(|f| f.end_line), Some(3));
+        assert!(doc.front_matter.unwrap().title.is_none());
+        // Unclosed, or not on the first line: Markdown, as GitHub renders it.
+        assert!(Document::parse("---\ntitle: x\n").front_matter.is_none());
+        assert_eq!(anchors("Intro\n\n---\ntitle: x\n---\n"), ["title-x"]);
+        // mdBook has no front matter.
+        let doc = Document::parse_for("---\ntitle: x\n---\n", Renderer::Mdbook);
+        assert!(doc.front_matter.is_none());
+    }
+
+    #[test]
+    fn comment_only_html_blocks_are_recorded() {
+        let doc = Document::parse(
+            "# T\n\n<!--\n  owner: x\n-->\n\n<!-- a --> <b>shown</b>\n\n<div>x</div>\n",
+        );
+        assert_eq!(doc.comment_blocks, [(3, 5)]);
+    }
+
+    #[test]
+    fn adjacent_brackets_before_an_inline_link_are_prose() {
+        let doc = Document::parse("Thanks [Bob][ text](https://x.test) and [a][nope].\n");
+        let labels: Vec<_> = doc
+            .undefined_references
+            .iter()
+            .map(|r| r.label.as_str())
+            .collect();
+        assert_eq!(labels, ["nope"]);
+        assert_eq!(doc.links[0].target, "https://x.test");
+    }
+
+    #[test]
+    fn shadowed_definitions_are_found() {
+        let source = "[a] [b]\n\n[a]: one.md\n[ A ]: two.md\n> [b]: x.md\n\n```\n[a]: in-code.md\n```\n\n    [a]: indented-code.md\n\nText\n[a]: not a definition inside a paragraph\n\n[B]:\n  wrapped.md\n";
+        let doc = Document::parse(source);
+        let dups: Vec<_> = doc
+            .duplicate_definitions
+            .iter()
+            .map(|d| {
+                (
+                    d.label.as_str(),
+                    d.target.as_str(),
+                    d.position.line,
+                    d.first_line,
+                )
+            })
+            .collect();
+        assert_eq!(dups, [("A", "two.md", 4, 3), ("B", "wrapped.md", 16, 5)]);
+    }
+
+    #[test]
+    fn mdbook_honours_heading_attributes() {
+        let doc = Document::parse_for(
+            "## Install {#setup .big}\n## Install\n## m² -- x\n",
+            Renderer::Mdbook,
+        );
+        let got: Vec<_> = doc
+            .headings
+            .iter()
+            .map(|h| (h.text.as_str(), h.anchor.as_str(), h.attribute_id.is_some()))
+            .collect();
+        // Smart punctuation turns `--` into an en dash, which the id drops.
+        assert_eq!(
+            got,
+            [
+                ("Install", "setup", false),
+                ("Install", "install", false),
+                ("m² – x", "m²--x", false)
+            ]
+        );
     }
 }

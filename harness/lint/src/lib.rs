@@ -37,9 +37,9 @@ pub use document::Document;
 pub use rules::{Rule, RuleFilter, Severity};
 
 use fs_index::normalize;
-use links::{is_markdown, LinkChecker, LocalPathPatterns, Targets};
+use links::{is_markdown, LinkChecker, PatternSet, Targets};
 use runbook::{binding::FeatureCache, date::DatePolicy, index::IndexFile, Runbook};
-use ssoproof_config::{absolute, LoadedConfig, RunbookKind};
+use ssoproof_config::{absolute, LoadedConfig, Renderer, RunbookKind};
 
 /// Why a lint run could not be completed (as opposed to finding problems). Exit status 2.
 #[derive(Debug, thiserror::Error)]
@@ -126,7 +126,8 @@ pub fn lint(config: &LoadedConfig, request: &LintRequest) -> Result<LintReport, 
     let inputs = collect_inputs(config, &request.paths)?;
     let kinds = &config.config.runbooks.kinds;
 
-    let parsed = parallel::map(&inputs, |input| parse_one(input, &root, kinds));
+    let renderer = config.config.lint.renderer;
+    let parsed = parallel::map(&inputs, |input| parse_one(input, &root, kinds, renderer));
     let mut docs: HashMap<PathBuf, Document> = HashMap::with_capacity(inputs.len());
     let mut sources: Vec<RunbookSource> = Vec::with_capacity(inputs.len());
     for (input, result) in inputs.iter().zip(parsed) {
@@ -143,7 +144,8 @@ pub fn lint(config: &LoadedConfig, request: &LintRequest) -> Result<LintReport, 
     } else {
         Date::MIN
     };
-    let local_paths = LocalPathPatterns::new(&config.config.lint.local_path_patterns);
+    let local_paths = PatternSet::new(&config.config.lint.local_path_patterns);
+    let allowed_http = PatternSet::new(&config.config.lint.allowed_http);
     let targets = Targets::default();
     let context = Context {
         config,
@@ -154,6 +156,8 @@ pub fn lint(config: &LoadedConfig, request: &LintRequest) -> Result<LintReport, 
         linker: LinkChecker {
             root: &root,
             local_paths: &local_paths,
+            allowed_http: &allowed_http,
+            renderer,
             checked: &docs,
             targets: &targets,
         },
@@ -380,13 +384,14 @@ fn parse_one(
     input: &Input,
     root: &Path,
     kinds: &[RunbookKind],
+    renderer: Renderer,
 ) -> Result<(Document, RunbookSource), LintError> {
     let bytes = std::fs::read(&input.path).map_err(|source| LintError::Read {
         path: input.path.clone(),
         source,
     })?;
     let text = Document::text(bytes);
-    let doc = Document::parse(&text);
+    let doc = Document::parse_for(&text, renderer);
     let relative = input.path.strip_prefix(root).unwrap_or(&input.path);
     let kind = kinds.iter().position(|k| k.matches(relative));
     let source = kind.map(|_| text);

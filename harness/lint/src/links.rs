@@ -12,7 +12,7 @@ use super::once_cache::OnceCache;
 use super::rules::Rule;
 use super::target::{self, Target};
 use ssoproof_config::suggest::nearest;
-use ssoproof_config::Pattern;
+use ssoproof_config::{Pattern, Renderer};
 
 /// Markdown files whose anchors can be checked.
 pub fn is_markdown(path: &Path) -> bool {
@@ -45,6 +45,7 @@ impl Targets {
         &self,
         checked: &HashMap<PathBuf, Document>,
         path: &Path,
+        renderer: Renderer,
         f: impl FnOnce(&Document) -> R,
     ) -> Option<R> {
         if let Some(doc) = checked.get(path) {
@@ -52,26 +53,27 @@ impl Targets {
         }
         let slot = self.parsed.get_or_load(&path.to_path_buf(), || {
             let bytes = std::fs::read(path).ok()?;
-            Some(Document::parse(&Document::text(bytes)))
+            Some(Document::parse_for(&Document::text(bytes), renderer))
         });
         slot.get().and_then(Option::as_ref).map(f)
     }
 }
 
-/// `lint.local_path_patterns` compiled into one matcher.
-pub struct LocalPathPatterns<'a> {
+/// Configured link-target globs (`lint.local_path_patterns`, `lint.allowed_http`) compiled
+/// into one matcher.
+pub struct PatternSet<'a> {
     patterns: &'a [Pattern],
     set: GlobSet,
 }
 
-impl<'a> LocalPathPatterns<'a> {
-    pub fn new(patterns: &'a [Pattern]) -> LocalPathPatterns<'a> {
+impl<'a> PatternSet<'a> {
+    pub fn new(patterns: &'a [Pattern]) -> PatternSet<'a> {
         let mut builder = GlobSetBuilder::new();
         for pattern in patterns {
             builder.add(pattern.glob().clone());
         }
         let set = builder.build().unwrap_or_else(|_| GlobSet::empty());
-        LocalPathPatterns { patterns, set }
+        PatternSet { patterns, set }
     }
 
     fn first_match(&self, target: &str) -> Option<&'a Pattern> {
@@ -84,7 +86,9 @@ impl<'a> LocalPathPatterns<'a> {
 
 pub struct LinkChecker<'a> {
     pub root: &'a Path,
-    pub local_paths: &'a LocalPathPatterns<'a>,
+    pub local_paths: &'a PatternSet<'a>,
+    pub allowed_http: &'a PatternSet<'a>,
+    pub renderer: Renderer,
     pub checked: &'a HashMap<PathBuf, Document>,
     pub targets: &'a Targets,
 }
@@ -115,6 +119,20 @@ impl LinkChecker<'_> {
                     .target(&definition.label),
                 );
             }
+        }
+        for duplicate in &doc.duplicate_definitions {
+            out.push(
+                Diagnostic::new(
+                    Rule::DuplicateDefinition,
+                    duplicate.position,
+                    format!(
+                        "`[{}]` is already defined on line {}, so this definition (to `{}`) is ignored",
+                        duplicate.label, duplicate.first_line, duplicate.target
+                    ),
+                )
+                .help("labels match ignoring case and spacing, and the first definition wins: remove this one or give it its own label")
+                .target(&duplicate.label),
+            );
         }
         for reference in &doc.undefined_references {
             let known = doc.definitions.iter().map(|d| d.label.as_str());
@@ -179,20 +197,26 @@ impl LinkChecker<'_> {
                 report(Rule::EmptyTarget, "link has an empty destination".into())
                     .help("point it at a file, a `#heading`, or an https URL"),
             ),
-            Target::External { scheme } if scheme.eq_ignore_ascii_case("http") => out.push(
-                report(Rule::InsecureHttp, format!("`{raw}` uses plain http")).help(format!(
-                    "use `https{}` if the site serves it",
-                    &raw.trim()[scheme.len()..]
-                )),
-            ),
+            Target::External { scheme }
+                if scheme.eq_ignore_ascii_case("http")
+                    && !is_loopback(raw.trim())
+                    && self.allowed_http.first_match(raw.trim()).is_none() =>
+            {
+                out.push(
+                    report(Rule::InsecureHttp, format!("`{raw}` uses plain http")).help(format!(
+                        "use `https{}` if the site serves it, or allow it in `lint.allowed_http`",
+                        &raw.trim()[scheme.len()..]
+                    )),
+                )
+            }
             Target::External { .. } => {}
             Target::SameFile { fragment } => {
-                if let Some(d) = check_fragment(doc, &fragment, None) {
+                if let Some(d) = check_fragment(doc, &fragment, None, self.renderer) {
                     out.push(d.position(position).target(raw));
                 }
             }
             Target::Local { path, fragment } => {
-                let Some(resolved) = target::resolve(&path, dir, self.root) else {
+                let Some(mut resolved) = target::resolve(&path, dir, self.root) else {
                     out.push(
                         report(
                             Rule::MissingFile,
@@ -202,7 +226,14 @@ impl LinkChecker<'_> {
                     );
                     return;
                 };
-                match self.targets.fs.lookup(&resolved) {
+                let mut found = self.targets.fs.lookup(&resolved);
+                if found.is_none() && self.renderer == Renderer::Mdbook {
+                    if let Some(source) = self.mdbook_source(&resolved) {
+                        resolved = source;
+                        found = Some(EntryKind::File);
+                    }
+                }
+                match found {
                     None => {
                         let d = report(Rule::MissingFile, format!("`{path}` does not exist"));
                         out.push(self.missing_file_help(d, &path, &resolved));
@@ -217,11 +248,14 @@ impl LinkChecker<'_> {
                             EntryKind::Dir => self.readme_in(&resolved),
                         };
                         let Some(anchored) = anchored else { return };
-                        let found =
-                            self.targets
-                                .with_document(self.checked, &anchored, |target_doc| {
-                                    check_fragment(target_doc, &fragment, Some(&path))
-                                });
+                        let found = self.targets.with_document(
+                            self.checked,
+                            &anchored,
+                            self.renderer,
+                            |target_doc| {
+                                check_fragment(target_doc, &fragment, Some(&path), self.renderer)
+                            },
+                        );
                         if let Some(Some(d)) = found {
                             out.push(d.position(position).target(raw));
                         }
@@ -229,6 +263,40 @@ impl LinkChecker<'_> {
                 }
             }
         }
+    }
+
+    /// The chapter mdBook renders as the missing `page`: `x.html` comes from `x.md`, and
+    /// `index.html` from `index.md` or, through mdBook's `index` preprocessor, `README.md` (any
+    /// case). See "Links" in mdBook's guide (`guide/src/format/markdown.md`).
+    fn mdbook_source(&self, page: &Path) -> Option<PathBuf> {
+        if !page.extension()?.eq_ignore_ascii_case("html") {
+            return None;
+        }
+        let chapter = page.with_extension("md");
+        if self.targets.fs.lookup(&chapter) == Some(EntryKind::File) {
+            return Some(chapter);
+        }
+        if page.file_name()? != "index.html" {
+            return None;
+        }
+        let dir = page.parent()?;
+        let listing = self.targets.fs.listing(dir)?;
+        let mut readmes: Vec<&String> = listing
+            .iter()
+            .filter(|(name, kind)| {
+                **kind == EntryKind::File
+                    && Path::new(name.as_str())
+                        .file_stem()
+                        .is_some_and(|stem| stem.eq_ignore_ascii_case("readme"))
+                    && Path::new(name.as_str())
+                        .extension()
+                        .is_some_and(|e| e == "md")
+            })
+            .map(|(name, _)| name)
+            .collect();
+        // A stable choice if several spellings exist (mdBook warns about such books).
+        readmes.sort();
+        readmes.first().map(|name| dir.join(name))
     }
 
     fn readme_in(&self, dir: &Path) -> Option<PathBuf> {
@@ -271,29 +339,75 @@ impl LinkChecker<'_> {
     }
 }
 
+/// A loopback URL (`localhost`, `*.localhost`, 127.0.0.0/8, `[::1]`): in a runbook it is an
+/// instruction to open something on the operator's own machine, where TLS buys nothing.
+fn is_loopback(raw: &str) -> bool {
+    match url::Url::parse(raw)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.');
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// `None` when the fragment names an anchor of `doc`; otherwise what is wrong.
-fn check_fragment(doc: &Document, fragment: &str, in_file: Option<&str>) -> Option<Diagnostic> {
+fn check_fragment(
+    doc: &Document,
+    fragment: &str,
+    in_file: Option<&str>,
+    renderer: Renderer,
+) -> Option<Diagnostic> {
     if fragment.is_empty() || doc.anchors.contains(fragment) {
         return None;
     }
     let place = in_file.map_or("this file".to_string(), |f| format!("`{f}`"));
     let folded = fragment.to_lowercase();
     if let Some(anchor) = doc.anchors.iter().find(|a| a.to_lowercase() == folded) {
+        // github.com renders ids as `user-content-` + the anchor, and its page script finds the
+        // target by lower-casing the decoded fragment and adding that prefix, so `#Foo` reaches
+        // a heading `foo` there. Browsers, GitLab and mdBook match ids exactly. Sources:
+        // https://github.com/rehypejs/rehype-sanitize#example-headings-dom-clobbering (the
+        // script, "This is what GitHub does") and https://github.com/rsc/markdown/issues/19
+        // ("GitHub actually supports any casing at all … Clearly JS is doing that").
+        let help = match renderer {
+            Renderer::Github if *anchor == anchor.to_lowercase() => format!(
+                "github.com's page script lower-cases fragments, so the link works there, but \
+                 not on GitLab, mdBook or other renderers, which match anchors exactly: write `#{anchor}`"
+            ),
+            Renderer::Github => format!(
+                "github.com lower-cases fragments and this anchor is not lower-case, so the link \
+                 fails there too: write `#{anchor}`"
+            ),
+            Renderer::Mdbook => {
+                format!("browsers match mdBook's ids exactly: write `#{anchor}`")
+            }
+        };
         return Some(
             Diagnostic::new(
                 Rule::FragmentCase,
                 super::diagnostic::FILE_START,
                 format!("`#{fragment}` matches `#{anchor}` in {place} only when case is ignored"),
             )
-            .help(format!(
-                "GitHub anchors are case-sensitive: did you mean `#{anchor}`?"
-            )),
+            .help(help),
         );
     }
     let help = match nearest(fragment, doc.anchors.iter().map(String::as_str)) {
         Some(close) => format!("did you mean `#{close}`?"),
-        None => "anchors follow GitHub's rules: lower-case, punctuation dropped, each space a `-`"
-            .to_string(),
+        None => match renderer {
+            Renderer::Github => {
+                "anchors follow GitHub's rules: lower-case, punctuation dropped, each space a `-`"
+            }
+            Renderer::Mdbook => {
+                "anchors follow mdBook's rules: lower-case, punctuation dropped, each space a `-`, or a `{#id}` attribute"
+            }
+        }
+        .to_string(),
     };
     Some(
         Diagnostic::new(
@@ -303,4 +417,35 @@ fn check_fragment(doc: &Document, fragment: &str, in_file: Option<&str>) -> Opti
         )
         .help(help),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for url in [
+            "http://localhost",
+            "http://LOCALHOST:8080/x",
+            "http://localhost./",
+            "http://app.localhost:3000",
+            "http://127.0.0.1:9090/api",
+            "http://127.8.9.10/",
+            "http://[::1]:8080/",
+            "http://[0:0:0:0:0:0:0:1]/",
+        ] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in [
+            "http://example.com",
+            "http://localhost.example.com",
+            "http://128.0.0.1",
+            "http://[::2]/",
+            "http://10.0.0.1",
+            "not a url",
+        ] {
+            assert!(!is_loopback(url), "{url}");
+        }
+    }
 }

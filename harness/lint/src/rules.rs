@@ -52,21 +52,23 @@ rules! {
     MissingFragment = "link/missing-fragment", Error,
         "A `#fragment` names no heading anchor (GitHub's slug rules) or explicit HTML anchor in its target.";
     FragmentCase = "link/fragment-case", Warning,
-        "A `#fragment` matches an anchor only when case is ignored; GitHub anchors are case-sensitive.";
+        "A `#fragment` matches an anchor only when case is ignored: github.com's script lower-cases fragments, GitLab, mdBook and browsers do not.";
     HeadingAttribute = "link/heading-attribute", Warning,
         "A heading ends in a `{#id}` attribute, which GitHub ignores: the anchor is the slug of the whole text.";
     UndefinedReference = "link/undefined-reference", Error,
         "A `[text][label]` or `[label][]` reference uses a label that is never defined.";
     UnusedDefinition = "link/unused-definition", Warning,
         "A `[label]: target` reference definition is never used.";
+    DuplicateDefinition = "link/duplicate-definition", Warning,
+        "A reference definition repeats an earlier label (ignoring case and spacing); only the first one counts.";
     EmptyTarget = "link/empty-target", Warning,
         "A link has an empty destination.";
     InsecureHttp = "link/insecure-http", Warning,
-        "An external link uses `http://`; runbooks should link over https.";
+        "An external link uses `http://` (loopback hosts and `lint.allowed_http` excepted); runbooks should link over https.";
     LocalPath = "link/local-path", Error,
         "A link leaks a local workspace or home directory path (see `lint.local_path_patterns`).";
     DateMissing = "date/missing", Error,
-        "A runbook lacks the `> Last reviewed: YYYY-MM-DD` line right under its title.";
+        "A runbook lacks the `> Last reviewed: YYYY-MM-DD` line right under its title (or its front matter).";
     DateMalformed = "date/malformed", Error,
         "The last-reviewed line is not exactly `> Last reviewed: YYYY-MM-DD` with a real date.";
     DateFuture = "date/future", Error,
@@ -76,7 +78,7 @@ rules! {
     ExceptionExpired = "date/exception-expired", Error,
         "A review-date exception in the config has passed its expiry date.";
     MissingTitle = "layout/missing-title", Error,
-        "A runbook does not start with a `# Title` heading.";
+        "A runbook does not start with a `# Title` heading (or front matter with a `title:`).";
     MissingSection = "layout/missing-section", Error,
         "A section required for the runbook's kind is absent.";
     SectionOrder = "layout/section-order", Error,

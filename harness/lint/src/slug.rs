@@ -1,11 +1,18 @@
-//! GitHub's heading anchors, reproduced exactly.
+//! Heading anchors, reproduced exactly for each renderer.
 //!
-//! The reference is github-slugger v2 (whose fixtures were scraped from GitHub): lower-case the
-//! rendered heading text, drop every character that is not a letter, mark, decimal digit,
-//! connector punctuation, hyphen or ASCII space, turn each space into `-` with no trimming or
-//! collapsing, and make duplicates unique by looping until the candidate is unused.
+//! GitHub: the reference is github-slugger v2 (whose fixtures were scraped from GitHub):
+//! lower-case the rendered heading text, drop every character that is not a letter, mark,
+//! decimal digit, connector punctuation, hyphen or ASCII space, turn each space into `-` with no
+//! trimming or collapsing, and make duplicates unique by looping until the candidate is unused.
+//!
+//! mdBook: `id_from_content` and `unique_id` in mdBook's `crates/mdbook-html/src/utils.rs`
+//! (rust-lang/mdBook at 641d06a): trim, lower-case, keep alphanumerics, `_` and `-`, turn any
+//! white space into `-`, fall back to `section` when nothing is left; a taken id gets `-1`,
+//! `-2`, … until unused.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use ssoproof_config::Renderer;
 
 use unicode_general_category::{get_general_category, GeneralCategory as Gc};
 
@@ -66,6 +73,61 @@ impl Slugger {
     }
 }
 
+/// mdBook's id for one heading's rendered text, ignoring duplicates.
+pub fn mdbook_id(rendered: &str) -> String {
+    let id: String = rendered
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| {
+            if c.is_alphanumeric() || c == '_' || c == '-' {
+                Some(c)
+            } else if c.is_whitespace() {
+                Some('-')
+            } else {
+                None
+            }
+        })
+        .collect();
+    if id.is_empty() {
+        "section".to_string()
+    } else {
+        id
+    }
+}
+
+/// Hands out unique heading anchors in document order, by the renderer's rules.
+#[derive(Debug)]
+pub enum Anchors {
+    Github(Slugger),
+    Mdbook(HashSet<String>),
+}
+
+impl Anchors {
+    pub fn new(renderer: Renderer) -> Anchors {
+        match renderer {
+            Renderer::Github => Anchors::Github(Slugger::default()),
+            Renderer::Mdbook => Anchors::Mdbook(HashSet::new()),
+        }
+    }
+
+    pub fn next(&mut self, rendered: &str) -> String {
+        match self {
+            Anchors::Github(slugger) => slugger.next(rendered),
+            Anchors::Mdbook(used) => {
+                let id = mdbook_id(rendered);
+                if used.insert(id.clone()) {
+                    return id;
+                }
+                (1..)
+                    .map(|n| format!("{id}-{n}"))
+                    .find(|candidate| used.insert(candidate.clone()))
+                    .expect("some suffix is unused")
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +182,29 @@ mod tests {
         assert_eq!(slugs(&["A", "A", "A 1"]), ["a", "a-1", "a-1-1"]);
         assert_eq!(slugs(&["A 1", "A", "A"]), ["a-1", "a", "a-2"]);
         assert_eq!(slugs(&["x", "x", "x", "x-1"]), ["x", "x-1", "x-2", "x-1-1"]);
+    }
+
+    #[test]
+    fn mdbook_ids_follow_mdbooks_rules() {
+        // Cases from mdBook's own `it_normalizes_ids` test.
+        assert_eq!(
+            mdbook_id("--passes: add more rustdoc passes"),
+            "--passes-add-more-rustdoc-passes"
+        );
+        assert_eq!(
+            mdbook_id("Method-call 🐙 expressions \u{1f47c}"),
+            "method-call--expressions-"
+        );
+        assert_eq!(mdbook_id("中文標題 CJK title"), "中文標題-cjk-title");
+        assert_eq!(mdbook_id("!.():"), "section");
+        // Where GitHub differs: trimming, `²`/`½` kept, tabs become `-`.
+        assert_eq!(mdbook_id(" m² and ½ "), "m²-and-½");
+        assert_eq!(mdbook_id("tab\there"), "tab-here");
+        let mut anchors = Anchors::new(Renderer::Mdbook);
+        let ids: Vec<_> = ["A", "A", "A 1", "::", "!!"]
+            .iter()
+            .map(|h| anchors.next(h))
+            .collect();
+        assert_eq!(ids, ["a", "a-1", "a-1-1", "section", "section-1"]);
     }
 }

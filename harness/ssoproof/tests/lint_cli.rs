@@ -236,6 +236,7 @@ fn list_rules_names_every_rule() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     for id in [
         "link/missing-file",
+        "link/duplicate-definition",
         "date/stale",
         "layout/section-order",
         "checklist/sign-off",

@@ -43,28 +43,30 @@ pub fn check(runbook: &Runbook, policy: &DatePolicy, out: &mut Vec<Diagnostic>) 
         );
     }
 
-    let Some(title) = runbook.doc.headings.first().filter(|h| h.level == 1) else {
+    let Some(title) = runbook.title() else {
         // layout/missing-title reports this; without a title there is no "right under" it.
         return;
     };
-    let after_title = (title.position.line + 1..=runbook.doc.line_count)
-        .map(|n| (n, runbook.line(n)))
-        .find(|(_, text)| !text.trim().is_empty());
-    let (line, text) = after_title.unwrap_or((title.position.line, ""));
+    // Comments and blank lines may come between the title and the date line: GitHub shows
+    // neither.
+    let (line, text) = runbook
+        .next_rendered(title.last_line())
+        .unwrap_or((title.last_line(), ""));
     let expected = format!("> Last reviewed: {}", IsoDate(policy.today));
 
     if !looks_like_date_line(text) {
+        let under = title.under();
         let elsewhere =
             (1..=runbook.doc.line_count).find(|&n| looks_like_date_line(runbook.line(n)));
         let help = match elsewhere {
-            Some(n) => format!("line {n} has a last-reviewed line: move it right under the title"),
-            None => format!("add `{expected}` after a blank line under the title, once reviewed"),
+            Some(n) => format!("line {n} has a last-reviewed line: move it right {under}"),
+            None => format!("add `{expected}` {}, once reviewed", title.add_at()),
         };
         out.push(
             Diagnostic::new(
                 Rule::DateMissing,
-                title.position,
-                "no `> Last reviewed:` line under the title",
+                title.position(runbook),
+                format!("no `> Last reviewed:` line {under}"),
             )
             .help(help),
         );

@@ -1,20 +1,11 @@
 //! A `# Title` first, then the kind's required H2 sections in order.
 
-use super::Runbook;
+use super::{Runbook, Title};
 use crate::diagnostic::{Diagnostic, FILE_START};
 use crate::rules::Rule;
 
 pub fn check(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
-    let first_content = runbook
-        .lines
-        .iter()
-        .position(|l| !l.trim().is_empty())
-        .map(|i| i + 1);
-    let title = runbook
-        .doc
-        .headings
-        .first()
-        .filter(|h| h.level == 1 && Some(h.position.line) == first_content);
+    let title = runbook.title();
     if title.is_none() {
         out.push(
             Diagnostic::new(
@@ -25,6 +16,10 @@ pub fn check(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
             .help("make the first line an H1 naming the IdP, e.g. `# Okta`"),
         );
     }
+    let title = match title {
+        Some(Title::Heading(heading)) => Some(heading),
+        _ => None,
+    };
 
     let sections: Vec<_> = runbook.sections().collect();
     let mut cursor = 0;

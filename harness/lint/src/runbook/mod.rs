@@ -39,12 +39,96 @@ impl Runbook<'_> {
         heading.position.line + 1..end
     }
 
+    /// Whether line `number` renders as nothing: blank, front matter, or a comment-only HTML
+    /// block (GitHub shows neither comments nor front matter as Markdown).
+    pub fn unrendered(&self, number: usize) -> bool {
+        self.line(number).trim().is_empty()
+            || self
+                .doc
+                .front_matter
+                .as_ref()
+                .is_some_and(|f| number <= f.end_line)
+            || self
+                .doc
+                .comment_blocks
+                .iter()
+                .any(|&(first, last)| (first..=last).contains(&number))
+    }
+
+    /// The first rendered line after line `after`, with its number.
+    pub fn next_rendered(&self, after: usize) -> Option<(usize, &str)> {
+        (after + 1..=self.doc.line_count)
+            .find(|&n| !self.unrendered(n))
+            .map(|n| (n, self.line(n)))
+    }
+
+    /// The runbook's title: a `# Title` as its first rendered line, else a front-matter
+    /// `title:`.
+    pub fn title(&self) -> Option<Title<'_>> {
+        let first = self.next_rendered(0).map(|(n, _)| n);
+        let heading = self
+            .doc
+            .headings
+            .first()
+            .filter(|h| h.level == 1 && Some(h.position.line) == first);
+        match (heading, &self.doc.front_matter) {
+            (Some(heading), _) => Some(Title::Heading(heading)),
+            (None, Some(front)) if front.title.is_some() => Some(Title::FrontMatter {
+                end_line: front.end_line,
+            }),
+            _ => None,
+        }
+    }
+
     pub fn line(&self, number: usize) -> &str {
         number
             .checked_sub(1)
             .and_then(|i| self.lines.get(i))
             .copied()
             .unwrap_or("")
+    }
+}
+
+/// Where a runbook's title is written.
+pub enum Title<'a> {
+    Heading(&'a Heading),
+    /// In front matter, which ends on `end_line`.
+    FrontMatter {
+        end_line: usize,
+    },
+}
+
+impl Title<'_> {
+    /// The line after which the runbook's content begins.
+    pub fn last_line(&self) -> usize {
+        match self {
+            Title::Heading(h) => h.position.line,
+            Title::FrontMatter { end_line } => *end_line,
+        }
+    }
+
+    /// Where findings about the title point: the heading, or the front matter's first line.
+    pub fn position(&self, runbook: &Runbook) -> Position {
+        match self {
+            Title::Heading(h) => h.position,
+            Title::FrontMatter { .. } => line_position(1, runbook.line(1)),
+        }
+    }
+
+    /// How messages name the place right under the title.
+    pub fn under(&self) -> &'static str {
+        match self {
+            Title::Heading(_) => "under the title",
+            Title::FrontMatter { .. } => "after the front matter",
+        }
+    }
+
+    /// Where to add a line that belongs right under the title.
+    pub fn add_at(&self) -> &'static str {
+        match self {
+            Title::Heading(_) => "after a blank line under the title",
+            Title::FrontMatter { .. } => "right after the front matter",
+        }
     }
 }
 
