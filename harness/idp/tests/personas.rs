@@ -132,7 +132,7 @@ async fn shapes(
     config.client_secret = emulator.client_secret(client_id);
     config.scopes = scopes.iter().map(|s| s.to_string()).collect();
     config.groups_claim = "sub".into();
-    config.default_role = Some(ssoproof_rp::Role::Viewer);
+    config.default_role = Some(config.roles.role("viewer").unwrap());
     let rp = RelyingParty::discover(config).await.unwrap();
     let discovery = pretty(&redact(rp.discovery(), &base));
     let session = rp

@@ -1,55 +1,8 @@
 //! Groups claim → role: resolving the claim by path, and the fail-closed role mapping.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::Serialize;
 use serde_json::Value;
 
-use super::RpError;
-
-/// The application's roles, ordered by power: `Viewer < User < Admin`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Viewer,
-    User,
-    Admin,
-}
-
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Viewer, Role::User, Role::Admin];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::User => "user",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A role name that is not `viewer`, `user` or `admin`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role `{0}`; expected viewer, user or admin")]
-pub struct UnknownRole(pub String);
-
-impl FromStr for Role {
-    type Err = UnknownRole;
-    /// Exact and lower-case, like the mappings: `Admin` is not a role name.
-    fn from_str(text: &str) -> Result<Role, UnknownRole> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == text)
-            .ok_or_else(|| UnknownRole(text.to_string()))
-    }
-}
+use super::{Role, RpError};
 
 /// The groups at `path` in `claims`.
 ///
@@ -134,23 +87,19 @@ fn kind(value: &Value) -> &'static str {
 }
 
 /// The role `groups` grant: mappings match exactly and case-sensitively, unmapped groups are
-/// dropped, the highest mapped role wins; with nothing mapped the default role applies, and
-/// without one the login fails closed (`groups_unmapped`).
+/// dropped, the highest mapped role on the ladder wins; with nothing mapped the default role
+/// applies, and without one the login fails closed (`groups_unmapped`).
 pub fn map_role(
     groups: &[String],
     mappings: &[(String, Role)],
-    default: Option<Role>,
+    default: Option<&Role>,
 ) -> Result<Role, RpError> {
     groups
         .iter()
-        .flat_map(|g| {
-            mappings
-                .iter()
-                .filter(move |(m, _)| m == g)
-                .map(|(_, r)| *r)
-        })
+        .flat_map(|g| mappings.iter().filter(move |(m, _)| m == g).map(|(_, r)| r))
         .max()
         .or(default)
+        .cloned()
         .ok_or_else(|| RpError::GroupsUnmapped {
             groups: groups.to_vec(),
         })
@@ -159,6 +108,7 @@ pub fn map_role(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::RoleLadder;
     use serde_json::json;
 
     fn codes(r: Result<Vec<String>, RpError>) -> String {
@@ -259,11 +209,15 @@ mod tests {
         );
     }
 
+    fn role(name: &str) -> Role {
+        RoleLadder::default().role(name).unwrap()
+    }
+
     fn mappings() -> Vec<(String, Role)> {
         vec![
-            ("/acme/admins".into(), Role::Admin),
-            ("/acme/engineers".into(), Role::User),
-            ("/acme/readers".into(), Role::Viewer),
+            ("/acme/admins".into(), role("admin")),
+            ("/acme/engineers".into(), role("user")),
+            ("/acme/readers".into(), role("viewer")),
         ]
     }
 
@@ -276,7 +230,7 @@ mod tests {
         let m = mappings();
         assert_eq!(
             map_role(&groups(&["/acme/engineers"]), &m, None).unwrap(),
-            Role::User
+            "user"
         );
         assert_eq!(
             map_role(
@@ -285,16 +239,54 @@ mod tests {
                 None
             )
             .unwrap(),
-            Role::Admin
+            "admin"
         );
         assert_eq!(
             map_role(&groups(&["/acme/contractors", "/acme/readers"]), &m, None).unwrap(),
-            Role::Viewer
+            "viewer"
         );
         for near_miss in ["/ACME/admins", "/acme/admins/", "admins", " /acme/admins"] {
             let err = map_role(&groups(&[near_miss]), &m, None).unwrap_err();
             assert_eq!(err.code(), "groups_unmapped", "{near_miss}");
         }
+    }
+
+    #[test]
+    fn a_custom_ladder_maps_groups_and_the_highest_wins() {
+        let ladder: RoleLadder = "admin,developer,viewer".parse().unwrap();
+        let on = |name: &str| ladder.role(name).unwrap();
+        let m = vec![
+            ("/enclii/viewers".to_string(), on("viewer")),
+            ("/enclii/devs".to_string(), on("developer")),
+            ("/enclii/ops".to_string(), on("admin")),
+        ];
+        let developer = map_role(&groups(&["/enclii/viewers", "/enclii/devs"]), &m, None).unwrap();
+        assert_eq!(developer, on("developer"));
+        assert_eq!(developer.to_string(), "developer");
+        assert_eq!(
+            map_role(
+                &groups(&["/enclii/devs", "/enclii/ops", "/enclii/viewers"]),
+                &m,
+                None
+            )
+            .unwrap(),
+            "admin"
+        );
+        // The order that counts is the ladder's, not the mappings' or the claim's.
+        let reversed: Vec<_> = m.iter().rev().cloned().collect();
+        assert_eq!(
+            map_role(
+                &groups(&["/enclii/viewers", "/enclii/devs"]),
+                &reversed,
+                None
+            )
+            .unwrap(),
+            "developer"
+        );
+        assert_eq!(
+            map_role(&groups(&["/other"]), &m, Some(&on("viewer"))).unwrap(),
+            "viewer"
+        );
     }
 
     #[test]
@@ -308,26 +300,13 @@ mod tests {
             "groups_unmapped"
         );
         assert_eq!(
-            map_role(&groups(&["/acme/contractors"]), &m, Some(Role::Viewer)).unwrap(),
-            Role::Viewer
+            map_role(&groups(&["/acme/contractors"]), &m, Some(&role("viewer"))).unwrap(),
+            "viewer"
         );
         // A default never lowers a mapped role.
         assert_eq!(
-            map_role(&groups(&["/acme/admins"]), &m, Some(Role::Viewer)).unwrap(),
-            Role::Admin
+            map_role(&groups(&["/acme/admins"]), &m, Some(&role("viewer"))).unwrap(),
+            "admin"
         );
-    }
-
-    #[test]
-    fn roles_parse_print_and_order() {
-        assert!(Role::Viewer < Role::User && Role::User < Role::Admin);
-        for role in Role::ALL {
-            assert_eq!(role.to_string().parse::<Role>().unwrap(), role);
-        }
-        assert_eq!(
-            "Admin".parse::<Role>().unwrap_err(),
-            UnknownRole("Admin".into())
-        );
-        assert_eq!(serde_json::to_string(&Role::Admin).unwrap(), "\"admin\"");
     }
 }

@@ -26,6 +26,7 @@ mod http;
 mod id_token;
 mod jwks;
 pub mod render;
+mod roles;
 mod store;
 
 #[cfg(test)]
@@ -43,8 +44,9 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 pub use error::{meaning_of, RpError, ERROR_CODES};
-pub use groups::{map_role, resolve_groups, Role, UnknownRole};
+pub use groups::{map_role, resolve_groups};
 pub use id_token::{ALLOWED_ALGS, CLOCK_SKEW_SECS};
+pub use roles::{LadderError, Role, RoleLadder, UnknownRole};
 pub use store::{FileTokenStore, MemoryTokenStore, TokenStore};
 
 use id_token::{Expected, NonceRule};
@@ -74,7 +76,9 @@ pub struct ClientConfig {
     pub auth_method: AuthMethod,
     /// Path of the groups claim in the ID token. Default `groups`.
     pub groups_claim: String,
-    /// Group → role, exact and case-sensitive.
+    /// The application's roles, highest first. Default `admin > user > viewer`.
+    pub roles: RoleLadder,
+    /// Group → role, exact and case-sensitive; every role must be one of `roles`.
     pub role_mappings: Vec<(String, Role)>,
     /// The role of a user whose groups map to nothing; `None` fails closed.
     pub default_role: Option<Role>,
@@ -105,7 +109,8 @@ const RESERVED_PARAMS: [&str; 8] = [
 
 impl ClientConfig {
     /// A configuration with the defaults: scopes `openid email profile`, `client_secret_basic`,
-    /// groups claim `groups`, no mappings, no default role, 10 s timeout and refetch interval.
+    /// groups claim `groups`, roles `admin > user > viewer`, no mappings, no default role, 10 s
+    /// timeout and refetch interval.
     pub fn new(
         issuer: impl Into<String>,
         client_id: impl Into<String>,
@@ -119,6 +124,7 @@ impl ClientConfig {
             scopes: ["openid", "email", "profile"].map(String::from).to_vec(),
             auth_method: AuthMethod::ClientSecretBasic,
             groups_claim: "groups".to_string(),
+            roles: RoleLadder::default(),
             role_mappings: Vec::new(),
             default_role: None,
             timeout: Duration::from_secs(10),
@@ -188,6 +194,29 @@ impl ClientConfig {
         }
         if self.groups_claim.is_empty() {
             return invalid("the groups claim path is empty".to_string());
+        }
+        // A role is made by its ladder, so only one of another ladder can slip in here.
+        if let Some((group, role)) = self
+            .role_mappings
+            .iter()
+            .find(|(_, role)| !self.roles.contains(role))
+        {
+            return invalid(format!(
+                "the group `{group}` maps to `{role}` of the ladder {}, not of the application's roles {}",
+                role.ladder(),
+                self.roles
+            ));
+        }
+        if let Some(role) = self
+            .default_role
+            .as_ref()
+            .filter(|role| !self.roles.contains(role))
+        {
+            return invalid(format!(
+                "the default role `{role}` is of the ladder {}, not of the application's roles {}",
+                role.ladder(),
+                self.roles
+            ));
         }
         if self.timeout.is_zero() {
             return invalid("the timeout is zero".to_string());
@@ -787,7 +816,7 @@ impl RelyingParty {
         let role = map_role(
             &groups,
             &self.config.role_mappings,
-            self.config.default_role,
+            self.config.default_role.as_ref(),
         )?;
         let mut claims = id_claims.clone();
         for (key, value) in userinfo.into_iter().flatten() {

@@ -317,8 +317,14 @@ impl MockOp {
         let mut config = ClientConfig::new(&self.issuer, CLIENT_ID, REDIRECT_URI);
         config.client_secret = Some(Secret::new(CLIENT_SECRET));
         config.role_mappings = vec![
-            ("/acme/admins".to_string(), super::Role::Admin),
-            ("/acme/engineers".to_string(), super::Role::User),
+            (
+                "/acme/admins".to_string(),
+                config.roles.role("admin").unwrap(),
+            ),
+            (
+                "/acme/engineers".to_string(),
+                config.roles.role("user").unwrap(),
+            ),
         ];
         config.timeout = std::time::Duration::from_secs(5);
         config

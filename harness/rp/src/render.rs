@@ -7,7 +7,10 @@ use serde_json::{Map, Value};
 use super::{Role, RpError, Session};
 
 /// `GROUP=ROLE`, split at the last `=` (a group name may hold one; a role name never does).
-pub fn parse_role_mapping(text: &str) -> Result<(String, Role), String> {
+/// The role is a name still to be found on the application's ladder ([`RoleLadder::role`]).
+///
+/// [`RoleLadder::role`]: crate::RoleLadder::role
+pub fn parse_role_mapping(text: &str) -> Result<(String, String), String> {
     let Some((group, role)) = text.rsplit_once('=') else {
         return Err(format!(
             "`{text}` is not GROUP=ROLE (e.g. /acme/admins=admin)"
@@ -16,8 +19,7 @@ pub fn parse_role_mapping(text: &str) -> Result<(String, Role), String> {
     if group.is_empty() {
         return Err(format!("`{text}` names no group before `=`"));
     }
-    let role = role.parse::<Role>().map_err(|e| e.to_string())?;
-    Ok((group.to_string(), role))
+    Ok((group.to_string(), role.to_string()))
 }
 
 /// Scopes from repeated and/or space-separated arguments; `openid email profile` when none
@@ -52,7 +54,7 @@ struct Success<'a> {
     sub: &'a str,
     email: Option<&'a str>,
     groups: &'a [String],
-    role: Role,
+    role: &'a Role,
     claims: &'a Map<String, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tokens: Option<Tokens<'a>>,
@@ -80,7 +82,7 @@ pub fn success_json(session: &Session, show_tokens: bool) -> String {
         sub: &o.sub,
         email: o.email.as_deref(),
         groups: &o.groups,
-        role: o.role,
+        role: &o.role,
         claims: &o.claims,
         tokens: show_tokens.then(|| Tokens {
             id_token: session.id_token().expose(),
@@ -148,19 +150,21 @@ mod tests {
     fn role_mappings_parse_at_the_last_equals_sign() {
         assert_eq!(
             parse_role_mapping("/acme/admins=admin").unwrap(),
-            ("/acme/admins".to_string(), Role::Admin)
+            ("/acme/admins".to_string(), "admin".to_string())
         );
         assert_eq!(
             parse_role_mapping("a=b=viewer").unwrap(),
-            ("a=b".to_string(), Role::Viewer)
+            ("a=b".to_string(), "viewer".to_string())
         );
         assert!(parse_role_mapping("admins")
             .unwrap_err()
             .contains("GROUP=ROLE"));
         assert!(parse_role_mapping("=admin").is_err());
-        assert!(parse_role_mapping("g=owner")
-            .unwrap_err()
-            .contains("unknown role `owner`"));
+        // Whether `owner` is a role is the ladder's to say.
+        assert_eq!(
+            parse_role_mapping("g=owner").unwrap(),
+            ("g".to_string(), "owner".to_string())
+        );
     }
 
     #[test]

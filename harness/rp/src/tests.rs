@@ -69,7 +69,7 @@ async fn rp_response_type_code_full_login() {
     assert_eq!(outcome.sub, op.user("alice").sub);
     assert_eq!(outcome.email.as_deref(), Some("alice@example.com"));
     assert_eq!(outcome.groups, ["/acme/admins"]);
-    assert_eq!(outcome.role, Role::Admin);
+    assert_eq!(outcome.role, "admin");
     assert_eq!(outcome.claims["name"], "alice Example");
     assert_eq!(outcome.claims["iss"], op.issuer.as_str());
     assert!(session.refresh_token().is_some());
@@ -256,7 +256,7 @@ async fn rp_id_token_sig_rs256() {
         b.signer = key;
     });
     let session = login(&op, &rp, "bob").await.unwrap();
-    assert_eq!(session.outcome.role, Role::User);
+    assert_eq!(session.outcome.role, "user");
 }
 
 fn unsigned(claims: &Map<String, Value>) -> String {
@@ -562,7 +562,7 @@ async fn refresh_token_rotation_then_userinfo() {
     let before = op.record().events.len();
 
     let outcome = rp.refresh(&mut session, &store).await.unwrap();
-    assert_eq!(outcome.role, Role::Admin);
+    assert_eq!(outcome.role, "admin");
     let second = session.refresh_token().unwrap().expose().to_string();
     assert_ne!(second, first);
     assert_ne!(session.access_token().expose(), first_access);
@@ -626,7 +626,7 @@ async fn a_later_process_resumes_the_session_from_the_stored_refresh_token() {
     let later = RelyingParty::discover(op.config()).await.unwrap();
     let resumed = later.resume(&store).await.unwrap();
     assert_eq!(resumed.outcome.sub, session.outcome.sub);
-    assert_eq!(resumed.outcome.role, Role::Admin);
+    assert_eq!(resumed.outcome.role, "admin");
     // Rotation: the store already holds the new token, which the session carries.
     let saved = store.load_refresh_token().unwrap().unwrap();
     assert_ne!(&saved, session.refresh_token().unwrap());
@@ -741,7 +741,7 @@ async fn reused_refresh_token_is_refused() {
 async fn refresh_reevaluates_groups() {
     let (op, rp) = start().await;
     let mut session = login(&op, &rp, "carol").await.unwrap();
-    assert_eq!(session.outcome.role, Role::Admin);
+    assert_eq!(session.outcome.role, "admin");
     op.set(|b| {
         b.refresh_claims_hook = claims(|c| {
             c.insert("groups".into(), json!(["/acme/contractors"]));
@@ -894,28 +894,77 @@ async fn roles_for_the_runbook_users() {
     let (op, rp) = start().await;
     assert_eq!(
         login(&op, &rp, "alice").await.unwrap().outcome.role,
-        Role::Admin
+        "admin"
     );
-    assert_eq!(
-        login(&op, &rp, "bob").await.unwrap().outcome.role,
-        Role::User
-    );
+    assert_eq!(login(&op, &rp, "bob").await.unwrap().outcome.role, "user");
     assert_eq!(
         login(&op, &rp, "carol").await.unwrap().outcome.role,
-        Role::Admin
+        "admin"
     );
     assert_eq!(code_of(&op, &rp, "dave").await, "groups_unmapped");
     assert_eq!(code_of(&op, &rp, "erin").await, "groups_missing");
 
     let mut config = op.config();
-    config.default_role = Some(Role::Viewer);
+    config.default_role = Some(config.roles.role("viewer").unwrap());
     let rp = RelyingParty::discover(config).await.unwrap();
     assert_eq!(
         login(&op, &rp, "dave").await.unwrap().outcome.role,
-        Role::Viewer
+        "viewer"
     );
     // A default role does not excuse a missing claim.
     assert_eq!(code_of(&op, &rp, "erin").await, "groups_missing");
+}
+
+#[tokio::test]
+async fn a_configured_ladder_names_the_roles() {
+    let (op, _) = start().await;
+    let mut config = op.config();
+    config.roles = "admin,developer,viewer".parse().unwrap();
+    let role = |name: &str| config.roles.role(name).unwrap();
+    config.role_mappings = vec![
+        ("/acme/engineers".into(), role("developer")),
+        ("/acme/admins".into(), role("admin")),
+    ];
+    config.default_role = Some(role("viewer"));
+    let rp = RelyingParty::discover(config).await.unwrap();
+    // carol is in both groups: the ladder's order decides.
+    for (user, expected) in [
+        ("alice", "admin"),
+        ("bob", "developer"),
+        ("carol", "admin"),
+        ("dave", "viewer"),
+    ] {
+        assert_eq!(
+            login(&op, &rp, user).await.unwrap().outcome.role,
+            expected,
+            "{user}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn roles_of_another_ladder_are_refused() {
+    let (op, _) = start().await;
+    let mut config = op.config();
+    // The mappings still hold the default ladder's `admin` and `user`.
+    config.roles = "admin,developer,viewer".parse().unwrap();
+    let err = RelyingParty::discover(config.clone()).await.unwrap_err();
+    assert_eq!(err.code(), "config_invalid");
+    assert_eq!(
+        err.to_string().split_once(": ").map_or("", |(_, m)| m),
+        "the group `/acme/admins` maps to `admin` of the ladder admin > user > viewer, not of the \
+         application's roles admin > developer > viewer"
+    );
+
+    config.role_mappings.clear();
+    config.default_role = Some(RoleLadder::default().role("viewer").unwrap());
+    let err = RelyingParty::discover(config).await.unwrap_err();
+    assert_eq!(err.code(), "config_invalid");
+    assert!(
+        err.to_string()
+            .contains("the default role `viewer` is of the ladder admin > user > viewer"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -956,7 +1005,7 @@ async fn node_oidc_provider_style_login_with_consent() {
     let (op, rp) = start().await;
     op.set(|b| b.style = Style::NodeOidc);
     let session = login(&op, &rp, "bob").await.unwrap();
-    assert_eq!(session.outcome.role, Role::User);
+    assert_eq!(session.outcome.role, "user");
     let events = op.record().events;
     assert_eq!(events[..3], ["authorize", "login", "consent"]);
 }
@@ -1183,7 +1232,7 @@ async fn login_future_is_send() {
                 .map(|s| s.outcome.role)
         })
     };
-    assert_eq!(spawned.await.unwrap().unwrap(), Role::User);
+    assert_eq!(spawned.await.unwrap().unwrap(), "user");
 }
 
 fn password_of(user: &str) -> Secret {

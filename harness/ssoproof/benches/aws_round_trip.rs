@@ -20,7 +20,7 @@ use ssoproof_cloud::aws::{
 };
 use ssoproof_cloud::test_issuer::TestIssuer;
 use ssoproof_idp::{Emulator, IdpOptions, Realm};
-use ssoproof_rp::{ClientConfig, RelyingParty, Role};
+use ssoproof_rp::{ClientConfig, RelyingParty};
 use ssoproof_secret::Secret;
 
 const WARMUP: usize = 20;
@@ -119,7 +119,7 @@ async fn idp_round_trips(iterations: usize) -> Vec<Duration> {
     let aws = aws_trusting(&idp.issuer()).await;
     let mut config = ClientConfig::new(idp.issuer(), "acme-app", "http://127.0.0.1/callback");
     config.client_secret = Some(Secret::new("acme-app-secret"));
-    config.role_mappings = vec![("/acme/admins".into(), Role::Admin)];
+    config.role_mappings = vec![("/acme/admins".into(), config.roles.role("admin").unwrap())];
     let rp = RelyingParty::discover(config).await.expect("discovery");
     let client = AwsClient::new();
     let password = Secret::new("alice-password");

@@ -145,6 +145,62 @@ fn over_tls_the_ca_it_writes_is_what_login_needs() {
     assert!(stdout.contains("discovery_failed"), "{stdout}");
 }
 
+/// `login --roles`: the application's own ladder, against the emulator.
+#[test]
+fn login_maps_groups_onto_the_ladder_of_roles() {
+    const LADDER: &str = "admin,developer,viewer";
+    let served = Served::start(&[]);
+    let issuer = served.value("issuer");
+    let login = |user: &str, roles: &str, extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+            .args(["login", "--issuer", &issuer, "--client-id", "acme-app"])
+            .args([
+                "--username",
+                user,
+                "--password",
+                &format!("{user}-password"),
+            ])
+            .args(["--roles", roles, "--format", "json"])
+            .args(extra)
+            .env("SSOPROOF_CLIENT_SECRET", "acme-app-secret")
+            .output()
+            .expect("ssoproof runs");
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    // Listed lowest first: the ladder decides which wins, not the order of the flags.
+    let mappings = [
+        "--role",
+        "/acme/engineers=developer",
+        "--role",
+        "/acme/admins=admin",
+        "--default-role",
+        "viewer",
+    ];
+    for (user, role) in [("bob", "developer"), ("carol", "admin"), ("dave", "viewer")] {
+        let (code, stdout, _) = login(user, LADDER, &mappings);
+        assert_eq!(code, Some(0), "{user}: {stdout}");
+        let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON output");
+        assert_eq!(json["role"], role, "{user}: {stdout}");
+    }
+    // `user` is a role of the default ladder, not of this one.
+    let (code, stdout, stderr) = login("bob", LADDER, &["--role", "/acme/engineers=user"]);
+    assert_eq!(code, Some(2), "{stdout}");
+    assert!(
+        stderr.contains(
+            "invalid value '/acme/engineers=user' for '--role <GROUP=ROLE>': unknown role `user`; \
+             expected viewer, developer or admin"
+        ),
+        "{stderr}"
+    );
+    let (code, _, stderr) = login("bob", "admin,admin", &[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("the role `admin` appears twice in the ladder"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn tls_without_a_path_writes_the_ca_to_the_temporary_folder() {
     let served = Served::start(&["--tls"]);

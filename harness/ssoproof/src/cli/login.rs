@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, ValueEnum};
-use ssoproof_rp::{self as rp, render, AuthMethod, ClientConfig, RelyingParty, Role};
+use ssoproof_rp::{render, AuthMethod, ClientConfig, RelyingParty, RoleLadder};
 use ssoproof_secret::Secret;
 
 use super::{Cli, FOUND_ERRORS, OK, TROUBLE};
@@ -36,12 +36,20 @@ pub struct LoginArgs {
     /// Path of the groups claim in the ID token: dotted for nested objects, or a URL-shaped key.
     #[arg(long, value_name = "PATH", default_value = "groups")]
     groups_claim: String,
-    /// Map a group to a role: viewer, user or admin (repeatable; exact, case-sensitive).
+    /// The application's roles, highest first, comma-separated: the ladder `--role` and
+    /// `--default-role` name roles of, and on which the highest mapped role wins.
+    #[arg(
+        long = "roles",
+        value_name = "ROLE,…",
+        default_value = "admin,user,viewer"
+    )]
+    ladder: RoleLadder,
+    /// Map a group to a role of `--roles` (repeatable; exact, case-sensitive).
     #[arg(long = "role", value_name = "GROUP=ROLE", value_parser = render::parse_role_mapping)]
-    roles: Vec<(String, Role)>,
-    /// Role for users none of whose groups is mapped (default: refuse them).
-    #[arg(long, value_name = "ROLE", value_parser = parse_role)]
-    default_role: Option<Role>,
+    roles: Vec<(String, String)>,
+    /// Role of `--roles` for users none of whose groups is mapped (default: refuse them).
+    #[arg(long, value_name = "ROLE")]
+    default_role: Option<String>,
     /// Extra authorization-request parameter (repeatable), e.g. `kc_idp_hint=google` to go
     /// straight to a Keycloak identity provider, or `access_type=offline` for Google.
     #[arg(long = "auth-param", value_name = "KEY=VALUE", value_parser = parse_auth_param)]
@@ -85,37 +93,60 @@ fn parse_auth_param(text: &str) -> Result<(String, String), String> {
     }
 }
 
-fn parse_role(text: &str) -> Result<Role, String> {
-    text.parse().map_err(|e: rp::UnknownRole| e.to_string())
-}
-
 /// `--flag`, else the environment variable; an empty value counts as absent.
 fn flag_or_env(flag: Option<String>, var: &str) -> Option<String> {
     flag.or_else(|| std::env::var(var).ok())
         .filter(|v| !v.is_empty())
 }
 
+/// Exits as clap does for a usage error of `ssoproof login`.
+fn usage_error(kind: clap::error::ErrorKind, message: impl std::fmt::Display) -> ! {
+    let mut command = Cli::command();
+    command.build();
+    let login = command
+        .find_subcommand_mut("login")
+        .expect("the login subcommand exists");
+    login.error(kind, message).exit()
+}
+
+/// A role argument that names no role of `--roles`, worded as clap words an invalid value.
+fn unknown_role(value: &str, arg: &str, error: ssoproof_rp::UnknownRole) -> ! {
+    usage_error(
+        clap::error::ErrorKind::ValueValidation,
+        format!("invalid value '{value}' for '{arg}': {error}"),
+    )
+}
+
 pub fn run(args: LoginArgs) -> anyhow::Result<u8> {
+    // Role arguments first: before `--roles`, clap refused a bad one ahead of the password check.
+    let ladder = args.ladder;
+    let role_mappings = args
+        .roles
+        .into_iter()
+        .map(|(group, role)| match ladder.role(&role) {
+            Ok(r) => (group, r),
+            Err(e) => unknown_role(&format!("{group}={role}"), "--role <GROUP=ROLE>", e),
+        })
+        .collect();
+    let default_role = args.default_role.map(|role| {
+        ladder
+            .role(&role)
+            .unwrap_or_else(|e| unknown_role(&role, "--default-role <ROLE>", e))
+    });
     let Some(password) = flag_or_env(args.password, "SSOPROOF_PASSWORD") else {
-        let mut command = Cli::command();
-        command.build();
-        let login = command
-            .find_subcommand_mut("login")
-            .expect("the login subcommand exists");
-        login
-            .error(
-                clap::error::ErrorKind::MissingRequiredArgument,
-                "a password is required: pass --password or set SSOPROOF_PASSWORD",
-            )
-            .exit();
+        usage_error(
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "a password is required: pass --password or set SSOPROOF_PASSWORD",
+        )
     };
     let mut config = ClientConfig::new(args.issuer, args.client_id, args.redirect_uri);
     config.client_secret =
         flag_or_env(args.client_secret, "SSOPROOF_CLIENT_SECRET").map(Secret::new);
     config.scopes = render::scopes_from_args(&args.scopes);
     config.groups_claim = args.groups_claim;
-    config.role_mappings = args.roles;
-    config.default_role = args.default_role;
+    config.roles = ladder;
+    config.role_mappings = role_mappings;
+    config.default_role = default_role;
     config.authorization_params = args.auth_params;
     config.auth_method = match args.auth_method {
         AuthMethodArg::Basic => AuthMethod::ClientSecretBasic,

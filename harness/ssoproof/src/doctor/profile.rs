@@ -11,7 +11,8 @@
 //!   username: alice
 //!   password_env: ALICE_PASSWORD                 # optional once token_store holds a token
 //!   groups_claim: groups                         # default groups
-//!   role_mappings: {/acme/admins: admin, /acme/engineers: user}
+//!   roles: [admin, user, viewer]                 # highest first; default [admin, user, viewer]
+//!   role_mappings: {/acme/admins: admin, /acme/engineers: user}   # roles of `roles`
 //!   default_role: viewer                         # optional; absent = fail closed
 //!   scopes: [openid, email, profile]             # default
 //!   ca_file: ca.pem                              # optional: a private CA to trust
@@ -44,8 +45,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use ssoproof_config::{deserialize_checked_impl, from_yaml, line_of_key, ConfigError};
-use ssoproof_rp::{ClientConfig, FileTokenStore, Role, TokenStore};
+use ssoproof_config::{from_yaml, line_of_key, ConfigError};
+use ssoproof_rp::{ClientConfig, FileTokenStore, RoleLadder, TokenStore};
 use ssoproof_secret::Secret;
 
 /// A loaded profile, secrets resolved from the environment.
@@ -132,9 +133,12 @@ struct RawIdp {
     #[serde(default)]
     groups_claim: Option<String>,
     #[serde(default)]
-    role_mappings: BTreeMap<String, RoleName>,
+    roles: Option<Vec<String>>,
+    /// Role names, checked against `roles` once it is read.
     #[serde(default)]
-    default_role: Option<RoleName>,
+    role_mappings: BTreeMap<String, String>,
+    #[serde(default)]
+    default_role: Option<String>,
     #[serde(default)]
     scopes: Option<Vec<String>>,
     #[serde(default)]
@@ -175,21 +179,6 @@ struct RawGcp {
     location: String,
     model: String,
 }
-
-/// A role name, refused at its own line when it is not one.
-struct RoleName(Role);
-
-impl TryFrom<String> for RoleName {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<RoleName, String> {
-        text.parse()
-            .map(RoleName)
-            .map_err(|e: ssoproof_rp::UnknownRole| e.to_string())
-    }
-}
-
-deserialize_checked_impl!(RoleName);
 
 /// The placeholders a session-name template may use.
 const SESSION_NAME_FIELDS: [&str; 3] = ["{email}", "{sub}", "{username}"];
@@ -233,12 +222,30 @@ impl Profile {
         if let Some(claim) = idp.groups_claim {
             client.groups_claim = claim;
         }
-        client.role_mappings = idp
-            .role_mappings
-            .into_iter()
-            .map(|(group, RoleName(role))| (group, role))
-            .collect();
-        client.default_role = idp.default_role.map(|RoleName(role)| role);
+        if let Some(names) = idp.roles {
+            client.roles =
+                RoleLadder::new(names).map_err(|e| invalid("idp.roles", e.to_string()))?;
+        }
+        for (group, role) in idp.role_mappings {
+            let role = client.roles.role(&role).map_err(|e| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                // The mapping's own line when it has one (block style), else the key's.
+                line: text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with(&format!("{group}:")))
+                    .map_or_else(|| line_of_key(text, "role_mappings"), |i| i + 1),
+                key: "idp.role_mappings".to_string(),
+                message: e.to_string(),
+            })?;
+            client.role_mappings.push((group, role));
+        }
+        if let Some(role) = idp.default_role {
+            let role = client
+                .roles
+                .role(&role)
+                .map_err(|e| invalid("idp.default_role", e.to_string()))?;
+            client.default_role = Some(role);
+        }
         if let Some(scopes) = idp.scopes {
             client.scopes = scopes;
         }
@@ -400,7 +407,10 @@ mod tests {
         assert_eq!((password.expose(), save_to), ("pw", &None));
         assert_eq!(
             profile.idp.client.role_mappings,
-            [("/acme/admins".into(), Role::Admin)]
+            [(
+                "/acme/admins".into(),
+                profile.idp.client.roles.role("admin").unwrap()
+            )]
         );
         let aws = profile.aws.unwrap();
         assert_eq!(aws.session_name, "{email}");
@@ -426,10 +436,31 @@ mod tests {
         assert!(err.to_string().contains("unknown field `user`"), "{err}");
 
         let err = parse(&GOOD.replace("admin\n", "superuser\n")).unwrap_err();
-        assert!(err.to_string().starts_with("doctor.yaml:9:"), "{err}");
-        assert!(
-            err.to_string().contains("unknown role `superuser`"),
-            "{err}"
+        assert_eq!(
+            err.to_string(),
+            "doctor.yaml:9: `idp.role_mappings`: unknown role `superuser`; expected viewer, user or admin"
+        );
+
+        // A ladder of the application's own: mappings name its roles, and only those.
+        let custom = GOOD.replace(
+            "  role_mappings:\n    /acme/admins: admin\n",
+            "  roles: [admin, developer, viewer]\n  role_mappings:\n    /acme/devs: developer\n  default_role: viewer\n",
+        );
+        let client = parse(&custom).unwrap().idp.client;
+        assert_eq!(client.roles.to_string(), "admin > developer > viewer");
+        assert_eq!(client.role_mappings[0].1, "developer");
+        assert_eq!(client.default_role.unwrap(), "viewer");
+        let err = parse(&custom.replace("default_role: viewer", "default_role: user")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "doctor.yaml:11: `idp.default_role`: unknown role `user`; expected viewer, developer or admin"
+        );
+        let err =
+            parse(&custom.replace("[admin, developer, viewer]", "[admin, admin]")).unwrap_err();
+        assert_eq!(err.code(), "config/invalid");
+        assert_eq!(
+            err.to_string(),
+            "doctor.yaml:8: `idp.roles`: the role `admin` appears twice in the ladder"
         );
 
         let err = parse(&GOOD.replace("PASSWORD", "NOT_SET")).unwrap_err();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::clouds::Clouds;
 use crate::backend::{Backend, Idp};
-use ssoproof_rp::{ClientConfig, LoginOutcome, RelyingParty, Role, RpError, Session};
+use ssoproof_rp::{ClientConfig, LoginOutcome, RelyingParty, RpError, Session};
 use ssoproof_secret::Secret;
 
 /// What a raw HTTP exchange with the IdP showed (for steps that act as a misbehaving client).
@@ -74,8 +74,14 @@ impl RunbookWorld {
             config.trusted_ca_pem = idp.trusted_ca_pem();
             config.groups_claim = "groups".into();
             config.role_mappings = vec![
-                ("/acme/admins".into(), Role::Admin),
-                ("/acme/engineers".into(), Role::User),
+                (
+                    "/acme/admins".into(),
+                    config.roles.role("admin").expect("a default role"),
+                ),
+                (
+                    "/acme/engineers".into(),
+                    config.roles.role("user").expect("a default role"),
+                ),
             ];
             self.app = Some(config);
         }

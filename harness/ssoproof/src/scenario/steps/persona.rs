@@ -10,7 +10,6 @@ use serde_json::{Map, Value};
 use super::{ensure, StepResult};
 use crate::scenario::world::RunbookWorld;
 use ssoproof_idp::{FilterType, GroupFilter, PersonaEdit};
-use ssoproof_rp::Role;
 
 fn persona_is(world: &RunbookWorld, wanted: &str, what: &str) -> StepResult {
     ensure(world.persona.as_deref() == Some(wanted), || {
@@ -65,6 +64,7 @@ fn requested_scopes(world: &mut RunbookWorld, scopes: String) {
 #[given("the application maps groups to roles:")]
 fn mappings(world: &mut RunbookWorld, step: &Step) -> StepResult {
     let table = step.table.as_ref().ok_or("the step needs a table")?;
+    let app = world.app();
     let mut mappings = Vec::new();
     for row in &table.rows {
         let [group, role] = row.as_slice() else {
@@ -72,10 +72,10 @@ fn mappings(world: &mut RunbookWorld, step: &Step) -> StepResult {
         };
         mappings.push((
             group.clone(),
-            role.parse::<Role>().map_err(|e| e.to_string())?,
+            app.roles.role(role).map_err(|e| e.to_string())?,
         ));
     }
-    world.app().role_mappings = mappings;
+    app.role_mappings = mappings;
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use cucumber::{given, when};
 use super::StepResult;
 use crate::scenario::world::RunbookWorld;
 use ssoproof_idp::Fault;
-use ssoproof_rp::{AuthMethod, Role};
+use ssoproof_rp::AuthMethod;
 use ssoproof_secret::Secret;
 
 #[given(expr = "the Keycloak realm {string} from the runbook")]
@@ -62,14 +62,16 @@ fn auth_method(world: &mut RunbookWorld, method: String) -> StepResult {
 
 #[given(expr = "the application's default role is {string}")]
 fn default_role(world: &mut RunbookWorld, role: String) -> StepResult {
-    world.app().default_role = Some(role.parse::<Role>().map_err(|e| e.to_string())?);
+    let app = world.app();
+    app.default_role = Some(app.roles.role(&role).map_err(|e| e.to_string())?);
     Ok(())
 }
 
 #[given(expr = "the application maps only {string} to {string}")]
 fn only_mapping(world: &mut RunbookWorld, group: String, role: String) -> StepResult {
-    let role = role.parse::<Role>().map_err(|e| e.to_string())?;
-    world.app().role_mappings = vec![(group, role)];
+    let app = world.app();
+    let role = app.roles.role(&role).map_err(|e| e.to_string())?;
+    app.role_mappings = vec![(group, role)];
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use cucumber::{given, then, when};
 
 use super::{ensure, StepResult};
 use crate::scenario::world::RunbookWorld;
-use ssoproof_rp::{RelyingParty, Role};
+use ssoproof_rp::RelyingParty;
 use ssoproof_secret::Secret;
 
 /// Signs a test user in through the application. `username` is the runbook's short name; the
@@ -58,9 +58,7 @@ async fn has_signed_in(world: &mut RunbookWorld, username: String) -> StepResult
 
 #[then(expr = "the login succeeds with role {string}")]
 fn succeeds_with_role(world: &mut RunbookWorld, role: String) -> StepResult {
-    let expected: Role = role
-        .parse()
-        .map_err(|e: ssoproof_rp::UnknownRole| e.to_string())?;
+    let expected = world.app().roles.role(&role).map_err(|e| e.to_string())?;
     match world.last_login() {
         Ok(outcome) => ensure(outcome.role == expected, || {
             format!("signed in with role {} instead of {expected}", outcome.role)
