@@ -44,7 +44,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use ssoproof_config::{deserialize_checked_impl, from_yaml, line_of_key, read_text, ConfigError};
+use ssoproof_config::{deserialize_checked_impl, from_yaml, read_text, ConfigError};
 use ssoproof_rp::{ClientConfig, FileTokenStore, Role, TokenStore};
 use ssoproof_secret::Secret;
 
