@@ -7,7 +7,9 @@
 //! its placeholders in comments and still load without values when it uses none elsewhere.
 
 use std::fmt;
+use std::path::Path;
 
+use ssoproof_config::{FileDomain, FileError};
 use url::Url;
 
 /// The ssoproof IdP emulator's issuer, e.g. `https://127.0.0.1:8443/realms/acme`.
@@ -31,6 +33,11 @@ impl Unresolved {
     /// The key an error names: the placeholder as written.
     pub fn key(&self) -> String {
         format!("${{{}}}", self.name)
+    }
+
+    /// The invalid-value error of the file `path` this placeholder is in.
+    pub fn in_file<D: FileDomain>(&self, path: &Path) -> FileError<D> {
+        FileError::invalid(path, self.line, self.key(), self.to_string())
     }
 }
 

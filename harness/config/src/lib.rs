@@ -5,7 +5,10 @@
 //! must not silently switch a check off. Patterns and dates are parsed while the file is read, so
 //! a loaded [`Config`] only ever holds valid globs, regexes and dates.
 
+mod file_error;
 pub mod suggest;
+
+pub use file_error::{read_text, FileDomain, FileError, Problem};
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -17,39 +20,18 @@ use time::Date;
 
 pub const FILE_NAME: &str = "ssoproof.yaml";
 
-/// Why the configuration could not be used. Codes are stable and documented in the README.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}:{line}:{column}: {message}", path.display())]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("{}:{line}: `{key}`: {message}", path.display())]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        key: String,
-        message: String,
-    },
+/// `ssoproof.yaml`'s error codes, shared by the files documented under them: the GCP account
+/// file and the doctor profile.
+pub enum ConfigFile {}
+
+impl FileDomain for ConfigFile {
+    const READ: &'static str = "config/read";
+    const SYNTAX: &'static str = "config/syntax";
+    const INVALID: &'static str = "config/invalid";
 }
 
-impl ConfigError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            ConfigError::Read { .. } => "config/read",
-            ConfigError::Syntax { .. } => "config/syntax",
-            ConfigError::Invalid { .. } => "config/invalid",
-        }
-    }
-}
+/// Why the configuration could not be used. Codes are stable and documented in the README.
+pub type ConfigError = FileError<ConfigFile>;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -388,10 +370,7 @@ pub struct LoadedConfig {
 impl LoadedConfig {
     /// Reads an explicit config file.
     pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = read_text(path)?;
         let config = Config::parse(&text, path)?;
         let root = absolute(path)
             .parent()
@@ -440,12 +419,8 @@ impl Config {
 
     /// Rules that span several keys, which serde cannot express.
     fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
-        let invalid = |key: &str, message: String| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            line: line_of_key(text, key.rsplit('.').next().unwrap_or(key)),
-            key: key.to_string(),
-            message,
-        };
+        let invalid =
+            |key: &str, message: String| ConfigError::invalid_key(path, text, key, message);
         let review = &self.runbooks.review;
         if review.warn_after_days > review.fail_after_days {
             return Err(invalid(
@@ -479,27 +454,19 @@ impl Config {
     }
 }
 
-/// Parses a strict YAML file into `T`; a syntax error, unknown key or refused value names the
-/// file, line and column. Shared by every YAML file ssoproof reads.
-pub fn from_yaml<T: serde::de::DeserializeOwned>(
+/// Parses a strict YAML file into `T`; a syntax error, unknown key or refused value is `D`'s
+/// syntax error naming the file, line and column. Shared by every YAML file ssoproof reads.
+pub fn from_yaml<T: serde::de::DeserializeOwned, D: FileDomain>(
     text: &str,
     path: &Path,
-) -> Result<T, ConfigError> {
+) -> Result<T, FileError<D>> {
     serde_yaml_ng::from_str(text).map_err(|e| {
         let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
         // The location leads the message already; drop the parser's own suffix.
         let message = e.to_string();
         let suffix = format!(" at line {line} column {column}");
-        let message = message
-            .strip_suffix(&suffix)
-            .unwrap_or(&message)
-            .to_string();
-        ConfigError::Syntax {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message,
-        }
+        let message = message.strip_suffix(&suffix).unwrap_or(&message);
+        FileError::syntax(path, line, column, message)
     })
 }
 
@@ -568,6 +535,16 @@ mod tests {
             parse("# nothing yet\n").unwrap().lint.roots,
             [PathBuf::from("runbooks")]
         );
+    }
+
+    #[test]
+    fn an_unreadable_file_is_config_read_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let err = LoadedConfig::load(&path).unwrap_err();
+        assert_eq!(err.code(), "config/read");
+        let prefix = format!("cannot read {}: ", path.display());
+        assert!(err.to_string().starts_with(&prefix), "{err}");
     }
 
     #[test]

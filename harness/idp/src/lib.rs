@@ -109,7 +109,9 @@ use ssoproof_server::tls::serve_tls;
 use ssoproof_server::ServerHandle;
 
 pub use faults::Fault;
-pub use persona::{FilterType, GroupFilter, Persona, PersonaEdit, PersonaError, Vendor};
+pub use persona::{
+    FilterType, GroupFilter, Persona, PersonaEdit, PersonaError, PersonaFile, Vendor,
+};
 pub use realm::{
     Client, ClientScope, FederatedIdentity, Group, IdentityProvider, IdentityProviderMapper,
     ProtocolMapper, Realm, RealmError, RealmWarning, TokenSettings, User,

@@ -2,7 +2,7 @@
 //! that the pre-commit hook installs, so both take the same arguments and give the same output.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use ssoproof_config::{ConfigError, IsoDate, LoadedConfig};
@@ -101,10 +101,8 @@ pub fn load_config(path: Option<PathBuf>) -> Result<LoadedConfig, ConfigError> {
     match path {
         Some(path) => LoadedConfig::load(&path),
         None => {
-            let here = std::env::current_dir().map_err(|source| ConfigError::Read {
-                path: PathBuf::from("."),
-                source,
-            })?;
+            let here = std::env::current_dir()
+                .map_err(|source| ConfigError::read(Path::new("."), source))?;
             LoadedConfig::discover(&here)
         }
     }

@@ -1,5 +1,11 @@
 //! The README documents every stable code and rule id; these tests keep it honest.
 
+use std::collections::BTreeSet;
+
+use ssoproof_cloud::aws::AwsConfigError;
+use ssoproof_config::ConfigError;
+use ssoproof_idp::PersonaError;
+
 fn readme() -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
     std::fs::read_to_string(path).expect("README.md is readable")
@@ -25,5 +31,43 @@ fn every_lint_rule_is_documented() {
             "README lacks the rule {}",
             rule.id()
         );
+    }
+}
+
+/// Every backticked `namespace/name` in the first cell of a README table row.
+fn tabled_codes(readme: &str) -> BTreeSet<&str> {
+    readme
+        .lines()
+        .filter_map(|line| line.strip_prefix('|')?.split('|').next())
+        .flat_map(|cell| cell.split('`').skip(1).step_by(2))
+        .filter(|code| code.contains('/') && !code.contains(' '))
+        .collect()
+}
+
+#[test]
+fn the_file_error_codes_and_the_readme_tables_agree() {
+    let readme = readme();
+    let tabled = tabled_codes(&readme);
+    let produced: BTreeSet<&str> = ConfigError::CODES
+        .into_iter()
+        .chain(PersonaError::CODES)
+        .chain(AwsConfigError::CODES)
+        .collect();
+    for code in &produced {
+        assert!(tabled.contains(code), "README's tables lack {code}");
+    }
+    // A code in a file-error namespace that no type produces is documented for nothing.
+    let namespaces: BTreeSet<&str> = produced
+        .iter()
+        .filter_map(|c| c.split('/').next())
+        .collect();
+    for code in &tabled {
+        let namespace = code.split('/').next().unwrap_or_default();
+        if namespaces.contains(namespace) {
+            assert!(
+                produced.contains(code),
+                "README documents {code}, which nothing produces"
+            );
+        }
     }
 }

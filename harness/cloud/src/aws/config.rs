@@ -21,29 +21,23 @@ use url::Url;
 
 use super::policy::{Policy, PolicyError, PolicyKind};
 use crate::placeholders::{self, is_usable_issuer};
+use ssoproof_config::{from_yaml, read_text, FileDomain, FileError};
+
+/// The AWS account file's error codes.
+pub enum AwsConfigFile {}
+
+impl FileDomain for AwsConfigFile {
+    const READ: &'static str = "aws-config/read";
+    const SYNTAX: &'static str = "aws-config/syntax";
+    const INVALID: &'static str = "aws-config/invalid";
+}
 
 /// Why the AWS configuration could not be used. Codes are stable.
 #[derive(Debug, thiserror::Error)]
 pub enum AwsConfigError {
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}:{line}:{column}: {message}", path.display())]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("{}:{line}: `{key}`: {message}", path.display())]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        key: String,
-        message: String,
-    },
+    #[error(transparent)]
+    File(#[from] FileError<AwsConfigFile>),
+    /// A trust or permission policy IAM would refuse.
     #[error("{}:{line}: `{key}`: {source}", path.display())]
     Policy {
         path: PathBuf,
@@ -55,12 +49,16 @@ pub enum AwsConfigError {
 }
 
 impl AwsConfigError {
+    /// Every code an AWS configuration error can carry.
+    pub const CODES: [&'static str; 4] = {
+        let [read, syntax, invalid] = FileError::<AwsConfigFile>::CODES;
+        [read, syntax, invalid, "aws-config/policy"]
+    };
+
     pub fn code(&self) -> &'static str {
         match self {
-            AwsConfigError::Read { .. } => "aws-config/read",
-            AwsConfigError::Syntax { .. } => "aws-config/syntax",
-            AwsConfigError::Invalid { .. } => "aws-config/invalid",
-            AwsConfigError::Policy { .. } => "aws-config/policy",
+            AwsConfigError::File(e) => e.code(),
+            AwsConfigError::Policy { .. } => Self::CODES[3],
         }
     }
 }
@@ -144,12 +142,13 @@ impl AwsConfig {
     /// `issuer`.
     pub fn load_with_issuer(path: &Path, issuer: &str) -> Result<AwsConfig, AwsConfigError> {
         if !is_usable_issuer(issuer) {
-            return Err(AwsConfigError::Invalid {
-                path: path.to_path_buf(),
-                line: 1,
-                key: placeholders::IDP_ISSUER.to_string(),
-                message: format!("`{issuer}` is not an http(s) URL usable as an issuer"),
-            });
+            return Err(FileError::invalid(
+                path,
+                1,
+                placeholders::IDP_ISSUER,
+                format!("`{issuer}` is not an http(s) URL usable as an issuer"),
+            )
+            .into());
         }
         AwsConfig::load_with(path, &placeholders::idp_issuer(issuer))
     }
@@ -159,10 +158,7 @@ impl AwsConfig {
         path: &Path,
         variables: &[(&str, V)],
     ) -> Result<AwsConfig, AwsConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| AwsConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = read_text(path)?;
         AwsConfig::parse(&text, path, variables)
     }
 
@@ -173,28 +169,9 @@ impl AwsConfig {
         path: &Path,
         variables: &[(&str, V)],
     ) -> Result<AwsConfig, AwsConfigError> {
-        let text = placeholders::substitute(text, variables).map_err(|unresolved| {
-            AwsConfigError::Invalid {
-                path: path.to_path_buf(),
-                line: unresolved.line,
-                key: unresolved.key(),
-                message: unresolved.to_string(),
-            }
-        })?;
-        let raw: RawConfig = serde_yaml_ng::from_str(&text).map_err(|e| {
-            let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-            let message = e.to_string();
-            let suffix = format!(" at line {line} column {column}");
-            AwsConfigError::Syntax {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message: message
-                    .strip_suffix(&suffix)
-                    .unwrap_or(&message)
-                    .to_string(),
-            }
-        })?;
+        let text = placeholders::substitute(text, variables)
+            .map_err(|u| u.in_file::<AwsConfigFile>(path))?;
+        let raw: RawConfig = from_yaml(&text, path)?;
         raw.validate(&Lines::new(&text), path)
     }
 
@@ -248,11 +225,8 @@ fn default_max_session_duration() -> u32 {
 impl RawConfig {
     /// The rules IAM enforces that serde cannot express.
     fn validate(self, lines: &Lines, path: &Path) -> Result<AwsConfig, AwsConfigError> {
-        let invalid = |line: usize, key: String, message: String| AwsConfigError::Invalid {
-            path: path.to_path_buf(),
-            line,
-            key,
-            message,
+        let invalid = |line: usize, key: String, message: String| {
+            AwsConfigError::File(FileError::invalid(path, line, key, message))
         };
         if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid(
@@ -661,6 +635,28 @@ roles:
             assert_eq!(err.code(), "aws-config/invalid");
             assert!(err.to_string().contains("not an http(s) URL"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_missing_file_is_aws_config_read() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("absent-aws.yaml");
+        let err = AwsConfig::load(&path).unwrap_err();
+        assert_eq!(err.code(), "aws-config/read");
+        let prefix = format!("cannot read {}: ", path.display());
+        assert!(err.to_string().starts_with(&prefix), "{err}");
+    }
+
+    #[test]
+    fn every_listed_code_is_produced() {
+        let produced = [
+            AwsConfig::load(Path::new("absent-aws.yaml")).unwrap_err(),
+            parse(&GOOD.replace("client_ids:", "client_id:")).unwrap_err(),
+            parse(&GOOD.replace("account_id: \"123456789012\"", "account_id: \"12345\""))
+                .unwrap_err(),
+            parse(&GOOD.replace("\"StringEquals\"", "\"DateLessThan\"")).unwrap_err(),
+        ]
+        .map(|e| e.code());
+        assert_eq!(produced, AwsConfigError::CODES);
     }
 
     #[test]

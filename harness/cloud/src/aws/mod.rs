@@ -54,7 +54,7 @@ mod sigv4;
 mod sts;
 
 pub use client::{AssumeRoleRequest, AssumedRole, AwsCallError, AwsClient, Credentials};
-pub use config::{AwsConfig, AwsConfigError, OidcProvider, Role};
+pub use config::{AwsConfig, AwsConfigError, AwsConfigFile, OidcProvider, Role};
 pub use emulator::{AwsEmulator, AwsOptions, Mode};
 
 #[cfg(test)]

@@ -23,7 +23,9 @@ use super::attributes::{AttributeCondition, AttributeMapping};
 use super::iam::Member;
 use crate::placeholders;
 use crate::web_identity::KeySource;
-use ssoproof_config::{deserialize_checked, deserialize_checked_impl, from_yaml, ConfigError};
+use ssoproof_config::{
+    deserialize_checked, deserialize_checked_impl, from_yaml, read_text, ConfigError,
+};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -232,10 +234,7 @@ impl GcpConfig {
         path: &Path,
         variables: &[(&str, V)],
     ) -> Result<GcpConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = read_text(path)?;
         GcpConfig::parse(&text, path, variables)
     }
 
@@ -244,14 +243,7 @@ impl GcpConfig {
         path: &Path,
         variables: &[(&str, V)],
     ) -> Result<GcpConfig, ConfigError> {
-        let text = placeholders::substitute(text, variables).map_err(|unresolved| {
-            ConfigError::Invalid {
-                path: path.to_path_buf(),
-                line: unresolved.line,
-                key: unresolved.key(),
-                message: unresolved.to_string(),
-            }
-        })?;
+        let text = placeholders::substitute(text, variables).map_err(|u| u.in_file(path))?;
         let config: GcpConfig = from_yaml(&text, path)?;
         config.validate(&text, path)?;
         Ok(config)
@@ -267,11 +259,8 @@ impl GcpConfig {
 
     /// Rules across entries, which serde cannot express.
     fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
-        let invalid = |key: &str, needle: &str, message: String| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            line: line_of(text, needle),
-            key: key.to_string(),
-            message,
+        let invalid = |key: &str, needle: &str, message: String| {
+            ConfigError::invalid(path, line_of(text, needle), key, message)
         };
         unique(self.workforce_pools.iter().map(|p| p.id.as_str())).map_err(|id| {
             invalid(
@@ -387,6 +376,16 @@ mod tests {
         assert!(
             err.to_string()
                 .contains("`${IDP_ISSUER}`: the placeholder has no value"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_missing_file_is_config_read_naming_it() {
+        let err = GcpConfig::load(Path::new("absent-gcp.yaml")).unwrap_err();
+        assert_eq!(err.code(), "config/read");
+        assert!(
+            err.to_string().starts_with("cannot read absent-gcp.yaml: "),
             "{err}"
         );
     }

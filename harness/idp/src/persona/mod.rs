@@ -42,14 +42,14 @@ mod okta;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::realm::{Client, Group, Realm, TokenSettings, User};
-use ssoproof_config::{from_yaml, ConfigError};
+use ssoproof_config::{from_yaml, read_text, FileDomain, FileError};
 use ssoproof_secret::Secret;
 
 /// The vendors a persona file may name in `vendor:`.
@@ -100,80 +100,21 @@ impl fmt::Display for Vendor {
     }
 }
 
-/// Why a persona file cannot be served. Codes are stable; every message but `Read` names the
-/// file, the line and the key.
-#[derive(Debug, thiserror::Error)]
-pub enum PersonaError {
-    #[error("cannot read persona file {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}:{line}:{column}: {message}", path.display())]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("{}:{line}: `{key}`: {message}", path.display())]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        key: String,
-        message: String,
-    },
+/// The persona files' error codes.
+pub enum PersonaFile {}
+
+impl FileDomain for PersonaFile {
+    const READ: &'static str = "persona/read";
+    const SYNTAX: &'static str = "persona/syntax";
+    const INVALID: &'static str = "persona/invalid";
+    const NAME: Option<&'static str> = Some("persona file");
 }
 
-impl PersonaError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            PersonaError::Read { .. } => "persona/read",
-            PersonaError::Syntax { .. } => "persona/syntax",
-            PersonaError::Invalid { .. } => "persona/invalid",
-        }
-    }
+/// Why a persona file cannot be served. Codes are stable; every message but a read error's
+/// names the file, the line and the key.
+pub type PersonaError = FileError<PersonaFile>;
 
-    /// The line the error points at (1 for a read error).
-    pub fn line(&self) -> usize {
-        match self {
-            PersonaError::Read { .. } => 1,
-            PersonaError::Syntax { line, .. } | PersonaError::Invalid { line, .. } => *line,
-        }
-    }
-}
-
-impl From<ConfigError> for PersonaError {
-    fn from(error: ConfigError) -> Self {
-        match error {
-            ConfigError::Read { path, source } => PersonaError::Read { path, source },
-            ConfigError::Syntax {
-                path,
-                line,
-                column,
-                message,
-            } => PersonaError::Syntax {
-                path,
-                line,
-                column,
-                message,
-            },
-            ConfigError::Invalid {
-                path,
-                line,
-                key,
-                message,
-            } => PersonaError::Invalid {
-                path,
-                line,
-                key,
-                message,
-            },
-        }
-    }
-}
-
-/// Builds `PersonaError::Invalid` for a file, locating the line from the text.
+/// Builds an invalid-value error for a file, locating the line from the text.
 pub(crate) struct Locator<'a> {
     pub path: &'a Path,
     pub text: &'a str,
@@ -183,12 +124,7 @@ impl Locator<'_> {
     /// An error at the first line holding `needle` at or after the first line holding
     /// `anchor` (an entry's identifying value, so that the same name elsewhere is not taken).
     pub fn invalid(&self, key: &str, anchor: &str, needle: &str, message: String) -> PersonaError {
-        PersonaError::Invalid {
-            path: self.path.to_path_buf(),
-            line: self.line(anchor, needle),
-            key: key.to_string(),
-            message,
-        }
+        PersonaError::invalid(self.path, self.line(anchor, needle), key, message)
     }
 
     pub fn line(&self, anchor: &str, needle: &str) -> usize {
@@ -604,20 +540,14 @@ pub fn vendor_of(path: &Path) -> Result<Vendor, PersonaError> {
     struct Head {
         vendor: Vendor,
     }
-    let text = std::fs::read_to_string(path).map_err(|source| PersonaError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = read_text(path)?;
     let head: Head = from_yaml(&text, path)?;
     Ok(head.vendor)
 }
 
 /// Reads a persona file.
 pub(crate) fn load(path: &Path) -> Result<Realm, PersonaError> {
-    let text = std::fs::read_to_string(path).map_err(|source| PersonaError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = read_text(path)?;
     parse(&text, path)
 }
 
@@ -751,12 +681,12 @@ pub(crate) fn unique<'a>(
                 .map(|(i, _)| i + 1)
                 .nth(1)
                 .unwrap_or(1);
-            return Err(PersonaError::Invalid {
-                path: at.path.to_path_buf(),
+            return Err(PersonaError::invalid(
+                at.path,
                 line,
-                key: key.to_string(),
-                message: format!("{what} \"{name}\" is defined twice"),
-            });
+                key,
+                format!("{what} \"{name}\" is defined twice"),
+            ));
         }
         seen.push(name);
     }

@@ -29,6 +29,16 @@ fn every_fixture_loads() {
     }
 }
 
+#[test]
+fn a_missing_file_is_persona_read_naming_it_as_a_persona_file() {
+    let path = fixture("absent.yaml");
+    let prefix = format!("cannot read persona file {}: ", path.display());
+    for err in [load(&path).unwrap_err(), vendor_of(&path).unwrap_err()] {
+        assert_eq!(err.code(), "persona/read");
+        assert!(err.to_string().starts_with(&prefix), "{err}");
+    }
+}
+
 fn parse_err(text: &str) -> PersonaError {
     parse(text, Path::new("bad.yaml")).unwrap_err()
 }

@@ -45,7 +45,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use ssoproof_config::{from_yaml, line_of_key, ConfigError};
+use ssoproof_config::{from_yaml, line_of_key, read_text, ConfigError};
 use ssoproof_rp::{ClientConfig, FileTokenStore, RoleLadder, TokenStore};
 use ssoproof_secret::Secret;
 
@@ -186,10 +186,7 @@ const SESSION_NAME_FIELDS: [&str; 3] = ["{email}", "{sub}", "{username}"];
 impl Profile {
     /// Reads `path`, resolving secrets from the process environment.
     pub fn load(path: &Path) -> Result<Profile, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = read_text(path)?;
         Profile::parse(&text, path, &|name| std::env::var(name).ok())
     }
 
@@ -200,12 +197,8 @@ impl Profile {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Profile, ConfigError> {
         let raw: RawProfile = from_yaml(text, path)?;
-        let invalid = |key: &str, message: String| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            line: line_of_key(text, key.rsplit('.').next().unwrap_or(key)),
-            key: key.to_string(),
-            message,
-        };
+        let invalid =
+            |key: &str, message: String| ConfigError::invalid_key(path, text, key, message);
         let dir = path.parent().unwrap_or(Path::new(""));
         let secret = |key: &str, var: &str| -> Result<Secret, ConfigError> {
             env(var)
@@ -227,15 +220,13 @@ impl Profile {
                 RoleLadder::new(names).map_err(|e| invalid("idp.roles", e.to_string()))?;
         }
         for (group, role) in idp.role_mappings {
-            let role = client.roles.role(&role).map_err(|e| ConfigError::Invalid {
-                path: path.to_path_buf(),
+            let role = client.roles.role(&role).map_err(|e| {
                 // The mapping's own line when it has one (block style), else the key's.
-                line: text
+                let line = text
                     .lines()
                     .position(|l| l.trim_start().starts_with(&format!("{group}:")))
-                    .map_or_else(|| line_of_key(text, "role_mappings"), |i| i + 1),
-                key: "idp.role_mappings".to_string(),
-                message: e.to_string(),
+                    .map_or_else(|| line_of_key(text, "role_mappings"), |i| i + 1);
+                ConfigError::invalid(path, line, "idp.role_mappings", e.to_string())
             })?;
             client.role_mappings.push((group, role));
         }
@@ -510,5 +501,17 @@ mod tests {
             panic!("{:?}", profile.idp.sign_in)
         };
         assert_eq!(file, dir.path().join("alice.refresh"));
+    }
+
+    #[test]
+    fn a_missing_profile_is_config_read_naming_it() {
+        let path = Path::new("absent-doctor.yaml");
+        let err = Profile::load(path).unwrap_err();
+        assert_eq!(err.code(), "config/read");
+        assert!(
+            err.to_string()
+                .starts_with("cannot read absent-doctor.yaml: "),
+            "{err}"
+        );
     }
 }
