@@ -110,7 +110,7 @@ impl Document {
         let callback = |link: BrokenLink<'_>| {
             broken.push((
                 link.span.clone(),
-                link.reference.to_string(),
+                link.reference.into_string(),
                 link.link_type,
             ));
             None
@@ -120,7 +120,7 @@ impl Document {
         let definitions: Vec<(String, String, usize)> = parser
             .reference_definitions()
             .iter()
-            .map(|(label, def)| (label.to_string(), def.dest.to_string(), def.span.start))
+            .map(|(label, def)| (label.to_owned(), def.dest.to_string(), def.span.start))
             .collect();
         let mut used_labels: FxHashSet<String> = FxHashSet::default();
 
@@ -190,7 +190,7 @@ impl Document {
                             };
                             doc.links.push(Link {
                                 kind,
-                                target: dest_url.to_string(),
+                                target: dest_url.into_string(),
                                 position: lines.position(source, range),
                             });
                         }
@@ -273,8 +273,9 @@ impl Document {
     }
 }
 
-fn options() -> Options {
-    // GitHub Flavored Markdown, without heading attributes: GitHub does not honour `{#id}`.
+/// The parser options: GitHub Flavored Markdown, without heading attributes (GitHub does not
+/// honour `{#id}`). Public for the parse-floor benchmark (`examples/parse_floor.rs`).
+pub fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_STRIKETHROUGH
@@ -312,7 +313,7 @@ struct LineIndex {
 impl LineIndex {
     fn new(source: &str) -> LineIndex {
         let mut starts = vec![0];
-        starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        starts.extend(memchr::memchr_iter(b'\n', source.as_bytes()).map(|i| i + 1));
         if starts.len() > 1 && *starts.last().unwrap_or(&0) == source.len() {
             starts.pop();
         }
