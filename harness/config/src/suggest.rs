@@ -118,23 +118,45 @@ mod tests {
         assert_eq!(nearest("ab", ["ac", "aa", "ab"]), Some("aa"));
         assert_eq!(nearest("ab", ["ab"]), None);
         assert_eq!(
-            nearest("runbook-0042.md", ["runbook-0043.md", "runbook-0142.md", "runbook-0041.md"]),
+            nearest(
+                "runbook-0042.md",
+                ["runbook-0043.md", "runbook-0142.md", "runbook-0041.md"]
+            ),
             Some("runbook-0041.md")
         );
     }
 
     #[test]
     fn non_ascii_counts_characters() {
-        assert_eq!(nearest("café-über", ["cafe-uber", "other"]), Some("cafe-uber"));
-        assert_eq!(nearest("日本語の見出し", ["日本語の見だし"]), Some("日本語の見だし"));
+        assert_eq!(
+            nearest("café-über", ["cafe-uber", "other"]),
+            Some("cafe-uber")
+        );
+        assert_eq!(
+            nearest("日本語の見出し", ["日本語の見だし"]),
+            Some("日本語の見だし")
+        );
     }
 
     /// The bounded distance agrees with the textbook one wherever it answers.
     #[test]
     fn bounded_distance_matches_strsim() {
         let words = [
-            "", "a", "ab", "abc", "kitten", "sitting", "saturday", "sunday", "flaw", "lawn",
-            "runbook-0042.md", "runbook-4200.md", "über", "uber", "ünïcödé",
+            "",
+            "a",
+            "ab",
+            "abc",
+            "kitten",
+            "sitting",
+            "saturday",
+            "sunday",
+            "flaw",
+            "lawn",
+            "runbook-0042.md",
+            "runbook-4200.md",
+            "über",
+            "uber",
+            "ünïcödé",
         ];
         let mut row = Vec::new();
         for a in words {
@@ -143,7 +165,11 @@ mod tests {
                 let exact = strsim::levenshtein(a, b);
                 for bound in 0..6 {
                     let got = levenshtein_within(&ac, &bc, bound, &mut row);
-                    assert_eq!(got, (exact <= bound).then_some(exact), "{a:?} {b:?} {bound}");
+                    assert_eq!(
+                        got,
+                        (exact <= bound).then_some(exact),
+                        "{a:?} {b:?} {bound}"
+                    );
                 }
             }
         }

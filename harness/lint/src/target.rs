@@ -182,14 +182,27 @@ mod tests {
         assert_eq!(resolve("../..", dir, root), Some(PathBuf::from("/")));
         assert_eq!(resolve("/..", dir, root), Some(PathBuf::from("/")));
         assert_eq!(resolve("/../..", dir, root), None);
-        assert_eq!(resolve("a", Path::new("/"), root), Some(PathBuf::from("/a")));
+        assert_eq!(
+            resolve("a", Path::new("/"), root),
+            Some(PathBuf::from("/a"))
+        );
     }
 
     /// The text route and the `Path` route agree.
     #[test]
     fn text_resolution_matches_path_normalization() {
         for base in ["/", "/repo", "/repo/a/b"] {
-            for relative in ["", ".", "..", "../..", "../../..", "x/../y", "a b/c%d.md", "./x/", "x//y"] {
+            for relative in [
+                "",
+                ".",
+                "..",
+                "../..",
+                "../../..",
+                "x/../y",
+                "a b/c%d.md",
+                "./x/",
+                "x//y",
+            ] {
                 assert_eq!(
                     join_normalized(base, relative).map(PathBuf::from),
                     normalize(&Path::new(base).join(relative)),
