@@ -60,11 +60,14 @@ def die(msg: str, code: int = 2) -> "NoReturn":  # noqa: F821
 # --------------------------------------------------------------------------- corpus
 
 
-def ensure_corpus(files: int, seed: int) -> str:
-    corpus = os.path.join(REPO, "target", f"lint-corpus-{files}")
+def ensure_corpus(files: int, seed: int, clean: bool = False) -> str:
+    """The corpus folder; `clean` is the variant with no broken link (gen-lint-corpus.py --clean)."""
+    corpus = os.path.join(REPO, "target", f"lint-corpus-{files}" + ("-clean" if clean else ""))
     with open(GEN, "rb") as f:
         gen_hash = hashlib.sha256(f.read()).hexdigest()
     want = {"files": files, "seed": seed, "generator_sha256": gen_hash}
+    if clean:
+        want["clean"] = True
     stamp_path = os.path.join(corpus, STAMP)
     try:
         with open(stamp_path, encoding="utf-8") as f:
@@ -77,7 +80,8 @@ def ensure_corpus(files: int, seed: int) -> str:
     say(f"corpus: generating {os.path.relpath(corpus, REPO)} (files={files} seed={seed}) ...")
     if os.path.exists(stamp_path):
         os.remove(stamp_path)
-    r = subprocess.run([sys.executable, GEN, corpus, "--files", str(files), "--seed", str(seed)])
+    r = subprocess.run([sys.executable, GEN, corpus, "--files", str(files), "--seed", str(seed)]
+                       + (["--clean"] if clean else []))
     if r.returncode != 0:
         die(f"corpus generator failed with exit status {r.returncode}")
     with open(stamp_path, "w", encoding="utf-8") as f:
@@ -165,8 +169,14 @@ def print_list(title: str, items: list[tuple]) -> None:
         say(f"    ... and {len(items) - LIST_MAX} more")
 
 
+def lint_command(binary: str) -> list[str]:
+    """`ssoproof lint ...`, or the same arguments to the standalone `ssoproof-lint` binary."""
+    sub = [] if os.path.basename(binary).startswith("ssoproof-lint") else ["lint"]
+    return [binary, *sub, "--select", "link", "--format", "json", "docs"]
+
+
 def check_ssoproof(binary: str, corpus: str, expected: list[dict], n_files: int) -> tuple[bool, dict]:
-    cmd = [binary, "lint", "--select", "link", "--format", "json", "docs"]
+    cmd = lint_command(binary)
     say(f"\n== ssoproof correctness: {' '.join(cmd)}  (cwd {os.path.relpath(corpus, REPO)})")
     r = subprocess.run(cmd, cwd=corpus, capture_output=True)
     stderr = r.stderr.decode("utf-8", "replace").strip()
@@ -406,7 +416,7 @@ def main() -> int:
         if not ok:
             status = 1
         say(f"\n== ssoproof speed ({args.runs} runs)")
-        cmd = [binary, "lint", "--select", "link", "--format", "json", "docs"]
+        cmd = lint_command(binary)
         sso = bench("ssoproof", cmd, corpus, args.runs, (0, 1))
         if "crashed" in sso:
             say(f"  CRASH during timing: {sso['crashed']}")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate a deterministic benchmark corpus for `ssoproof lint`.
 
-    python3 scripts/gen-lint-corpus.py OUT_DIR [--files 2000] [--seed 1]
+    python3 scripts/gen-lint-corpus.py OUT_DIR [--files 2000] [--seed 1] [--clean]
 
 Writes, byte-identically for the same arguments:
 
@@ -12,6 +12,9 @@ Writes, byte-identically for the same arguments:
                           non-Markdown files in docs/assets/;
 * OUT_DIR/expected.json   the ground truth: every deliberately broken link, as a
                           sorted list of {"file", "line", "rule", "target"}.
+
+`--clean` writes the same kind of corpus with no broken link at all (expected.json
+is `[]`): the linter's cost when every link resolves, with no diagnostics to build.
 
 The corpus is clean apart from the intended errors: no http:// links, no
 fragments that differ from a real anchor only by case, no unused reference
@@ -435,8 +438,9 @@ class Link:
 
 
 class Corpus:
-    def __init__(self, n: int, seed: int) -> None:
+    def __init__(self, n: int, seed: int, broken_rate: float = BROKEN_RATE) -> None:
         self.rng = random.Random(seed)
+        self.broken_rate = broken_rate
         self.paths = make_paths(n)
         self.docs = [Doc(i, p) for i, p in enumerate(self.paths)]
         self.by_path = {d.path: d for d in self.docs}
@@ -641,7 +645,7 @@ class Corpus:
 
     def link(self, src: Doc, st: dict, allow_broken: bool = True) -> Link:
         self.n_links += 1
-        if allow_broken and self.rng.random() < BROKEN_RATE:
+        if allow_broken and self.rng.random() < self.broken_rate:
             return self.broken_link(src, st)
         return self.valid_link(src, st)
 
@@ -811,6 +815,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out_dir")
     ap.add_argument("--files", type=int, default=2000, help="number of Markdown files (default 2000)")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    ap.add_argument("--clean", action="store_true", help="no broken links (expected.json is empty)")
     args = ap.parse_args(argv)
     if args.files < 1:
         ap.error("--files must be at least 1")
@@ -828,7 +833,7 @@ def main(argv: list[str] | None = None) -> int:
                 os.remove(p)
     os.makedirs(out, exist_ok=True)
 
-    c = Corpus(args.files, args.seed)
+    c = Corpus(args.files, args.seed, 0.0 if args.clean else BROKEN_RATE)
     for doc in c.docs:
         build_plan(c.rng, doc, [r for r in c.readmes if r != doc.path])
 

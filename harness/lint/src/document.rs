@@ -162,7 +162,7 @@ impl Document {
         let callback = |link: BrokenLink<'_>| {
             broken.push((
                 link.span.clone(),
-                link.reference.to_string(),
+                link.reference.into_string(),
                 link.link_type,
             ));
             None
@@ -173,7 +173,7 @@ impl Document {
         let definitions: Vec<(String, String, usize)> = parser
             .reference_definitions()
             .iter()
-            .map(|(label, def)| (label.to_string(), def.dest.to_string(), def.span.start))
+            .map(|(label, def)| (label.to_owned(), def.dest.to_string(), def.span.start))
             .collect();
         let mut used_labels: FxHashSet<String> = FxHashSet::default();
 
@@ -263,7 +263,7 @@ impl Document {
                             };
                             doc.links.push(Link {
                                 kind,
-                                target: dest_url.to_string(),
+                                target: dest_url.into_string(),
                                 position: lines.position(source, range),
                             });
                         }
@@ -469,7 +469,9 @@ fn duplicate_definitions(
     found
 }
 
-fn options(renderer: Renderer) -> Options {
+/// The parser options for `renderer`; public for the parse-floor benchmark
+/// (`examples/parse_floor.rs`), which must parse exactly as the linter does.
+pub fn options(renderer: Renderer) -> Options {
     // GitHub Flavored Markdown, without heading attributes: GitHub does not honour `{#id}`.
     let gfm = Options::ENABLE_TABLES
         | Options::ENABLE_TASKLISTS
@@ -516,7 +518,7 @@ struct LineIndex {
 impl LineIndex {
     fn new(source: &str) -> LineIndex {
         let mut starts = vec![0];
-        starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        starts.extend(memchr::memchr_iter(b'\n', source.as_bytes()).map(|i| i + 1));
         if starts.len() > 1 && *starts.last().unwrap_or(&0) == source.len() {
             starts.pop();
         }

@@ -5,9 +5,10 @@
 //! once, which is also cheaper than a `stat` per link on a large tree, and the listing doubles as
 //! the candidate list for "did you mean" suggestions.
 
-use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, RwLock};
+
+use rustc_hash::FxHashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
@@ -15,23 +16,32 @@ pub enum EntryKind {
     Dir,
 }
 
-pub type Listing = HashMap<String, EntryKind>;
+pub type Listing = FxHashMap<String, EntryKind>;
+
+/// A map keyed by normalized paths, hashed as bytes (see [`key`]).
+pub type PathMap<V> = FxHashMap<Box<[u8]>, V>;
+
+/// A normalized path as a hash key. `Path`'s own `Hash` re-parses the components on every call;
+/// the paths here are already normalized, so byte equality is path equality.
+pub fn key(path: &Path) -> &[u8] {
+    path.as_os_str().as_encoded_bytes()
+}
 
 #[derive(Debug, Default)]
 pub struct FsIndex {
-    listings: RwLock<HashMap<PathBuf, Option<Arc<Listing>>>>,
+    listings: RwLock<PathMap<Option<Arc<Listing>>>>,
     /// Results by full path: many links share a target.
-    resolved: RwLock<HashMap<PathBuf, Option<EntryKind>>>,
+    resolved: RwLock<PathMap<Option<EntryKind>>>,
 }
 
 impl FsIndex {
     /// What is at `path` (absolute and normalized), matching every component's case exactly.
     pub fn lookup(&self, path: &Path) -> Option<EntryKind> {
-        if let Some(known) = read(&self.resolved).get(path) {
+        if let Some(known) = read(&self.resolved).get(key(path)) {
             return *known;
         }
         let found = self.walk(path);
-        write(&self.resolved).insert(path.to_path_buf(), found);
+        write(&self.resolved).insert(key(path).into(), found);
         found
     }
 
@@ -60,11 +70,11 @@ impl FsIndex {
 
     /// The names in a directory, or `None` when it cannot be listed.
     pub fn listing(&self, dir: &Path) -> Option<Arc<Listing>> {
-        if let Some(known) = read(&self.listings).get(dir) {
+        if let Some(known) = read(&self.listings).get(key(dir)) {
             return known.clone();
         }
         let listing = read_listing(dir).map(Arc::new);
-        write(&self.listings).insert(dir.to_path_buf(), listing.clone());
+        write(&self.listings).insert(key(dir).into(), listing.clone());
         listing
     }
 }
@@ -81,7 +91,7 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 
 fn read_listing(dir: &Path) -> Option<Listing> {
     let entries = std::fs::read_dir(dir).ok()?;
-    let mut names = HashMap::new();
+    let mut names = Listing::default();
     for entry in entries.flatten() {
         let Ok(name) = entry.file_name().into_string() else {
             continue;

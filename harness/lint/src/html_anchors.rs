@@ -1,7 +1,12 @@
 //! Explicit anchors in raw HTML: `<a name="x">` and any element's `id="x"` are valid fragment
 //! targets on GitHub (which prefixes them with `user-content-`; links omit the prefix).
 
+use std::sync::LazyLock;
+
 use scraper::{Html, Selector};
+
+static ANCHORS: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("[id], a[name]").expect("static selector is valid"));
 
 /// A cheap test run on every HTML event so that the HTML parser only sees likely anchors.
 pub fn may_hold_anchor(html: &str) -> bool {
@@ -11,9 +16,8 @@ pub fn may_hold_anchor(html: &str) -> bool {
 /// The anchors declared in an HTML fragment.
 pub fn anchors(html: &str) -> Vec<String> {
     let fragment = Html::parse_fragment(html);
-    let selector = Selector::parse("[id], a[name]").expect("static selector is valid");
     let mut found = Vec::new();
-    for element in fragment.select(&selector) {
+    for element in fragment.select(&ANCHORS) {
         let value = element.value();
         found.extend(value.attr("id").map(str::to_string));
         if value.name() == "a" {

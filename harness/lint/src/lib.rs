@@ -19,7 +19,6 @@ mod fs_index;
 mod html_anchors;
 mod links;
 pub mod once_cache;
-mod parallel;
 pub mod report;
 pub mod rules;
 mod runbook;
@@ -27,16 +26,16 @@ pub mod slug;
 pub mod target;
 pub mod today;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use time::Date;
 
 pub use diagnostic::Diagnostic;
 pub use document::Document;
 pub use rules::{Rule, RuleFilter, Severity};
 
-use fs_index::normalize;
+use fs_index::{key, normalize, PathMap};
 use links::{is_markdown, LinkChecker, PatternSet, Targets};
 use runbook::{binding::FeatureCache, date::DatePolicy, index::IndexFile, Runbook};
 use ssoproof_config::{absolute, LoadedConfig, Renderer, RunbookKind};
@@ -127,12 +126,15 @@ pub fn lint(config: &LoadedConfig, request: &LintRequest) -> Result<LintReport, 
     let kinds = &config.config.runbooks.kinds;
 
     let renderer = config.config.lint.renderer;
-    let parsed = parallel::map(&inputs, |input| parse_one(input, &root, kinds, renderer));
-    let mut docs: HashMap<PathBuf, Document> = HashMap::with_capacity(inputs.len());
+    let parsed: Vec<_> = inputs
+        .par_iter()
+        .map(|input| parse_one(input, &root, kinds, renderer))
+        .collect();
+    let mut docs = PathMap::with_capacity_and_hasher(inputs.len(), Default::default());
     let mut sources: Vec<RunbookSource> = Vec::with_capacity(inputs.len());
     for (input, result) in inputs.iter().zip(parsed) {
         let (doc, source) = result?;
-        docs.insert(input.path.clone(), doc);
+        docs.insert(key(&input.path).into(), doc);
         sources.push(source);
     }
 
@@ -164,7 +166,10 @@ pub fn lint(config: &LoadedConfig, request: &LintRequest) -> Result<LintReport, 
         features: FeatureCache::default(),
     };
     let work: Vec<(&Input, &RunbookSource)> = inputs.iter().zip(&sources).collect();
-    let per_file = parallel::map(&work, |(input, source)| context.check_file(input, source));
+    let per_file: Vec<Vec<Diagnostic>> = work
+        .par_iter()
+        .map(|(input, source)| context.check_file(input, source))
+        .collect();
 
     Ok(LintReport {
         diagnostics: per_file.into_iter().flatten().collect(),
@@ -178,14 +183,14 @@ struct Context<'a> {
     filter: &'a RuleFilter,
     root: &'a Path,
     today: Date,
-    docs: &'a HashMap<PathBuf, Document>,
+    docs: &'a PathMap<Document>,
     linker: LinkChecker<'a>,
     features: FeatureCache,
 }
 
 impl Context<'_> {
     fn check_file(&self, input: &Input, extra: &RunbookSource) -> Vec<Diagnostic> {
-        let doc = &self.docs[&input.path];
+        let doc = &self.docs[key(&input.path)];
         let runbooks = &self.config.config.runbooks;
         let mut out = Vec::new();
         if self.filter.any_in("link") {
@@ -255,10 +260,16 @@ impl Context<'_> {
                 reread.as_deref().unwrap_or("")
             }
         };
-        let lines: Vec<&str> = text.lines().collect();
+        // One pass over the lines up to the last finding (`out` is sorted by line).
+        let mut lines = text.lines().enumerate().peekable();
         for d in &mut out {
             d.file = input.display.clone();
-            d.source_line = lines.get(d.position.line - 1).map(|l| l.to_string());
+            let wanted = d.position.line - 1;
+            while lines.next_if(|(n, _)| *n < wanted).is_some() {}
+            d.source_line = lines
+                .peek()
+                .filter(|(n, _)| *n == wanted)
+                .map(|(_, l)| l.to_string());
         }
         out
     }

@@ -1,13 +1,12 @@
 //! Link integrity: files, directories, fragments, reference labels, insecure and local links.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use globset::{GlobSet, GlobSetBuilder};
+use regex::bytes::RegexSet;
 
 use super::diagnostic::Diagnostic;
 use super::document::{Document, Position};
-use super::fs_index::{EntryKind, FsIndex};
+use super::fs_index::{key, EntryKind, FsIndex, PathMap};
 use super::once_cache::OnceCache;
 use super::rules::Rule;
 use super::target::{self, Target};
@@ -43,12 +42,12 @@ pub struct Targets {
 impl Targets {
     fn with_document<R>(
         &self,
-        checked: &HashMap<PathBuf, Document>,
+        checked: &PathMap<Document>,
         path: &Path,
         renderer: Renderer,
         f: impl FnOnce(&Document) -> R,
     ) -> Option<R> {
-        if let Some(doc) = checked.get(path) {
+        if let Some(doc) = checked.get(key(path)) {
             return Some(f(doc));
         }
         let slot = self.parsed.get_or_load(&path.to_path_buf(), || {
@@ -60,27 +59,29 @@ impl Targets {
 }
 
 /// Configured link-target globs (`lint.local_path_patterns`, `lint.allowed_http`) compiled
-/// into one matcher.
+/// into one matcher, run on every link.
+///
+/// The globs' own regexes go into one `RegexSet`: `GlobSet::is_match` first builds a path
+/// candidate (an allocation and a scan) per call, which on every link cost more than the
+/// match itself. The destination is matched as written, the same on every platform.
 pub struct PatternSet<'a> {
     patterns: &'a [Pattern],
-    set: GlobSet,
+    set: RegexSet,
 }
 
 impl<'a> PatternSet<'a> {
     pub fn new(patterns: &'a [Pattern]) -> PatternSet<'a> {
-        let mut builder = GlobSetBuilder::new();
-        for pattern in patterns {
-            builder.add(pattern.glob().clone());
-        }
-        let set = builder.build().unwrap_or_else(|_| GlobSet::empty());
+        let set = RegexSet::new(patterns.iter().map(|p| p.glob().regex()))
+            .unwrap_or_else(|_| RegexSet::empty());
         PatternSet { patterns, set }
     }
 
     fn first_match(&self, target: &str) -> Option<&'a Pattern> {
-        if !self.set.is_match(target) {
+        if !self.set.is_match(target.as_bytes()) {
             return None;
         }
-        self.patterns.iter().find(|p| p.matches(target))
+        let first = self.set.matches(target.as_bytes()).into_iter().next()?;
+        self.patterns.get(first)
     }
 }
 
@@ -89,7 +90,7 @@ pub struct LinkChecker<'a> {
     pub local_paths: &'a PatternSet<'a>,
     pub allowed_http: &'a PatternSet<'a>,
     pub renderer: Renderer,
-    pub checked: &'a HashMap<PathBuf, Document>,
+    pub checked: &'a PathMap<Document>,
     pub targets: &'a Targets,
 }
 
@@ -367,8 +368,12 @@ fn check_fragment(
         return None;
     }
     let place = in_file.map_or("this file".to_string(), |f| format!("`{f}`"));
-    let folded = fragment.to_lowercase();
-    if let Some(anchor) = doc.anchors.iter().find(|a| a.to_lowercase() == folded) {
+    let folded = || fragment.chars().flat_map(char::to_lowercase);
+    if let Some(anchor) = doc
+        .anchors
+        .iter()
+        .find(|a| a.chars().flat_map(char::to_lowercase).eq(folded()))
+    {
         // github.com renders ids as `user-content-` + the anchor, and its page script finds the
         // target by lower-casing the decoded fragment and adding that prefix, so `#Foo` reaches
         // a heading `foo` there. Browsers, GitLab and mdBook match ids exactly. Sources:

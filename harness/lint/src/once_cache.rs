@@ -1,18 +1,19 @@
 //! A map whose values are computed at most once, by whichever thread asks first, while other
 //! keys are computed concurrently.
 
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use rustc_hash::FxHashMap;
+
 pub struct OnceCache<K, V> {
-    slots: Mutex<HashMap<K, Arc<OnceLock<V>>>>,
+    slots: Mutex<FxHashMap<K, Arc<OnceLock<V>>>>,
 }
 
 impl<K, V> Default for OnceCache<K, V> {
     fn default() -> Self {
         OnceCache {
-            slots: Mutex::new(HashMap::new()),
+            slots: Mutex::default(),
         }
     }
 }

@@ -10,15 +10,27 @@
 //! white space into `-`, fall back to `section` when nothing is left; a taken id gets `-1`,
 //! `-2`, … until unused.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
+use rustc_hash::FxHashMap;
 use ssoproof_config::Renderer;
-
 use unicode_general_category::{get_general_category, GeneralCategory as Gc};
 
 /// The slug of one heading's rendered text, ignoring duplicates.
 pub fn slug(rendered: &str) -> String {
     let mut out = String::with_capacity(rendered.len());
+    if rendered.is_ascii() {
+        // Most headings: a byte loop, no case tables.
+        for b in rendered.bytes() {
+            match b {
+                b' ' => out.push('-'),
+                b'-' | b'_' | b'0'..=b'9' | b'a'..=b'z' => out.push(char::from(b)),
+                b'A'..=b'Z' => out.push(char::from(b.to_ascii_lowercase())),
+                _ => {}
+            }
+        }
+        return out;
+    }
     for c in rendered.chars().flat_map(char::to_lowercase) {
         if c == ' ' {
             out.push('-');
@@ -51,13 +63,17 @@ fn keeps(c: char) -> bool {
 /// Hands out unique slugs for the headings of one document, in document order.
 #[derive(Debug, Default)]
 pub struct Slugger {
-    occurrences: HashMap<String, usize>,
+    occurrences: FxHashMap<String, usize>,
 }
 
 impl Slugger {
     /// The anchor GitHub gives the next heading with this rendered text.
     pub fn next(&mut self, rendered: &str) -> String {
         let original = slug(rendered);
+        if !self.occurrences.contains_key(&original) {
+            self.occurrences.insert(original.clone(), 0);
+            return original;
+        }
         let mut candidate = original.clone();
         // Loop until unique, as github-slugger does: `A`, `A`, `A 1` → `a`, `a-1`, `a-1-1`.
         while self.occurrences.contains_key(&candidate) {

@@ -82,11 +82,42 @@ fn decode(text: &str) -> Cow<'_, str> {
 /// project root, others against the linking file's folder. `None` when it climbs out of the
 /// file system root.
 pub fn resolve(path: &str, file_dir: &Path, root: &Path) -> Option<PathBuf> {
-    let joined = match path.strip_prefix('/') {
-        Some(rooted) => root.join(rooted),
-        None => file_dir.join(path),
+    let (base, relative) = match path.strip_prefix('/') {
+        Some(rooted) => (root, rooted),
+        None => (file_dir, path),
     };
-    normalize(&joined)
+    // Every link is resolved: join and fold the text directly instead of through `Path`
+    // components. Only for `/`-separated UTF-8 bases; anything else takes the general route.
+    match base.to_str() {
+        Some(base) if std::path::MAIN_SEPARATOR == '/' && base.starts_with('/') => {
+            join_normalized(base, relative).map(PathBuf::from)
+        }
+        _ => normalize(&base.join(relative)),
+    }
+}
+
+/// `base` (absolute, normalized) joined with the `/`-separated `relative`, with `.` and empty
+/// segments dropped and `..` folded; `None` when `..` climbs above `/`.
+fn join_normalized(base: &str, relative: &str) -> Option<String> {
+    let mut out = String::with_capacity(base.len() + relative.len() + 1);
+    out.push_str(base.trim_end_matches('/'));
+    for segment in relative.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                let cut = out.rfind('/')?;
+                out.truncate(cut);
+            }
+            name => {
+                out.push('/');
+                out.push_str(name);
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -144,5 +175,40 @@ mod tests {
             Some(PathBuf::from("/repo/docs/a.md"))
         );
         assert_eq!(resolve("../../../../x", dir, root), None);
+        assert_eq!(
+            resolve("./a//b/./../c/", dir, root),
+            Some(PathBuf::from("/repo/runbooks/a/c"))
+        );
+        assert_eq!(resolve("../..", dir, root), Some(PathBuf::from("/")));
+        assert_eq!(resolve("/..", dir, root), Some(PathBuf::from("/")));
+        assert_eq!(resolve("/../..", dir, root), None);
+        assert_eq!(
+            resolve("a", Path::new("/"), root),
+            Some(PathBuf::from("/a"))
+        );
+    }
+
+    /// The text route and the `Path` route agree.
+    #[test]
+    fn text_resolution_matches_path_normalization() {
+        for base in ["/", "/repo", "/repo/a/b"] {
+            for relative in [
+                "",
+                ".",
+                "..",
+                "../..",
+                "../../..",
+                "x/../y",
+                "a b/c%d.md",
+                "./x/",
+                "x//y",
+            ] {
+                assert_eq!(
+                    join_normalized(base, relative).map(PathBuf::from),
+                    normalize(&Path::new(base).join(relative)),
+                    "{base} + {relative}"
+                );
+            }
+        }
     }
 }
