@@ -18,13 +18,13 @@ pub mod document;
 mod fs_index;
 mod html_anchors;
 mod links;
-pub mod once_cache;
+mod once_cache;
 pub mod report;
 pub mod rules;
 mod runbook;
-pub mod slug;
-pub mod target;
-pub mod today;
+mod slug;
+mod target;
+mod today;
 
 use std::path::{Path, PathBuf};
 
