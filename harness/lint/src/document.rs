@@ -458,7 +458,7 @@ fn shadow_candidates(
         // wrap onto there is none, and a parser per bracketed line is the cost avoided.
         let slice_end = definition_end(lines, n, markdown.len());
         if kept.contains(&start)
-            || memchr::memmem::find(markdown[start..slice_end].as_bytes(), b"]:").is_none()
+            || memchr::memmem::find(&markdown.as_bytes()[start..slice_end], b"]:").is_none()
         {
             continue;
         }
