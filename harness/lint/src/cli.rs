@@ -80,6 +80,7 @@ pub fn run(config: Option<PathBuf>, args: LintArgs) -> Result<u8, CliError> {
         paths: args.paths,
         filter: RuleFilter::new(args.select, args.ignore),
         today: args.today.map(|d| d.0),
+        exits_after: true,
     };
     let report = crate::lint(&config, &request)?;
     let color = match args.color {

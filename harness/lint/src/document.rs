@@ -4,11 +4,14 @@
 //! The text itself is not kept: on a large corpus only this summary stays in memory, and the
 //! source line of a diagnostic is read back when one is reported.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use pulldown_cmark::{BrokenLink, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    BrokenLink, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
+};
 use ssoproof_config::Renderer;
 
 use super::html_anchors;
@@ -158,13 +161,14 @@ impl Document {
             }),
             ..Document::default()
         };
-        let mut broken: Vec<(Range<usize>, String, LinkType)> = Vec::new();
+        let mut broken: Vec<(Range<usize>, String)> = Vec::new();
+        // A bare `[text]` is ordinary prose far more often than a forgotten definition, so
+        // only the unambiguous `[text][label]` and `[label][]` forms are kept (the callback
+        // reports the form as written), and prose brackets cost no allocation.
         let callback = |link: BrokenLink<'_>| {
-            broken.push((
-                link.span.clone(),
-                link.reference.into_string(),
-                link.link_type,
-            ));
+            if matches!(link.link_type, LinkType::Reference | LinkType::Collapsed) {
+                broken.push((link.span.clone(), link.reference.into_string()));
+            }
             None
         };
         let parser =
@@ -175,7 +179,13 @@ impl Document {
             .iter()
             .map(|(label, def)| (label.to_owned(), def.dest.to_string(), def.span.start))
             .collect();
-        let mut used_labels: FxHashSet<String> = FxHashSet::default();
+        let candidates = if definitions.is_empty() {
+            Vec::new()
+        } else {
+            shadow_candidates(markdown, &definitions, &lines)
+        };
+        // Labels as written borrow from the source: most need no normalizing and no copy.
+        let mut used_labels: FxHashSet<Cow<'_, str>> = FxHashSet::default();
 
         let mut anchors = Anchors::new(renderer);
         let mut heading: Option<(u8, usize, String, Option<String>)> = None;
@@ -191,8 +201,8 @@ impl Document {
         let mut html_block: Option<(usize, String)> = None;
 
         for (event, range) in parser.into_offset_iter() {
-            // Only needed to find shadowed definitions, so only kept when there are any.
-            if !definitions.is_empty()
+            // Only needed to find shadowed definitions, so only kept when one may exist.
+            if !candidates.is_empty()
                 && matches!(
                     event,
                     Event::Text(_) | Event::Code(_) | Event::Html(_) | Event::InlineHtml(_)
@@ -210,10 +220,13 @@ impl Document {
                     if let Some((level, start, text, id)) = heading.take() {
                         let (anchor, attribute_id) = match id {
                             // An explicit id takes no part in numbering, as in mdBook.
-                            Some(id) => (id, None),
+                            Some(id) => {
+                                doc.anchors.insert(id.clone());
+                                (id, None)
+                            }
+                            // Recorded by `anchors`, whose set joins `doc.anchors` at the end.
                             None => (anchors.next(&text), trailing_attribute_id(&text)),
                         };
-                        doc.anchors.insert(anchor.clone());
                         let position = lines.position(source, start..range.end);
                         doc.headings.push(Heading {
                             level,
@@ -247,7 +260,11 @@ impl Document {
                     link_spans.push(range.clone());
                     match link_type {
                         LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut => {
-                            used_labels.insert(normalize_label(&id));
+                            let label = match id {
+                                CowStr::Borrowed(id) => normalize_label(id),
+                                id => Cow::Owned(normalize_label(&id).into_owned()),
+                            };
+                            used_labels.insert(label);
                         }
                         // Broken references were recorded by the callback; they carry no target.
                         LinkType::ReferenceUnknown
@@ -330,25 +347,28 @@ impl Document {
             }
         }
 
-        for (range, label, link_type) in broken {
-            // A bare `[text]` is ordinary prose far more often than a forgotten definition,
-            // so only the unambiguous `[text][label]` and `[label][]` forms are reported.
-            // The callback reports the form as written (`Reference`, `Collapsed`, `Shortcut`).
+        for (range, label) in broken {
             // In `[Bob][ text](url)` the second brackets became an inline link: GitHub shows
             // `[Bob]` and a working link, so a span that overlaps a parsed link is no reference.
             let overlaps_link = link_spans
                 .iter()
                 .any(|l| l.start < range.end && range.start < l.end);
-            if matches!(link_type, LinkType::Reference | LinkType::Collapsed) && !overlaps_link {
+            if !overlaps_link {
                 doc.undefined_references.push(UndefinedReference {
                     label,
                     position: lines.position(source, range),
                 });
             }
         }
-        if !definitions.is_empty() {
-            doc.duplicate_definitions =
-                duplicate_definitions(markdown, renderer, &definitions, &text_spans, &lines);
+        if !candidates.is_empty() {
+            doc.duplicate_definitions = duplicate_definitions(
+                markdown,
+                renderer,
+                &definitions,
+                &candidates,
+                &text_spans,
+                &lines,
+            );
         }
         doc.definitions = definitions
             .into_iter()
@@ -361,6 +381,9 @@ impl Document {
             .collect();
         doc.definitions
             .sort_by_key(|d| (d.position.line, d.position.column));
+        let mut all = anchors.into_set();
+        all.extend(std::mem::take(&mut doc.anchors));
+        doc.anchors = all;
         if !html_fragments.is_empty() {
             doc.anchors
                 .extend(html_anchors::anchors(&html_fragments.concat()));
@@ -412,20 +435,16 @@ fn blank_out(source: &str, end: usize) -> String {
     out
 }
 
-/// Definitions that a first one with the same label shadows. The parser keeps only the first,
-/// so the others are found again: a line starting with `[` outside everything that rendered as
-/// text, which parses on its own as a definition of an already defined label.
-fn duplicate_definitions(
+/// Where a definition that an earlier one shadows may start: a `[` opening a line (after any
+/// indentation or `>`) with a `]:` soon after, other than the definitions the parser kept.
+/// Usually none, and then the parse loop records no text spans at all.
+fn shadow_candidates(
     markdown: &str,
-    renderer: Renderer,
     definitions: &[(String, String, usize)],
-    text_spans: &[Range<usize>],
     lines: &LineIndex,
-) -> Vec<DuplicateDefinition> {
-    let first: FxHashMap<String, usize> = definitions
-        .iter()
-        .map(|(label, _, start)| (normalize_label(label), *start))
-        .collect();
+) -> Vec<(usize, usize)> {
+    // The parser keeps the first definition of each label: those cannot shadow themselves.
+    let kept: FxHashSet<usize> = definitions.iter().map(|(_, _, start)| *start).collect();
     let mut found = Vec::new();
     for (n, &line_start) in lines.starts.iter().enumerate() {
         let line_end = lines.starts.get(n + 1).copied().unwrap_or(markdown.len());
@@ -435,6 +454,41 @@ fn duplicate_definitions(
             continue;
         }
         let start = line_start + (line.len() - body.len());
+        // A definition's label is followed directly by `:`; without `]:` in the lines it may
+        // wrap onto there is none, and a parser per bracketed line is the cost avoided.
+        let slice_end = definition_end(lines, n, markdown.len());
+        if kept.contains(&start)
+            || memchr::memmem::find(&markdown.as_bytes()[start..slice_end], b"]:").is_none()
+        {
+            continue;
+        }
+        found.push((n, start));
+    }
+    found
+}
+
+/// A definition may wrap its destination and title onto the next lines.
+fn definition_end(lines: &LineIndex, line: usize, len: usize) -> usize {
+    lines.starts.get(line + 4).copied().unwrap_or(len)
+}
+
+/// Definitions that a first one with the same label shadows. The parser keeps only the first,
+/// so the others are found again: a candidate line start outside everything that rendered as
+/// text, which parses on its own as a definition of an already defined label.
+fn duplicate_definitions(
+    markdown: &str,
+    renderer: Renderer,
+    definitions: &[(String, String, usize)],
+    candidates: &[(usize, usize)],
+    text_spans: &[Range<usize>],
+    lines: &LineIndex,
+) -> Vec<DuplicateDefinition> {
+    let first: FxHashMap<Cow<'_, str>, usize> = definitions
+        .iter()
+        .map(|(label, _, start)| (normalize_label(label), *start))
+        .collect();
+    let mut found = Vec::new();
+    for &(n, start) in candidates {
         // Spans are in document order: the last one starting at or before `start` is the only
         // one that can cover it.
         let covered = text_spans
@@ -444,8 +498,7 @@ fn duplicate_definitions(
         if covered {
             continue;
         }
-        // A definition may wrap its destination and title onto the next lines.
-        let slice_end = lines.starts.get(n + 4).copied().unwrap_or(markdown.len());
+        let slice_end = definition_end(lines, n, markdown.len());
         let alone = Parser::new_ext(&markdown[start..slice_end], options(renderer));
         let Some((label, def)) = alone
             .reference_definitions()
@@ -502,12 +555,25 @@ fn trailing_attribute_id(text: &str) -> Option<String> {
 }
 
 /// Reference labels match case-insensitively with runs of white space collapsed (CommonMark).
-pub fn normalize_label(label: &str) -> String {
-    label
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+pub fn normalize_label(label: &str) -> Cow<'_, str> {
+    // Most labels are already normal: lower-case ASCII words with single spaces.
+    let bytes = label.as_bytes();
+    let plain = bytes
+        .iter()
+        .all(|b| b.is_ascii_graphic() && !b.is_ascii_uppercase() || *b == b' ')
+        && !label.starts_with(' ')
+        && !label.ends_with(' ')
+        && !label.contains("  ");
+    if plain {
+        return Cow::Borrowed(label);
+    }
+    Cow::Owned(
+        label
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase(),
+    )
 }
 
 /// Byte offsets of line starts, to turn offsets into line and column.
@@ -535,13 +601,23 @@ impl LineIndex {
         let line_end = self.starts.get(line).map_or(source.len(), |next| next - 1);
         let start = range.start.min(line_end);
         let end = range.end.clamp(start, line_end);
-        let column = source[line_start..start].chars().count() + 1;
-        let width = source[start..end].chars().count().max(1);
+        let column = char_count(&source[line_start..start]) + 1;
+        let width = char_count(&source[start..end]).max(1);
         Position {
             line,
             column,
             width,
         }
+    }
+}
+
+/// Characters in `text`; most lines are ASCII, where the byte length is the answer and the
+/// word-at-a-time ASCII check is cheaper than counting on short spans.
+fn char_count(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().count()
     }
 }
 

@@ -10,9 +10,7 @@
 //! white space into `-`, fall back to `section` when nothing is left; a taken id gets `-1`,
 //! `-2`, … until unused.
 
-use std::collections::HashSet;
-
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use ssoproof_config::Renderer;
 use unicode_general_category::{get_general_category, GeneralCategory as Gc};
 
@@ -63,28 +61,31 @@ fn keeps(c: char) -> bool {
 /// Hands out unique slugs for the headings of one document, in document order.
 #[derive(Debug, Default)]
 pub struct Slugger {
-    occurrences: FxHashMap<String, usize>,
+    /// Every slug handed out; it becomes the document's anchor set (see [`Anchors::into_set`]),
+    /// so each anchor is hashed and stored once.
+    taken: FxHashSet<String>,
+    /// github-slugger's occurrence count, for the slugs that were asked for more than once.
+    counts: FxHashMap<String, usize>,
 }
 
 impl Slugger {
     /// The anchor GitHub gives the next heading with this rendered text.
     pub fn next(&mut self, rendered: &str) -> String {
         let original = slug(rendered);
-        if !self.occurrences.contains_key(&original) {
-            self.occurrences.insert(original.clone(), 0);
+        if !self.taken.contains(&original) {
+            self.taken.insert(original.clone());
             return original;
         }
-        let mut candidate = original.clone();
         // Loop until unique, as github-slugger does: `A`, `A`, `A 1` → `a`, `a-1`, `a-1-1`.
-        while self.occurrences.contains_key(&candidate) {
-            let count = self
-                .occurrences
-                .get_mut(&original)
-                .expect("original slug was recorded");
+        let count = self.counts.entry(original.clone()).or_insert(0);
+        let candidate = loop {
             *count += 1;
-            candidate = format!("{original}-{count}");
-        }
-        self.occurrences.insert(candidate.clone(), 0);
+            let candidate = format!("{original}-{count}");
+            if !self.taken.contains(&candidate) {
+                break candidate;
+            }
+        };
+        self.taken.insert(candidate.clone());
         candidate
     }
 }
@@ -116,14 +117,22 @@ pub fn mdbook_id(rendered: &str) -> String {
 #[derive(Debug)]
 pub enum Anchors {
     Github(Slugger),
-    Mdbook(HashSet<String>),
+    Mdbook(FxHashSet<String>),
 }
 
 impl Anchors {
     pub fn new(renderer: Renderer) -> Anchors {
         match renderer {
             Renderer::Github => Anchors::Github(Slugger::default()),
-            Renderer::Mdbook => Anchors::Mdbook(HashSet::new()),
+            Renderer::Mdbook => Anchors::Mdbook(FxHashSet::default()),
+        }
+    }
+
+    /// Every anchor handed out so far.
+    pub fn into_set(self) -> FxHashSet<String> {
+        match self {
+            Anchors::Github(slugger) => slugger.taken,
+            Anchors::Mdbook(used) => used,
         }
     }
 
