@@ -24,7 +24,7 @@ use async_trait::async_trait;
 
 pub use emulator::EmulatorBackend;
 pub use fixture::RealmFixture;
-pub use keycloak::KeycloakContainerBackend;
+pub use keycloak::{KeycloakBackend, KEYCLOAK_VERSION};
 pub use live::LiveBackend;
 pub use personas::{persona_fixtures, persona_of, PersonaFixture, PERSONA_DIR, PERSONA_TAG};
 
@@ -227,7 +227,9 @@ impl BackendKind {
             BackendKind::Emulator => {
                 Arc::new(EmulatorBackend::new(realm).with_personas(persona_fixtures(root)))
             }
-            BackendKind::Keycloak => Arc::new(KeycloakContainerBackend::new(realm)),
+            BackendKind::Keycloak => {
+                Arc::new(KeycloakBackend::new(realm, root.join("target/keycloak")))
+            }
             BackendKind::Live => Arc::new(LiveBackend::from_env()),
         }
     }

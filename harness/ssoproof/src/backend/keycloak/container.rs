@@ -1,20 +1,17 @@
 //! The Keycloak container: started through testcontainers, ready when its health endpoint says so.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use rand::distributions::Alphanumeric;
-use rand::Rng;
-use reqwest::StatusCode;
+use async_trait::async_trait;
 use testcontainers::core::IntoContainerPort;
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
 use super::admin::{AdminApi, ADMIN_USER};
-use super::docker::DockerEngine;
-use super::http::{http_client, transport};
-use super::{secs, PING_TIMEOUT};
-use crate::backend::BackendError;
+use super::docker::DockerProbe;
+use super::http::http_client;
+use super::launcher::{wait_ready, Keycloak, Launcher, Server};
+use crate::backend::RealmFixture;
 use ssoproof_secret::{redact_all, Secret};
 
 const HTTP_PORT: u16 = 8080;
@@ -24,34 +21,29 @@ const LABEL: (&str, &str) = ("org.ssoproof.backend", "keycloak");
 /// Cold start is 10–20 s; slow CI machines get the same allowance as other test frameworks.
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The running container and the admin API on it.
-pub(super) struct Keycloak {
-    pub(super) container: ContainerAsync<GenericImage>,
-    pub(super) admin: Arc<AdminApi>,
+/// Starts `image` on the Docker engine the probe finds.
+#[derive(Debug)]
+pub(super) struct ContainerLauncher {
+    pub(super) image: String,
+    pub(super) probe: DockerProbe,
 }
 
-impl std::fmt::Debug for Keycloak {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keycloak")
-            .field("container", &self.container.id())
-            .field("base", &self.admin.base)
-            .finish()
+#[async_trait]
+impl Launcher for ContainerLauncher {
+    async fn check(&self) -> Result<String, String> {
+        let engine = self.probe.check().await?;
+        Ok(format!(
+            "{} on the Docker engine at {}",
+            self.image, engine.host
+        ))
     }
-}
 
-impl Keycloak {
-    pub(super) async fn start(
-        image: &str,
-        engine: &DockerEngine,
-    ) -> Result<Keycloak, BackendError> {
-        let password = Secret::new(
-            rand::thread_rng()
-                .sample_iter(&Alphanumeric)
-                .take(32)
-                .map(char::from)
-                .collect::<String>(),
-        );
-        let failed = |message: String| super::failed(redact_all(&message, &[&password]));
+    /// The container starts empty (`start-dev`); scenarios create their realms through the
+    /// admin API.
+    async fn start(&self, _fixture: &RealmFixture, password: &Secret) -> Result<Keycloak, String> {
+        let engine = self.probe.check().await?;
+        let image = &self.image;
+        let failed = |message: String| redact_all(&message, &[password]);
         let (name, tag) = split_image(image);
         let container = GenericImage::new(name, tag)
             .with_exposed_port(HTTP_PORT.tcp())
@@ -90,7 +82,7 @@ impl Keycloak {
 
         let http = http_client().map_err(failed)?;
         let health = format!("http://{host}:{management_port}/health/ready");
-        if let Err(e) = wait_ready(&http, &health, READY_TIMEOUT).await {
+        if let Err(e) = wait_ready(&http, &health, READY_TIMEOUT, || None).await {
             let logs = container.stdout_to_vec().await.unwrap_or_default();
             let logs = String::from_utf8_lossy(&logs);
             let tail: Vec<&str> = logs.lines().rev().take(15).collect();
@@ -101,11 +93,42 @@ impl Keycloak {
                 tail.join("\n")
             )));
         }
-        let admin = AdminApi::new(http, format!("http://{host}:{http_port}"), password);
-        Ok(Keycloak {
-            container,
-            admin: Arc::new(admin),
-        })
+        let admin = AdminApi::new(http, format!("http://{host}:{http_port}"), password.clone());
+        Ok(Keycloak::new(
+            admin,
+            Server::Container(KeycloakContainer(Some(container))),
+        ))
+    }
+}
+
+/// The container, removed on drop.
+#[derive(Debug)]
+pub(super) struct KeycloakContainer(Option<ContainerAsync<GenericImage>>);
+
+/// `ContainerAsync` needs a Tokio runtime to remove the container; one dropped after the
+/// runtime is gone gets a small one of its own instead of a panic.
+impl Drop for KeycloakContainer {
+    fn drop(&mut self) {
+        let Some(container) = self.0.take() else {
+            return;
+        };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            drop(container);
+            return;
+        }
+        match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime.block_on(async move { drop(container) }),
+            Err(e) => {
+                let id = container.id().to_string();
+                std::mem::forget(container); // dropping it without a runtime would panic
+                eprintln!(
+                    "ssoproof: cannot remove Keycloak container {id} ({e}): `docker rm -f {id}`"
+                );
+            }
+        }
     }
 }
 
@@ -122,30 +145,8 @@ fn split_image(image: &str) -> (String, String) {
     }
 }
 
-/// Polls `url` until it answers 200, for at most `limit`.
-async fn wait_ready(http: &reqwest::Client, url: &str, limit: Duration) -> Result<(), String> {
-    let deadline = Instant::now() + limit;
-    loop {
-        let last = match http.get(url).timeout(PING_TIMEOUT).send().await {
-            Ok(r) if r.status() == StatusCode::OK => return Ok(()),
-            Ok(r) => format!("answered {}", r.status()),
-            Err(e) => transport(e),
-        };
-        if Instant::now() >= deadline {
-            return Err(format!(
-                "GET {url} did not answer 200 within {} (last: {last})",
-                secs(limit)
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(500).min(limit)).await;
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use super::super::testkit::{closed_address, guarded, serve};
     use super::super::DEFAULT_IMAGE;
     use super::*;
 
@@ -154,7 +155,10 @@ mod tests {
         let split = |s| split_image(s);
         assert_eq!(
             split(DEFAULT_IMAGE),
-            ("quay.io/keycloak/keycloak".into(), "26.0".into())
+            (
+                "quay.io/keycloak/keycloak".into(),
+                super::super::KEYCLOAK_VERSION.into()
+            )
         );
         assert_eq!(
             split("localhost:5000/keycloak"),
@@ -168,42 +172,6 @@ mod tests {
         assert_eq!(
             format!("{name}:{tag}"),
             "quay.io/keycloak/keycloak@sha256:abc"
-        );
-    }
-
-    #[tokio::test]
-    async fn readiness_is_polled_until_200_and_gives_up_clearly() {
-        let calls = Arc::new(AtomicUsize::new(0));
-        let counter = calls.clone();
-        let (base, _) = serve(move |_| {
-            let n = counter.fetch_add(1, Ordering::SeqCst);
-            (
-                if n < 2 { 503 } else { 200 },
-                vec![],
-                r#"{"status": "UP"}"#.into(),
-            )
-        })
-        .await;
-        let http = http_client().unwrap();
-        let url = format!("{base}/health/ready");
-        guarded("readiness", wait_ready(&http, &url, Duration::from_secs(2)))
-            .await
-            .unwrap();
-        assert_eq!(calls.load(Ordering::SeqCst), 3);
-
-        let closed = closed_address().await;
-        let url = format!("http://{closed}/health/ready");
-        let error = guarded(
-            "readiness",
-            wait_ready(&http, &url, Duration::from_millis(300)),
-        )
-        .await
-        .unwrap_err();
-        assert!(
-            error.starts_with(&format!(
-                "GET {url} did not answer 200 within 300 ms (last: "
-            )),
-            "{error}"
         );
     }
 }

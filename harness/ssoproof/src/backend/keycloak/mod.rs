@@ -1,23 +1,30 @@
-//! A real Keycloak in a container, through testcontainers: one container for the whole run,
-//! started on the first scenario, and a fresh copy of the realm fixture (`acme-1`, `acme-2`, …)
-//! per scenario. Realm-admin operations go through Keycloak's admin REST API with a token from
-//! the `master` realm's `admin-cli` password grant. No fault injection: that is the emulator's.
+//! A real Keycloak, started once for the whole run on the first scenario, with a fresh copy of
+//! the realm fixture (`acme-1`, `acme-2`, …) per scenario. Realm-admin operations go through
+//! Keycloak's admin REST API with a token from the `master` realm's `admin-cli` password grant.
+//! No fault injection: that is the emulator's.
 //!
-//! Without a Docker engine the backend says so quickly (a socket that does not answer
-//! `GET /_ping` within 2 s counts as absent) and every scenario is skipped with that reason.
+//! Two launchers, one [`launcher::Launcher`] trait: a container through testcontainers where a
+//! Docker engine answers ([`container`]), else a local distribution started as a process
+//! ([`process`], found by [`distribution`]: `SSOPROOF_KEYCLOAK_HOME`, or where
+//! `scripts/fetch-keycloak` unpacked it). With neither, every scenario is skipped with both
+//! reasons. `SSOPROOF_KEYCLOAK_LAUNCHER=container|process` insists on one.
 //!
-//! - `SSOPROOF_KEYCLOAK_IMAGE` picks the image (default `quay.io/keycloak/keycloak:26.0`).
+//! - `SSOPROOF_KEYCLOAK_IMAGE` picks the image (default `quay.io/keycloak/keycloak:`
+//!   [`KEYCLOAK_VERSION`]); the process launcher runs the same version.
 //! - Containers carry the label `org.ssoproof.backend=keycloak`, so a run killed before it could
 //!   remove its container leaves something `docker ps --filter label=…` finds.
 //!
-//! The pieces: [`docker`] finds an engine, [`container`] starts Keycloak on it, [`admin`] talks
-//! to its admin REST API, [`realm`] is one scenario's realm, built from the JSON in
-//! [`representation`]; [`http`] is the HTTP client they share.
+//! The other pieces: [`docker`] finds an engine, [`admin`] talks to the admin REST API,
+//! [`realm`] is one scenario's realm, built from the JSON in [`representation`]; [`http`] is the
+//! HTTP client they share.
 
 mod admin;
 mod container;
+mod distribution;
 mod docker;
 mod http;
+mod launcher;
+mod process;
 mod realm;
 mod representation;
 #[cfg(test)]
@@ -29,127 +36,185 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use rand::distributions::Alphanumeric;
+use rand::Rng;
 use tokio::sync::OnceCell;
 
 use super::{Backend, BackendError, Capability, Idp, RealmFixture};
-use container::Keycloak;
-use docker::{DockerEngine, DockerProbe};
+use container::ContainerLauncher;
+use distribution::Lookup;
+use docker::DockerProbe;
+use launcher::{Keycloak, Launcher};
+use process::ProcessLauncher;
 use realm::KeycloakIdp;
+use ssoproof_secret::Secret;
 
 const NAME: &str = "keycloak";
 
+/// The Keycloak release every way of running it uses: the container image's tag,
+/// `scripts/fetch-keycloak`'s download and `docker/compose.yaml` (a test checks they agree).
+pub const KEYCLOAK_VERSION: &str = "26.7.3";
 /// The image used unless `SSOPROOF_KEYCLOAK_IMAGE` names another.
-pub const DEFAULT_IMAGE: &str = "quay.io/keycloak/keycloak:26.0";
+pub const DEFAULT_IMAGE: &str = "quay.io/keycloak/keycloak:26.7.3";
 pub const IMAGE_VAR: &str = "SSOPROOF_KEYCLOAK_IMAGE";
+pub const LAUNCHER_VAR: &str = "SSOPROOF_KEYCLOAK_LAUNCHER";
 
 /// How long one probe of the Docker engine or of Keycloak's readiness may take.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Which launcher to use: the first that can run here, or the one `SSOPROOF_KEYCLOAK_LAUNCHER`
+/// names.
+#[derive(Debug)]
+struct Launchers {
+    container: ContainerLauncher,
+    process: ProcessLauncher,
+    /// `Err`: `SSOPROOF_KEYCLOAK_LAUNCHER` names no launcher.
+    insist: Result<Option<Which>, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Which {
+    Container,
+    Process,
+}
+
+impl Launchers {
+    fn get(&self, which: Which) -> &dyn Launcher {
+        match which {
+            Which::Container => &self.container,
+            Which::Process => &self.process,
+        }
+    }
+
+    /// The launcher to use and what it will start, or why none can (both reasons).
+    async fn pick(&self) -> Result<(Which, String), String> {
+        let insist = self.insist.clone()?;
+        let container = match insist {
+            Some(Which::Process) => Err(format!("container not tried: {LAUNCHER_VAR}=process")),
+            _ => self.container.check().await,
+        };
+        let no_container = match container {
+            Ok(what) => return Ok((Which::Container, what)),
+            Err(why) => why,
+        };
+        let process = match insist {
+            Some(Which::Container) => Err(format!("process not tried: {LAUNCHER_VAR}=container")),
+            _ => self.process.check().await,
+        };
+        match process {
+            Ok(what) => Ok((Which::Process, what)),
+            Err(no_process) => Err(format!("{no_container}; {no_process}")),
+        }
+    }
+}
+
 /// Real Keycloak scenarios: `RealmAdmin`, never `FaultInjection`.
-pub struct KeycloakContainerBackend {
+pub struct KeycloakBackend {
     realm: PathBuf,
-    image: String,
-    probe: DockerProbe,
-    docker: OnceCell<Result<DockerEngine, String>>,
+    launchers: Launchers,
+    /// Probed once: a run either can start Keycloak or it cannot.
+    picked: OnceCell<Result<(Which, String), String>>,
     /// Started once; a start that failed is not retried by every later scenario.
     keycloak: OnceCell<Result<Keycloak, String>>,
     realms: AtomicUsize,
 }
 
-impl std::fmt::Debug for KeycloakContainerBackend {
+impl std::fmt::Debug for KeycloakBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeycloakContainerBackend")
+        f.debug_struct("KeycloakBackend")
             .field("realm", &self.realm)
-            .field("image", &self.image)
+            .field("launchers", &self.launchers)
             .field("keycloak", &self.keycloak.get())
             .finish_non_exhaustive()
     }
 }
 
-impl KeycloakContainerBackend {
-    /// `realm` is the realm export every scenario gets a copy of. Nothing starts until the first
-    /// scenario; the image comes from `SSOPROOF_KEYCLOAK_IMAGE` when set.
-    pub fn new(realm: PathBuf) -> KeycloakContainerBackend {
+impl KeycloakBackend {
+    /// `realm` is the realm export every scenario gets a copy of; a local Keycloak's log goes
+    /// to `log_dir`. Nothing starts until the first scenario; the image comes from
+    /// `SSOPROOF_KEYCLOAK_IMAGE` when set.
+    pub fn new(realm: PathBuf, log_dir: PathBuf) -> KeycloakBackend {
         let image = std::env::var(IMAGE_VAR)
             .ok()
             .filter(|v| !v.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_IMAGE.to_string());
-        KeycloakContainerBackend {
+        let insist = match std::env::var(LAUNCHER_VAR).ok().as_deref().map(str::trim) {
+            None | Some("") | Some("auto") => Ok(None),
+            Some("container") => Ok(Some(Which::Container)),
+            Some("process") => Ok(Some(Which::Process)),
+            Some(other) => Err(format!(
+                "{LAUNCHER_VAR} is `{other}`; use `container`, `process` or `auto`"
+            )),
+        };
+        KeycloakBackend::with_launchers(
             realm,
-            image,
-            probe: DockerProbe::from_env(),
-            docker: OnceCell::new(),
+            Launchers {
+                container: ContainerLauncher {
+                    image,
+                    probe: DockerProbe::from_env(),
+                },
+                process: ProcessLauncher::new(Lookup::from_env(), log_dir),
+                insist,
+            },
+        )
+    }
+
+    fn with_launchers(realm: PathBuf, launchers: Launchers) -> KeycloakBackend {
+        KeycloakBackend {
+            realm,
+            launchers,
+            picked: OnceCell::new(),
             keycloak: OnceCell::new(),
             realms: AtomicUsize::new(0),
         }
     }
 
-    /// The image this backend starts, `name:tag`.
-    pub fn image(&self) -> &str {
-        &self.image
+    /// What this backend runs (`quay.io/keycloak/keycloak:26.7.3 on the Docker engine at …`,
+    /// `Keycloak 26.7.3 at … (Java 21 …)`), or why it cannot.
+    pub async fn describe(&self) -> Result<String, BackendError> {
+        self.picked().await.map(|(_, what)| what.to_string())
     }
 
-    #[cfg(test)]
-    fn with_probe(mut self, probe: DockerProbe) -> KeycloakContainerBackend {
-        self.probe = probe;
-        self
-    }
-
-    /// The Docker probe runs once per backend: a run either has Docker or it does not.
-    async fn docker(&self) -> Result<&DockerEngine, BackendError> {
-        let probed = self.docker.get_or_init(|| self.probe.check()).await;
-        probed.as_ref().map_err(|reason| BackendError::Unavailable {
-            backend: NAME,
-            reason: reason.clone(),
-        })
+    async fn picked(&self) -> Result<(Which, &str), BackendError> {
+        let picked = self.picked.get_or_init(|| self.launchers.pick()).await;
+        match picked {
+            Ok((which, what)) => Ok((*which, what)),
+            Err(reason) => Err(BackendError::Unavailable {
+                backend: NAME,
+                reason: reason.clone(),
+            }),
+        }
     }
 
     async fn keycloak(&self) -> Result<&Keycloak, BackendError> {
-        let engine = self.docker().await?;
+        let (which, _) = self.picked().await?;
         let started = self
             .keycloak
             .get_or_init(|| async {
-                Keycloak::start(&self.image, engine)
+                let fixture = RealmFixture::load(&self.realm, NAME).map_err(|e| e.to_string())?;
+                self.launchers
+                    .get(which)
+                    .start(&fixture, &admin_password())
                     .await
-                    .map_err(|e| match e {
-                        BackendError::Failed { message, .. } => message,
-                        other => other.to_string(),
-                    })
             })
             .await;
         started.as_ref().map_err(|message| failed(message.clone()))
     }
 }
 
-/// Removes the container. `ContainerAsync` needs a Tokio runtime to do that; a backend dropped
-/// after the runtime is gone gets a small one of its own instead of a panic.
-impl Drop for KeycloakContainerBackend {
-    fn drop(&mut self) {
-        let Some(Ok(keycloak)) = self.keycloak.take() else {
-            return;
-        };
-        if tokio::runtime::Handle::try_current().is_ok() {
-            drop(keycloak);
-            return;
-        }
-        match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(runtime) => runtime.block_on(async move { drop(keycloak) }),
-            Err(e) => {
-                let id = keycloak.container.id().to_string();
-                std::mem::forget(keycloak); // dropping it without a runtime would panic
-                eprintln!(
-                    "ssoproof: cannot remove Keycloak container {id} ({e}): `docker rm -f {id}`"
-                );
-            }
-        }
-    }
+/// A fresh bootstrap-admin password per server: nothing to configure, nothing to leak.
+fn admin_password() -> Secret {
+    Secret::new(
+        rand::thread_rng()
+            .sample_iter(&Alphanumeric)
+            .take(32)
+            .map(char::from)
+            .collect::<String>(),
+    )
 }
 
 #[async_trait]
-impl Backend for KeycloakContainerBackend {
+impl Backend for KeycloakBackend {
     fn name(&self) -> &'static str {
         NAME
     }
@@ -159,7 +224,7 @@ impl Backend for KeycloakContainerBackend {
     }
 
     async fn availability(&self) -> Result<(), BackendError> {
-        self.docker().await?;
+        self.describe().await?;
         RealmFixture::load(&self.realm, NAME).map(|_| ())
     }
 
@@ -191,20 +256,38 @@ fn secs(d: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
+    use std::path::Path;
 
     use serde_json::Value;
 
-    use super::docker::SKIP_HINT;
     use super::http::http_client;
     use super::testkit::{guarded, write_fixture};
     use super::*;
 
+    fn confined(dir: &Path, insist: Result<Option<Which>, String>) -> KeycloakBackend {
+        KeycloakBackend::with_launchers(
+            write_fixture(dir),
+            Launchers {
+                container: ContainerLauncher {
+                    image: DEFAULT_IMAGE.into(),
+                    probe: DockerProbe::confined_to(dir),
+                },
+                process: ProcessLauncher::new(
+                    Lookup {
+                        cache: Some(dir.join("cache")),
+                        ..Lookup::default()
+                    },
+                    dir.join("logs"),
+                ),
+                insist,
+            },
+        )
+    }
+
     #[tokio::test]
-    async fn backend_without_docker_is_unavailable_and_never_starts_a_scenario() {
+    async fn without_docker_or_a_distribution_it_is_unavailable_with_both_reasons() {
         let dir = tempfile::tempdir().unwrap();
-        let backend = KeycloakContainerBackend::new(write_fixture(dir.path()))
-            .with_probe(DockerProbe::confined_to(dir.path()));
+        let backend = confined(dir.path(), Ok(None));
         assert_eq!(backend.name(), "keycloak");
         assert_eq!(backend.capabilities(), &[Capability::RealmAdmin]);
 
@@ -225,6 +308,11 @@ mod tests {
             "{reason}"
         );
         assert!(
+            reason.contains("); no local Keycloak (SSOPROOF_KEYCLOAK_HOME unset, none in "),
+            "{reason}"
+        );
+        assert!(reason.ends_with(distribution::FETCH_HINT), "{reason}");
+        assert!(
             error
                 .to_string()
                 .starts_with("keycloak is not available here: no Docker engine"),
@@ -235,36 +323,35 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(error.code(), "backend/unavailable", "{error}");
-    }
 
-    /// The real environment, whatever it is: the answer comes quickly, and a refusal says what
-    /// was checked.
-    #[tokio::test]
-    async fn availability_from_the_environment_answers_quickly() {
-        let backend = KeycloakContainerBackend::new(PathBuf::from("/nonexistent/realm.json"));
-        match guarded("the probe", backend.probe.check()).await {
-            Ok(engine) => eprintln!("Docker found at {}", engine.host),
-            Err(reason) => {
-                eprintln!("{reason}");
-                assert!(
-                    reason.starts_with("no Docker engine (") && reason.contains("DOCKER_HOST"),
-                    "{reason}"
-                );
-                assert!(reason.ends_with(SKIP_HINT), "{reason}");
-            }
-        }
+        let insisting = confined(dir.path(), Ok(Some(Which::Container)));
+        let reason = insisting.describe().await.unwrap_err().to_string();
+        assert!(
+            reason.ends_with("process not tried: SSOPROOF_KEYCLOAK_LAUNCHER=container"),
+            "{reason}"
+        );
+        let misspelt = confined(
+            dir.path(),
+            Err("SSOPROOF_KEYCLOAK_LAUNCHER is `dokcer`; …".into()),
+        );
+        let reason = misspelt.describe().await.unwrap_err().to_string();
+        assert!(reason.contains("`dokcer`"), "{reason}");
     }
 
     // --- A real Keycloak ---------------------------------------------------------------------
 
-    /// End to end against a real container; skipped, loudly, where there is no Docker.
+    /// End to end against a real Keycloak, container or process, whichever this machine has;
+    /// skipped, loudly, where it has neither.
     #[tokio::test(flavor = "multi_thread")]
-    async fn realm_copies_and_admin_operations_requires_docker() {
+    async fn realm_copies_and_admin_operations_on_a_real_keycloak() {
         let dir = tempfile::tempdir().unwrap();
-        let backend = KeycloakContainerBackend::new(write_fixture(dir.path()));
-        if let Err(e) = backend.availability().await {
-            eprintln!("skipped: no Docker: {e}");
-            return;
+        let backend = KeycloakBackend::new(write_fixture(dir.path()), dir.path().join("logs"));
+        match backend.describe().await {
+            Ok(what) => eprintln!("running against {what}"),
+            Err(e) => {
+                eprintln!("skipped: {e}");
+                return;
+            }
         }
         let idp = backend.start_scenario(&[]).await.unwrap();
         let http = http_client().unwrap();
