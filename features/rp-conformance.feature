@@ -1,8 +1,8 @@
-@emulator
 Feature: Relying-party conformance
   The OpenID Foundation's relying-party certification cases (Basic, Config and Refresh plans)
-  and the failure taxonomy of the shared notes, run against the reference relying party with
-  the embedded emulator breaking its tokens on purpose.
+  and the failure taxonomy of the shared notes, run against the reference relying party. The
+  cases that need a broken token or a misbehaving IdP are `@emulator`: only the embedded
+  emulator breaks its tokens on purpose; the others run against a real Keycloak too.
 
   Background:
     Given the Keycloak realm "acme" from the runbook
@@ -31,7 +31,7 @@ Feature: Relying-party conformance
     When alice signs in
     Then the login succeeds
 
-  @rp-id-token-rejections
+  @rp-id-token-rejections @emulator
   Scenario Outline: <case>: the relying party refuses a broken ID token
     Given the IdP misbehaves: <fault>
     When alice signs in
@@ -59,19 +59,19 @@ Feature: Relying-party conformance
       | unknown kid, even after a refetch   | unknown_kid                    | kid_unknown           |
       | JWKS endpoint down                  | jwks_down                      | jwks_unreachable      |
 
-  @rp-id-token-kid-absent-single-jwks
+  @rp-id-token-kid-absent-single-jwks @emulator
   Scenario: rp-id_token-kid-absent-single-jwks: no kid and one key, the key is used
     Given the IdP misbehaves: no_kid
     When alice signs in
     Then the login succeeds
 
-  @rp-id-token-kid-absent-multiple-jwks
+  @rp-id-token-kid-absent-multiple-jwks @emulator
   Scenario: rp-id_token-kid-absent-multiple-jwks: no kid and several keys, each key is tried
     Given the IdP misbehaves: no_kid_multiple_keys
     When alice signs in
     Then the login succeeds
 
-  @rp-key-rotation-op-sign-key
+  @rp-key-rotation-op-sign-key @realm-admin
   Scenario: rp-key-rotation-op-sign-key: keys rotate after the first ID token, the JWKS is fetched again once
     Given alice has signed in
     When the IdP's signing key is rotated
@@ -79,13 +79,13 @@ Feature: Relying-party conformance
     Then the login succeeds
     And the application fetched the IdP's JWKS 2 times
 
-  @rp-key-rotation-op-sign-key-native
+  @rp-key-rotation-op-sign-key-native @emulator
   Scenario: rp-key-rotation-op-sign-key-native: keys rotate just before signing
     Given the IdP misbehaves: rotate_before_signing
     When alice signs in
     Then the login succeeds
 
-  @jwks-refetch-rate-limit
+  @jwks-refetch-rate-limit @emulator
   Scenario: A flood of unknown key ids refetches the JWKS only once
     Given alice has signed in
     And the IdP misbehaves: unknown_kid
@@ -95,7 +95,7 @@ Feature: Relying-party conformance
     Then the login is rejected with "kid_unknown"
     And the application fetched the IdP's JWKS 2 times
 
-  @clock-skew-tolerated
+  @clock-skew-tolerated @emulator
   Scenario: Clock skew within 60 seconds is tolerated
     Given the IdP's clock runs 30 seconds ahead of the application's
     When alice signs in
@@ -107,14 +107,14 @@ Feature: Relying-party conformance
     When the application refreshes the session
     Then the login succeeds with role "admin"
 
-  @refresh-invalid-issuer
+  @refresh-invalid-issuer @emulator
   Scenario: oidcc-client-test-refresh-token-invalid-issuer: the refreshed ID token names another issuer
     Given alice has signed in
     And the IdP misbehaves: refresh_wrong_issuer
     When the application refreshes the session
     Then the login is rejected with "issuer_mismatch"
 
-  @refresh-invalid-sub
+  @refresh-invalid-sub @emulator
   Scenario: oidcc-client-test-refresh-token-invalid-sub: the refreshed ID token names another subject
     Given alice has signed in
     And the IdP misbehaves: refresh_other_sub

@@ -115,6 +115,11 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// Backends isolate scenarios from each other where they can (a fresh emulator, a fresh
     /// realm copy in Keycloak).
     async fn start_scenario(&self, needs: &[Capability]) -> Result<Arc<dyn Idp>, BackendError>;
+    /// How many scenarios may run at once; `None` leaves it to the runner. A real server that
+    /// builds a realm per scenario is slower with everything at once than a few at a time.
+    fn max_concurrent_scenarios(&self) -> Option<usize> {
+        None
+    }
     /// Whether the backend can serve the persona `name` (`@persona:<name>`).
     fn serves_persona(&self, _name: &str) -> bool {
         false
@@ -160,6 +165,11 @@ pub trait Idp: Send + Sync + fmt::Debug {
     /// (the emulator's local CA); `None` when the public roots suffice.
     fn trusted_ca_pem(&self) -> Option<String> {
         None
+    }
+    /// Called once the scenario has ended, whatever its outcome: release what the scenario
+    /// held on a shared server (Keycloak deletes the scenario's realm copy).
+    async fn finish(&self) -> Result<(), BackendError> {
+        Ok(())
     }
 
     async fn rotate_keys(&self) -> Result<String, BackendError> {

@@ -190,7 +190,11 @@ pub async fn run(
     let root = options.root.clone();
     let for_after = collected.clone();
     let for_filter = backend.clone();
-    RunbookWorld::cucumber()
+    let mut cucumber = RunbookWorld::cucumber();
+    if let Some(limit) = backend.max_concurrent_scenarios() {
+        cucumber = cucumber.max_concurrent_scenarios(limit);
+    }
+    cucumber
         .with_writer(writer)
         .fail_on_skipped()
         .before(move |feature, rule, scenario, world| {
@@ -214,7 +218,8 @@ pub async fn run(
             }
             .boxed_local()
         })
-        .after(move |feature, _, scenario, finished, _| {
+        .after(move |feature, _, scenario, finished, world| {
+            let idp = world.and_then(|w| w.idp.clone());
             let outcome = match finished {
                 ScenarioFinished::StepPassed => Outcome::Passed,
                 ScenarioFinished::StepSkipped => {
@@ -234,7 +239,15 @@ pub async fn run(
                     tags: feature.tags.iter().chain(&scenario.tags).cloned().collect(),
                     outcome,
                 });
-            async {}.boxed_local()
+            async move {
+                if let Some(idp) = idp {
+                    // A realm that outlives its scenario only costs the shared server memory.
+                    if let Err(e) = idp.finish().await {
+                        eprintln!("ssoproof: after the scenario: {e}");
+                    }
+                }
+            }
+            .boxed_local()
         })
         .with_default_cli()
         .filter_run(options.features.clone(), move |feature, rule, scenario| {

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Creating a realm on a busy 2-core machine can take tens of seconds.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How much of a server's answer an error message quotes.
 const BODY_EXCERPT: usize = 300;

@@ -59,6 +59,9 @@ pub const DEFAULT_IMAGE: &str = "quay.io/keycloak/keycloak:26.7.3";
 pub const IMAGE_VAR: &str = "SSOPROOF_KEYCLOAK_IMAGE";
 pub const LAUNCHER_VAR: &str = "SSOPROOF_KEYCLOAK_LAUNCHER";
 
+/// Scenarios at once on one Keycloak; each creates (and at its end deletes) a realm.
+const MAX_CONCURRENT_SCENARIOS: usize = 3;
+
 /// How long one probe of the Docker engine or of Keycloak's readiness may take.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -226,6 +229,11 @@ impl Backend for KeycloakBackend {
     async fn availability(&self) -> Result<(), BackendError> {
         self.describe().await?;
         RealmFixture::load(&self.realm, NAME).map(|_| ())
+    }
+
+    /// Realm creation dominates a scenario; more at once only makes each slower.
+    fn max_concurrent_scenarios(&self) -> Option<usize> {
+        Some(MAX_CONCURRENT_SCENARIOS)
     }
 
     /// No scenario asks for a capability Keycloak lacks: `needs` changes nothing.

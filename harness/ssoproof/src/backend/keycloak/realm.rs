@@ -234,6 +234,13 @@ impl Idp for KeycloakIdp {
         self.admin.call(Method::DELETE, &path, &[], None).await?;
         Ok(())
     }
+
+    /// Deletes this scenario's realm copy.
+    async fn finish(&self) -> Result<(), BackendError> {
+        let path = self.realm_path("");
+        self.admin.call(Method::DELETE, &path, &[], None).await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
