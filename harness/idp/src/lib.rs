@@ -56,8 +56,9 @@
 //! [`Realm::from_persona`] reads an Okta, Auth0, Entra ID, Google or Cognito persona instead of
 //! a realm export; the emulator then answers at that vendor's paths, with its issuers, claims and
 //! errors. See [`persona`] for what each vendor reproduces and the documents behind the shapes.
-//! - The `iss` authorization-response parameter (RFC 9207) is sent only when
-//!   [`IdpOptions::iss_parameter`] is on (Keycloak 26 always sends it).
+//! - The `iss` authorization-response parameter (RFC 9207) is sent by personas only when
+//!   [`IdpOptions::iss_parameter`] is `Some(true)`; a Keycloak realm sends it unless it is
+//!   `Some(false)`.
 //!
 //! # Faults
 //!
@@ -176,8 +177,11 @@ pub struct IdpOptions {
     /// Where to listen (default `127.0.0.1:0`: an ephemeral loopback port).
     pub bind: SocketAddr,
     pub signing: SigningAlg,
-    /// Send the RFC 9207 `iss` parameter with authorization responses, and advertise it.
-    pub iss_parameter: bool,
+    /// Send the RFC 9207 `iss` parameter with authorization responses, and advertise it:
+    /// `None` does what the vendor does by default — Keycloak sends it (checked against Keycloak
+    /// 26.7: on success and on error redirects, unless the client sets
+    /// `exclude.issuer.from.auth.response`), the personas do not.
+    pub iss_parameter: Option<bool>,
     /// How long a rotated-out key stays in the JWKS (default 10 minutes).
     pub key_overlap: Duration,
     /// Serve HTTPS with this configuration (its certificate must name the address clients use,
@@ -190,12 +194,24 @@ pub struct IdpOptions {
     pub upstreams: Vec<(String, String)>,
 }
 
+impl IdpOptions {
+    /// Whether a Keycloak realm sends `iss`.
+    pub(crate) fn realm_sends_iss(&self) -> bool {
+        self.iss_parameter.unwrap_or(true)
+    }
+
+    /// Whether a vendor persona sends `iss`.
+    pub(crate) fn persona_sends_iss(&self) -> bool {
+        self.iss_parameter.unwrap_or(false)
+    }
+}
+
 impl Default for IdpOptions {
     fn default() -> Self {
         IdpOptions {
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
             signing: SigningAlg::Rs256,
-            iss_parameter: false,
+            iss_parameter: None,
             key_overlap: Duration::from_secs(600),
             tls: None,
             upstreams: Vec::new(),

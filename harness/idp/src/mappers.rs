@@ -8,9 +8,12 @@
 //! no `groups` claim rather than an empty list. A `claim.name` with dots makes nested objects
 //! (`realm_access.roles`); `\.` is a literal dot.
 //!
-//! Roles are not imported: every user holds Keycloak's default roles (`default-roles-<realm>`,
-//! `offline_access`, `uma_authorization`, and the `account` client's `manage-account`,
-//! `manage-account-links`, `view-profile`) plus the export's `realmRoles`.
+//! A user holds the export's `realmRoles` and nothing else. Keycloak grants its default roles
+//! (`default-roles-<realm>`, `offline_access`, the `account` client's roles) to users created
+//! through the admin API or registration, not to users imported with a realm: Keycloak 26.7.3
+//! serving `fixtures/keycloak-realm.json` puts no `realm_access`, no `resource_access` and no
+//! `aud: account` in the access token (the fidelity suite saw it). So client-role mappers and
+//! the audience-resolve mapper, which follow client roles, add nothing here.
 
 use serde_json::{Map, Value};
 
@@ -90,17 +93,12 @@ pub(crate) enum Target {
 
 /// Whose claims: the user, in the session and client a token is for.
 pub(crate) struct Subject<'a> {
-    pub realm: &'a Realm,
     pub client: &'a Client,
     pub user: &'a User,
     pub session_id: &'a str,
     /// When the user typed the password; `None` for the password grant.
     pub auth_time: Option<i64>,
 }
-
-/// The client account every user holds default roles of, and so the audience they resolve to.
-const ACCOUNT_CLIENT: &str = "account";
-const ACCOUNT_ROLES: [&str; 3] = ["manage-account", "manage-account-links", "view-profile"];
 
 /// The mappers that apply to a token: the granted client scopes', then the client's own.
 pub(crate) fn effective<'r>(
@@ -223,35 +221,13 @@ fn evaluate(mapper: &ProtocolMapper, subject: &Subject<'_>, claims: &mut Map<Str
             }
         }
         "oidc-usermodel-realm-role-mapper" => {
-            let roles = realm_roles(subject.realm, user)
-                .into_iter()
-                .map(Value::String)
-                .collect();
+            let roles = realm_roles(user).into_iter().map(Value::String).collect();
             if let Some(value) = list_value(mapper, roles) {
                 set_claim(claims, claim, value);
             }
         }
-        "oidc-usermodel-client-role-mapper" => {
-            let only = mapper
-                .config("usermodel.clientRoleMapping.clientId")
-                .filter(|c| !c.is_empty());
-            if only.is_none_or(|c| c == ACCOUNT_CLIENT) {
-                let roles = ACCOUNT_ROLES
-                    .iter()
-                    .map(|r| Value::String(r.to_string()))
-                    .collect();
-                if let Some(value) = list_value(mapper, roles) {
-                    set_claim(
-                        claims,
-                        &claim.replace("${client_id}", ACCOUNT_CLIENT),
-                        value,
-                    );
-                }
-            }
-        }
-        "oidc-audience-resolve-mapper" if subject.client.client_id != ACCOUNT_CLIENT => {
-            add_audience(claims, ACCOUNT_CLIENT);
-        }
+        // Imported users hold no client roles, so these resolve to nothing (see the module doc).
+        "oidc-usermodel-client-role-mapper" | "oidc-audience-resolve-mapper" => {}
         "oidc-audience-mapper" => {
             for key in ["included.client.audience", "included.custom.audience"] {
                 if let Some(audience) = mapper.config(key).filter(|a| !a.is_empty()) {
@@ -389,13 +365,9 @@ fn add_audience(claims: &mut Map<String, Value>, audience: &str) {
     };
 }
 
-/// Every realm role the user holds, the defaults first.
-pub(crate) fn realm_roles(realm: &Realm, user: &User) -> Vec<String> {
-    let mut roles = vec![
-        format!("default-roles-{}", realm.name),
-        "offline_access".to_string(),
-        "uma_authorization".to_string(),
-    ];
+/// Every realm role the user holds: the export's `realmRoles` (see the module doc).
+pub(crate) fn realm_roles(user: &User) -> Vec<String> {
+    let mut roles: Vec<String> = Vec::new();
     for role in &user.realm_roles {
         if !roles.contains(role) {
             roles.push(role.clone());
@@ -466,7 +438,6 @@ mod tests {
         target: Target,
     ) -> Map<String, Value> {
         let subject = Subject {
-            realm,
             client: &realm.clients[0],
             user: realm.user(username).unwrap(),
             session_id: "sid",
@@ -554,7 +525,6 @@ mod tests {
         );
         let roles = realm.client_scope("roles").unwrap();
         let subject = Subject {
-            realm: &realm,
             client: &realm.clients[0],
             user: realm.user("carol").unwrap(),
             session_id: "sid",
@@ -567,15 +537,27 @@ mod tests {
             Target::AccessToken,
             &mut claims,
         );
-        assert_eq!(
-            claims["realm_access"]["roles"],
-            serde_json::json!(["default-roles-r", "offline_access", "uma_authorization"])
+        // An imported user without `realmRoles` holds no role at all, as in Keycloak.
+        for absent in ["realm_access", "resource_access", "aud"] {
+            assert!(!claims.contains_key(absent), "{absent} in {claims:?}");
+        }
+        let mut with_role = realm.user("carol").unwrap().clone();
+        with_role.realm_roles = vec!["auditor".into()];
+        let subject_with_role = Subject {
+            user: &with_role,
+            ..subject
+        };
+        let mut role_claims = Map::new();
+        apply(
+            &roles.protocol_mappers,
+            &subject_with_role,
+            Target::AccessToken,
+            &mut role_claims,
         );
         assert_eq!(
-            claims["resource_access"]["account"]["roles"],
-            serde_json::json!(ACCOUNT_ROLES)
+            role_claims["realm_access"]["roles"],
+            serde_json::json!(["auditor"])
         );
-        assert_eq!(claims["aud"], "account");
         let origins = realm.client_scope("web-origins").unwrap();
         apply(
             &origins.protocol_mappers,

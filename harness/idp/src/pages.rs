@@ -123,8 +123,8 @@ pub(crate) fn consent(
          <ul>\n{items}</ul>\n\
          <form id=\"kc-oauth\" class=\"form-actions\" action=\"{action}\" method=\"POST\">\n\
          <input type=\"hidden\" name=\"code\" value=\"{code}\">\n\
-         <input name=\"accept\" id=\"kc-login\" type=\"submit\" value=\"Yes\">\n\
-         <input name=\"cancel\" id=\"kc-cancel\" type=\"submit\" value=\"No\">\n\
+         <button name=\"accept\" id=\"kc-login\" type=\"submit\">Yes</button>\n\
+         <button name=\"cancel\" id=\"kc-cancel\" type=\"submit\">No</button>\n\
          </form>\n</div>",
         action = escape(action),
         code = escape(code),

@@ -83,7 +83,6 @@ pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenR
     let with_id_token = issue.scopes.iter().any(|s| s == OPENID);
     let scope = realm.scope_claim(issue.scopes);
     let subject = Subject {
-        realm,
         client: issue.client,
         user: issue.user,
         session_id: issue.session_id,
@@ -167,7 +166,15 @@ pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenR
     refresh.insert("typ".into(), Value::from("Refresh"));
     refresh.insert("azp".into(), Value::from(client_id));
     refresh.insert("sid".into(), Value::from(issue.session_id));
-    refresh.insert("scope".into(), Value::from(scope.clone()));
+    // Keycloak 26.7.3 lists every granted scope here, also those left out of the access
+    // token's `scope` (`acr`, `basic`, `roles`, `web-origins`), and adds `reuse_id` and `prov`
+    // (the fidelity suite saw them; nothing here reads them).
+    refresh.insert("scope".into(), Value::from(issue.scopes.join(" ")));
+    refresh.insert(
+        "reuse_id".into(),
+        Value::from(uuid::Uuid::new_v4().to_string()),
+    );
+    refresh.insert("prov".into(), Value::from("default"));
     let refresh_token = shared.refresh_key.sign(&refresh);
 
     let mut store = shared.store();

@@ -241,6 +241,13 @@ fn page_text(doc: &Html, secrets: &[&Secret]) -> PageText {
     }
 }
 
+/// The message a login or error page shows its user (Keycloak's `#input-error`, PatternFly and
+/// Bootstrap alerts, ARIA live regions…), else its heading, else its title.
+pub fn page_message(html: &str) -> Option<String> {
+    let text = page_text(&Html::parse_document(html), &[]);
+    text.error.or(text.heading).or(text.title)
+}
+
 fn lower_attr(element: ElementRef<'_>, name: &str) -> String {
     element
         .attr(name)

@@ -17,6 +17,7 @@
 pub mod backend;
 pub mod coverage;
 pub mod doctor;
+pub mod fidelity;
 pub mod report;
 pub mod scenario;
 pub mod verify;

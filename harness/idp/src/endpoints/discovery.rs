@@ -45,17 +45,20 @@ pub(crate) async fn configuration(State(shared): State<Arc<Shared>>) -> Response
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": scopes,
+        // Keycloak 26.7.3's list, which the tokens here carry too.
         "claims_supported": [
             "aud", "sub", "iss", "auth_time", "name", "given_name", "family_name",
-            "preferred_username", "email", "acr"
+            "preferred_username", "email", "acr", "azp", "exp", "iat", "nonce"
         ],
+        "claim_types_supported": ["normal"],
+        "acr_values_supported": ["0", "1"],
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "frontchannel_logout_supported": false,
         "backchannel_logout_supported": false,
     });
-    if shared.options.iss_parameter {
+    if shared.options.realm_sends_iss() {
         document["authorization_response_iss_parameter_supported"] = json!(true);
     }
     let mut response = super::responses::json(StatusCode::OK, &document);

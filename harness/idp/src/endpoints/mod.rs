@@ -87,8 +87,9 @@ fn keycloak_router(shared: Arc<Shared>, realm: &str) -> Router {
 
 /// The issuer for the RFC 9207 `iss` authorization-response parameter, when it is sent.
 fn iss_parameter(shared: &Shared, client: &Client) -> Option<String> {
-    (shared.options.iss_parameter && !client.attribute_is_true("exclude.issuer.from.auth.response"))
-        .then(|| shared.issuer.clone())
+    (shared.options.realm_sends_iss()
+        && !client.attribute_is_true("exclude.issuer.from.auth.response"))
+    .then(|| shared.issuer.clone())
 }
 
 /// Keycloak's two 404 bodies: another realm, or no such resource.

@@ -105,7 +105,7 @@ fn discovery(shared: &Shared, index: usize) -> Response {
     {
         document["issuer"] = json!(impostor_issuer(&server.issuer));
     }
-    if shared.options.iss_parameter {
+    if shared.options.persona_sends_iss() {
         document["authorization_response_iss_parameter_supported"] = json!(true);
     }
     let mut response = json_response(StatusCode::OK, &document);
@@ -411,7 +411,7 @@ fn finish(
         params.push(("state", state.clone()));
     }
     params.extend(extra);
-    if shared.options.iss_parameter {
+    if shared.options.persona_sends_iss() {
         params.push(("iss", shared.servers[request.server].issuer.clone()));
     }
     AuthResponse {

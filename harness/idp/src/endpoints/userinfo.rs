@@ -92,7 +92,6 @@ fn answer(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
     let mut claims = Map::new();
     claims.insert("sub".into(), Value::String(sub));
     let subject = Subject {
-        realm: &realm,
         client,
         user,
         session_id: &grant.session_id,

@@ -95,7 +95,7 @@ async fn oauth_errors_are_redirected_with_state() {
         (
             Login::new(&emulator).param("code_challenge_method", "plain"),
             "invalid_request",
-            Some("Invalid parameter: code_challenge_method \"plain\" is refused, use S256"),
+            Some("Invalid parameter: code challenge method is not matching the configured one"),
         ),
         (
             Login::new(&emulator).without("code_challenge_method"),

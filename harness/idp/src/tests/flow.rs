@@ -88,9 +88,10 @@ async fn discovery_names_keycloak_endpoints() {
         .as_array()
         .unwrap()
         .contains(&json!("openid")));
-    assert!(document
-        .get("authorization_response_iss_parameter_supported")
-        .is_none());
+    assert_eq!(
+        document["authorization_response_iss_parameter_supported"],
+        json!(true)
+    );
     let jwks = jwks(&emulator).await;
     assert_eq!(jwks.keys.len(), 1);
     let key = serde_json::to_value(&jwks.keys[0]).unwrap();
@@ -166,7 +167,8 @@ async fn code_flow_refresh_reuse_and_logout() {
     );
     let params = location_params(&redirect);
     assert_eq!(params["state"], "st-1");
-    assert!(!params.contains_key("iss"));
+    // Keycloak sends RFC 9207's `iss` by default.
+    assert_eq!(params["iss"], emulator.issuer());
     let session_state = params["session_state"].clone();
     let code = params["code"].clone();
     assert_eq!(code.split('.').nth(1), Some(session_state.as_str()));
@@ -263,11 +265,11 @@ async fn code_flow_refresh_reuse_and_logout() {
     assert_eq!(access["sub"], alice);
     assert_eq!(access["scope"], "openid profile email");
     assert_eq!(access["sid"], id["sid"]);
-    assert_eq!(access["aud"], "account");
     assert!(access["jti"].as_str().unwrap().starts_with("onrtac:"));
-    assert_eq!(
-        access["realm_access"]["roles"],
-        json!(["default-roles-acme", "offline_access", "uma_authorization"])
+    // Imported users hold no roles: no `aud: account`, no `realm_access` (as Keycloak 26.7.3).
+    assert!(
+        access.get("aud").is_none() && access.get("realm_access").is_none(),
+        "{access}"
     );
     assert_eq!(
         access["allowed-origins"],
@@ -614,8 +616,7 @@ async fn consent_screen_then_remembered() {
     let page = consent.text().await.unwrap();
     let action = form_action(&page, "kc-oauth");
     assert!(
-        page.contains(r#"name="accept""#)
-            && page.contains(r#"value="Yes""#)
+        page.contains(r#"<button name="accept" id="kc-login" type="submit">Yes</button>"#)
             && page.contains(r#"name="cancel""#)
     );
     let code = scraper::Html::parse_document(&page)
@@ -701,7 +702,7 @@ async fn public_client_wildcard_redirect_any_loopback_port() {
 #[tokio::test]
 async fn response_modes_and_the_iss_parameter() {
     let emulator = start_with(IdpOptions {
-        iss_parameter: true,
+        iss_parameter: Some(true),
         ..IdpOptions::default()
     })
     .await;

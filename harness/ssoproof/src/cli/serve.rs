@@ -43,9 +43,14 @@ pub struct IdpArgs {
     /// The token signing algorithm: rs256, es256 or eddsa.
     #[arg(long, default_value_t = SigningAlg::Rs256)]
     signing: SigningAlg,
-    /// Send and advertise the RFC 9207 `iss` authorization-response parameter.
-    #[arg(long)]
+    /// Send and advertise the RFC 9207 `iss` authorization-response parameter (a Keycloak
+    /// realm does by default; personas only with this flag).
+    #[arg(long, conflicts_with = "no_iss_parameter")]
     iss_parameter: bool,
+    /// Leave out the `iss` parameter, as a Keycloak client with "Exclude Issuer From
+    /// Authentication Response" on does.
+    #[arg(long)]
+    no_iss_parameter: bool,
     /// Serve HTTPS with a certificate from a local CA generated for this run (clouds refuse
     /// plain-http issuers). The CA certificate is written to a file clients can trust.
     #[arg(long)]
@@ -143,7 +148,11 @@ fn serve_idp(args: IdpArgs) -> anyhow::Result<u8> {
         let options = IdpOptions {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
             signing: args.signing,
-            iss_parameter: args.iss_parameter,
+            iss_parameter: match (args.iss_parameter, args.no_iss_parameter) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
             tls: local_ca.as_ref().map(|(config, _)| config.clone()),
             upstreams: upstreams
                 .iter()
