@@ -346,6 +346,28 @@ mod tests {
         assert!(reason.contains("`dokcer`"), "{reason}");
     }
 
+    /// The container, the compose file and the fetched distribution run the same release.
+    #[test]
+    fn every_way_of_running_keycloak_names_the_same_version() {
+        assert_eq!(DEFAULT_IMAGE, format!("quay.io/keycloak/keycloak:{KEYCLOAK_VERSION}"));
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        for (file, expected) in [
+            ("docker/compose.yaml", format!("quay.io/keycloak/keycloak:{KEYCLOAK_VERSION}")),
+            ("scripts/fetch-keycloak", format!("VERSION = \"{KEYCLOAK_VERSION}\"")),
+            (
+                "scripts/fetch-keycloak",
+                format!(
+                    "BUILD_OPTIONS = [{}]",
+                    distribution::BUILD_OPTIONS.map(|o| format!("\"{o}\"")).join(", ")
+                ),
+            ),
+            ("fixtures/fidelity/keycloak.yaml", format!("keycloak: {KEYCLOAK_VERSION}")),
+        ] {
+            let text = std::fs::read_to_string(root.join(file)).unwrap();
+            assert!(text.contains(&expected), "{file} does not say {expected}");
+        }
+    }
+
     // --- A real Keycloak ---------------------------------------------------------------------
 
     /// End to end against a real Keycloak, container or process, whichever this machine has;
@@ -357,6 +379,10 @@ mod tests {
         match backend.describe().await {
             Ok(what) => eprintln!("running against {what}"),
             Err(e) => {
+                assert!(
+                    std::env::var_os("SSOPROOF_REQUIRE_KEYCLOAK").is_none(),
+                    "SSOPROOF_REQUIRE_KEYCLOAK is set but {e}"
+                );
                 eprintln!("skipped: {e}");
                 return;
             }
