@@ -220,7 +220,10 @@ impl Document {
                 Event::Start(Tag::Heading { level, id, .. }) => {
                     // Only parsed when the renderer honours `{#id}` (mdBook).
                     let id = id.map(|id| id.to_string());
-                    heading = Some((heading_level(level), range.start, String::new(), id));
+                    // The source span almost always bounds the rendered text (markup only drops
+                    // characters, references decode shorter), so the text is allocated once.
+                    let text = String::with_capacity(range.len());
+                    heading = Some((heading_level(level), range.start, text, id));
                 }
                 Event::End(TagEnd::Heading(_)) => {
                     if let Some((level, start, text, id)) = heading.take() {

@@ -4,7 +4,10 @@
 //! Only start tags' attributes matter, so a WHATWG tokenizer (html5gum) is enough: it decodes
 //! entities, lower-cases names and skips comments as browsers do, without building a tree.
 
-use html5gum::{DefaultEmitter, HtmlString, Token, Tokenizer};
+use std::convert::Infallible;
+
+use html5gum::emitters::callback::{CallbackEmitter, CallbackEvent};
+use html5gum::{Span, Tokenizer};
 
 /// A cheap test run on every HTML event so that the tokenizer only sees likely anchors.
 /// Case-insensitive because HTML attribute names are (`ID="x"`).
@@ -17,23 +20,77 @@ pub fn may_hold_anchor(html: &str) -> bool {
     has(b"id") || has(b"name")
 }
 
+/// A start tag being read: its anchors count once its `>` is seen.
+struct OpenTag {
+    is_a: bool,
+    id: Option<String>,
+    name: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Reading {
+    Id,
+    Name,
+    Other,
+}
+
 /// The anchors declared in an HTML fragment.
 pub fn anchors(html: &str) -> Vec<String> {
-    let mut emitter = DefaultEmitter::default();
+    let mut found = Vec::new();
+    let mut tag: Option<OpenTag> = None;
+    let mut reading = Reading::Other;
+    let text = |value: &[u8]| String::from_utf8_lossy(value).into_owned();
+    // Events rather than tokens: no attribute map or token queue is built per tag.
+    let mut emitter = CallbackEmitter::new(
+        |event: CallbackEvent<'_>, _: Span<()>| -> Option<Infallible> {
+            match event {
+                CallbackEvent::OpenStartTag { name } => {
+                    tag = Some(OpenTag {
+                        is_a: name == b"a",
+                        id: None,
+                        name: None,
+                    });
+                }
+                // The first of duplicate attributes wins, as in browsers; a bare `id` is "".
+                CallbackEvent::AttributeName { name } => {
+                    reading = Reading::Other;
+                    if let Some(tag) = tag.as_mut() {
+                        if name == b"id" && tag.id.is_none() {
+                            tag.id = Some(String::new());
+                            reading = Reading::Id;
+                        } else if name == b"name" && tag.is_a && tag.name.is_none() {
+                            tag.name = Some(String::new());
+                            reading = Reading::Name;
+                        }
+                    }
+                }
+                CallbackEvent::AttributeValue { value } => {
+                    if let Some(tag) = tag.as_mut() {
+                        match reading {
+                            Reading::Id => tag.id = Some(text(value)),
+                            Reading::Name => tag.name = Some(text(value)),
+                            Reading::Other => {}
+                        }
+                    }
+                    reading = Reading::Other;
+                }
+                CallbackEvent::CloseStartTag { .. } => {
+                    if let Some(tag) = tag.take() {
+                        found.extend(tag.id);
+                        found.extend(tag.name);
+                    }
+                }
+                // Attributes seen in an end tag belong to no element.
+                CallbackEvent::EndTag { .. } => tag = None,
+                _ => {}
+            }
+            None
+        },
+    );
     // Text inside `<script>`, `<style>`, `<textarea>`… is not markup, as in a browser.
     emitter.naively_switch_states(true);
-    let mut found = Vec::new();
-    let text = |value: &HtmlString| String::from_utf8_lossy(value).into_owned();
-    for token in Tokenizer::new_with_emitter(html, emitter) {
-        let Ok(Token::StartTag(tag)) = token else {
-            continue;
-        };
-        let attr = |name: &[u8]| tag.attributes.get(name).map(|a| text(&a.value));
-        found.extend(attr(b"id"));
-        if *tag.name == b"a" {
-            found.extend(attr(b"name"));
-        }
-    }
+    // Reading a `&str` cannot fail.
+    let Ok(()) = Tokenizer::new_with_emitter(html, emitter).finish();
     found
 }
 
@@ -74,6 +131,7 @@ mod tests {
         assert!(anchors("<!-- <a name=x> -->").is_empty());
         assert!(anchors(r#"<script>let s = "<a id='y'>";</script>"#).is_empty());
         assert!(anchors(r#"&lt;a id="z"&gt;"#).is_empty());
+        assert!(anchors(r#"</span id="z">"#).is_empty());
     }
 
     #[test]
