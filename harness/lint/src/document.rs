@@ -5,6 +5,7 @@
 //! source line of a diagnostic is read back when one is reported.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::ops::Range;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -152,33 +153,38 @@ impl Document {
             }
             None => source,
         };
-        let lines = LineIndex::new(source);
+        let mut lines = LineCursor::new(source);
         let mut doc = Document {
-            line_count: lines.starts.len(),
+            line_count: lines.count(),
             front_matter: front_matter.map(|(end, title)| FrontMatter {
                 end_line: lines.line_of(end.saturating_sub(1)),
                 title,
             }),
             ..Document::default()
         };
-        let mut broken: Vec<(Range<usize>, String)> = Vec::new();
+        // Shared with the loop below, which only records link spans once a reference is broken.
+        let broken: RefCell<Vec<(Range<usize>, String)>> = RefCell::new(Vec::new());
         // A bare `[text]` is ordinary prose far more often than a forgotten definition, so
         // only the unambiguous `[text][label]` and `[label][]` forms are kept (the callback
         // reports the form as written), and prose brackets cost no allocation.
         let callback = |link: BrokenLink<'_>| {
             if matches!(link.link_type, LinkType::Reference | LinkType::Collapsed) {
-                broken.push((link.span.clone(), link.reference.into_string()));
+                broken
+                    .borrow_mut()
+                    .push((link.span.clone(), link.reference.into_string()));
             }
             None
         };
         let parser =
             Parser::new_with_broken_link_callback(markdown, options(renderer), Some(callback));
 
-        let definitions: Vec<(String, String, usize)> = parser
+        let mut definitions: Vec<(String, String, usize)> = parser
             .reference_definitions()
             .iter()
             .map(|(label, def)| (label.to_owned(), def.dest.to_string(), def.span.start))
             .collect();
+        // In document order, so that the line cursor moves forward (the map's order is not).
+        definitions.sort_unstable_by_key(|(_, _, start)| *start);
         let candidates = if definitions.is_empty() {
             Vec::new()
         } else {
@@ -214,7 +220,10 @@ impl Document {
                 Event::Start(Tag::Heading { level, id, .. }) => {
                     // Only parsed when the renderer honours `{#id}` (mdBook).
                     let id = id.map(|id| id.to_string());
-                    heading = Some((heading_level(level), range.start, String::new(), id));
+                    // The source span almost always bounds the rendered text (markup only drops
+                    // characters, references decode shorter), so the text is allocated once.
+                    let text = String::with_capacity(range.len());
+                    heading = Some((heading_level(level), range.start, text, id));
                 }
                 Event::End(TagEnd::Heading(_)) => {
                     if let Some((level, start, text, id)) = heading.take() {
@@ -257,7 +266,12 @@ impl Document {
                     if image {
                         image_depth += 1;
                     }
-                    link_spans.push(range.clone());
+                    // A parsed link only matters when it overlaps a broken reference, which the
+                    // callback has recorded by now: a paragraph's inlines are parsed whole
+                    // before its first event.
+                    if !broken.borrow().is_empty() {
+                        link_spans.push(range.clone());
+                    }
                     match link_type {
                         LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut => {
                             let label = match id {
@@ -347,7 +361,7 @@ impl Document {
             }
         }
 
-        for (range, label) in broken {
+        for (range, label) in broken.into_inner() {
             // In `[Bob][ text](url)` the second brackets became an inline link: GitHub shows
             // `[Bob]` and a working link, so a span that overlaps a parsed link is no reference.
             let overlaps_link = link_spans
@@ -367,7 +381,7 @@ impl Document {
                 &definitions,
                 &candidates,
                 &text_spans,
-                &lines,
+                &mut lines,
             );
         }
         doc.definitions = definitions
@@ -435,41 +449,44 @@ fn blank_out(source: &str, end: usize) -> String {
     out
 }
 
-/// Where a definition that an earlier one shadows may start: a `[` opening a line (after any
-/// indentation or `>`) with a `]:` soon after, other than the definitions the parser kept.
-/// Usually none, and then the parse loop records no text spans at all.
+/// Where a definition that an earlier one shadows may start, and where the search for it ends:
+/// a `[` opening a line (after any indentation or `>`) with a `]:` on it or on one of the three
+/// lines after it (a definition's label may wrap), other than the definitions the parser kept.
+/// Found from the `]:` (a vectorized search) rather than by visiting every line; usually there
+/// are none, and then the parse loop records no text spans at all.
 fn shadow_candidates(
     markdown: &str,
     definitions: &[(String, String, usize)],
-    lines: &LineIndex,
+    lines: &LineCursor<'_>,
 ) -> Vec<(usize, usize)> {
     // The parser keeps the first definition of each label: those cannot shadow themselves.
     let kept: FxHashSet<usize> = definitions.iter().map(|(_, _, start)| *start).collect();
-    let mut found = Vec::new();
-    for (n, &line_start) in lines.starts.iter().enumerate() {
-        let line_end = lines.starts.get(n + 1).copied().unwrap_or(markdown.len());
-        let line = &markdown[line_start..line_end];
-        let body = line.trim_start_matches([' ', '\t', '>']);
-        if !body.starts_with('[') {
-            continue;
+    let bytes = markdown.as_bytes();
+    let line_start = |offset: usize| memchr::memrchr(b'\n', &bytes[..offset]).map_or(0, |i| i + 1);
+    let mut starts = Vec::new();
+    for hit in memchr::memmem::find_iter(bytes, b"]:") {
+        // The hit's own line and the three before it.
+        let mut line = line_start(hit);
+        for _ in 0..4 {
+            let text = &markdown[line..];
+            let body = text.trim_start_matches([' ', '\t', '>']);
+            let start = line + (text.len() - body.len());
+            if body.starts_with('[') && start <= hit && !kept.contains(&start) {
+                starts.push(start);
+            }
+            if line == 0 {
+                break;
+            }
+            line = line_start(line - 1);
         }
-        let start = line_start + (line.len() - body.len());
-        // A definition's label is followed directly by `:`; without `]:` in the lines it may
-        // wrap onto there is none, and a parser per bracketed line is the cost avoided.
-        let slice_end = definition_end(lines, n, markdown.len());
-        if kept.contains(&start)
-            || memchr::memmem::find(&markdown.as_bytes()[start..slice_end], b"]:").is_none()
-        {
-            continue;
-        }
-        found.push((n, start));
     }
-    found
-}
-
-/// A definition may wrap its destination and title onto the next lines.
-fn definition_end(lines: &LineIndex, line: usize, len: usize) -> usize {
-    lines.starts.get(line + 4).copied().unwrap_or(len)
+    starts.sort_unstable();
+    starts.dedup();
+    starts
+        .into_iter()
+        // A definition may wrap its destination and title onto the next lines.
+        .map(|start| (start, lines.after_lines(start, 4)))
+        .collect()
 }
 
 /// Definitions that a first one with the same label shadows. The parser keeps only the first,
@@ -481,14 +498,14 @@ fn duplicate_definitions(
     definitions: &[(String, String, usize)],
     candidates: &[(usize, usize)],
     text_spans: &[Range<usize>],
-    lines: &LineIndex,
+    lines: &mut LineCursor<'_>,
 ) -> Vec<DuplicateDefinition> {
     let first: FxHashMap<Cow<'_, str>, usize> = definitions
         .iter()
         .map(|(label, _, start)| (normalize_label(label), *start))
         .collect();
     let mut found = Vec::new();
-    for &(n, start) in candidates {
+    for &(start, slice_end) in candidates {
         // Spans are in document order: the last one starting at or before `start` is the only
         // one that can cover it.
         let covered = text_spans
@@ -498,7 +515,6 @@ fn duplicate_definitions(
         if covered {
             continue;
         }
-        let slice_end = definition_end(lines, n, markdown.len());
         let alone = Parser::new_ext(&markdown[start..slice_end], options(renderer));
         let Some((label, def)) = alone
             .reference_definitions()
@@ -576,38 +592,84 @@ pub fn normalize_label(label: &str) -> Cow<'_, str> {
     )
 }
 
-/// Byte offsets of line starts, to turn offsets into line and column.
-struct LineIndex {
-    starts: Vec<usize>,
+/// Turns byte offsets into line and column by moving from the offset asked for last, counting
+/// the newlines in between. The parse asks in nearly increasing order, so no table of line
+/// starts is built: on a large tree that table cost more than the positions a file needs.
+struct LineCursor<'a> {
+    bytes: &'a [u8],
+    /// The greatest offset asked about: a final newline starts no line of its own.
+    last: usize,
+    offset: usize,
+    /// The 1-based line holding `offset`, and where that line starts.
+    line: usize,
+    line_start: usize,
 }
 
-impl LineIndex {
-    fn new(source: &str) -> LineIndex {
-        let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', source.as_bytes()).map(|i| i + 1));
-        if starts.len() > 1 && *starts.last().unwrap_or(&0) == source.len() {
-            starts.pop();
+impl<'a> LineCursor<'a> {
+    fn new(source: &'a str) -> LineCursor<'a> {
+        let bytes = source.as_bytes();
+        let last = bytes.len() - usize::from(bytes.last() == Some(&b'\n'));
+        LineCursor {
+            bytes,
+            last,
+            offset: 0,
+            line: 1,
+            line_start: 0,
         }
-        LineIndex { starts }
     }
 
-    fn line_of(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&s| s <= offset)
+    /// Lines in the file (a final newline ends the last line rather than starting one).
+    fn count(&self) -> usize {
+        1 + memchr::memchr_iter(b'\n', &self.bytes[..self.last]).count()
     }
 
-    fn position(&self, source: &str, range: Range<usize>) -> Position {
+    fn line_of(&mut self, offset: usize) -> usize {
+        let newlines = |bytes: &[u8]| memchr::memchr_iter(b'\n', bytes).count();
+        let offset = offset.min(self.last);
+        if offset >= self.offset {
+            let gap = &self.bytes[self.offset..offset];
+            // Mostly the same line as the last offset: then one search answers.
+            if let Some(i) = memchr::memrchr(b'\n', gap) {
+                self.line += 1 + newlines(&gap[..i]);
+                self.line_start = self.offset + i + 1;
+            }
+        } else {
+            let crossed = newlines(&self.bytes[offset..self.offset]);
+            if crossed > 0 {
+                self.line -= crossed;
+                self.line_start =
+                    memchr::memrchr(b'\n', &self.bytes[..offset]).map_or(0, |i| i + 1);
+            }
+        }
+        self.offset = offset;
+        self.line
+    }
+
+    /// The position of `range` in `source` (the text the cursor reads, or one with the same
+    /// line breaks), clipped to the end of its first line.
+    fn position(&mut self, source: &str, range: Range<usize>) -> Position {
         let line = self.line_of(range.start);
-        let line_start = self.starts[line - 1];
-        let line_end = self.starts.get(line).map_or(source.len(), |next| next - 1);
-        let start = range.start.min(line_end);
-        let end = range.end.clamp(start, line_end);
-        let column = char_count(&source[line_start..start]) + 1;
+        let start = range.start.min(source.len());
+        let end = range.end.clamp(start, source.len());
+        // The span stops at its line's newline; the last line runs to the end of the file.
+        let end = match memchr::memchr(b'\n', &self.bytes[start..end]) {
+            Some(i) if start + i < self.last => start + i,
+            _ => end,
+        };
+        let column = char_count(&source[self.line_start..start]) + 1;
         let width = char_count(&source[start..end]).max(1);
         Position {
             line,
             column,
             width,
         }
+    }
+
+    /// The offset just past the `n`th newline at or after `offset`, or the end of the file.
+    fn after_lines(&self, offset: usize, n: usize) -> usize {
+        memchr::memchr_iter(b'\n', &self.bytes[offset..])
+            .nth(n - 1)
+            .map_or(self.bytes.len(), |i| offset + i + 1)
     }
 }
 
@@ -748,6 +810,27 @@ mod tests {
         let tasks: Vec<_> = doc.tasks.iter().map(|t| (t.line, t.end_line)).collect();
         assert_eq!(tasks, [(1, 1), (2, 3)]);
         assert_eq!(doc.table_rows, [TableRow { line: 8 }, TableRow { line: 9 }]);
+    }
+
+    #[test]
+    fn line_cursor_moves_both_ways() {
+        for source in ["", "a", "a\n", "\n", "ab\ncd\n\nef", "x\ny\n\n"] {
+            let mut lines = LineCursor::new(source);
+            // Every offset forward, then backward: the line is the count of newlines before the
+            // offset, plus one, with a final newline starting no line.
+            let offsets: Vec<usize> = (0..=source.len()).chain((0..=source.len()).rev()).collect();
+            for offset in offsets {
+                let last = source.len() - usize::from(source.ends_with('\n'));
+                let expected = 1 + source[..offset.min(last)].matches('\n').count();
+                assert_eq!(lines.line_of(offset), expected, "{source:?} at {offset}");
+            }
+            assert_eq!(lines.count(), source.lines().count().max(1), "{source:?}");
+        }
+        let mut lines = LineCursor::new("ab\ncdé f\n");
+        let p = lines.position("ab\ncdé f\n", 7..9);
+        assert_eq!((p.line, p.column, p.width), (2, 4, 2));
+        let p = lines.position("ab\ncdé f\n", 1..2);
+        assert_eq!((p.line, p.column, p.width), (1, 2, 1));
     }
 
     #[test]

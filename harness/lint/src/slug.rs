@@ -72,8 +72,8 @@ impl Slugger {
     /// The anchor GitHub gives the next heading with this rendered text.
     pub fn next(&mut self, rendered: &str) -> String {
         let original = slug(rendered);
-        if !self.taken.contains(&original) {
-            self.taken.insert(original.clone());
+        // One hash for the common unique heading; the copy is kept by the set.
+        if self.taken.insert(original.clone()) {
             return original;
         }
         // Loop until unique, as github-slugger does: `A`, `A`, `A 1` → `a`, `a-1`, `a-1-1`.
