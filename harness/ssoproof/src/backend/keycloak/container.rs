@@ -96,7 +96,7 @@ impl Launcher for ContainerLauncher {
         let admin = AdminApi::new(http, format!("http://{host}:{http_port}"), password.clone());
         Ok(Keycloak::new(
             admin,
-            Server::Container(KeycloakContainer(Some(container))),
+            Server::Container(Box::new(KeycloakContainer(Some(container)))),
         ))
     }
 }

@@ -141,7 +141,7 @@ async fn find_java(home: &Path, configured: &[(String, PathBuf)]) -> Result<Java
     if let Ok(recorded) = std::fs::read_to_string(home.join(JAVA_MARK)) {
         let recorded = recorded.trim();
         if !recorded.is_empty() {
-            candidates.push((format!("{JAVA_MARK}"), Some(PathBuf::from(recorded))));
+            candidates.push((JAVA_MARK.to_string(), Some(PathBuf::from(recorded))));
         }
     }
     candidates.push(("PATH".into(), None));

@@ -36,7 +36,7 @@ pub(super) struct Keycloak {
 #[derive(Debug)]
 #[expect(dead_code, reason = "held only for the Drop that stops the server")]
 pub(super) enum Server {
-    Container(KeycloakContainer),
+    Container(Box<KeycloakContainer>),
     Process(KeycloakProcess),
 }
 

@@ -349,19 +349,33 @@ mod tests {
     /// The container, the compose file and the fetched distribution run the same release.
     #[test]
     fn every_way_of_running_keycloak_names_the_same_version() {
-        assert_eq!(DEFAULT_IMAGE, format!("quay.io/keycloak/keycloak:{KEYCLOAK_VERSION}"));
+        assert_eq!(
+            DEFAULT_IMAGE,
+            format!("quay.io/keycloak/keycloak:{KEYCLOAK_VERSION}")
+        );
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         for (file, expected) in [
-            ("docker/compose.yaml", format!("quay.io/keycloak/keycloak:{KEYCLOAK_VERSION}")),
-            ("scripts/fetch-keycloak", format!("VERSION = \"{KEYCLOAK_VERSION}\"")),
+            (
+                "docker/compose.yaml",
+                format!("quay.io/keycloak/keycloak:{KEYCLOAK_VERSION}"),
+            ),
+            (
+                "scripts/fetch-keycloak",
+                format!("VERSION = \"{KEYCLOAK_VERSION}\""),
+            ),
             (
                 "scripts/fetch-keycloak",
                 format!(
                     "BUILD_OPTIONS = [{}]",
-                    distribution::BUILD_OPTIONS.map(|o| format!("\"{o}\"")).join(", ")
+                    distribution::BUILD_OPTIONS
+                        .map(|o| format!("\"{o}\""))
+                        .join(", ")
                 ),
             ),
-            ("fixtures/fidelity/keycloak.yaml", format!("keycloak: {KEYCLOAK_VERSION}")),
+            (
+                "fixtures/fidelity/keycloak.yaml",
+                format!("keycloak: {KEYCLOAK_VERSION}"),
+            ),
         ] {
             let text = std::fs::read_to_string(root.join(file)).unwrap();
             assert!(text.contains(&expected), "{file} does not say {expected}");
