@@ -2,25 +2,31 @@
 //! listed in `fixtures/fidelity/keycloak.yaml` with its reason or a failure.
 //!
 //! Needs a Keycloak (Docker, or a local distribution from `scripts/fetch-keycloak`); without
-//! one the test says so and passes as skipped, unless `SSOPROOF_REQUIRE_KEYCLOAK=1` (set by
-//! `.ci/run`), which makes a missing Keycloak a failure.
+//! one the test prints that it skipped and why, unless `SSOPROOF_REQUIRE_KEYCLOAK=1` (set by
+//! `.ci/run`), which makes a missing Keycloak a failure. `SSOPROOF_FIDELITY_DUMP=DIR` writes
+//! both sides' observations there, for reviewing a difference.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use ssoproof::backend::{BackendKind, RealmFixture};
 use ssoproof::fidelity::{observe_both, Deviations, Report, DEVIATIONS_FILE};
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_emulator_answers_as_keycloak_does() {
+fn main() -> ExitCode {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+    runtime.block_on(the_emulator_answers_as_keycloak_does())
+}
+
+async fn the_emulator_answers_as_keycloak_does() -> ExitCode {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let keycloak = BackendKind::Keycloak.build(&root);
     if let Err(e) = keycloak.availability().await {
-        assert!(
-            std::env::var_os("SSOPROOF_REQUIRE_KEYCLOAK").is_none(),
-            "SSOPROOF_REQUIRE_KEYCLOAK is set but {e}"
-        );
-        eprintln!("skipped: {e}");
-        return;
+        if std::env::var_os("SSOPROOF_REQUIRE_KEYCLOAK").is_some() {
+            eprintln!("fidelity: FAILED: SSOPROOF_REQUIRE_KEYCLOAK is set but {e}");
+            return ExitCode::FAILURE;
+        }
+        println!("fidelity: skipped: {e}");
+        return ExitCode::SUCCESS;
     }
     let deviations = Deviations::load(&root.join(DEVIATIONS_FILE)).unwrap();
     let emulator = BackendKind::Emulator.build(&root);
@@ -34,7 +40,7 @@ async fn the_emulator_answers_as_keycloak_does() {
         .await
         .unwrap_or_else(|e| panic!("[{}] {e}", e.code()));
     let report = Report::compare(&emulated_seen, &real_seen, &deviations);
-    eprintln!("{report}");
+    println!("{report}");
     if let Ok(dir) = std::env::var("SSOPROOF_FIDELITY_DUMP") {
         for (name, seen) in [("emulator", &emulated_seen), ("keycloak", &real_seen)] {
             let path = PathBuf::from(&dir).join(format!("{name}.json"));
@@ -42,9 +48,13 @@ async fn the_emulator_answers_as_keycloak_does() {
         }
     }
     let _ = real.finish().await;
-    assert!(
-        report.passed(),
-        "the emulator differs from Keycloak {}: see above",
-        deviations.keycloak
-    );
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "fidelity: FAILED: the emulator differs from Keycloak {}: see above",
+            deviations.keycloak
+        );
+        ExitCode::FAILURE
+    }
 }

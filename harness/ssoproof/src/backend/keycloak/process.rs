@@ -101,7 +101,7 @@ async fn start_once(
 ) -> Result<Keycloak, Failure> {
     let other = |m: String| Failure::Other(redact_all(&m, &[password]));
     let home = throwaway_home(distribution, fixture).map_err(other)?;
-    let (http_port, management_port) = (free_port().map_err(other)?, free_port().map_err(other)?);
+    let (http_port, management_port) = free_ports().map_err(other)?;
     std::fs::create_dir_all(log_dir).map_err(|e| {
         other(format!(
             "cannot create the log folder {}: {e}",
@@ -195,11 +195,15 @@ fn throwaway_home(distribution: &Distribution, fixture: &RealmFixture) -> Result
     Ok(home)
 }
 
-fn free_port() -> Result<u16, String> {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("no free loopback port: {e}"))
+/// Two distinct free loopback ports: both listeners are held until both are chosen.
+fn free_ports() -> Result<(u16, u16), String> {
+    let bind = || {
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .map_err(|e| format!("no free loopback port: {e}"))
+    };
+    let (first, second) = (bind()?, bind()?);
+    let port = |l: &TcpListener| l.local_addr().map(|a| a.port()).map_err(|e| e.to_string());
+    Ok((port(&first)?, port(&second)?))
 }
 
 /// The last [`LOG_TAIL`] lines of the log, and any ERROR line before them (the cause of a
