@@ -1,13 +1,17 @@
 //! What a check reports: a rule, where, what is wrong and how to fix it.
 
-use super::document::Position;
+use super::document::{Place, Position, Span};
 use super::rules::{Rule, Severity};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     /// The file as reached from the command-line arguments (or the configured roots).
     pub file: String,
+    /// Line and column; for a diagnostic made with a [`Span`], resolved when it is reported.
     pub position: Position,
+    /// The byte span whose position is still to be computed: link positions are only worked
+    /// out for the few links a diagnostic is about, not for every link parsed.
+    pub span: Option<Span>,
     pub rule: Rule,
     pub severity: Severity,
     pub message: String,
@@ -23,6 +27,7 @@ impl Diagnostic {
         Diagnostic {
             file: String::new(),
             position,
+            span: None,
             rule,
             severity: rule.default_severity(),
             message: message.into(),
@@ -44,6 +49,15 @@ impl Diagnostic {
 
     pub fn position(mut self, position: Position) -> Diagnostic {
         self.position = position;
+        self
+    }
+
+    /// Places the diagnostic at a position, or at a span resolved when it is reported.
+    pub fn place(mut self, place: Place) -> Diagnostic {
+        match place {
+            Place::At(position) => self.position = position,
+            Place::Span(span) => self.span = Some(span),
+        }
         self
     }
 

@@ -27,6 +27,21 @@ pub struct Position {
     pub width: usize,
 }
 
+/// A byte span of a file's text (as [`Document::text`] reads it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Where a diagnostic points: a known position, or a span whose position is computed only if
+/// the diagnostic is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    At(Position),
+    Span(Span),
+}
+
 #[derive(Debug, Clone)]
 pub struct Heading {
     pub level: u8,
@@ -71,7 +86,9 @@ pub struct Link {
     pub kind: LinkKind,
     /// The destination as written (after Markdown unescaping, angle brackets removed).
     pub target: String,
-    pub position: Position,
+    /// Its 1-based line; the column is only worked out from `span` for a diagnostic.
+    pub line: usize,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -295,7 +312,11 @@ impl Document {
                             doc.links.push(Link {
                                 kind,
                                 target: dest_url.into_string(),
-                                position: lines.position(source, range),
+                                line: lines.line_of(range.start),
+                                span: Span {
+                                    start: range.start,
+                                    end: range.end,
+                                },
                             });
                         }
                     }
@@ -595,7 +616,8 @@ pub fn normalize_label(label: &str) -> Cow<'_, str> {
 /// Turns byte offsets into line and column by moving from the offset asked for last, counting
 /// the newlines in between. The parse asks in nearly increasing order, so no table of line
 /// starts is built: on a large tree that table cost more than the positions a file needs.
-struct LineCursor<'a> {
+pub(crate) struct LineCursor<'a> {
+    source: &'a str,
     bytes: &'a [u8],
     /// The greatest offset asked about: a final newline starts no line of its own.
     last: usize,
@@ -606,10 +628,11 @@ struct LineCursor<'a> {
 }
 
 impl<'a> LineCursor<'a> {
-    fn new(source: &'a str) -> LineCursor<'a> {
+    pub(crate) fn new(source: &'a str) -> LineCursor<'a> {
         let bytes = source.as_bytes();
         let last = bytes.len() - usize::from(bytes.last() == Some(&b'\n'));
         LineCursor {
+            source,
             bytes,
             last,
             offset: 0,
@@ -663,6 +686,11 @@ impl<'a> LineCursor<'a> {
             column,
             width,
         }
+    }
+
+    /// The position of `span` in the text the cursor reads, the one it was taken from.
+    pub(crate) fn span(&mut self, span: Span) -> Position {
+        self.position(self.source, span.start..span.end)
     }
 
     /// The offset just past the `n`th newline at or after `offset`, or the end of the file.
@@ -765,7 +793,13 @@ mod tests {
         let links: Vec<_> = doc
             .links
             .iter()
-            .map(|l| (l.kind, l.target.as_str(), l.position.column))
+            .map(|l| {
+                (
+                    l.kind,
+                    l.target.as_str(),
+                    LineCursor::new(source).span(l.span).column,
+                )
+            })
             .collect();
         assert_eq!(
             links,
@@ -835,8 +869,9 @@ mod tests {
 
     #[test]
     fn columns_count_characters() {
-        let doc = Document::parse("héllo wörld [x](y.md)\n");
-        assert_eq!(doc.links[0].position.column, 13);
+        let source = "héllo wörld [x](y.md)\n";
+        let doc = Document::parse(source);
+        assert_eq!(LineCursor::new(source).span(doc.links[0].span).column, 13);
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod slug;
 mod target;
 mod today;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -33,6 +34,7 @@ use time::Date;
 
 pub use diagnostic::Diagnostic;
 pub use document::Document;
+use document::LineCursor;
 pub use rules::{Rule, RuleFilter, Severity};
 
 use fs_index::{key, normalize, PathMap};
@@ -255,12 +257,11 @@ impl Context<'_> {
         }
 
         out.retain(|d| self.filter.enabled(d.rule));
-        drop_shadowed(&mut out);
-        out.sort_by_key(|d| (d.position.line, d.position.column, d.rule));
         if out.is_empty() {
             return out;
         }
-        // Only files with findings are read again, for the excerpts.
+        // Only files with findings are read again, for the excerpts and the positions of the
+        // links they are about.
         let reread;
         let bytes = match &extra.source {
             Some(source) => source.as_bytes(),
@@ -269,6 +270,22 @@ impl Context<'_> {
                 reread.as_deref().unwrap_or(&[])
             }
         };
+        if out.iter().any(|d| d.span.is_some()) {
+            // Spans are offsets into the text as the parse read it.
+            // (Validating first: the lossy decoder is several times slower on valid text.)
+            let text = match std::str::from_utf8(bytes) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(bytes),
+            };
+            let mut lines = LineCursor::new(&text);
+            for d in &mut out {
+                if let Some(span) = d.span.take() {
+                    d.position = lines.span(span);
+                }
+            }
+        }
+        drop_shadowed(&mut out);
+        out.sort_by_key(|d| (d.position.line, d.position.column, d.rule));
         let mut lines = Lines::new(bytes);
         for d in &mut out {
             d.file = input.display.clone();

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use regex::bytes::RegexSet;
 
 use super::diagnostic::Diagnostic;
-use super::document::{Document, Position};
+use super::diagnostic::FILE_START;
+use super::document::{Document, Place};
 use super::fs_index::{key, EntryKind, FsIndex, PathMap};
 use super::once_cache::OnceCache;
 use super::rules::Rule;
@@ -99,10 +100,16 @@ impl LinkChecker<'_> {
     pub fn check(&self, file: &Path, doc: &Document, out: &mut Vec<Diagnostic>) {
         let dir = file.parent().unwrap_or(self.root);
         for link in &doc.links {
-            self.check_target(dir, doc, &link.target, link.position, out);
+            self.check_target(dir, doc, &link.target, Place::Span(link.span), out);
         }
         for definition in &doc.definitions {
-            self.check_target(dir, doc, &definition.target, definition.position, out);
+            self.check_target(
+                dir,
+                doc,
+                &definition.target,
+                Place::At(definition.position),
+                out,
+            );
             if !definition.used {
                 out.push(
                     Diagnostic::new(
@@ -178,11 +185,14 @@ impl LinkChecker<'_> {
         dir: &Path,
         doc: &Document,
         raw: &str,
-        position: Position,
+        place: Place,
         out: &mut Vec<Diagnostic>,
     ) {
-        let report =
-            |rule: Rule, message: String| Diagnostic::new(rule, position, message).target(raw);
+        let report = |rule: Rule, message: String| {
+            Diagnostic::new(rule, FILE_START, message)
+                .place(place)
+                .target(raw)
+        };
         if let Some(pattern) = self.local_paths.first_match(raw.trim()) {
             out.push(
                 report(Rule::LocalPath, format!("`{raw}` points into a local machine's file system"))
@@ -213,7 +223,7 @@ impl LinkChecker<'_> {
             Target::External { .. } => {}
             Target::SameFile { fragment } => {
                 if let Some(d) = check_fragment(doc, &fragment, None, self.renderer) {
-                    out.push(d.position(position).target(raw));
+                    out.push(d.place(place).target(raw));
                 }
             }
             Target::Local { path, fragment } => {
@@ -258,7 +268,7 @@ impl LinkChecker<'_> {
                             },
                         );
                         if let Some(Some(d)) = found {
-                            out.push(d.position(position).target(raw));
+                            out.push(d.place(place).target(raw));
                         }
                     }
                 }
@@ -413,7 +423,7 @@ fn check_fragment(
         return Some(
             Diagnostic::new(
                 Rule::FragmentCase,
-                super::diagnostic::FILE_START,
+                FILE_START,
                 format!("`#{fragment}` matches `#{anchor}` in {place} only when case is ignored"),
             )
             .help(help),
@@ -434,7 +444,7 @@ fn check_fragment(
     Some(
         Diagnostic::new(
             Rule::MissingFragment,
-            super::diagnostic::FILE_START,
+            FILE_START,
             format!("`#{fragment}` is not a heading or anchor in {place}"),
         )
         .help(help),

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::document::{Document, Heading, Link, Position};
+use crate::document::{Document, Heading, Link, Place};
 use crate::target::{self, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -21,7 +21,7 @@ pub struct BindingTarget {
     pub id: String,
     /// The link as written.
     pub raw: String,
-    pub position: Position,
+    pub place: Place,
 }
 
 #[derive(Debug, Clone)]
@@ -96,7 +96,7 @@ fn item(
     root: &Path,
     sections: &Sections,
 ) -> BoundItem {
-    let in_item = |l: &&Link| (first..=last).contains(&l.position.line);
+    let in_item = |l: &&Link| (first..=last).contains(&l.line);
     let scenarios = doc
         .links
         .iter()
@@ -123,7 +123,7 @@ fn binding(link: &Link, dir: &Path, root: &Path) -> Option<BindingTarget> {
         feature: target::resolve(&path, dir, root)?,
         id: fragment.map(|f| f.into_owned()).unwrap_or_default(),
         raw: link.target.clone(),
-        position: link.position,
+        place: Place::Span(link.span),
     })
 }
 

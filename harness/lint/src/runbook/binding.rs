@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::Runbook;
 use crate::binding::{self, FeatureError, FeatureFile, Sections};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, FILE_START};
 use crate::once_cache::OnceCache;
 use crate::rules::Rule;
 use ssoproof_config::BindingsConfig;
@@ -55,7 +55,9 @@ pub fn check(
             let slot = features.get_or_load(&target.feature, || FeatureFile::load(&target.feature));
             let Some(loaded) = slot.get() else { continue };
             let report = |rule: Rule, message: String| {
-                Diagnostic::new(rule, target.position, message).target(&target.raw)
+                Diagnostic::new(rule, FILE_START, message)
+                    .place(target.place)
+                    .target(&target.raw)
             };
             match loaded {
                 // A missing feature file is link/missing-file's to report.

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, FILE_START};
-use crate::document::{Document, Position};
+use crate::document::{Document, Place};
 use crate::fs_index::{EntryKind, FsIndex};
 use crate::links::is_markdown;
 use crate::rules::Rule;
@@ -34,17 +34,17 @@ pub fn check(
         .doc
         .links
         .iter()
-        .map(|l| (l.target.as_str(), l.position))
+        .map(|l| (l.target.as_str(), Place::Span(l.span)))
         .chain(
             index
                 .doc
                 .definitions
                 .iter()
-                .map(|d| (d.target.as_str(), d.position)),
+                .map(|d| (d.target.as_str(), Place::At(d.position))),
         );
 
     let mut linked = BTreeSet::new();
-    for (raw, position) in targets {
+    for (raw, place) in targets {
         let Target::Local { path, .. } = target::parse(raw) else {
             continue;
         };
@@ -58,7 +58,7 @@ pub fn check(
             continue;
         };
         if fs.lookup(&resolved).is_none() {
-            out.push(dangling(raw, name, position));
+            out.push(dangling(raw, name, place));
         }
         linked.insert(name.to_string());
     }
@@ -94,12 +94,13 @@ pub fn check(
     }
 }
 
-fn dangling(raw: &str, name: &str, position: Position) -> Diagnostic {
+fn dangling(raw: &str, name: &str, place: Place) -> Diagnostic {
     Diagnostic::new(
         Rule::IndexDanglingEntry,
-        position,
+        FILE_START,
         format!("the index links `{name}`, which does not exist"),
     )
+    .place(place)
     .help("remove the row, or restore the runbook")
     .target(raw)
 }
