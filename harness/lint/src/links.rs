@@ -15,12 +15,27 @@ use ssoproof_config::suggest::nearest;
 use ssoproof_config::{Pattern, Renderer};
 
 /// Markdown files whose anchors can be checked.
+///
+/// Asked for every fragment link: the extension is read from the path's bytes, as
+/// `Path::extension` reads it (after the file name's last dot, never a leading dot alone), without
+/// `Path`'s component parsing, which cost more than the rest of the check.
 pub fn is_markdown(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-        ["md", "markdown", "mdown", "mkd", "mkdn"]
-            .iter()
-            .any(|m| e.eq_ignore_ascii_case(m))
-    })
+    let is_separator = |b: &u8| std::path::is_separator(char::from(*b));
+    let mut bytes = path.as_os_str().as_encoded_bytes();
+    while let [rest @ .., last] = bytes {
+        if !is_separator(last) {
+            break;
+        }
+        bytes = rest;
+    }
+    let name = bytes.rsplit(is_separator).next().unwrap_or(bytes);
+    let Some(dot) = memchr::memrchr(b'.', name).filter(|&i| i > 0 && name != b"..") else {
+        return false;
+    };
+    let extension = &name[dot + 1..];
+    ["md", "markdown", "mdown", "mkd", "mkdn"]
+        .iter()
+        .any(|m| extension.eq_ignore_ascii_case(m.as_bytes()))
 }
 
 /// GitHub shows the first of these in a directory, so a `dir/#frag` link lands in it.
@@ -582,6 +597,36 @@ mod tests {
         }
         let [s0, s1] = leading_bytes("[A-Za-z]:/*");
         assert!(s0.has(b'q') && !s0.has(b'.') && s1.has(b':') && !s1.has(b'k'));
+    }
+
+    #[test]
+    fn markdown_extensions_as_path_reads_them() {
+        for path in [
+            "a.md",
+            "/x/y/B.MD",
+            "x.markdown",
+            "d/.x.mkdn",
+            "d/a.md/",
+            "a.b.md",
+            ".md",
+            "d/.md",
+            "md",
+            "a.md.txt",
+            "a.",
+            "..",
+            "d/..",
+            "a.mdx",
+            "/",
+            "",
+        ] {
+            let path = Path::new(path);
+            let expected = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                ["md", "markdown", "mdown", "mkd", "mkdn"]
+                    .iter()
+                    .any(|m| e.eq_ignore_ascii_case(m))
+            });
+            assert_eq!(is_markdown(path), expected, "{}", path.display());
+        }
     }
 
     #[test]
