@@ -177,10 +177,6 @@ impl Document {
                 end_line: lines.line_of(end.saturating_sub(1)),
                 title,
             }),
-            // Every link and image starts with `[` and every ATX heading with `#`: one fast
-            // count of each sizes the vectors once, instead of growing them a few times a file.
-            links: Vec::with_capacity(memchr::memchr_iter(b'[', source.as_bytes()).count()),
-            headings: Vec::with_capacity(memchr::memchr_iter(b'#', source.as_bytes()).count()),
             ..Document::default()
         };
         // Shared with the loop below, which only records link spans once a reference is broken.
