@@ -115,7 +115,7 @@ impl<D: FileDomain> FileError<D> {
 
 /// Reads a whole file as text, a failure being `D`'s read error.
 pub fn read_text<D: FileDomain>(path: &Path) -> Result<String, FileError<D>> {
-    std::fs::read_to_string(path).map_err(|source| FileError::read(path, source))
+    crate::fs::read_to_string(path).map_err(|source| FileError::read(path, source))
 }
 
 impl<D: FileDomain> fmt::Display for FileError<D> {

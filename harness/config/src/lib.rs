@@ -6,6 +6,7 @@
 //! a loaded [`Config`] only ever holds valid globs, regexes and dates.
 
 mod file_error;
+pub mod fs;
 pub mod suggest;
 
 pub use file_error::{read_text, FileDomain, FileError, Problem};
