@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::ops::Range;
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -47,7 +48,8 @@ pub struct Heading {
     pub level: u8,
     /// The heading as GitHub renders it to text (code kept, image alt text and markup dropped).
     pub text: String,
-    pub anchor: String,
+    /// Shared with [`Document::anchors`]: each anchor is stored once.
+    pub anchor: Arc<str>,
     pub position: Position,
     /// The heading carries a `{#id}` attribute that the renderer does not honour (GitHub).
     pub attribute_id: Option<String>,
@@ -84,10 +86,10 @@ pub enum LinkKind {
 #[derive(Debug, Clone)]
 pub struct Link {
     pub kind: LinkKind,
-    /// The destination as written (after Markdown unescaping, angle brackets removed).
-    pub target: String,
-    /// Its 1-based line; the column is only worked out from `span` for a diagnostic.
-    pub line: usize,
+    /// Where [`Document::target`] finds the destination in the document's target text: one
+    /// string per document instead of an allocation per link.
+    target: Range<u32>,
+    /// Its line and column are only worked out from the span for a diagnostic.
     pub span: Span,
 }
 
@@ -114,20 +116,26 @@ pub struct TaskItem {
     pub line: usize,
     /// The item's last line: an item may wrap onto continuation lines.
     pub end_line: usize,
+    /// The item's bytes, which hold its links.
+    pub span: Span,
 }
 
 /// A table body row (header rows are not recorded); rows are always one line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableRow {
     pub line: usize,
+    /// The row's bytes, which hold its links.
+    pub span: Span,
 }
 
 #[derive(Debug, Default)]
 pub struct Document {
     pub headings: Vec<Heading>,
     /// Every valid fragment target: heading anchors plus explicit `name`/`id` anchors.
-    pub anchors: FxHashSet<String>,
+    pub anchors: FxHashSet<Arc<str>>,
     pub links: Vec<Link>,
+    /// The destinations of `links`, end to end.
+    targets: String,
     pub definitions: Vec<ReferenceDefinition>,
     pub duplicate_definitions: Vec<DuplicateDefinition>,
     pub undefined_references: Vec<UndefinedReference>,
@@ -140,6 +148,12 @@ pub struct Document {
 }
 
 impl Document {
+    /// The destination of one of this document's links, as written (after Markdown
+    /// unescaping, angle brackets removed).
+    pub fn target(&self, link: &Link) -> &str {
+        &self.targets[link.target.start as usize..link.target.end as usize]
+    }
+
     /// Reads bytes as text: invalid UTF-8 becomes U+FFFD rather than an error, as GitHub shows it.
     pub fn text(bytes: Vec<u8>) -> String {
         String::from_utf8(bytes)
@@ -216,6 +230,7 @@ impl Document {
         let mut html_fragments: Vec<&str> = Vec::new();
         // Open list items, each with its task marker once seen.
         let mut items: Vec<(Range<usize>, Option<bool>)> = Vec::new();
+        let mut scratch = SCRATCH.take();
         let mut in_table_head = false;
         // Spans of parsed links, and of everything that renders as text: a reference definition
         // lies outside the latter.
@@ -247,6 +262,7 @@ impl Document {
                         let (anchor, attribute_id) = match id {
                             // An explicit id takes no part in numbering, as in mdBook.
                             Some(id) => {
+                                let id: Arc<str> = id.into();
                                 doc.anchors.insert(id.clone());
                                 (id, None)
                             }
@@ -254,7 +270,7 @@ impl Document {
                             None => (anchors.next(&text), trailing_attribute_id(&text)),
                         };
                         let position = lines.position(source, start..range.end);
-                        doc.headings.push(Heading {
+                        scratch.headings.push(Heading {
                             level,
                             text,
                             anchor,
@@ -309,10 +325,12 @@ impl Document {
                                 (_, true) => LinkKind::Image,
                                 _ => LinkKind::Inline,
                             };
-                            doc.links.push(Link {
+                            // Offsets fit: input files are capped far below 4 GiB.
+                            let start = scratch.targets.len() as u32;
+                            scratch.targets.push_str(&dest_url);
+                            scratch.links.push(Link {
                                 kind,
-                                target: dest_url.into_string(),
-                                line: lines.line_of(range.start),
+                                target: start..scratch.targets.len() as u32,
                                 span: Span {
                                     start: range.start,
                                     end: range.end,
@@ -368,6 +386,10 @@ impl Document {
                             checked,
                             line,
                             end_line,
+                            span: Span {
+                                start: item.start,
+                                end: item.end,
+                            },
                         });
                     }
                 }
@@ -376,6 +398,10 @@ impl Document {
                 Event::Start(Tag::TableRow) if !in_table_head => {
                     doc.table_rows.push(TableRow {
                         line: lines.line_of(range.start),
+                        span: Span {
+                            start: range.start,
+                            end: range.end,
+                        },
                     });
                 }
                 _ => {}
@@ -420,11 +446,39 @@ impl Document {
         all.extend(std::mem::take(&mut doc.anchors));
         doc.anchors = all;
         if !html_fragments.is_empty() {
-            doc.anchors
-                .extend(html_anchors::anchors(&html_fragments.concat()));
+            doc.anchors.extend(
+                html_anchors::anchors(&html_fragments.concat())
+                    .into_iter()
+                    .map(Arc::from),
+            );
         }
+        scratch.move_into(&mut doc);
+        SCRATCH.set(scratch);
         doc
     }
+}
+
+/// The growing parts of a [`Document`], built in buffers each thread reuses from file to file
+/// and then copied out at their exact size: one allocation per part instead of a reallocation
+/// at every doubling, and no spare capacity kept for the rest of the run.
+#[derive(Default)]
+struct Scratch {
+    headings: Vec<Heading>,
+    links: Vec<Link>,
+    targets: String,
+}
+
+impl Scratch {
+    fn move_into(&mut self, doc: &mut Document) {
+        doc.headings = self.headings.drain(..).collect();
+        doc.links = self.links.drain(..).collect();
+        doc.targets = self.targets.as_str().into();
+        self.targets.clear();
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
 }
 
 /// The end offset of YAML front matter (just past its closing line) and its `title`, when the
@@ -625,6 +679,10 @@ pub(crate) struct LineCursor<'a> {
     /// The 1-based line holding `offset`, and where that line starts.
     line: usize,
     line_start: usize,
+    /// The last column worked out, as (offset, column) on the line starting at `line_start`:
+    /// columns further along the same line count on from it, so many diagnostics on one long
+    /// line cost time linear in its length, not quadratic.
+    column: (usize, usize),
 }
 
 impl<'a> LineCursor<'a> {
@@ -638,6 +696,7 @@ impl<'a> LineCursor<'a> {
             offset: 0,
             line: 1,
             line_start: 0,
+            column: (0, 1),
         }
     }
 
@@ -679,7 +738,12 @@ impl<'a> LineCursor<'a> {
             Some(i) if start + i < self.last => start + i,
             _ => end,
         };
-        let column = char_count(&source[self.line_start..start]) + 1;
+        let (from, counted) = match self.column {
+            (offset, column) if offset >= self.line_start && offset <= start => (offset, column),
+            _ => (self.line_start, 1),
+        };
+        let column = counted + char_count(&source[from..start]);
+        self.column = (start, column);
         let width = char_count(&source[start..end]).max(1);
         Position {
             line,
@@ -691,6 +755,16 @@ impl<'a> LineCursor<'a> {
     /// The position of `span` in the text the cursor reads, the one it was taken from.
     pub(crate) fn span(&mut self, span: Span) -> Position {
         self.position(self.source, span.start..span.end)
+    }
+
+    /// The line the cursor is on (the last one asked about), without its line break.
+    pub(crate) fn current_line(&self) -> &'a str {
+        let rest = &self.source[self.line_start..];
+        let line = match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(end) => &rest[..end],
+            None => rest,
+        };
+        line.strip_suffix('\r').unwrap_or(line)
     }
 
     /// The offset just past the `n`th newline at or after `offset`, or the end of the file.
@@ -715,11 +789,43 @@ fn char_count(text: &str) -> usize {
 mod tests {
     use super::*;
 
+    #[test]
+    fn labels_normalize_as_commonmark_says() {
+        // The definition: case-folded, inner white space runs collapsed, ends trimmed.
+        let reference = |label: &str| {
+            label
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        };
+        for label in [
+            "",
+            "a",
+            "okta docs",
+            "Okta Docs",
+            " a",
+            "a ",
+            "a  b",
+            "a\tb",
+            "a\nb",
+            "ΑΣ",
+            "Σ word ΟΔΟΣ",
+            "x-y_z.1",
+            " ",
+            "é",
+            "A  B  ",
+        ] {
+            assert_eq!(normalize_label(label), reference(label), "{label:?}");
+        }
+        assert!(matches!(normalize_label("okta docs"), Cow::Borrowed(_)));
+    }
+
     fn anchors(source: &str) -> Vec<String> {
         Document::parse(source)
             .headings
             .into_iter()
-            .map(|h| h.anchor)
+            .map(|h| h.anchor.to_string())
             .collect()
     }
 
@@ -765,7 +871,7 @@ mod tests {
     #[test]
     fn explicit_anchors_do_not_take_part_in_numbering() {
         let doc = Document::parse("<a name=\"a\"></a>\n\n# A\n\n<div id=\"box\">x</div>\n\n# A\n");
-        let mut all: Vec<_> = doc.anchors.iter().cloned().collect();
+        let mut all: Vec<_> = doc.anchors.iter().map(|a| a.to_string()).collect();
         all.sort();
         assert_eq!(all, ["a", "a-1", "box"]);
     }
@@ -773,7 +879,7 @@ mod tests {
     #[test]
     fn heading_attributes_are_text_on_github() {
         let doc = Document::parse("## Install {#setup}\n");
-        assert_eq!(doc.headings[0].anchor, "install-setup");
+        assert_eq!(&*doc.headings[0].anchor, "install-setup");
         assert_eq!(doc.headings[0].attribute_id.as_deref(), Some("setup"));
     }
 
@@ -782,7 +888,7 @@ mod tests {
         let doc = Document::parse(
             "`[a](x.md)`\n\n```\n[b](y.md)\n```\n\n    [c](z.md)\n\n[d](real.md)\n",
         );
-        let targets: Vec<_> = doc.links.iter().map(|l| l.target.as_str()).collect();
+        let targets: Vec<_> = doc.links.iter().map(|l| doc.target(l)).collect();
         assert_eq!(targets, ["real.md"]);
     }
 
@@ -796,7 +902,7 @@ mod tests {
             .map(|l| {
                 (
                     l.kind,
-                    l.target.as_str(),
+                    doc.target(l),
                     LineCursor::new(source).span(l.span).column,
                 )
             })
@@ -838,12 +944,16 @@ mod tests {
 
     #[test]
     fn wrapped_task_items_and_table_rows() {
-        let doc = Document::parse(
-            "- [ ] one line\n- [ ] wraps\n  onto a second line\n- plain\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n",
-        );
+        let source = "- [ ] one line\n- [ ] wraps\n  onto a second line\n- plain\n\n| a | b |\n|---|---|\n| 1 | 2 |\n| 3 | 4 |\n";
+        let doc = Document::parse(source);
         let tasks: Vec<_> = doc.tasks.iter().map(|t| (t.line, t.end_line)).collect();
         assert_eq!(tasks, [(1, 1), (2, 3)]);
-        assert_eq!(doc.table_rows, [TableRow { line: 8 }, TableRow { line: 9 }]);
+        let rows: Vec<_> = doc
+            .table_rows
+            .iter()
+            .map(|r| (r.line, &source[r.span.start..r.span.end]))
+            .collect();
+        assert_eq!(rows, [(8, "| 1 | 2 |\n"), (9, "| 3 | 4 |\n")]);
     }
 
     #[test]
@@ -912,7 +1022,7 @@ mod tests {
             .map(|r| r.label.as_str())
             .collect();
         assert_eq!(labels, ["nope"]);
-        assert_eq!(doc.links[0].target, "https://x.test");
+        assert_eq!(doc.target(&doc.links[0]), "https://x.test");
     }
 
     #[test]
@@ -943,7 +1053,7 @@ mod tests {
         let got: Vec<_> = doc
             .headings
             .iter()
-            .map(|h| (h.text.as_str(), h.anchor.as_str(), h.attribute_id.is_some()))
+            .map(|h| (h.text.as_str(), &*h.anchor, h.attribute_id.is_some()))
             .collect();
         // Smart punctuation turns `--` into an en dash, which the id drops.
         assert_eq!(

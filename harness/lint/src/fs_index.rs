@@ -27,6 +27,28 @@ pub fn key(path: &Path) -> &[u8] {
     path.as_os_str().as_encoded_bytes()
 }
 
+/// `path` below `base`, both normalized: what `Path::strip_prefix` answers, compared as bytes.
+/// It runs for every file, where the component-wise comparison of two deep paths cost more than
+/// the rest of the file's bookkeeping.
+pub fn strip_base<'a>(path: &'a Path, base: &Path) -> Option<&'a Path> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let rest = key(path).strip_prefix(key(base))?;
+        let rest = match rest {
+            [] => rest,
+            [b'/', tail @ ..] => tail,
+            _ if key(base).ends_with(b"/") => rest,
+            _ => return None,
+        };
+        Some(Path::new(std::ffi::OsStr::from_bytes(rest)))
+    }
+    #[cfg(not(unix))]
+    {
+        path.strip_prefix(base).ok()
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct FsIndex {
     listings: RwLock<PathMap<Option<Arc<Listing>>>>,
@@ -134,6 +156,26 @@ pub fn normalize(path: &Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strip_base_agrees_with_strip_prefix() {
+        for (path, base) in [
+            ("/repo/docs/a.md", "/repo"),
+            ("/repo/docs/a.md", "/repo/"),
+            ("/repo/docs/a.md", "/"),
+            ("/repo", "/repo"),
+            ("/repository/a.md", "/repo"),
+            ("/other/a.md", "/repo"),
+            ("/repo/docs", "/repo/docs/a.md"),
+        ] {
+            let (path, base) = (Path::new(path), Path::new(base));
+            assert_eq!(
+                strip_base(path, base),
+                path.strip_prefix(base).ok(),
+                "{path:?} {base:?}"
+            );
+        }
+    }
 
     #[test]
     fn normalize_folds_dots() {

@@ -37,7 +37,7 @@ pub use document::Document;
 use document::LineCursor;
 pub use rules::{Rule, RuleFilter, Severity};
 
-use fs_index::{key, normalize, PathMap};
+use fs_index::{key, normalize, strip_base, PathMap};
 use links::{is_markdown, LinkChecker, PatternSet, Targets};
 use runbook::{binding::FeatureCache, date::DatePolicy, index::IndexFile, Runbook};
 use ssoproof_config::{absolute, LoadedConfig, Renderer, RunbookKind};
@@ -207,7 +207,7 @@ impl Context<'_> {
         if self.filter.any_in("link") {
             self.linker.check(&input.path, doc, &mut out);
         }
-        let relative = input.path.strip_prefix(self.root).unwrap_or(&input.path);
+        let relative = strip_base(&input.path, self.root).unwrap_or(&input.path);
         if let (Some(kind), Some(source)) = (extra.kind, &extra.source) {
             let runbook = Runbook {
                 relative,
@@ -281,6 +281,8 @@ impl Context<'_> {
             for d in &mut out {
                 if let Some(span) = d.span.take() {
                     d.position = lines.span(span);
+                    // The cursor stands on the line: no second scan for the excerpt.
+                    d.source_line = Some(lines.current_line().to_string());
                 }
             }
         }
@@ -289,7 +291,9 @@ impl Context<'_> {
         let mut lines = Lines::new(bytes);
         for d in &mut out {
             d.file = input.display.clone();
-            d.source_line = lines.line(d.position.line);
+            if d.source_line.is_none() {
+                d.source_line = lines.line(d.position.line);
+            }
         }
         out
     }
@@ -385,8 +389,9 @@ fn collect_inputs(config: &LoadedConfig, paths: &[PathBuf]) -> Result<Vec<Input>
                 source,
             },
         })?;
-        let mut push = |display: String, path: &Path| {
-            let absolute = normalize(&absolute(path)).unwrap_or_else(|| absolute(path));
+        // Absolute and normalized once: the walk below only appends names to it.
+        let base = normalize(&absolute(&path)).unwrap_or_else(|| absolute(&path));
+        let mut push = |display: String, absolute: PathBuf| {
             if seen.insert(Box::<[u8]>::from(key(&absolute))) {
                 inputs.push(Input {
                     display,
@@ -395,10 +400,10 @@ fn collect_inputs(config: &LoadedConfig, paths: &[PathBuf]) -> Result<Vec<Input>
             }
         };
         if !metadata.is_dir() {
-            push(display, &path);
+            push(display, base);
             continue;
         }
-        let walker = walkdir::WalkDir::new(&path)
+        let walker = walkdir::WalkDir::new(&base)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || !skipped_dir(e));
@@ -408,7 +413,7 @@ fn collect_inputs(config: &LoadedConfig, paths: &[PathBuf]) -> Result<Vec<Input>
                 source,
             })?;
             if entry.file_type().is_file() && is_markdown(entry.path()) {
-                let relative = entry.path().strip_prefix(&path).unwrap_or(entry.path());
+                let relative = strip_base(entry.path(), &base).unwrap_or(entry.path());
                 let display = if display == "." {
                     display_path(relative)
                 } else {
@@ -418,7 +423,7 @@ fn collect_inputs(config: &LoadedConfig, paths: &[PathBuf]) -> Result<Vec<Input>
                         display_path(relative)
                     )
                 };
-                push(display, entry.path());
+                push(display, entry.into_path());
             }
         }
     }
@@ -464,7 +469,7 @@ fn parse_one(
     })?;
     let text = Document::text(bytes);
     let doc = Document::parse_for(&text, renderer);
-    let relative = input.path.strip_prefix(root).unwrap_or(&input.path);
+    let relative = strip_base(&input.path, root).unwrap_or(&input.path);
     let kind = kinds.iter().position(|k| k.matches(relative));
     let source = kind.map(|_| text);
     Ok((doc, RunbookSource { source, kind }))

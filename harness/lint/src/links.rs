@@ -1,5 +1,6 @@
 //! Link integrity: files, directories, fragments, reference labels, insecure and local links.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use regex::bytes::RegexSet;
@@ -195,17 +196,15 @@ impl LinkChecker<'_> {
     /// Checks one document, whose absolute normalized path is `file`.
     pub fn check(&self, file: &Path, doc: &Document, out: &mut Vec<Diagnostic>) {
         let dir = file.parent().unwrap_or(self.root);
+        // Resolved paths are built here, one buffer for the whole file.
+        let scratch = &mut String::new();
         for link in &doc.links {
-            self.check_target(dir, doc, &link.target, Place::Span(link.span), out);
+            let place = Place::Span(link.span);
+            self.check_target(dir, doc, doc.target(link), place, scratch, out);
         }
         for definition in &doc.definitions {
-            self.check_target(
-                dir,
-                doc,
-                &definition.target,
-                Place::At(definition.position),
-                out,
-            );
+            let place = Place::At(definition.position);
+            self.check_target(dir, doc, &definition.target, place, scratch, out);
             if !definition.used {
                 out.push(
                     Diagnostic::new(
@@ -282,6 +281,7 @@ impl LinkChecker<'_> {
         doc: &Document,
         raw: &str,
         place: Place,
+        scratch: &mut String,
         out: &mut Vec<Diagnostic>,
     ) {
         let report = |rule: Rule, message: String| {
@@ -323,7 +323,7 @@ impl LinkChecker<'_> {
                 }
             }
             Target::Local { path, fragment } => {
-                let Some(mut resolved) = target::resolve(&path, dir, self.root) else {
+                let Some(mut resolved) = target::resolve_in(&path, dir, self.root, scratch) else {
                     out.push(
                         report(
                             Rule::MissingFile,
@@ -336,7 +336,7 @@ impl LinkChecker<'_> {
                 let mut found = self.targets.fs.lookup(&resolved);
                 if found.is_none() && self.renderer == Renderer::Mdbook {
                     if let Some(source) = self.mdbook_source(&resolved) {
-                        resolved = source;
+                        resolved = source.into();
                         found = Some(EntryKind::File);
                     }
                 }
@@ -352,7 +352,7 @@ impl LinkChecker<'_> {
                         let anchored = match kind {
                             EntryKind::File if is_markdown(&resolved) => Some(resolved),
                             EntryKind::File => None,
-                            EntryKind::Dir => self.readme_in(&resolved),
+                            EntryKind::Dir => self.readme_in(&resolved).map(Cow::Owned),
                         };
                         let Some(anchored) = anchored else { return };
                         let found = self.targets.with_document(
@@ -504,7 +504,7 @@ fn check_fragment(
         // script, "This is what GitHub does") and https://github.com/rsc/markdown/issues/19
         // ("GitHub actually supports any casing at all … Clearly JS is doing that").
         let help = match renderer {
-            Renderer::Github if *anchor == anchor.to_lowercase() => format!(
+            Renderer::Github if **anchor == anchor.to_lowercase() => format!(
                 "github.com's page script lower-cases fragments, so the link works there, but \
                  not on GitLab, mdBook or other renderers, which match anchors exactly: write `#{anchor}`"
             ),
@@ -525,7 +525,7 @@ fn check_fragment(
             .help(help),
         );
     }
-    let help = match nearest(fragment, doc.anchors.iter().map(String::as_str)) {
+    let help = match nearest(fragment, doc.anchors.iter().map(|a| &**a)) {
         Some(close) => format!("did you mean `#{close}`?"),
         None => match renderer {
             Renderer::Github => {

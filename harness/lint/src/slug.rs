@@ -10,13 +10,23 @@
 //! white space into `-`, fall back to `section` when nothing is left; a taken id gets `-1`,
 //! `-2`, … until unused.
 
+use std::sync::Arc;
+
 use rustc_hash::{FxHashMap, FxHashSet};
 use ssoproof_config::Renderer;
 use unicode_general_category::{get_general_category, GeneralCategory as Gc};
 
 /// The slug of one heading's rendered text, ignoring duplicates.
-pub fn slug(rendered: &str) -> String {
-    let mut out = String::with_capacity(rendered.len());
+#[cfg(test)]
+fn slug(rendered: &str) -> String {
+    let mut out = String::new();
+    slug_into(rendered, &mut out);
+    out
+}
+
+/// Writes the slug of `rendered` into `out` (cleared first): one buffer serves every heading.
+fn slug_into(rendered: &str, out: &mut String) {
+    out.clear();
     if rendered.is_ascii() {
         // Most headings: a byte loop, no case tables.
         for b in rendered.bytes() {
@@ -27,7 +37,7 @@ pub fn slug(rendered: &str) -> String {
                 _ => {}
             }
         }
-        return out;
+        return;
     }
     for c in rendered.chars().flat_map(char::to_lowercase) {
         if c == ' ' {
@@ -36,7 +46,6 @@ pub fn slug(rendered: &str) -> String {
             out.push(c);
         }
     }
-    out
 }
 
 fn keeps(c: char) -> bool {
@@ -61,33 +70,41 @@ fn keeps(c: char) -> bool {
 /// Hands out unique slugs for the headings of one document, in document order.
 #[derive(Debug, Default)]
 pub struct Slugger {
-    /// Every slug handed out; it becomes the document's anchor set (see [`Anchors::into_set`]),
-    /// so each anchor is hashed and stored once.
-    taken: FxHashSet<String>,
+    /// Every slug handed out; it becomes the document's anchor set (see [`Anchors::into_set`]).
+    /// Shared with the headings, so each anchor is stored once.
+    taken: FxHashSet<Arc<str>>,
     /// github-slugger's occurrence count, for the slugs that were asked for more than once.
     counts: FxHashMap<String, usize>,
+    /// The slug being built, reused from heading to heading.
+    scratch: String,
 }
 
 impl Slugger {
     /// The anchor GitHub gives the next heading with this rendered text.
-    pub fn next(&mut self, rendered: &str) -> String {
-        let original = slug(rendered);
-        // One hash for the common unique heading; the copy is kept by the set.
-        if self.taken.insert(original.clone()) {
-            return original;
+    pub fn next(&mut self, rendered: &str) -> Arc<str> {
+        slug_into(rendered, &mut self.scratch);
+        let original = self.scratch.as_str();
+        if !self.taken.contains(original) {
+            return take(&mut self.taken, original);
         }
         // Loop until unique, as github-slugger does: `A`, `A`, `A 1` → `a`, `a-1`, `a-1-1`.
-        let count = self.counts.entry(original.clone()).or_insert(0);
+        let count = self.counts.entry(original.to_string()).or_insert(0);
         let candidate = loop {
             *count += 1;
             let candidate = format!("{original}-{count}");
-            if !self.taken.contains(&candidate) {
+            if !self.taken.contains(candidate.as_str()) {
                 break candidate;
             }
         };
-        self.taken.insert(candidate.clone());
-        candidate
+        take(&mut self.taken, &candidate)
     }
+}
+
+/// Records `anchor` as taken and returns the shared copy.
+fn take(taken: &mut FxHashSet<Arc<str>>, anchor: &str) -> Arc<str> {
+    let anchor: Arc<str> = Arc::from(anchor);
+    taken.insert(anchor.clone());
+    anchor
 }
 
 /// mdBook's id for one heading's rendered text, ignoring duplicates.
@@ -117,7 +134,7 @@ pub fn mdbook_id(rendered: &str) -> String {
 #[derive(Debug)]
 pub enum Anchors {
     Github(Slugger),
-    Mdbook(FxHashSet<String>),
+    Mdbook(FxHashSet<Arc<str>>),
 }
 
 impl Anchors {
@@ -129,25 +146,26 @@ impl Anchors {
     }
 
     /// Every anchor handed out so far.
-    pub fn into_set(self) -> FxHashSet<String> {
+    pub fn into_set(self) -> FxHashSet<Arc<str>> {
         match self {
             Anchors::Github(slugger) => slugger.taken,
             Anchors::Mdbook(used) => used,
         }
     }
 
-    pub fn next(&mut self, rendered: &str) -> String {
+    pub fn next(&mut self, rendered: &str) -> Arc<str> {
         match self {
             Anchors::Github(slugger) => slugger.next(rendered),
             Anchors::Mdbook(used) => {
                 let id = mdbook_id(rendered);
-                if used.insert(id.clone()) {
-                    return id;
+                if !used.contains(id.as_str()) {
+                    return take(used, &id);
                 }
-                (1..)
+                let candidate = (1..)
                     .map(|n| format!("{id}-{n}"))
-                    .find(|candidate| used.insert(candidate.clone()))
-                    .expect("some suffix is unused")
+                    .find(|candidate| !used.contains(candidate.as_str()))
+                    .expect("some suffix is unused");
+                take(used, &candidate)
             }
         }
     }
@@ -159,7 +177,10 @@ mod tests {
 
     fn slugs(headings: &[&str]) -> Vec<String> {
         let mut slugger = Slugger::default();
-        headings.iter().map(|h| slugger.next(h)).collect()
+        headings
+            .iter()
+            .map(|h| slugger.next(h).to_string())
+            .collect()
     }
 
     #[test]
@@ -228,7 +249,7 @@ mod tests {
         let mut anchors = Anchors::new(Renderer::Mdbook);
         let ids: Vec<_> = ["A", "A", "A 1", "::", "!!"]
             .iter()
-            .map(|h| anchors.next(h))
+            .map(|h| anchors.next(h).to_string())
             .collect();
         assert_eq!(ids, ["a", "a-1", "a-1-1", "section", "section-1"]);
     }

@@ -91,30 +91,49 @@ fn decode(text: &str) -> Cow<'_, str> {
 /// project root, others against the linking file's folder. `None` when it climbs out of the
 /// file system root.
 pub fn resolve(path: &str, file_dir: &Path, root: &Path) -> Option<PathBuf> {
+    resolve_in(path, file_dir, root, &mut String::new()).map(Cow::into_owned)
+}
+
+/// [`resolve`] for the link checker, which resolves every link: the path is built in
+/// `scratch`, reused from link to link, and borrowed from it, so no link costs an allocation.
+pub fn resolve_in<'s>(
+    path: &str,
+    file_dir: &Path,
+    root: &Path,
+    scratch: &'s mut String,
+) -> Option<Cow<'s, Path>> {
     let (base, relative) = match path.strip_prefix('/') {
         Some(rooted) => (root, rooted),
         None => (file_dir, path),
     };
-    // Every link is resolved: join and fold the text directly instead of through `Path`
-    // components. Only for `/`-separated UTF-8 bases; anything else takes the general route.
+    // Join and fold the text directly instead of through `Path` components. Only for
+    // `/`-separated UTF-8 bases; anything else takes the general route.
     match base.to_str() {
         Some(base) if std::path::MAIN_SEPARATOR == '/' && base.starts_with('/') => {
-            join_normalized(base, relative).map(PathBuf::from)
+            join_normalized(base, relative, scratch)?;
+            Some(Cow::Borrowed(Path::new(scratch.as_str())))
         }
-        _ => normalize(&base.join(relative)),
+        _ => normalize(&base.join(relative)).map(Cow::Owned),
     }
 }
 
-/// `base` (absolute, normalized) joined with the `/`-separated `relative`, with `.` and empty
-/// segments dropped and `..` folded; `None` when `..` climbs above `/`.
-fn join_normalized(base: &str, relative: &str) -> Option<String> {
-    let mut out = String::with_capacity(base.len() + relative.len() + 1);
+/// `base` (absolute, normalized) joined with the `/`-separated `relative` into `out`, with `.`
+/// and empty segments dropped and `..` folded; `None` when `..` climbs above `/`.
+fn join_normalized(base: &str, relative: &str, out: &mut String) -> Option<()> {
+    out.clear();
     out.push_str(base.trim_end_matches('/'));
-    for segment in relative.split('/') {
+    // Segments are split and folded on bytes (`/` is ASCII, so every cut is a character
+    // boundary): `str::split` with a char pattern costs more than the rest of the resolution.
+    let mut rest = relative;
+    loop {
+        let (segment, tail) = match memchr::memchr(b'/', rest.as_bytes()) {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
         match segment {
             "" | "." => {}
             ".." => {
-                let cut = out.rfind('/')?;
+                let cut = memchr::memrchr(b'/', out.as_bytes())?;
                 out.truncate(cut);
             }
             name => {
@@ -122,11 +141,15 @@ fn join_normalized(base: &str, relative: &str) -> Option<String> {
                 out.push_str(name);
             }
         }
+        match tail {
+            Some(tail) => rest = tail,
+            None => break,
+        }
     }
     if out.is_empty() {
         out.push('/');
     }
-    Some(out)
+    Some(())
 }
 
 #[cfg(test)]
@@ -212,8 +235,9 @@ mod tests {
                 "./x/",
                 "x//y",
             ] {
+                let mut out = String::new();
                 assert_eq!(
-                    join_normalized(base, relative).map(PathBuf::from),
+                    join_normalized(base, relative, &mut out).map(|()| PathBuf::from(out)),
                     normalize(&Path::new(base).join(relative)),
                     "{base} + {relative}"
                 );

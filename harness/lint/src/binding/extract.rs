@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::document::{Document, Heading, Link, Place};
+use crate::document::{Document, Heading, Link, Place, Span};
 use crate::target::{self, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -58,7 +58,7 @@ pub fn items(
             out.push(item(
                 ItemKind::ChecklistItem,
                 task.line,
-                task.end_line,
+                task.span,
                 &text.join(" "),
                 doc,
                 dir,
@@ -72,7 +72,7 @@ pub fn items(
             out.push(item(
                 ItemKind::TroubleshootingRow,
                 row.line,
-                row.line,
+                row.span,
                 line(row.line),
                 doc,
                 dir,
@@ -89,19 +89,19 @@ pub fn items(
 fn item(
     kind: ItemKind,
     first: usize,
-    last: usize,
+    span: Span,
     source: &str,
     doc: &Document,
     dir: &Path,
     root: &Path,
     sections: &Sections,
 ) -> BoundItem {
-    let in_item = |l: &&Link| (first..=last).contains(&l.line);
+    let in_item = |l: &&Link| span.start <= l.span.start && l.span.start < span.end;
     let scenarios = doc
         .links
         .iter()
         .filter(in_item)
-        .filter_map(|l| binding(l, dir, root))
+        .filter_map(|l| binding(doc.target(l), l.span, dir, root))
         .collect();
     BoundItem {
         kind,
@@ -112,8 +112,8 @@ fn item(
     }
 }
 
-fn binding(link: &Link, dir: &Path, root: &Path) -> Option<BindingTarget> {
-    let Target::Local { path, fragment } = target::parse(&link.target) else {
+fn binding(raw: &str, span: Span, dir: &Path, root: &Path) -> Option<BindingTarget> {
+    let Target::Local { path, fragment } = target::parse(raw) else {
         return None;
     };
     if !path.ends_with(".feature") {
@@ -122,8 +122,8 @@ fn binding(link: &Link, dir: &Path, root: &Path) -> Option<BindingTarget> {
     Some(BindingTarget {
         feature: target::resolve(&path, dir, root)?,
         id: fragment.map(|f| f.into_owned()).unwrap_or_default(),
-        raw: link.target.clone(),
-        place: Place::Span(link.span),
+        raw: raw.to_string(),
+        place: Place::Span(span),
     })
 }
 

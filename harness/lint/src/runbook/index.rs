@@ -34,7 +34,7 @@ pub fn check(
         .doc
         .links
         .iter()
-        .map(|l| (l.target.as_str(), Place::Span(l.span)))
+        .map(|l| (index.doc.target(l), Place::Span(l.span)))
         .chain(
             index
                 .doc
