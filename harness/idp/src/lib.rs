@@ -241,7 +241,7 @@ pub enum IdpError {
     UnknownIdpMapper { alias: String, mapper: String },
     #[error("cannot edit the persona: {0}")]
     Persona(String),
-    #[error("{vendor} signs ID tokens with RS256 only, and its discovery document says so; {alg} tokens would be refused by a strict client. Drop --signing for a persona (use a Keycloak realm to try {alg})", vendor = .vendor.product())]
+    #[error("the {vendor} persona signs as {vendor} does, with the RS256 its discovery document advertises; {alg} tokens would be signed with an algorithm discovery does not list. Drop --signing for a persona (a Keycloak realm serves {alg})", vendor = .vendor.product())]
     PersonaSigning {
         vendor: persona::Vendor,
         alg: SigningAlg,
@@ -273,9 +273,9 @@ pub struct Emulator {
 impl Emulator {
     /// Binds, then serves in the background on the current tokio runtime.
     pub async fn start(realm: Realm, options: IdpOptions) -> Result<Emulator, IdpError> {
-        // Every persona's vendor publishes RS256 alone for ID tokens (Auth0's per-application
-        // HS256 is a persona setting, not this option): another algorithm would sign what
-        // discovery does not advertise.
+        // Every persona's discovery advertises RS256 for ID tokens, as its vendor's does (Auth0's
+        // per-application HS256 is a persona setting, not this option): another algorithm would
+        // sign what discovery does not list.
         if let Some(persona) = &realm.persona {
             if options.signing != SigningAlg::Rs256 {
                 return Err(IdpError::PersonaSigning {

@@ -341,7 +341,7 @@ fn a_persona_refuses_a_signing_algorithm_its_vendor_does_not_use() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("[idp/persona-signing] Okta signs ID tokens with RS256 only"),
+        stderr.contains("[idp/persona-signing] the Okta persona signs as Okta does"),
         "{stderr}"
     );
 }

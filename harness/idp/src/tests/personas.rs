@@ -822,7 +822,12 @@ async fn personas_refuse_a_signing_algorithm_their_vendor_does_not_use() {
                 .err()
                 .expect("a persona refuses --signing other than RS256");
             assert_eq!(error.code(), "idp/persona-signing", "{file}");
-            assert!(error.to_string().contains("RS256 only"), "{error}");
+            assert!(
+                error
+                    .to_string()
+                    .contains("RS256 its discovery document advertises"),
+                "{error}"
+            );
         }
     }
 }
