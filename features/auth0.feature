@@ -127,3 +127,18 @@ Feature: Auth0 runbook
     Then the login is rejected with "idp_error"
     And the rejection message mentions "unauthorized"
     And the rejection message mentions "user is blocked"
+
+  @sign-out-keeps-refresh-tokens
+  Scenario: Signing out at Auth0 ends the Auth0 session but revokes no refresh token
+    Given the application requests the scopes "openid email profile offline_access"
+    And alice has signed in
+    When the application signs her out at the IdP, returning to "http://127.0.0.1/signed-out"
+    Then the IdP redirects to "http://127.0.0.1/signed-out"
+    When the newest refresh token is presented
+    Then the IdP accepts it
+
+  @sign-out-uri-unregistered
+  Scenario: A sign-out target missing from Allowed Logout URLs gets Auth0's error page
+    Given alice has signed in
+    When the application signs her out at the IdP, returning to "https://app.example.com/"
+    Then the IdP shows "is not defined as a valid URL in &quot;Allowed Logout URLs&quot;" without redirecting

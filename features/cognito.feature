@@ -127,3 +127,17 @@ Feature: Amazon Cognito runbook
     When erin signs in
     Then the login is rejected with "login_failed"
     And the rejection message mentions "User is disabled."
+
+  @sign-out-keeps-refresh-tokens
+  Scenario: Cognito signs out with client_id and logout_uri, and revokes no refresh token
+    Given alice has signed in
+    When the application signs her out Cognito's way, returning to "http://127.0.0.1/signed-out"
+    Then the IdP redirects to "http://127.0.0.1/signed-out"
+    When the newest refresh token is presented
+    Then the IdP accepts it
+
+  @sign-out-rp-initiated
+  Scenario: An RP-initiated sign-out request is refused: Cognito reads no post_logout_redirect_uri
+    Given alice has signed in
+    When the application signs her out at the IdP, returning to "http://127.0.0.1/signed-out"
+    Then the IdP shows "An error was encountered with the requested page" without redirecting

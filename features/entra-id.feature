@@ -163,3 +163,18 @@ Feature: Microsoft Entra ID runbook
     When nick signs in
     Then the login succeeds with role "user"
     And the email is absent
+
+  @sign-out-keeps-refresh-tokens
+  Scenario: Signing out at Entra clears the browser session but leaves refresh tokens alive
+    Given the application requests the scopes "openid email profile offline_access"
+    And alice has signed in
+    When the application signs her out at the IdP, returning to "http://127.0.0.1/callback"
+    Then the IdP redirects to "http://127.0.0.1/callback"
+    When the newest refresh token is presented
+    Then the IdP accepts it
+
+  @sign-out-uri-unregistered
+  Scenario: A sign-out target that is not a redirect URI of the app leaves the user on Entra's page
+    Given alice has signed in
+    When the application signs her out at the IdP, returning to "https://app.example.com/"
+    Then the IdP shows "You signed out of your account" without redirecting

@@ -175,3 +175,18 @@ Feature: Okta runbook
     When erin signs in
     Then the login is rejected with "login_failed"
     And the rejection message mentions "Unable to sign in"
+
+  @sign-out-keeps-refresh-tokens
+  Scenario: Signing out at Okta ends the Okta session but revokes no refresh token
+    Given the application requests the scopes "openid email profile offline_access"
+    And alice has signed in
+    When the application signs her out at the IdP, returning to "http://127.0.0.1/signed-out"
+    Then the IdP redirects to "http://127.0.0.1/signed-out"
+    When the newest refresh token is presented
+    Then the IdP accepts it
+
+  @sign-out-uri-unregistered
+  Scenario: A sign-out target that is not a Sign-out redirect URI gets Okta's error page
+    Given alice has signed in
+    When the application signs her out at the IdP, returning to "https://app.example.com/"
+    Then the IdP shows "must be a Logout redirect URI in the client app settings" without redirecting

@@ -241,6 +241,11 @@ pub enum IdpError {
     UnknownIdpMapper { alias: String, mapper: String },
     #[error("cannot edit the persona: {0}")]
     Persona(String),
+    #[error("the {vendor} persona signs as {vendor} does, with the RS256 its discovery document advertises; {alg} tokens would be signed with an algorithm discovery does not list. Drop --signing for a persona (a Keycloak realm serves {alg})", vendor = .vendor.product())]
+    PersonaSigning {
+        vendor: persona::Vendor,
+        alg: SigningAlg,
+    },
 }
 
 impl IdpError {
@@ -254,6 +259,7 @@ impl IdpError {
             IdpError::UnknownGroup(_) => "idp/unknown-group",
             IdpError::UnknownIdpMapper { .. } => "idp/unknown-idp-mapper",
             IdpError::Persona(_) => "idp/persona",
+            IdpError::PersonaSigning { .. } => "idp/persona-signing",
         }
     }
 }
@@ -267,6 +273,17 @@ pub struct Emulator {
 impl Emulator {
     /// Binds, then serves in the background on the current tokio runtime.
     pub async fn start(realm: Realm, options: IdpOptions) -> Result<Emulator, IdpError> {
+        // Every persona's discovery advertises RS256 for ID tokens, as its vendor's does (Auth0's
+        // per-application HS256 is a persona setting, not this option): another algorithm would
+        // sign what discovery does not list.
+        if let Some(persona) = &realm.persona {
+            if options.signing != SigningAlg::Rs256 {
+                return Err(IdpError::PersonaSigning {
+                    vendor: persona.vendor(),
+                    alg: options.signing,
+                });
+            }
+        }
         let addr = options.bind;
         let bind_error = |source| IdpError::Bind { addr, source };
         let listener = tokio::net::TcpListener::bind(addr)

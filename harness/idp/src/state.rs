@@ -462,6 +462,8 @@ fn keycloak_server(base_url: &str, realm: &str) -> Server {
         authorize: format!("{oidc}/auth"),
         token: format!("{oidc}/token"),
         userinfo: Some(format!("{oidc}/userinfo")),
+        // Keycloak's logout has its own route (`endpoints::logout`).
+        logout: Vec::new(),
         discovery_only: false,
     }
 }

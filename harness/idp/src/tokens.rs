@@ -320,6 +320,19 @@ pub(crate) fn issue_persona(
             refresh.insert("azp".into(), Value::from(client_id));
             refresh.insert("sid".into(), Value::from(issue.session_id));
             refresh.insert("srv".into(), Value::from(issue.server));
+            if !issue.params.is_empty() {
+                // Read back at the refresh: the vendor decides from them (Google's
+                // `access_type=offline`).
+                let params = issue.params.iter();
+                refresh.insert(
+                    "prm".into(),
+                    Value::Object(
+                        params
+                            .map(|(k, v)| (k.clone(), Value::from(v.clone())))
+                            .collect(),
+                    ),
+                );
+            }
             let token = shared.refresh_key.sign(&refresh);
             shared
                 .store()

@@ -326,6 +326,27 @@ fn a_bad_persona_file_is_exit_2_with_file_line_and_key() {
 }
 
 #[test]
+fn a_persona_refuses_a_signing_algorithm_its_vendor_does_not_use() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .args([
+            "serve",
+            "idp",
+            "--persona",
+            &persona("okta.yaml"),
+            "--signing",
+            "es256",
+        ])
+        .output()
+        .expect("ssoproof runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("[idp/persona-signing] the Okta persona signs as Okta does"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn realm_and_persona_exclude_each_other() {
     let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
         .args([

@@ -77,7 +77,13 @@ fn front_channel(shared: &Shared, params: &Params) -> Response {
     let Some(target) = target else {
         return pages::logged_out(realm.title());
     };
-    let location = match params.non_empty("state") {
+    found(&with_state(target, params.non_empty("state")))
+        .unwrap_or_else(|| error("Invalid redirect uri"))
+}
+
+/// The post-logout target with the request's `state` appended, as RP-Initiated Logout asks.
+pub(crate) fn with_state(target: &str, state: Option<&str>) -> String {
+    match state {
         Some(state) => {
             let separator = if target.contains('?') { '&' } else { '?' };
             let encoded = url::form_urlencoded::Serializer::new(String::new())
@@ -86,8 +92,7 @@ fn front_channel(shared: &Shared, params: &Params) -> Response {
             format!("{target}{separator}{encoded}")
         }
         None => target.to_string(),
-    };
-    found(&location).unwrap_or_else(|| error("Invalid redirect uri"))
+    }
 }
 
 fn back_channel(shared: &Shared, headers: &HeaderMap, form: &Params) -> Response {

@@ -1,7 +1,21 @@
 //! The endpoints of a vendor persona, at the vendor's paths ([`Dialect::servers`]): discovery,
-//! JWKS, authorization, the sign-in form, token and userinfo. The protocol machinery is shared
-//! with the Keycloak endpoints (codes, PKCE, sessions, refresh tokens, faults); the vendor
-//! decides the scopes, who may sign in, the claims, the response shapes and the error texts.
+//! JWKS, authorization, the sign-in form, token, userinfo and sign-out. The protocol machinery
+//! is shared with the Keycloak endpoints (codes, PKCE, sessions, refresh tokens, faults); the
+//! vendor decides the scopes, who may sign in, the claims, the response shapes and the error
+//! texts.
+//!
+//! Sign-out checks the request as the vendor does and sends the browser to a registered URL,
+//! but it revokes nothing: none of these vendors revokes refresh (or access) tokens at its
+//! sign-out endpoint, and the personas keep no browser session to clear. Okta's `/v1/logout`
+//! ends the Okta browser session; its refresh tokens go only through `/v1/revoke` or when an
+//! admin clears the user's sessions with `oauthTokens=true` (Okta, "Sign users out" and
+//! "Revoke tokens"). Auth0's logout ends the Auth0 session; refresh tokens go through
+//! `/oauth/revoke` (Auth0, "Revoke Refresh Tokens"). Entra's sign-out leaves refresh tokens
+//! alive ("Refresh tokens in the Microsoft identity platform", revocation table: "Single
+//! sign-out on web"). Cognito's `/logout` clears the hosted-UI cookie; refresh tokens go
+//! through `/oauth2/revoke` or `GlobalSignOut` (AWS knowledge center, "What's the difference
+//! between the logout endpoint and the GlobalSignOut API"). So a refresh after sign-out works,
+//! as it does at the vendor.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -18,11 +32,13 @@ use serde_json::{json, Map, Value};
 
 use super::params::Params;
 use super::pkce;
-use super::responses::{json as json_response, AuthResponse};
+use super::responses::{found, json as json_response, AuthResponse};
 use super::token::{redeem_code, CodeRefusals, RedeemedCode};
 use crate::faults::{impostor_issuer, Fault};
 use crate::pages::{self, Step};
-use crate::persona::{ClientRefusal, Ctx, Dialect, Refusal, SecretCheck};
+use crate::persona::{
+    ClientRefusal, Ctx, Dialect, LogoutRefusal, LogoutStyle, Refusal, SecretCheck,
+};
 use crate::realm::{Client, Realm, OPENID};
 use crate::redirect;
 use crate::state::{
@@ -83,6 +99,22 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         if let Some(userinfo) = &server.userinfo {
             add(userinfo, get(userinfo_handler).post(userinfo_handler));
         }
+        for (which, endpoint) in server.logout.iter().enumerate() {
+            let route = get(
+                move |State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery| async move {
+                    logout(&shared, index, which, &Params::query(query.as_deref()))
+                },
+            );
+            let route = match endpoint.style {
+                LogoutStyle::RpInitiated => route.post(
+                    move |State(shared): State<Arc<Shared>>, body: Bytes| async move {
+                        logout(&shared, index, which, &Params::parse(&body))
+                    },
+                ),
+                LogoutStyle::ClientNamed { .. } => route,
+            };
+            add(&endpoint.path, route);
+        }
     }
     add(&login_path, get(login_handler).post(login_handler));
     let mut router = Router::new();
@@ -114,21 +146,32 @@ fn discovery(shared: &Shared, index: usize) -> Response {
     response
 }
 
-fn refusal_response(
-    refusal: Refusal,
-    redirect_uri: &str,
+/// Where an authorization answer goes back to, and what it carries besides the result.
+struct ReplyTo<'a> {
+    redirect_uri: &'a str,
     mode: ResponseMode,
-    state: Option<&str>,
-    title: &str,
-) -> Response {
+    state: Option<&'a str>,
+    /// RFC 9207 `iss`, on error responses as on successful ones (section 2).
+    iss: Option<&'a str>,
+}
+
+/// The `iss` authorization responses through `server` carry, when they carry one.
+fn response_iss(shared: &Shared, server: usize) -> Option<&str> {
+    shared
+        .options
+        .persona_sends_iss()
+        .then(|| shared.servers[server].issuer.as_str())
+}
+
+fn refusal_response(refusal: Refusal, to: &ReplyTo<'_>, title: &str) -> Response {
     match refusal {
         Refusal::Redirect { error, description } => AuthResponse::error(
-            redirect_uri,
-            mode,
+            to.redirect_uri,
+            to.mode,
             &error,
             description.as_deref(),
-            state,
-            None,
+            to.state,
+            to.iss,
         )
         .send(title),
         Refusal::Page(page) => pages::persona_error(&page),
@@ -155,14 +198,15 @@ fn authorize(shared: &Shared, index: usize, params: &Params) -> Response {
         }
     };
     let state = params.get("state");
+    let iss = response_iss(shared, index);
+    let to = |mode| ReplyTo {
+        redirect_uri,
+        mode,
+        state,
+        iss,
+    };
     let reply = |mode, error: &str, description: &str| {
-        refusal_response(
-            Refusal::redirect(error, description),
-            redirect_uri,
-            mode,
-            state,
-            title,
-        )
+        refusal_response(Refusal::redirect(error, description), &to(mode), title)
     };
     let mode = match params.get("response_mode") {
         None | Some("query") => ResponseMode::Query,
@@ -207,7 +251,7 @@ fn authorize(shared: &Shared, index: usize, params: &Params) -> Response {
     }
     let scopes = match persona.check_scopes(server, client, &requested) {
         Ok(scopes) => scopes,
-        Err(refusal) => return refusal_response(refusal, redirect_uri, mode, state, title),
+        Err(refusal) => return refusal_response(refusal, &to(mode), title),
     };
     let code_challenge = match pkce::check_request(
         client,
@@ -358,13 +402,13 @@ fn submit(shared: &Shared, query: &Params, form: &Params) -> Response {
     };
     if let Err(refusal) = persona.admit(client, user) {
         let request = &login.request;
-        return refusal_response(
-            refusal,
-            &request.redirect_uri,
-            request.response_mode,
-            request.state.as_deref(),
-            realm.title(),
-        );
+        let to = ReplyTo {
+            redirect_uri: &request.redirect_uri,
+            mode: request.response_mode,
+            state: request.state.as_deref(),
+            iss: response_iss(shared, request.server),
+        };
+        return refusal_response(refusal, &to, realm.title());
     }
     let user_id = user.id.clone();
     let scopes = login.request.scopes.clone();
@@ -411,8 +455,8 @@ fn finish(
         params.push(("state", state.clone()));
     }
     params.extend(extra);
-    if shared.options.persona_sends_iss() {
-        params.push(("iss", shared.servers[request.server].issuer.clone()));
+    if let Some(iss) = response_iss(shared, request.server) {
+        params.push(("iss", iss.to_string()));
     }
     AuthResponse {
         redirect_uri: &request.redirect_uri,
@@ -585,7 +629,16 @@ fn refresh_grant(
     let Some(user) = realm.user_by_id(&user_id).filter(|u| u.enabled) else {
         return refused();
     };
-    let params = BTreeMap::new();
+    // The authorization's parameters travel in the refresh token (Google's `access_type`).
+    let params: BTreeMap<String, String> = claims
+        .get("prm")
+        .and_then(Value::as_object)
+        .map(|prm| {
+            prm.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
     let policy = {
         let issuer = persona.token_issuer(&shared.servers[server], &shared.servers);
         persona.refresh(&Ctx {
@@ -639,6 +692,57 @@ fn refresh_grant(
         },
     );
     json_response(StatusCode::OK, &body)
+}
+
+/// A sign-out request at the `which`-th sign-out endpoint of server `index`.
+fn logout(shared: &Shared, index: usize, which: usize, params: &Params) -> Response {
+    let realm = shared.realm();
+    let persona = dialect(&realm);
+    let refuse = |why| pages::persona_error(&persona.logout_refusal(why));
+    let style = shared.servers[index].logout[which].style;
+    let (client_id, target_param) = match style {
+        LogoutStyle::RpInitiated => {
+            let named = params.non_empty("client_id");
+            let hinted = match params.non_empty("id_token_hint") {
+                None if persona.logout_needs_hint() => return refuse(LogoutRefusal::MissingHint),
+                None => None,
+                Some(hint) => match shared.store().id_token(hint) {
+                    Some(issued) if named.is_none_or(|n| n == issued.client_id) => {
+                        Some(issued.client_id.clone())
+                    }
+                    _ => return refuse(LogoutRefusal::BadHint),
+                },
+            };
+            (
+                hinted.or(named.map(str::to_string)),
+                "post_logout_redirect_uri",
+            )
+        }
+        LogoutStyle::ClientNamed { target } => {
+            (params.non_empty("client_id").map(str::to_string), target)
+        }
+    };
+    let Some(target) = params.non_empty(target_param) else {
+        return pages::persona_error(&persona.signed_out());
+    };
+    let client_id = client_id.unwrap_or_default();
+    let Some(client) = realm.client(&client_id).filter(|c| c.enabled) else {
+        return refuse(LogoutRefusal::UnknownClient(&client_id));
+    };
+    let refused = || {
+        refuse(LogoutRefusal::Target {
+            client,
+            param: target_param,
+            uri: target,
+        })
+    };
+    if !redirect::post_logout_matches(client, target) {
+        return refused();
+    }
+    let state = params
+        .non_empty("state")
+        .filter(|_| style == LogoutStyle::RpInitiated && persona.logout_echoes_state());
+    found(&super::logout::with_state(target, state)).unwrap_or_else(refused)
 }
 
 fn bearer(headers: &HeaderMap, body: &[u8]) -> Option<String> {

@@ -10,9 +10,10 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::{
-    client, ids, oauth_error, suggestion, token_settings, unique, AccessToken, Built,
-    ClientRefusal, Ctx, Dialect, ErrorPage, Issued, Lifetimes, Locator, LoginForm, Model, NewUser,
-    PersonaEdit, PersonaError, RefreshPolicy, Refusal, Server, Vendor,
+    client, ids, oauth_error, suggestion, token_settings, unique, with_sign_out_urls, AccessToken,
+    Built, ClientRefusal, Ctx, Dialect, ErrorPage, Issued, Lifetimes, Locator, LoginForm, Logout,
+    LogoutRefusal, LogoutStyle, Model, NewUser, PersonaEdit, PersonaError, RefreshPolicy, Refusal,
+    Server, Vendor,
 };
 use crate::realm::{Client, User};
 
@@ -202,6 +203,9 @@ struct ApplicationFile {
     client_id: String,
     client_secret: String,
     allowed_callback_urls: Vec<String>,
+    /// "Allowed Logout URLs": where `/oidc/logout` and `/v2/logout` may send the browser.
+    #[serde(default)]
+    allowed_logout_urls: Vec<String>,
     #[serde(default = "basic")]
     /// Part of the vendor's model; the emulator does not act on it.
     #[allow(dead_code)]
@@ -393,12 +397,15 @@ pub(crate) fn build(file: TenantFile, at: &Locator<'_>) -> Result<Built, Persona
         .applications
         .iter()
         .map(|a| {
-            client(
-                &a.client_id,
-                &a.name,
-                Some(&a.client_secret),
-                &a.allowed_callback_urls,
-                false,
+            with_sign_out_urls(
+                client(
+                    &a.client_id,
+                    &a.name,
+                    Some(&a.client_secret),
+                    &a.allowed_callback_urls,
+                    false,
+                ),
+                &a.allowed_logout_urls,
             )
         })
         .collect();
@@ -516,6 +523,17 @@ impl Dialect for Tenant {
             authorize: "/authorize".into(),
             token: "/oauth/token".into(),
             userinfo: Some("/userinfo".into()),
+            logout: vec![
+                Logout {
+                    path: "/oidc/logout".into(),
+                    style: LogoutStyle::RpInitiated,
+                },
+                // The legacy endpoint, still documented and still what many SDKs call.
+                Logout {
+                    path: "/v2/logout".into(),
+                    style: LogoutStyle::ClientNamed { target: "returnTo" },
+                },
+            ],
             discovery_only: false,
         }]
     }
@@ -543,7 +561,7 @@ impl Dialect for Tenant {
             "request_parameter_supported": false,
             "id_token_signing_alg_values_supported": ["HS256", "RS256", "PS256"],
             "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS384", "PS256"],
-            "end_session_endpoint": url("/oidc/logout"),
+            "end_session_endpoint": url(&server.logout[0].path),
             "backchannel_logout_supported": true,
             "backchannel_logout_session_supported": true,
         })
@@ -579,6 +597,32 @@ impl Dialect for Tenant {
             status: StatusCode::BAD_REQUEST,
             title: "Callback URL mismatch".into(),
             message: "Callback URL mismatch. The provided redirect_uri is not in the list of allowed callback URLs. Please go to the Application Settings page and make sure you are sending a valid callback url from your application.".into(),
+        }
+    }
+
+    fn logout_refusal(&self, why: LogoutRefusal<'_>) -> ErrorPage {
+        let message = match why {
+            LogoutRefusal::UnknownClient(id) => return self.unknown_client(id),
+            LogoutRefusal::MissingHint | LogoutRefusal::BadHint => {
+                "invalid_request: The id_token_hint parameter is invalid.".to_string()
+            }
+            LogoutRefusal::Target { client, param, uri } => format!(
+                "invalid_request: The \"{param}\" querystring parameter \"{uri}\" is not defined as a valid URL in \"Allowed Logout URLs\". To add a new URL, please do it here: https://manage.auth0.com/#/applications/{}/settings",
+                client.client_id
+            ),
+        };
+        ErrorPage {
+            status: StatusCode::BAD_REQUEST,
+            title: "Error".into(),
+            message,
+        }
+    }
+
+    fn signed_out(&self) -> ErrorPage {
+        ErrorPage {
+            status: StatusCode::OK,
+            title: "Logout".into(),
+            message: "OK".into(),
         }
     }
 

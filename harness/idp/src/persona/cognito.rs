@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{
-    client, ids, suggestion, token_settings, unique, AccessToken, Built, ClientRefusal, Ctx,
-    Dialect, ErrorPage, Issued, Locator, LoginForm, Model, NewUser, PersonaEdit, PersonaError,
-    RefreshPolicy, Refusal, Server, Vendor,
+    client, ids, suggestion, token_settings, unique, with_sign_out_urls, AccessToken, Built,
+    ClientRefusal, Ctx, Dialect, ErrorPage, Issued, Locator, LoginForm, Logout, LogoutRefusal,
+    LogoutStyle, Model, NewUser, PersonaEdit, PersonaError, RefreshPolicy, Refusal, Server, Vendor,
 };
 use crate::realm::{Client, User};
 
@@ -86,6 +86,9 @@ struct AppClientFile {
     #[serde(default)]
     client_secret: Option<String>,
     callback_urls: Vec<String>,
+    /// "Allowed sign-out URLs": the `logout_uri`s `/logout` accepts.
+    #[serde(default)]
+    logout_urls: Vec<String>,
     #[serde(default = "code_flow")]
     allowed_oauth_flows: Vec<String>,
     allowed_oauth_scopes: Vec<String>,
@@ -235,12 +238,15 @@ pub(crate) fn build(file: PoolFile, at: &Locator<'_>) -> Result<Built, PersonaEr
         .app_clients
         .iter()
         .map(|c| {
-            client(
-                &c.client_id,
-                &c.client_name,
-                c.client_secret.as_deref(),
-                &c.callback_urls,
-                false,
+            with_sign_out_urls(
+                client(
+                    &c.client_id,
+                    &c.client_name,
+                    c.client_secret.as_deref(),
+                    &c.callback_urls,
+                    false,
+                ),
+                &c.logout_urls,
             )
         })
         .collect();
@@ -300,6 +306,12 @@ impl Dialect for Pool {
             authorize: "/oauth2/authorize".into(),
             token: "/oauth2/token".into(),
             userinfo: Some("/oauth2/userInfo".into()),
+            logout: vec![Logout {
+                path: "/logout".into(),
+                style: LogoutStyle::ClientNamed {
+                    target: "logout_uri",
+                },
+            }],
             discovery_only: false,
         }]
     }
@@ -308,7 +320,7 @@ impl Dialect for Pool {
         let url = |path: &str| format!("{base}{path}");
         json!({
             "authorization_endpoint": url(&server.authorize),
-            "end_session_endpoint": url("/logout"),
+            "end_session_endpoint": url(&server.logout[0].path),
             "id_token_signing_alg_values_supported": ["RS256"],
             "issuer": server.issuer,
             "jwks_uri": url(&server.jwks),
@@ -353,6 +365,26 @@ impl Dialect for Pool {
             status: StatusCode::BAD_REQUEST,
             title: "Error".into(),
             message: "An error was encountered with the requested page. Error: redirect_mismatch"
+                .into(),
+        }
+    }
+
+    fn logout_refusal(&self, why: LogoutRefusal<'_>) -> ErrorPage {
+        match why {
+            LogoutRefusal::Target { client, uri, .. } => self.redirect_mismatch(client, uri),
+            LogoutRefusal::UnknownClient(id) => self.unknown_client(id),
+            // `/logout` reads no `id_token_hint`.
+            LogoutRefusal::MissingHint | LogoutRefusal::BadHint => self.signed_out(),
+        }
+    }
+
+    fn signed_out(&self) -> ErrorPage {
+        // `/logout` needs `logout_uri` (or `redirect_uri` with the sign-in parameters, which
+        // the emulator does not serve): without one there is nowhere to go.
+        ErrorPage {
+            status: StatusCode::BAD_REQUEST,
+            title: "Error".into(),
+            message: "An error was encountered with the requested page. Error: invalid_request"
                 .into(),
         }
     }

@@ -9,8 +9,8 @@ use serde_json::{json, Map, Value};
 
 use super::{
     client, ids, suggestion, token_settings, unique, AccessToken, Built, ClientRefusal, Ctx,
-    Dialect, ErrorPage, Issued, Locator, LoginForm, Model, NewUser, PersonaEdit, PersonaError,
-    RefreshPolicy, Refusal, SecretCheck, Server, Vendor,
+    Dialect, ErrorPage, Issued, Locator, LoginForm, Logout, LogoutStyle, Model, NewUser,
+    PersonaEdit, PersonaError, RefreshPolicy, Refusal, SecretCheck, Server, Vendor,
 };
 use crate::realm::{Client, User};
 
@@ -504,6 +504,10 @@ impl Dialect for Tenant {
             authorize: format!("/{segment}/oauth2/v2.0/authorize"),
             token: format!("/{segment}/oauth2/v2.0/token"),
             userinfo: Some("/oidc/userinfo".into()),
+            logout: vec![Logout {
+                path: format!("/{segment}/oauth2/v2.0/logout"),
+                style: LogoutStyle::RpInitiated,
+            }],
             discovery_only: false,
         };
         vec![
@@ -524,6 +528,7 @@ impl Dialect for Tenant {
                 authorize: format!("/{}/oauth2/authorize", self.id),
                 token: format!("/{}/oauth2/token", self.id),
                 userinfo: None,
+                logout: Vec::new(),
                 discovery_only: true,
             },
         ]
@@ -578,7 +583,7 @@ impl Dialect for Tenant {
             "device_authorization_endpoint": url(&format!("/{segment}/oauth2/v2.0/devicecode")),
             "http_logout_supported": true,
             "frontchannel_logout_supported": true,
-            "end_session_endpoint": url(&format!("/{segment}/oauth2/v2.0/logout")),
+            "end_session_endpoint": url(&server.logout[0].path),
             "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
             "kerberos_endpoint": url(&format!("/{segment}/kerberos")),
             "tenant_region_scope": if server.id == "tenant" { json!("NA") } else { Value::Null },
@@ -625,6 +630,24 @@ impl Dialect for Tenant {
                 "AADSTS50011: The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.",
                 client.client_id
             ),
+        }
+    }
+
+    fn logout_echoes_state(&self) -> bool {
+        // The v2.0 sign-out request documents `post_logout_redirect_uri` and `logout_hint` only.
+        false
+    }
+
+    /// Also the answer to every refusal: Entra signs the user out anyway and stays on its own
+    /// page, so a `post_logout_redirect_uri` that is not one of the app's redirect URIs is
+    /// ignored rather than refused.
+    fn signed_out(&self) -> ErrorPage {
+        ErrorPage {
+            status: StatusCode::OK,
+            title: "Sign out".into(),
+            message:
+                "You signed out of your account. It's a good idea to close all browser windows."
+                    .into(),
         }
     }
 

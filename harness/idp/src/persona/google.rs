@@ -315,6 +315,8 @@ impl Dialect for Workspace {
             authorize: "/o/oauth2/v2/auth".into(),
             token: "/token".into(),
             userinfo: Some("/v1/userinfo".into()),
+            // Google has no end-session endpoint; applications revoke at /revoke instead.
+            logout: Vec::new(),
             discovery_only: false,
         }]
     }

@@ -32,6 +32,13 @@
 //!   and Cognito's hosted-UI domain shares the base with the pool's issuer.
 //! - Login pages are plain HTML forms with the vendor's field names, not the vendors' JavaScript
 //!   sign-in widgets.
+//! - Sign-out endpoints check the request and redirect as the vendor does, but there is no
+//!   browser session to clear, and (as at the vendors) no token is revoked. Refusal texts the
+//!   vendors' docs do not quote (a bad `id_token_hint`) are the emulator's own words.
+//! - Cognito's `/logout` with `redirect_uri` (sign out, then sign in again) is not served; use
+//!   `logout_uri`.
+//! - Auth0's `/v2/logout` without `returnTo` answers "OK" instead of going to the first Allowed
+//!   Logout URL.
 
 mod auth0;
 mod cognito;
@@ -302,8 +309,47 @@ pub(crate) struct Server {
     pub authorize: String,
     pub token: String,
     pub userinfo: Option<String>,
+    /// The vendor's sign-out endpoints; the first is the discovery's `end_session_endpoint`.
+    pub logout: Vec<Logout>,
     /// Only the discovery document is served (Entra's v1 document, there to be refused).
     pub discovery_only: bool,
+}
+
+/// A sign-out endpoint at `path`, read the vendor's way.
+#[derive(Debug, Clone)]
+pub(crate) struct Logout {
+    pub path: String,
+    pub style: LogoutStyle,
+}
+
+/// How a sign-out endpoint reads its request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogoutStyle {
+    /// OpenID Connect RP-Initiated Logout 1.0: the client comes from `id_token_hint` (or
+    /// `client_id`), the target is `post_logout_redirect_uri`, `state` travels back (Okta,
+    /// Auth0's `/oidc/logout`, Entra). GET or POST.
+    RpInitiated,
+    /// The client is named by `client_id`, the target by the parameter given (Auth0's legacy
+    /// `/v2/logout` with `returnTo`, Cognito's `/logout` with `logout_uri`). GET only; no
+    /// `id_token_hint`, no `state`.
+    ClientNamed { target: &'static str },
+}
+
+/// Why a sign-out request is refused.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum LogoutRefusal<'a> {
+    /// The `id_token_hint` is not an ID token the vendor issued, or names another client.
+    BadHint,
+    /// The vendor requires an `id_token_hint` and none came (Okta).
+    MissingHint,
+    /// No client, or an unknown one.
+    UnknownClient(&'a str),
+    /// The target is not one of the client's sign-out URLs; `param` names the parameter.
+    Target {
+        client: &'a Client,
+        param: &'a str,
+        uri: &'a str,
+    },
 }
 
 /// How a persona's sign-in page looks to a form-filling browser.
@@ -518,6 +564,27 @@ pub(crate) trait Dialect: fmt::Debug + Send + Sync {
             id_token: 3600,
         }
     }
+    /// Whether RP-initiated logout insists on an `id_token_hint` (Okta).
+    fn logout_needs_hint(&self) -> bool {
+        false
+    }
+    /// Whether the redirect after an RP-initiated logout carries the request's `state`.
+    fn logout_echoes_state(&self) -> bool {
+        true
+    }
+    /// The vendor's answer to a sign-out request it refuses; by default it signs out and stays
+    /// on its own page (Entra).
+    fn logout_refusal(&self, _why: LogoutRefusal<'_>) -> ErrorPage {
+        self.signed_out()
+    }
+    /// The vendor's answer to a sign-out with nowhere to go.
+    fn signed_out(&self) -> ErrorPage {
+        ErrorPage {
+            status: StatusCode::OK,
+            title: "Signed out".into(),
+            message: "You have been signed out.".into(),
+        }
+    }
     fn edit(&mut self, edit: &PersonaEdit) -> Result<(), String>;
     /// Lines for `ssoproof serve idp`: the vendor's own view of what is served.
     fn summary(&self) -> Vec<String>;
@@ -650,6 +717,20 @@ pub(crate) fn client(
         default_client_scopes: Vec::new(),
         optional_client_scopes: Vec::new(),
     }
+}
+
+/// Registers a client's sign-out URLs where the shared logout matcher reads them; none at all
+/// means none is allowed (the vendors here do not fall back to the sign-in URLs).
+pub(crate) fn with_sign_out_urls(mut client: Client, urls: &[String]) -> Client {
+    let list = if urls.is_empty() {
+        "-".to_string()
+    } else {
+        urls.join("##")
+    };
+    client
+        .attributes
+        .insert("post.logout.redirect.uris".into(), list);
+    client
 }
 
 /// Token settings with a vendor's access-token lifetime.

@@ -7,9 +7,10 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{
-    client, ids, oauth_error, suggestion, token_settings, unique, AccessToken, Built,
-    ClientRefusal, Ctx, Dialect, ErrorPage, GroupFilter, Issued, Locator, LoginForm, Model,
-    NewUser, PersonaEdit, PersonaError, RefreshPolicy, Refusal, Server, Vendor,
+    client, ids, oauth_error, suggestion, token_settings, unique, with_sign_out_urls, AccessToken,
+    Built, ClientRefusal, Ctx, Dialect, ErrorPage, GroupFilter, Issued, Locator, LoginForm, Logout,
+    LogoutRefusal, LogoutStyle, Model, NewUser, PersonaEdit, PersonaError, RefreshPolicy, Refusal,
+    Server, Vendor,
 };
 use crate::realm::{Client, User};
 
@@ -138,6 +139,9 @@ struct AppFile {
     client_id: String,
     client_secret: String,
     sign_in_redirect_uris: Vec<String>,
+    /// "Sign-out redirect URIs": where `/v1/logout` may send the browser.
+    #[serde(default)]
+    sign_out_redirect_uris: Vec<String>,
     #[serde(default = "code_only")]
     grant_types: Vec<String>,
     #[serde(default)]
@@ -339,12 +343,15 @@ pub(crate) fn build(file: OrgFile, at: &Locator<'_>) -> Result<Built, PersonaErr
         .apps
         .iter()
         .map(|a| {
-            client(
-                &a.client_id,
-                &a.label,
-                Some(&a.client_secret),
-                &a.sign_in_redirect_uris,
-                a.pkce_required,
+            with_sign_out_urls(
+                client(
+                    &a.client_id,
+                    &a.label,
+                    Some(&a.client_secret),
+                    &a.sign_in_redirect_uris,
+                    a.pkce_required,
+                ),
+                &a.sign_out_redirect_uris,
             )
         })
         .collect();
@@ -483,6 +490,10 @@ impl Dialect for Org {
                 authorize: format!("{prefix}/v1/authorize"),
                 token: format!("{prefix}/v1/token"),
                 userinfo: Some(format!("{prefix}/v1/userinfo")),
+                logout: vec![Logout {
+                    path: format!("{prefix}/v1/logout"),
+                    style: LogoutStyle::RpInitiated,
+                }],
                 discovery_only: false,
             }
         });
@@ -494,6 +505,10 @@ impl Dialect for Org {
             authorize: "/oauth2/v1/authorize".into(),
             token: "/oauth2/v1/token".into(),
             userinfo: Some("/oauth2/v1/userinfo".into()),
+            logout: vec![Logout {
+                path: "/oauth2/v1/logout".into(),
+                style: LogoutStyle::RpInitiated,
+            }],
             discovery_only: false,
         };
         // The runbook's server (the first custom one) is the primary issuer.
@@ -560,7 +575,7 @@ impl Dialect for Org {
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"],
             "revocation_endpoint": url(&format!("{prefix}/revoke")),
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"],
-            "end_session_endpoint": url(&format!("{prefix}/logout")),
+            "end_session_endpoint": url(&server.logout[0].path),
             "request_parameter_supported": true,
             "request_object_signing_alg_values_supported": ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512"],
             "device_authorization_endpoint": url(&format!("{prefix}/device/authorize")),
@@ -603,6 +618,36 @@ impl Dialect for Org {
                 "Error Code: invalid_request. Description: The 'redirect_uri' parameter must be a Login redirect URI in the client app settings: https://{}-admin.okta.com/admin/app/oidc_client/instance/{}#tab-general",
                 self.org, client.client_id
             ),
+        }
+    }
+
+    fn logout_needs_hint(&self) -> bool {
+        true
+    }
+
+    fn logout_refusal(&self, why: LogoutRefusal<'_>) -> ErrorPage {
+        let description = match why {
+            LogoutRefusal::UnknownClient(id) => return self.unknown_client(id),
+            LogoutRefusal::MissingHint => "The 'id_token_hint' parameter is required.".into(),
+            LogoutRefusal::BadHint => "The 'id_token_hint' parameter is invalid.".into(),
+            LogoutRefusal::Target { client, .. } => format!(
+                "The 'post_logout_redirect_uri' parameter must be a Logout redirect URI in the client app settings: https://{}-admin.okta.com/admin/app/oidc_client/instance/{}#tab-general",
+                self.org, client.client_id
+            ),
+        };
+        ErrorPage {
+            status: StatusCode::BAD_REQUEST,
+            title: "400 Bad Request".into(),
+            message: format!("Error Code: invalid_request. Description: {description}"),
+        }
+    }
+
+    fn signed_out(&self) -> ErrorPage {
+        // Okta sends the browser to its sign-in page; the emulator shows that it signed out.
+        ErrorPage {
+            status: StatusCode::OK,
+            title: "Sign In".into(),
+            message: "You have been signed out.".into(),
         }
     }
 

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::{decode, form_action, http, location_params, pkce};
-use crate::{Emulator, IdpOptions, Realm};
+use crate::{Emulator, IdpOptions, Realm, SigningAlg};
 
 async fn persona(file: &str) -> Emulator {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -276,4 +276,558 @@ async fn keycloaks_sign_in_with_google_link_leads_to_the_google_persona() {
         params["redirect_uri"],
         format!("{}/realms/acme/broker/google/endpoint", keycloak.base_url())
     );
+}
+
+/// A persona application to sign in to, with the vendor's paths and form fields.
+struct App {
+    file: &'static str,
+    authorize: &'static str,
+    token: &'static str,
+    client_id: &'static str,
+    secret: &'static str,
+    /// Scopes that get a refresh token where the vendor issues one.
+    scope: &'static str,
+    user_field: &'static str,
+    password_field: &'static str,
+    user: &'static str,
+}
+
+const OKTA: App = App {
+    file: "okta.yaml",
+    authorize: "/oauth2/default/v1/authorize",
+    token: "/oauth2/default/v1/token",
+    client_id: "0oa1b2c3d4e5f6g7h8i9",
+    secret: "acme-okta-client-secret",
+    scope: "openid email offline_access",
+    user_field: "identifier",
+    password_field: "credentials.passcode",
+    user: "alice@example.com",
+};
+
+const AUTH0: App = App {
+    file: "auth0.yaml",
+    authorize: "/authorize",
+    token: "/oauth/token",
+    client_id: "8cA0b1c2d3e4f5g6h7i8j9k0l1m2n3o4",
+    secret: "acme-auth0-client-secret",
+    scope: "openid email offline_access",
+    user_field: "username",
+    password_field: "password",
+    user: "alice@example.com",
+};
+
+const ENTRA: App = App {
+    file: "entra-id.yaml",
+    authorize: "/00000000-0000-0000-0000-000000000000/oauth2/v2.0/authorize",
+    token: "/00000000-0000-0000-0000-000000000000/oauth2/v2.0/token",
+    client_id: "44444444-4444-4444-4444-444444444444",
+    secret: "acme-entra-client-secret",
+    scope: "openid email offline_access",
+    user_field: "loginfmt",
+    password_field: "passwd",
+    user: "alice@example.com",
+};
+
+const COGNITO: App = App {
+    file: "cognito.yaml",
+    authorize: "/oauth2/authorize",
+    token: "/oauth2/token",
+    client_id: "4jt4a1b2c3d4e5f6g7h8i9j0k1",
+    secret: "acme-cognito-client-secret",
+    scope: "openid email",
+    user_field: "username",
+    password_field: "password",
+    user: "alice",
+};
+
+const GOOGLE: App = App {
+    file: "google-workspace.yaml",
+    authorize: "/o/oauth2/v2/auth",
+    token: "/token",
+    client_id: "123456789012-acmeappdirect.apps.googleusercontent.com",
+    secret: "GOCSPX-acme-app-direct-secret",
+    scope: "openid email",
+    user_field: "identifier",
+    password_field: "Passwd",
+    user: "alice@example.com",
+};
+
+/// Signs `app.user` in through the sign-in form (identifier-first where the page asks so) and
+/// returns the redirect back to the application, with the PKCE verifier.
+async fn sign_in(
+    emulator: &Emulator,
+    app: &App,
+    extra: &[(&str, &str)],
+) -> (reqwest::Response, String) {
+    let base = emulator.base_url();
+    let (verifier, challenge) = pkce();
+    let mut query = vec![
+        ("client_id", app.client_id),
+        ("redirect_uri", "http://127.0.0.1/callback"),
+        ("response_type", "code"),
+        ("scope", app.scope),
+        ("state", "st"),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ];
+    query.extend_from_slice(extra);
+    let page = http()
+        .get(format!("{base}{}", app.authorize))
+        .query(&query)
+        .send()
+        .await
+        .unwrap();
+    if page.status() == StatusCode::FOUND {
+        return (page, verifier);
+    }
+    let mut page = page.text().await.unwrap();
+    let password = format!("{}-password", app.user.split('@').next().unwrap());
+    let mut fields = vec![(app.user_field, app.user), (app.password_field, &password)];
+    if !page.contains(&format!("name=\"{}\"", app.password_field)) {
+        // Identifier first (Google): the password goes on the next page.
+        let action = form_action(&page, "login-form");
+        page = http()
+            .post(format!("{base}{action}"))
+            .form(&fields[..1])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        fields.remove(0);
+    }
+    let action = form_action(&page, "login-form");
+    let redirect = http()
+        .post(format!("{base}{action}"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    (redirect, verifier)
+}
+
+/// The token response of a full code flow.
+async fn sign_in_for_tokens(emulator: &Emulator, app: &App, extra: &[(&str, &str)]) -> Value {
+    let (redirect, verifier) = sign_in(emulator, app, extra).await;
+    assert_eq!(redirect.status(), StatusCode::FOUND, "{}", app.file);
+    let code = location_params(&redirect)["code"].clone();
+    let answer = http()
+        .post(format!("{}{}", emulator.base_url(), app.token))
+        .basic_auth(app.client_id, Some(app.secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1/callback"),
+            ("code_verifier", &verifier),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK, "{}", app.file);
+    answer.json().await.unwrap()
+}
+
+async fn refresh(emulator: &Emulator, app: &App, refresh_token: &str) -> reqwest::Response {
+    http()
+        .post(format!("{}{}", emulator.base_url(), app.token))
+        .basic_auth(app.client_id, Some(app.secret))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A GET at a sign-out endpoint, `path` relative to the emulator's base.
+async fn sign_out(emulator: &Emulator, path: &str, query: &[(&str, &str)]) -> reqwest::Response {
+    http()
+        .get(format!("{}{path}", emulator.base_url()))
+        .query(query)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_advertised_end_session_endpoint_is_served() {
+    for (file, discovery) in [
+        (
+            "okta.yaml",
+            "/oauth2/default/.well-known/openid-configuration",
+        ),
+        ("okta.yaml", "/.well-known/openid-configuration"),
+        ("auth0.yaml", "/.well-known/openid-configuration"),
+        (
+            "entra-id.yaml",
+            "/00000000-0000-0000-0000-000000000000/v2.0/.well-known/openid-configuration",
+        ),
+        (
+            "entra-id.yaml",
+            "/common/v2.0/.well-known/openid-configuration",
+        ),
+        (
+            "cognito.yaml",
+            "/us-east-1_AcMe12345/.well-known/openid-configuration",
+        ),
+    ] {
+        let emulator = persona(file).await;
+        let document: Value = http()
+            .get(format!("{}{discovery}", emulator.base_url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let endpoint = document["end_session_endpoint"].as_str().unwrap();
+        let answer = http().get(endpoint).send().await.unwrap();
+        assert_ne!(answer.status(), StatusCode::NOT_FOUND, "{file} {endpoint}");
+        assert_ne!(answer.status(), StatusCode::METHOD_NOT_ALLOWED, "{file}");
+    }
+    let google = persona("google-workspace.yaml").await;
+    let document: Value = http()
+        .get(format!(
+            "{}/.well-known/openid-configuration",
+            google.base_url()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(document.get("end_session_endpoint").is_none());
+}
+
+/// Signs in, signs out through `path` with `query` (the ID token added as `id_token_hint`
+/// when `hint` is set), and returns the sign-out answer and the refresh token.
+async fn sign_in_then_out(
+    emulator: &Emulator,
+    app: &App,
+    path: &str,
+    query: &[(&str, &str)],
+    hint: bool,
+) -> (reqwest::Response, String) {
+    let tokens = sign_in_for_tokens(emulator, app, &[]).await;
+    let mut query = query.to_vec();
+    let id_token = tokens["id_token"].as_str().unwrap();
+    if hint {
+        query.push(("id_token_hint", id_token));
+    }
+    let answer = sign_out(emulator, path, &query).await;
+    (
+        answer,
+        tokens["refresh_token"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn okta_signs_out_to_registered_uris_and_keeps_refresh_tokens() {
+    let okta = persona("okta.yaml").await;
+    let logout = "/oauth2/default/v1/logout";
+    let target = [
+        ("post_logout_redirect_uri", "http://127.0.0.1/signed-out"),
+        ("state", "s 1"),
+    ];
+    let (answer, refresh_token) = sign_in_then_out(&okta, &OKTA, logout, &target, true).await;
+    assert_eq!(answer.status(), StatusCode::FOUND);
+    assert_eq!(
+        answer.headers()[reqwest::header::LOCATION],
+        "http://127.0.0.1/signed-out?state=s+1"
+    );
+    // Okta's logout ends the browser session only; refresh tokens go through /v1/revoke.
+    assert_eq!(
+        refresh(&okta, &OKTA, &refresh_token).await.status(),
+        StatusCode::OK
+    );
+
+    let unregistered = [("post_logout_redirect_uri", "http://127.0.0.1/callback")];
+    let (answer, _) = sign_in_then_out(&okta, &OKTA, logout, &unregistered, true).await;
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    assert!(answer
+        .text()
+        .await
+        .unwrap()
+        .contains("must be a Logout redirect URI in the client app settings"));
+    // Okta requires the hint, and only its own ID tokens.
+    let missing = sign_out(&okta, logout, &target).await;
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    assert!(missing.text().await.unwrap().contains("id_token_hint"));
+    let forged = sign_out(&okta, logout, &[("id_token_hint", "e30.e30.x")]).await;
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    // The org server has its own.
+    let (answer, _) = sign_in_then_out(&okta, &OKTA, "/oauth2/v1/logout", &target, true).await;
+    assert_eq!(answer.status(), StatusCode::FOUND);
+}
+
+#[tokio::test]
+async fn auth0_checks_allowed_logout_urls_on_both_endpoints() {
+    let auth0 = persona("auth0.yaml").await;
+    let target = [
+        ("post_logout_redirect_uri", "http://127.0.0.1/signed-out"),
+        ("state", "s"),
+    ];
+    let (answer, refresh_token) =
+        sign_in_then_out(&auth0, &AUTH0, "/oidc/logout", &target, true).await;
+    assert_eq!(
+        answer.headers()[reqwest::header::LOCATION],
+        "http://127.0.0.1/signed-out?state=s"
+    );
+    assert_eq!(
+        refresh(&auth0, &AUTH0, &refresh_token).await.status(),
+        StatusCode::OK
+    );
+    // Without a hint the client is named by client_id.
+    let named = sign_out(
+        &auth0,
+        "/oidc/logout",
+        &[
+            ("client_id", AUTH0.client_id),
+            ("post_logout_redirect_uri", "http://127.0.0.1/signed-out"),
+        ],
+    )
+    .await;
+    assert_eq!(named.status(), StatusCode::FOUND);
+    let refused = sign_out(
+        &auth0,
+        "/oidc/logout",
+        &[
+            ("client_id", AUTH0.client_id),
+            ("post_logout_redirect_uri", "https://evil.example/"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains(
+        "The &quot;post_logout_redirect_uri&quot; querystring parameter &quot;https://evil.example/&quot; is not defined as a valid URL in &quot;Allowed Logout URLs&quot;"
+    ));
+    // The legacy endpoint: returnTo, checked against the same list; no state.
+    let legacy = sign_out(
+        &auth0,
+        "/v2/logout",
+        &[
+            ("client_id", AUTH0.client_id),
+            ("returnTo", "http://127.0.0.1/signed-out"),
+            ("state", "s"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        legacy.headers()[reqwest::header::LOCATION],
+        "http://127.0.0.1/signed-out"
+    );
+    let legacy = sign_out(
+        &auth0,
+        "/v2/logout",
+        &[
+            ("client_id", AUTH0.client_id),
+            ("returnTo", "https://evil.example/"),
+        ],
+    )
+    .await;
+    assert!(legacy
+        .text()
+        .await
+        .unwrap()
+        .contains("&quot;returnTo&quot;"));
+}
+
+#[tokio::test]
+async fn entra_returns_only_to_redirect_uris_and_otherwise_stays() {
+    let entra = persona("entra-id.yaml").await;
+    let logout = "/00000000-0000-0000-0000-000000000000/oauth2/v2.0/logout";
+    let (answer, refresh_token) = sign_in_then_out(
+        &entra,
+        &ENTRA,
+        logout,
+        &[("post_logout_redirect_uri", "http://127.0.0.1/callback")],
+        true,
+    )
+    .await;
+    assert_eq!(
+        answer.headers()[reqwest::header::LOCATION],
+        "http://127.0.0.1/callback"
+    );
+    // "Single sign-out on web" leaves refresh tokens alive.
+    assert_eq!(
+        refresh(&entra, &ENTRA, &refresh_token).await.status(),
+        StatusCode::OK
+    );
+    let (answer, _) = sign_in_then_out(
+        &entra,
+        &ENTRA,
+        logout,
+        &[("post_logout_redirect_uri", "https://evil.example/")],
+        true,
+    )
+    .await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert!(answer
+        .text()
+        .await
+        .unwrap()
+        .contains("You signed out of your account"));
+}
+
+#[tokio::test]
+async fn cognito_signs_out_with_client_id_and_logout_uri() {
+    let cognito = persona("cognito.yaml").await;
+    let (answer, refresh_token) = sign_in_then_out(
+        &cognito,
+        &COGNITO,
+        "/logout",
+        &[
+            ("client_id", COGNITO.client_id),
+            ("logout_uri", "http://127.0.0.1/signed-out"),
+        ],
+        false,
+    )
+    .await;
+    assert_eq!(
+        answer.headers()[reqwest::header::LOCATION],
+        "http://127.0.0.1/signed-out"
+    );
+    // /logout clears the hosted-UI cookie; refresh tokens go through /oauth2/revoke.
+    assert_eq!(
+        refresh(&cognito, &COGNITO, &refresh_token).await.status(),
+        StatusCode::OK
+    );
+    // Not RP-Initiated Logout: post_logout_redirect_uri is not read.
+    let oidc = sign_out(
+        &cognito,
+        "/logout",
+        &[
+            ("client_id", COGNITO.client_id),
+            ("post_logout_redirect_uri", "http://127.0.0.1/signed-out"),
+        ],
+    )
+    .await;
+    assert_eq!(oidc.status(), StatusCode::BAD_REQUEST);
+    let unregistered = sign_out(
+        &cognito,
+        "/logout",
+        &[
+            ("client_id", COGNITO.client_id),
+            ("logout_uri", "http://127.0.0.1/callback"),
+        ],
+    )
+    .await;
+    assert!(unregistered
+        .text()
+        .await
+        .unwrap()
+        .contains("Error: redirect_mismatch"));
+    let no_client = sign_out(
+        &cognito,
+        "/logout",
+        &[("logout_uri", "http://127.0.0.1/signed-out")],
+    )
+    .await;
+    assert!(no_client
+        .text()
+        .await
+        .unwrap()
+        .contains("Error: invalid_client"));
+}
+
+#[tokio::test]
+async fn google_offline_refresh_tokens_keep_working() {
+    let google = persona("google-workspace.yaml").await;
+    let tokens = sign_in_for_tokens(&google, &GOOGLE, &[("access_type", "offline")]).await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    for _ in 0..2 {
+        let answer = refresh(&google, &GOOGLE, refresh_token).await;
+        assert_eq!(answer.status(), StatusCode::OK);
+        let body: Value = answer.json().await.unwrap();
+        let mut keys: Vec<&str> = body
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "access_token",
+                "expires_in",
+                "id_token",
+                "scope",
+                "token_type"
+            ]
+        );
+    }
+    let online = sign_in_for_tokens(&google, &GOOGLE, &[]).await;
+    assert!(online.get("refresh_token").is_none());
+}
+
+#[tokio::test]
+async fn persona_error_redirects_carry_iss_when_asked() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/idp/okta.yaml");
+    let options = IdpOptions {
+        iss_parameter: Some(true),
+        ..IdpOptions::default()
+    };
+    let okta = Emulator::start(Realm::from_persona(path).unwrap(), options)
+        .await
+        .unwrap();
+    let issuer = format!("{}/oauth2/default", okta.base_url());
+    let (prompt_none, _) = sign_in(&okta, &OKTA, &[("prompt", "none")]).await;
+    let params = location_params(&prompt_none);
+    assert_eq!(params["error"], "login_required");
+    assert_eq!(params["iss"], issuer);
+    let groups = App {
+        scope: "openid groups",
+        ..OKTA
+    };
+    let (invalid_scope, _) = sign_in(&okta, &groups, &[]).await;
+    let params = location_params(&invalid_scope);
+    assert_eq!(params["error"], "invalid_scope");
+    assert_eq!(params["iss"], issuer);
+    let uma = App {
+        user: "uma@example.com",
+        ..OKTA
+    };
+    let (unassigned, _) = sign_in(&okta, &uma, &[]).await;
+    let params = location_params(&unassigned);
+    assert_eq!(params["error"], "access_denied");
+    assert_eq!(params["iss"], issuer);
+    let (success, _) = sign_in(&okta, &OKTA, &[]).await;
+    assert_eq!(location_params(&success)["iss"], issuer);
+}
+
+#[tokio::test]
+async fn personas_refuse_a_signing_algorithm_their_vendor_does_not_use() {
+    for file in [
+        "okta.yaml",
+        "auth0.yaml",
+        "entra-id.yaml",
+        "google-workspace.yaml",
+        "cognito.yaml",
+    ] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/idp")
+            .join(file);
+        for signing in [SigningAlg::Es256, SigningAlg::EdDsa] {
+            let options = IdpOptions {
+                signing,
+                ..IdpOptions::default()
+            };
+            let refused = Emulator::start(Realm::from_persona(&path).unwrap(), options).await;
+            let error = refused
+                .err()
+                .expect("a persona refuses --signing other than RS256");
+            assert_eq!(error.code(), "idp/persona-signing", "{file}");
+            assert!(
+                error
+                    .to_string()
+                    .contains("RS256 its discovery document advertises"),
+                "{error}"
+            );
+        }
+    }
 }

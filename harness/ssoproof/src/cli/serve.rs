@@ -40,7 +40,8 @@ pub struct IdpArgs {
     /// The port to listen on, on 127.0.0.1 (default: any free port, printed at start).
     #[arg(long, default_value_t = 0)]
     port: u16,
-    /// The token signing algorithm: rs256, es256 or eddsa.
+    /// The token signing algorithm: rs256, es256 or eddsa. A persona signs RS256, as its
+    /// vendor's discovery advertises, and refuses the others.
     #[arg(long, default_value_t = SigningAlg::Rs256)]
     signing: SigningAlg,
     /// Send and advertise the RFC 9207 `iss` authorization-response parameter (a Keycloak

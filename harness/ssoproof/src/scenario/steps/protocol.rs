@@ -152,6 +152,62 @@ fn shows_without_redirect(world: &mut RunbookWorld, text: String) -> StepResult 
     })
 }
 
+/// RP-initiated logout as an application sends the browser: discovery's `end_session_endpoint`
+/// with the session's ID token as `id_token_hint`.
+#[when(expr = "the application signs her out at the IdP, returning to {string}")]
+async fn sign_out(world: &mut RunbookWorld, target: String) -> StepResult {
+    let hint = world
+        .session
+        .as_ref()
+        .ok_or("nobody signed in")?
+        .id_token()
+        .expose()
+        .to_string();
+    send_sign_out(
+        world,
+        &[
+            ("id_token_hint", hint.as_str()),
+            ("post_logout_redirect_uri", &target),
+        ],
+    )
+    .await
+}
+
+/// Cognito's `/logout`, which is not RP-Initiated Logout: `client_id` and `logout_uri`.
+#[when(expr = "the application signs her out Cognito's way, returning to {string}")]
+async fn sign_out_cognito(world: &mut RunbookWorld, target: String) -> StepResult {
+    let client_id = world.app().client_id.clone();
+    send_sign_out(
+        world,
+        &[("client_id", client_id.as_str()), ("logout_uri", &target)],
+    )
+    .await
+}
+
+async fn send_sign_out(world: &mut RunbookWorld, query: &[(&str, &str)]) -> StepResult {
+    let doc = discovery(world).await?;
+    let endpoint = doc["end_session_endpoint"]
+        .as_str()
+        .ok_or("discovery advertises no end_session_endpoint")?
+        .to_string();
+    world.observed = Some(observe(http().get(endpoint).query(query).send().await).await?);
+    Ok(())
+}
+
+#[then(expr = "the IdP redirects to {string}")]
+fn redirects_to(world: &mut RunbookWorld, target: String) -> StepResult {
+    let observed = world.observed.clone().ok_or("no request was sent")?;
+    ensure(
+        (300..400).contains(&observed.status) && observed.location.as_deref() == Some(&target),
+        || {
+            format!(
+                "the IdP answered {} with location {:?}",
+                observed.status, observed.location
+            )
+        },
+    )
+}
+
 #[when("the IdP's signing key is rotated")]
 async fn rotate(world: &mut RunbookWorld) -> StepResult {
     world.rotated_kid = Some(world.idp().rotate_keys().await.map_err(|e| e.to_string())?);
