@@ -5,12 +5,18 @@
 //! holds the password input (username into the field named `username`, `email`, `login`, `user`
 //! or `identifier`, else the first text or email input; hidden inputs kept), accepts a consent
 //! form if one appears, and stops at the first redirect to the redirect URI, whose parameters it
-//! returns. Nothing listens on the redirect URI. Pages are parsed without running JavaScript.
+//! returns. Nothing listens on the redirect URI. Pages are parsed without running JavaScript,
+//! on a blocking thread and in chunks, so that a sign-in past its deadline stops the parse.
+//! Pages larger than [`http::MAX_BODY_BYTES`] are refused.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
+use html5ever::driver;
+use html5ever::tendril::{StrTendril, TendrilSink};
 use reqwest::StatusCode;
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html, HtmlTreeSink, Selector};
 use url::Url;
 
 use super::http;
@@ -23,6 +29,10 @@ pub(crate) const MAX_REDIRECTS: usize = 20;
 const MAX_SUBMISSIONS: usize = 6;
 /// Longest page text quoted in a message.
 const QUOTE: usize = 200;
+/// Bytes of HTML parsed between two checks for cancellation. Deeply nested markup costs the
+/// parser time proportional to the depth for every tag (minutes for a hostile page of 100,000
+/// nested `<div>`s), so the parse must be able to stop when the sign-in is abandoned.
+const PARSE_CHUNK: usize = 1024;
 
 /// Field names taken for the username, in order of preference.
 const USERNAME_NAMES: [&str; 5] = ["username", "email", "login", "user", "identifier"];
@@ -146,13 +156,19 @@ struct Request {
 }
 
 impl Request {
-    fn label(&self) -> String {
+    /// `METHOD URL`, the URL shown as [`shown_url`] shows it.
+    fn label(&self, secrets: &[&Secret]) -> String {
         let method = match self.method {
             Method::Get => "GET",
             Method::Post => "POST",
         };
-        format!("{method} {}", display_url(&self.url))
+        format!("{method} {}", shown_url(&self.url, secrets))
     }
+}
+
+/// A URL the IdP chose (a redirect, a form action) for a message: [`display_url`], redacted.
+fn shown_url(url: &Url, secrets: &[&Secret]) -> String {
+    redact_all(&display_url(url), secrets)
 }
 
 /// What a page asks for.
@@ -213,8 +229,9 @@ fn selector(css: &str) -> Selector {
 }
 
 fn collapse(text: &str, secrets: &[&Secret]) -> Option<String> {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let flat = redact_all(&flat, secrets);
+    // Redacted before flattening: a secret with a run of spaces would no longer match after.
+    let redacted = redact_all(text, secrets);
+    let flat = redacted.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.is_empty() {
         return None;
     }
@@ -333,6 +350,7 @@ fn submission(
     username_input: Option<ElementRef<'_>>,
     username: &str,
     password: Option<&Secret>,
+    secrets: &[&Secret],
 ) -> Result<Request, String> {
     let mut fields = Vec::new();
     for control in form.select(&selector("input, select, textarea")) {
@@ -395,8 +413,12 @@ fn submission(
     let mut url = if action.is_empty() {
         base.clone()
     } else {
-        base.join(action)
-            .map_err(|e| format!("the form's action `{action}` is not a usable URL: {e}"))?
+        base.join(action).map_err(|e| {
+            format!(
+                "the form's action `{}` is not a usable URL: {e}",
+                redact_all(action, secrets)
+            )
+        })?
     };
     url.set_fragment(None);
     // As in HTML: a missing or unknown method is GET.
@@ -418,16 +440,69 @@ fn submission(
     })
 }
 
-/// Reads a page and decides what to submit next.
-fn analyse(
-    body: &str,
+/// Parses `body` in chunks of [`PARSE_CHUNK`] bytes; `None` once `cancelled` is set.
+fn parse(body: &str, cancelled: &AtomicBool) -> Option<Html> {
+    let mut parser =
+        driver::parse_document(HtmlTreeSink::new(Html::new_document()), Default::default());
+    let mut rest = body;
+    while !rest.is_empty() {
+        if cancelled.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut cut = rest.len().min(PARSE_CHUNK);
+        while !rest.is_char_boundary(cut) {
+            cut += 1;
+        }
+        let (chunk, tail) = rest.split_at(cut);
+        parser.process(StrTendril::from_slice(chunk));
+        rest = tail;
+    }
+    Some(parser.finish())
+}
+
+/// Cancels a parse when dropped: a sign-in abandoned at its deadline drops its future, and
+/// the parse on the blocking thread then stops instead of running on unseen.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Parses and reads a page on a blocking thread (parsing is CPU work that can take long; see
+/// [`PARSE_CHUNK`]), and decides what to submit next.
+async fn read_page(
+    body: String,
     page_url: &Url,
     username: &str,
     password: &Secret,
     secrets: &[&Secret],
 ) -> Result<Analysis, String> {
-    let doc = Html::parse_document(body);
-    let text = page_text(&doc, secrets);
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let _cancel = CancelOnDrop(cancelled.clone());
+    let page_url = page_url.clone();
+    let username = username.to_string();
+    let password = password.clone();
+    let secrets: Vec<Secret> = secrets.iter().map(|s| (*s).clone()).collect();
+    tokio::task::spawn_blocking(move || {
+        let doc = parse(&body, &cancelled).ok_or("the sign-in was abandoned while parsing")?;
+        let secrets: Vec<&Secret> = secrets.iter().collect();
+        analyse(&doc, &page_url, &username, &password, &secrets)
+    })
+    .await
+    .map_err(|e| format!("parsing the page failed: {e}"))?
+}
+
+/// Reads a parsed page and decides what to submit next.
+fn analyse(
+    doc: &Html,
+    page_url: &Url,
+    username: &str,
+    password: &Secret,
+    secrets: &[&Secret],
+) -> Result<Analysis, String> {
+    let text = page_text(doc, secrets);
     let base = doc
         .select(&selector("base[href]"))
         .next()
@@ -457,6 +532,7 @@ fn analyse(
             username_input,
             username,
             Some(password),
+            secrets,
         )?;
         return Ok(Analysis {
             page: Page::Login(request),
@@ -469,7 +545,7 @@ fn analyse(
             let button = submit_controls(*form)
                 .into_iter()
                 .find(|b| !has_any(&words(*b), &DENY_WORDS));
-            let request = submission(*form, &base, button, Some(input), username, None)?;
+            let request = submission(*form, &base, button, Some(input), username, None, secrets)?;
             return Ok(Analysis {
                 page: Page::Username(request),
                 text,
@@ -505,7 +581,7 @@ fn analyse(
             .flatten()
         });
         if let Some(button) = chosen {
-            let request = submission(*form, &base, Some(button), None, username, None)?;
+            let request = submission(*form, &base, Some(button), None, username, None, secrets)?;
             return Ok(Analysis {
                 page: Page::Consent(request),
                 text,
@@ -535,9 +611,11 @@ pub(crate) async fn sign_in(
     roots: &[reqwest::Certificate],
     secrets: &[&Secret],
 ) -> Result<Callback, RpError> {
+    // The reason is ssoproof's own words with server values already redacted where they were
+    // quoted; redacting it whole would also hit those words when a secret is short.
     let failed = |page: &Url, reason: String| RpError::LoginFailed {
-        page: display_url(page),
-        reason: redact_all(&reason, secrets),
+        page: shown_url(page, secrets),
+        reason,
     };
     let client = http::client_builder(timeout, roots)
         .cookie_store(true)
@@ -552,7 +630,7 @@ pub(crate) async fn sign_in(
     let (mut redirects, mut submissions) = (0usize, 0usize);
     let (mut sent_password, mut sent_username, mut consents) = (false, false, 0usize);
     loop {
-        let label = request.label();
+        let label = request.label(secrets);
         let builder = match request.method {
             Method::Get => client.get(request.url.clone()),
             Method::Post => client.post(request.url.clone()).form(&request.fields),
@@ -612,7 +690,8 @@ pub(crate) async fn sign_in(
             continue;
         }
 
-        let analysis = analyse(&answer.body, &request.url, username, password, secrets)
+        let analysis = read_page(answer.body, &request.url, username, password, secrets)
+            .await
             .map_err(|reason| failed(&request.url, reason))?;
         let shown = analysis.text.describe();
         let status = if answer.status.is_success() {
@@ -693,7 +772,7 @@ mod tests {
         let url =
             Url::parse("https://idp.example/realms/acme/protocol/openid-connect/auth?x=1").unwrap();
         analyse(
-            html,
+            &parse(html, &AtomicBool::new(false)).unwrap(),
             &url,
             "alice",
             &Secret::new("pw-123"),
@@ -879,6 +958,31 @@ mod tests {
         let err =
             Callback::from_url(&u("http://127.0.0.1/callback?state=a&state=b&code=c")).unwrap_err();
         assert!(err.contains("repeats the `state`"), "{err}");
+    }
+
+    /// A parse is cut into chunks so that it can stop; the chunks change nothing, and a
+    /// cancelled parse stops.
+    #[test]
+    fn chunked_parsing_is_whole_parsing_and_can_stop() {
+        let page = format!("{KEYCLOAK_LOGIN}{}", "<p>\u{e9}t\u{e9} ".repeat(700));
+        let chunked = parse(&page, &AtomicBool::new(false)).unwrap();
+        assert_eq!(chunked.html(), Html::parse_document(&page).html());
+        assert!(parse(&page, &AtomicBool::new(true)).is_none());
+    }
+
+    /// issue 11: a short password is redacted where the page quotes it as a value, not inside
+    /// words ("an untitled [redacted]age").
+    #[test]
+    fn a_short_password_is_redacted_only_as_a_whole_token() {
+        let url = Url::parse("https://idp.example/login").unwrap();
+        let p = Secret::new("p");
+        let html = "<title>Wrong password p for pat</title><form><input name=x></form>";
+        let doc = parse(html, &AtomicBool::new(false)).unwrap();
+        let analysis = analyse(&doc, &url, "alice", &p, &[&p]).unwrap();
+        assert_eq!(
+            analysis.text.describe(),
+            "page \u{201c}Wrong password [redacted] for pat\u{201d}"
+        );
     }
 
     #[test]

@@ -10,7 +10,8 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("issuer_mismatch", "an issuer (discovery document, ID token or refreshed ID token) is not byte-equal to the configured issuer"),
     ("alg_unsupported", "the IdP advertises no ID-token signing algorithm from the allow-list (downgrade advertised)"),
     ("pkce_unsupported", "the IdP advertises PKCE methods without S256"),
-    ("login_failed", "the sign-in pages did not lead back to the redirect URI (wrong password, no login form, consent loop)"),
+    ("login_failed", "the sign-in pages did not lead back to the redirect URI (wrong password, no login form, consent loop, a page over 1 MiB)"),
+    ("deadline_exceeded", "the whole sign-in (discovery, login pages, token exchange, keys, userinfo) did not finish within the overall time limit"),
     ("idp_error", "the IdP redirected back with an OAuth error (access_denied, invalid_request, invalid_scope, ...)"),
     ("state_mismatch", "the authorization response's `state` is missing or not the one sent"),
     ("iss_param_mismatch", "the authorization response's RFC 9207 `iss` parameter is missing (though advertised) or wrong"),
@@ -70,6 +71,9 @@ pub enum RpError {
 
     #[error("sign-in failed at {page}: {reason}")]
     LoginFailed { page: String, reason: String },
+
+    #[error("the sign-in did not finish within {seconds} s, the limit for all of it (discovery, the login pages and their parsing, the token exchange, the keys and userinfo); check that the IdP answers promptly and serves small login pages, or allow more time")]
+    DeadlineExceeded { seconds: f64 },
 
     #[error("the IdP redirected back with error `{error}`{}; fix what the IdP reports (client settings, user assignment, requested scopes)", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     IdpError {
@@ -226,6 +230,7 @@ impl RpError {
             RpError::AlgUnsupported { .. } => "alg_unsupported",
             RpError::PkceUnsupported { .. } => "pkce_unsupported",
             RpError::LoginFailed { .. } => "login_failed",
+            RpError::DeadlineExceeded { .. } => "deadline_exceeded",
             RpError::IdpError { .. } => "idp_error",
             RpError::StateMismatch { .. } => "state_mismatch",
             RpError::IssParamMismatch { .. } => "iss_param_mismatch",
@@ -302,6 +307,7 @@ mod tests {
                 page: s("p"),
                 reason: s("r"),
             },
+            RpError::DeadlineExceeded { seconds: 1.0 },
             RpError::IdpError {
                 error: s("access_denied"),
                 description: None,

@@ -83,7 +83,8 @@ pub struct ClientConfig {
     pub role_mappings: Vec<(String, Role)>,
     /// The role of a user whose groups map to nothing; `None` fails closed.
     pub default_role: Option<Role>,
-    /// Limit for every network request. Default 10 s.
+    /// Limit for every network request. Default 10 s. (A whole sign-in is bounded by
+    /// [`with_deadline`].)
     pub timeout: Duration,
     /// Least time between two JWKS refetches triggered by unknown keys. Default 10 s.
     pub jwks_refetch_interval: Duration,
@@ -94,6 +95,21 @@ pub struct ClientConfig {
     /// to that identity provider) or `access_type=offline` (Google). The parameters the relying
     /// party sets itself cannot be overridden.
     pub authorization_params: Vec<(String, String)>,
+}
+
+/// Runs `work` (typically discovery and a login together) within `limit`, or fails with
+/// `deadline_exceeded`. The per-request [`ClientConfig::timeout`] alone does not bound a sign-in:
+/// it may take many requests, and parsing a hostile login page is slow CPU work; when the limit
+/// passes, `work` is dropped, which also stops a page parse in progress.
+pub async fn with_deadline<T>(
+    limit: Duration,
+    work: impl std::future::Future<Output = Result<T, RpError>>,
+) -> Result<T, RpError> {
+    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+        Err(RpError::DeadlineExceeded {
+            seconds: limit.as_secs_f64(),
+        })
+    })
 }
 
 /// Authorization parameters the relying party sets itself.
@@ -706,6 +722,9 @@ impl RelyingParty {
             .client
             .post(endpoint)
             .header(reqwest::header::ACCEPT, "application/json");
+        // The Basic credentials are the secret in a form of their own: an endpoint that echoes
+        // the request must not get them printed.
+        let mut basic = None;
         match (&self.config.client_secret, self.config.auth_method) {
             (Some(secret), AuthMethod::ClientSecretBasic) => {
                 let pair = format!(
@@ -713,8 +732,13 @@ impl RelyingParty {
                     form_encode(&self.config.client_id),
                     form_encode(secret.expose())
                 );
-                let basic = base64::engine::general_purpose::STANDARD.encode(pair);
-                request = request.header(reqwest::header::AUTHORIZATION, format!("Basic {basic}"));
+                let credentials = basic.insert(Secret::new(
+                    base64::engine::general_purpose::STANDARD.encode(pair),
+                ));
+                request = request.header(
+                    reqwest::header::AUTHORIZATION,
+                    format!("Basic {}", credentials.expose()),
+                );
             }
             (Some(secret), AuthMethod::ClientSecretPost) => {
                 form.push(("client_id", self.config.client_id.clone()));
@@ -722,6 +746,8 @@ impl RelyingParty {
             }
             (None, _) => form.push(("client_id", self.config.client_id.clone())),
         }
+        let secrets: Vec<&Secret> = secrets.iter().copied().chain(basic.as_ref()).collect();
+        let secrets = secrets.as_slice();
         let timeout = self.config.timeout;
         let response = http::send(request.form(&form), &label, timeout).await?;
         let answer = http::read(response, &label, timeout).await?;
