@@ -64,6 +64,90 @@ fn endpoint(doc: &Map<String, Value>, key: &str, url: &str) -> Result<Option<Url
     }
 }
 
+/// Metadata that OpenID Connect Discovery 1.0 (section 3), RFC 8414 and RFC 9126 define as JSON
+/// arrays of strings. A wrong type is refused rather than read as absent: that would skip the
+/// downgrade checks on the very values a hostile or broken IdP got wrong.
+const STRING_ARRAYS: [&str; 27] = [
+    "scopes_supported",
+    "response_types_supported",
+    "response_modes_supported",
+    "grant_types_supported",
+    "acr_values_supported",
+    "subject_types_supported",
+    "id_token_signing_alg_values_supported",
+    "id_token_encryption_alg_values_supported",
+    "id_token_encryption_enc_values_supported",
+    "userinfo_signing_alg_values_supported",
+    "userinfo_encryption_alg_values_supported",
+    "userinfo_encryption_enc_values_supported",
+    "request_object_signing_alg_values_supported",
+    "request_object_encryption_alg_values_supported",
+    "request_object_encryption_enc_values_supported",
+    "token_endpoint_auth_methods_supported",
+    "token_endpoint_auth_signing_alg_values_supported",
+    "display_values_supported",
+    "claim_types_supported",
+    "claims_supported",
+    "claims_locales_supported",
+    "ui_locales_supported",
+    "code_challenge_methods_supported",
+    "revocation_endpoint_auth_methods_supported",
+    "introspection_endpoint_auth_methods_supported",
+    "dpop_signing_alg_values_supported",
+    "authorization_signing_alg_values_supported",
+];
+
+/// Metadata defined as booleans that this relying party acts on.
+const BOOLEANS: [&str; 1] = ["authorization_response_iss_parameter_supported"];
+
+/// What a JSON value is, for messages; strings and numbers are quoted (shortened).
+fn kind(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(text) if text.chars().count() > 60 => {
+            format!(
+                "the string \"{}…\"",
+                text.chars().take(60).collect::<String>()
+            )
+        }
+        Value::String(text) => format!("the string \"{text}\""),
+        Value::Array(_) => "an array with an element that is not a string".to_string(),
+        Value::Object(_) => "an object".to_string(),
+    }
+}
+
+/// Refuses metadata of the wrong type, naming the key and what it holds instead.
+fn check_types(doc: &Map<String, Value>) -> Result<(), String> {
+    for key in STRING_ARRAYS {
+        match doc.get(key) {
+            None => {}
+            Some(Value::Array(list)) if list.iter().all(Value::is_string) => {}
+            Some(other) => {
+                return Err(format!(
+                    "`{key}` is {}, not an array of strings (OpenID Connect Discovery 1.0, \
+                     section 3); fix the IdP's metadata",
+                    kind(other)
+                ))
+            }
+        }
+    }
+    for key in BOOLEANS {
+        match doc.get(key) {
+            None | Some(Value::Bool(_)) => {}
+            Some(other) => {
+                return Err(format!(
+                    "`{key}` is {}, not a boolean; fix the IdP's metadata",
+                    kind(other)
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The strings of an array-typed key that [`check_types`] passed; `None` when absent.
 fn strings(doc: &Map<String, Value>, key: &str) -> Option<Vec<String>> {
     let list = doc.get(key)?.as_array()?;
     Some(
@@ -101,6 +185,7 @@ pub(crate) fn check(issuer: &str, url: &str, doc: Map<String, Value>) -> Result<
     let token_endpoint = required("token_endpoint")?.to_string();
     let jwks_uri = required("jwks_uri")?.to_string();
     let userinfo_endpoint = endpoint(&doc, "userinfo_endpoint", url)?.map(|u| u.to_string());
+    check_types(&doc).map_err(failed)?;
 
     if let Some(types) = strings(&doc, "response_types_supported") {
         if !types.iter().any(|t| t == "code") {
@@ -255,5 +340,42 @@ mod tests {
         let mut d = doc(json!({}));
         d.remove("userinfo_endpoint");
         assert!(check(ISSUER, "u", d).unwrap().userinfo_endpoint.is_none());
+    }
+
+    /// issue 11: a string where an array belongs was read as absent, skipping the downgrade
+    /// checks; every array- or boolean-typed key of the wrong type is `discovery_failed`.
+    #[test]
+    fn metadata_of_the_wrong_type_is_refused_by_name() {
+        for (key, value, shown) in [
+            (
+                "code_challenge_methods_supported",
+                json!("plain"),
+                "the string \"plain\"",
+            ),
+            (
+                "id_token_signing_alg_values_supported",
+                json!("HS256"),
+                "the string",
+            ),
+            ("response_types_supported", json!("id_token"), "the string"),
+            ("scopes_supported", json!({"openid": true}), "an object"),
+            (
+                "token_endpoint_auth_methods_supported",
+                json!(["a", 1]),
+                "an array with an element",
+            ),
+            ("claims_supported", Value::Null, "null"),
+            (
+                "authorization_response_iss_parameter_supported",
+                json!("true"),
+                "the string",
+            ),
+        ] {
+            let err = check(ISSUER, "u", doc(json!({ key: value }))).unwrap_err();
+            assert_eq!(err.code(), "discovery_failed", "{key}");
+            let text = err.to_string();
+            assert!(text.contains(&format!("`{key}` is {shown}")), "{text}");
+        }
+        assert!(STRING_ARRAYS.iter().all(|k| !BOOLEANS.contains(k)));
     }
 }
