@@ -86,7 +86,8 @@ pub struct ClientConfig {
     /// Limit for every network request. Default 10 s. (A whole sign-in is bounded by
     /// [`with_deadline`].)
     pub timeout: Duration,
-    /// Least time between two JWKS refetches triggered by unknown keys. Default 10 s.
+    /// Least time after a JWKS refetch that did not find a token's key before the next one
+    /// (flood protection; a refetch that finds the key does not count). Default 10 s.
     pub jwks_refetch_interval: Duration,
     /// PEM certificates (one, or a bundle) trusted besides the public roots: a private CA, or
     /// the local CA that `ssoproof serve idp --tls` writes. Default none.

@@ -238,12 +238,17 @@ async fn kid_absent_key_rotation_refetches_once() {
     });
     login(&op, &rp, "alice").await.unwrap();
     assert_eq!(rp.jwks_fetches(), 2);
-    // A forged kid-less token right after: refused, and no third fetch within the interval.
+    // Forged kid-less tokens right after: the rotation's refetch found its key and does not
+    // count, so the first forgery costs one fruitless refetch; the next ones none.
     op.set(|b| b.token_hook = token_hook(|_, t| tampered(t)));
     let err = login(&op, &rp, "alice").await.unwrap_err();
     assert_eq!(err.code(), "signature_invalid");
+    assert!(err.to_string().contains("even after refetching"), "{err}");
+    assert_eq!(rp.jwks_fetches(), 3);
+    let err = login(&op, &rp, "alice").await.unwrap_err();
+    assert_eq!(err.code(), "signature_invalid");
     assert!(err.to_string().contains("at most once every"), "{err}");
-    assert_eq!(rp.jwks_fetches(), 2);
+    assert_eq!(rp.jwks_fetches(), 3);
 }
 
 /// rp-id_token-sig-rs256
@@ -438,6 +443,39 @@ async fn rp_key_rotation_op_sign_key() {
     // The new key is cached now: no more fetches.
     login(&op, &rp, "bob").await.unwrap();
     assert_eq!(rp.jwks_fetches(), 2);
+}
+
+/// issue 10: the keys fetched before any token (as the doctor does), the OP rotating right
+/// after, and again right after that: each rotation's refetch is granted, however soon after
+/// the last; made-up kids still cost at most one fruitless refetch per interval.
+#[tokio::test]
+async fn rotation_right_after_a_fetch_is_followed_and_floods_are_still_limited() {
+    let (op, rp) = start().await;
+    rp.fetch_keys().await.unwrap();
+    for (round, kid) in ["key-2", "key-3"].into_iter().enumerate() {
+        let new = TestKey::es256(kid);
+        op.set(|b| {
+            b.published = vec![new.clone()];
+            b.signer = new;
+        });
+        login(&op, &rp, "alice").await.unwrap();
+        assert_eq!(rp.jwks_fetches(), round + 2);
+    }
+    for i in 0..5 {
+        op.set(|b| b.signer = TestKey::es256(&format!("made-up-{i}")));
+        assert_eq!(code_of(&op, &rp, "alice").await, "kid_unknown");
+    }
+    assert_eq!(rp.jwks_fetches(), 4);
+    assert_eq!(op.record().jwks_fetches, 4);
+    // Within the interval after the fruitless refetch, even a real rotation waits.
+    let new = TestKey::es256("key-4");
+    op.set(|b| {
+        b.published = vec![new.clone()];
+        b.signer = new;
+    });
+    let err = login(&op, &rp, "alice").await.unwrap_err();
+    assert!(err.to_string().contains("at most once every"), "{err}");
+    assert_eq!(rp.jwks_fetches(), 4);
 }
 
 /// rp-key-rotation-op-sign-key-native: a new key appears (beside the old) just before signing.
