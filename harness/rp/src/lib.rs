@@ -34,6 +34,7 @@ mod mock_op;
 #[cfg(test)]
 mod tests;
 
+use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine;
@@ -98,6 +99,19 @@ pub struct ClientConfig {
     pub authorization_params: Vec<(String, String)>,
 }
 
+/// The certificates of a PEM bundle; at least one.
+fn pem_roots(pem: &str) -> Result<Vec<reqwest::Certificate>, String> {
+    match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+        Ok(roots) if !roots.is_empty() => Ok(roots),
+        Ok(_) => Err(
+            "holds no PEM certificate (no `-----BEGIN CERTIFICATE-----` block); give the CA's \
+             certificate in PEM, e.g. the file `ssoproof serve idp --tls` wrote"
+                .to_string(),
+        ),
+        Err(e) => Err(format!("is not a valid PEM certificate: {e}")),
+    }
+}
+
 /// Runs `work` (typically discovery and a login together) within `limit`, or fails with
 /// `deadline_exceeded`. The per-request [`ClientConfig::timeout`] alone does not bound a sign-in:
 /// it may take many requests, and parsing a hostile login page is slow CPU work; when the limit
@@ -157,15 +171,24 @@ impl ClientConfig {
         let Some(pem) = &self.trusted_ca_pem else {
             return Ok(Vec::new());
         };
-        match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
-            Ok(roots) if !roots.is_empty() => Ok(roots),
-            Ok(_) => Err(RpError::ConfigInvalid {
-                problem: "the trusted CA holds no PEM certificate".to_string(),
-            }),
-            Err(e) => Err(RpError::ConfigInvalid {
-                problem: format!("the trusted CA is not a PEM certificate: {e}"),
-            }),
-        }
+        pem_roots(pem).map_err(|problem| RpError::ConfigInvalid {
+            problem: format!("the trusted CA {problem}"),
+        })
+    }
+
+    /// Trusts the certificates of the PEM file at `path` (see
+    /// [`trusted_ca_pem`](Self::trusted_ca_pem)), read with the one reader of user-named files
+    /// (regular files only, size-capped). A file that cannot be read or holds no certificate is
+    /// `config_invalid`, naming the file and what is wrong with it.
+    pub fn trust_ca_file(&mut self, path: &Path) -> Result<(), RpError> {
+        let invalid = |problem: String| RpError::ConfigInvalid {
+            problem: format!("the CA certificate file `{}` {problem}", path.display()),
+        };
+        let pem = ssoproof_config::fs::read_to_string(path)
+            .map_err(|e| invalid(format!("cannot be read: {e}")))?;
+        pem_roots(&pem).map_err(invalid)?;
+        self.trusted_ca_pem = Some(pem);
+        Ok(())
     }
 
     fn validate(&self) -> Result<(), RpError> {

@@ -1190,6 +1190,50 @@ async fn invalid_configurations() {
     }
 }
 
+/// issue 11: `--ca-cert <not a PEM file>` did not name the file. Each way a CA file can be
+/// wrong is `config_invalid` naming it and what is wrong.
+#[test]
+fn ca_certificate_files_are_named_when_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("notes.txt");
+    std::fs::write(&not_pem, "just some notes\n").unwrap();
+    let broken = dir.path().join("broken.pem");
+    std::fs::write(
+        &broken,
+        "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let missing = dir.path().join("missing.pem");
+    for (path, why) in [
+        (&not_pem, "holds no PEM certificate"),
+        (&broken, "is not a valid PEM certificate"),
+        (&missing, "cannot be read"),
+        (
+            &dir.path().to_path_buf(),
+            "cannot be read: it is a directory",
+        ),
+    ] {
+        let mut config = ClientConfig::new("https://idp.example", CLIENT_ID, REDIRECT_URI);
+        let err = config.trust_ca_file(path).unwrap_err();
+        assert_eq!(err.code(), "config_invalid");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!(
+                "the CA certificate file `{}` {why}",
+                path.display()
+            )),
+            "{text}"
+        );
+        assert!(config.trusted_ca_pem.is_none());
+    }
+    let good = dir.path().join("ca.pem");
+    let ca = ssoproof_server::tls::LocalCa::generate().unwrap();
+    std::fs::write(&good, ca.cert_pem()).unwrap();
+    let mut config = ClientConfig::new("https://idp.example", CLIENT_ID, REDIRECT_URI);
+    config.trust_ca_file(&good).unwrap();
+    assert_eq!(config.trusted_ca_pem.as_deref(), Some(ca.cert_pem()));
+}
+
 // ------------------------------------------------------------------------------ No leaks
 
 /// No secret (client secret, password) and no token the OP issued appears in any error message,
