@@ -378,4 +378,126 @@ mod tests {
         }
         assert!(STRING_ARRAYS.iter().all(|k| !BOOLEANS.contains(k)));
     }
+
+    mod properties {
+        //! Arbitrary discovery documents: a typed error or a provider that keeps every promise
+        //! (byte-equal issuer, well-typed metadata, no advertised downgrade), never a panic.
+        //! 256 cases each by default (`PROPTEST_CASES` raises it), well under a second.
+        use super::*;
+        use crate::http::Answer;
+        use proptest::prelude::*;
+        use reqwest::StatusCode;
+
+        fn value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                ".{0,10}".prop_map(Value::String),
+                prop::sample::select(vec![
+                    "code",
+                    "S256",
+                    "plain",
+                    "RS256",
+                    "HS256",
+                    "none",
+                    "id_token",
+                    "https://sso.example.com/x",
+                    "/relative",
+                    ISSUER,
+                ])
+                .prop_map(|s| Value::String(s.to_string())),
+            ];
+            leaf.prop_recursive(3, 24, 5, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                    prop::collection::btree_map(".{0,6}", inner, 0..4)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        fn key() -> impl Strategy<Value = String> {
+            let mut known: Vec<&str> = STRING_ARRAYS.to_vec();
+            known.extend(BOOLEANS);
+            known.extend([
+                "issuer",
+                "authorization_endpoint",
+                "token_endpoint",
+                "userinfo_endpoint",
+                "jwks_uri",
+            ]);
+            prop_oneof![
+                prop::sample::select(known).prop_map(str::to_string),
+                ".{0,12}",
+            ]
+        }
+
+        /// The good document with up to 8 keys replaced (`Some`) or removed (`None`).
+        fn document() -> impl Strategy<Value = Map<String, Value>> {
+            prop::collection::vec((key(), prop::option::of(value())), 0..8).prop_map(|edits| {
+                let mut d = doc(json!({}));
+                for (k, v) in edits {
+                    match v {
+                        Some(v) => d.insert(k, v),
+                        None => d.remove(&k),
+                    };
+                }
+                d
+            })
+        }
+
+        fn advertised<'a>(d: &'a Map<String, Value>, key: &str) -> Option<Vec<&'a str>> {
+            d.get(key).map(|v| {
+                v.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e.as_str().unwrap())
+                    .collect()
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn documents_pass_only_when_every_promise_holds(d in document()) {
+                match check(ISSUER, "u", d.clone()) {
+                    Err(e) => prop_assert!(crate::meaning_of(e.code()).is_some()),
+                    Ok(p) => {
+                        prop_assert_eq!(d.get("issuer"), Some(&json!(ISSUER)));
+                        for key in STRING_ARRAYS {
+                            if let Some(v) = d.get(key) {
+                                let strings = v.as_array().is_some_and(|a| a.iter().all(Value::is_string));
+                                prop_assert!(strings, "{}", key);
+                            }
+                        }
+                        if let Some(types) = advertised(&d, "response_types_supported") {
+                            prop_assert!(types.contains(&"code"));
+                        }
+                        if let Some(algs) = advertised(&d, "id_token_signing_alg_values_supported") {
+                            prop_assert!(algs.iter().any(|a| ALLOWED_ALGS.contains(a)));
+                        }
+                        if let Some(methods) = advertised(&d, "code_challenge_methods_supported") {
+                            prop_assert!(methods.contains(&"S256"));
+                        }
+                        prop_assert_eq!(
+                            p.iss_parameter_supported,
+                            d.get("authorization_response_iss_parameter_supported") == Some(&json!(true))
+                        );
+                    }
+                }
+            }
+
+            /// Whatever body a discovery URL answers with: a JSON object or a described problem.
+            #[test]
+            fn arbitrary_answers_never_panic(body in ".{0,200}", status in 100u16..600) {
+                let answer = Answer {
+                    status: StatusCode::from_u16(status).unwrap(),
+                    content_type: "application/json".to_string(),
+                    location: None,
+                    body,
+                };
+                let _ = answer.json_object(&[]);
+            }
+        }
+    }
 }
