@@ -2,6 +2,8 @@
 //! code (the runbooks' troubleshooting tables and checklists name them); the message says what
 //! was wrong and what to do, and never carries a secret or a token.
 
+use ssoproof_secret::{redact_all, Secret};
+
 /// Every code [`RpError::code`] can return, with a one-line meaning, in the order a login meets
 /// them. The README table and the tests are generated from / checked against this list.
 pub const ERROR_CODES: &[(&str, &str)] = &[
@@ -221,6 +223,43 @@ fn list_groups(groups: &[String]) -> String {
 }
 
 impl RpError {
+    /// This error with the values the IdP supplied (issuers, audiences, subjects, groups, key
+    /// ids…) redacted of `secrets`; ssoproof's own words are left alone (see
+    /// [`redact_all`](ssoproof_secret::redact_all) for why).
+    pub(crate) fn redact_server_values(mut self, secrets: &[&Secret]) -> RpError {
+        let redact = |value: &mut String| *value = redact_all(value, secrets);
+        match &mut self {
+            RpError::IssuerMismatch { found, .. }
+            | RpError::AudienceMismatch { found, .. }
+            | RpError::AzpMismatch { found, .. }
+            | RpError::GroupsMalformed { found, .. } => redact(found),
+            RpError::IssParamMismatch { found, .. } => found.iter_mut().for_each(redact),
+            RpError::KidUnknown { kid, .. } => kid.iter_mut().for_each(redact),
+            RpError::AlgRejected { alg, .. } => redact(alg),
+            RpError::AlgUnsupported { advertised, .. }
+            | RpError::PkceUnsupported { advertised } => advertised.iter_mut().for_each(redact),
+            RpError::AzpRequired { audiences } => audiences.iter_mut().for_each(redact),
+            RpError::UserinfoSubMismatch {
+                id_token_sub,
+                userinfo_sub,
+            } => {
+                redact(id_token_sub);
+                redact(userinfo_sub);
+            }
+            RpError::SubMismatch {
+                original,
+                refreshed,
+            } => {
+                redact(original);
+                redact(refreshed);
+            }
+            RpError::GroupsOverage { marker } => redact(marker),
+            RpError::GroupsUnmapped { groups } => groups.iter_mut().for_each(redact),
+            _ => {}
+        }
+        self
+    }
+
     /// The stable snake_case code of this error; see [`ERROR_CODES`].
     pub fn code(&self) -> &'static str {
         match self {

@@ -397,6 +397,16 @@ impl RelyingParty {
     /// Signs `username` in through the IdP's login form, exchanges the code, validates the ID
     /// token, calls userinfo and maps the groups to a role.
     pub async fn login(&self, username: &str, password: &Secret) -> Result<Session, RpError> {
+        // The IdP has the password from the login form: whatever it sends back (an `iss`
+        // parameter, claims) may quote it.
+        let mut secrets = self.secrets();
+        secrets.push(password);
+        self.sign_in(username, password)
+            .await
+            .map_err(|e| e.redact_server_values(&secrets))
+    }
+
+    async fn sign_in(&self, username: &str, password: &Secret) -> Result<Session, RpError> {
         let state = random_string(32);
         let nonce = random_string(32);
         let verifier = Secret::new(random_string(48)); // 64 characters

@@ -1487,6 +1487,26 @@ async fn a_short_password_leaves_the_message_readable() {
     assert!(text.contains("check the username and password"), "{text}");
 }
 
+/// A hostile IdP that puts the password it was given into the ID token's claims or the `iss`
+/// parameter does not get it printed.
+#[tokio::test]
+async fn the_password_quoted_back_in_claims_is_redacted() {
+    let password = password_of("alice").expose().to_string();
+    for claim in ["iss", "aud", "sub"] {
+        let (op, rp) = start().await;
+        let value = password.clone();
+        op.set(|b| {
+            b.claims_hook = claims(move |c| {
+                c.insert(claim.into(), json!(value));
+            })
+        });
+        let err = login(&op, &rp, "alice").await.unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains(&password), "{claim}: {text}");
+        assert!(text.contains(ssoproof_secret::REDACTED), "{claim}: {text}");
+    }
+}
+
 /// issue 11: a token endpoint that echoes the request got the client secret printed back,
 /// percent-encoded (`client_secret_post`) or inside the Basic credentials.
 #[tokio::test]
