@@ -242,8 +242,18 @@ fn collapse(text: &str, secrets: &[&Secret]) -> Option<String> {
     })
 }
 
+/// Nodes read for one element's text: plenty for a title or a message, and a bound, because a
+/// hostile page can nest thousands of matching elements (`<div class=alert><object>` repeated
+/// parses in linear time), each of whose whole subtree would be read: quadratic, minutes.
+const TEXT_NODES: usize = 200;
+
 fn element_text(element: ElementRef<'_>, secrets: &[&Secret]) -> Option<String> {
-    collapse(&element.text().collect::<String>(), secrets)
+    let text: String = element
+        .descendants()
+        .take(TEXT_NODES)
+        .filter_map(|node| node.value().as_text().map(|t| &**t))
+        .collect();
+    collapse(&text, secrets)
 }
 
 fn page_text(doc: &Html, secrets: &[&Secret]) -> PageText {
@@ -1004,6 +1014,24 @@ mod tests {
         assert_eq!(
             analysis.text.describe(),
             "page \u{201c}Wrong password [redacted] for pat\u{201d}"
+        );
+    }
+
+    /// issue 11: nested matching elements made reading the page's message quadratic; each
+    /// element's text is read from its first [`TEXT_NODES`] nodes only.
+    #[test]
+    fn message_text_is_read_from_a_bounded_number_of_nodes() {
+        let nested = format!(
+            "<div class=alert>{}<b>too deep</b></div><h1>Sign in</h1>",
+            "<span></span>".repeat(TEXT_NODES)
+        );
+        let analysis = page(&nested).unwrap();
+        assert_eq!(analysis.text.error, None);
+        assert_eq!(analysis.text.heading.as_deref(), Some("Sign in"));
+        let shallow = "<div class=alert><span></span><b>Wrong password.</b></div>";
+        assert_eq!(
+            page(shallow).unwrap().text.error.as_deref(),
+            Some("Wrong password.")
         );
     }
 
