@@ -2,6 +2,8 @@
 //! code (the runbooks' troubleshooting tables and checklists name them); the message says what
 //! was wrong and what to do, and never carries a secret or a token.
 
+use ssoproof_secret::{redact_all, Secret};
+
 /// Every code [`RpError::code`] can return, with a one-line meaning, in the order a login meets
 /// them. The README table and the tests are generated from / checked against this list.
 pub const ERROR_CODES: &[(&str, &str)] = &[
@@ -10,7 +12,8 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("issuer_mismatch", "an issuer (discovery document, ID token or refreshed ID token) is not byte-equal to the configured issuer"),
     ("alg_unsupported", "the IdP advertises no ID-token signing algorithm from the allow-list (downgrade advertised)"),
     ("pkce_unsupported", "the IdP advertises PKCE methods without S256"),
-    ("login_failed", "the sign-in pages did not lead back to the redirect URI (wrong password, no login form, consent loop)"),
+    ("login_failed", "the sign-in pages did not lead back to the redirect URI (wrong password, no login form, consent loop, a page over 1 MiB)"),
+    ("deadline_exceeded", "the whole sign-in (discovery, login pages, token exchange, keys, userinfo) did not finish within the overall time limit"),
     ("idp_error", "the IdP redirected back with an OAuth error (access_denied, invalid_request, invalid_scope, ...)"),
     ("state_mismatch", "the authorization response's `state` is missing or not the one sent"),
     ("iss_param_mismatch", "the authorization response's RFC 9207 `iss` parameter is missing (though advertised) or wrong"),
@@ -70,6 +73,9 @@ pub enum RpError {
 
     #[error("sign-in failed at {page}: {reason}")]
     LoginFailed { page: String, reason: String },
+
+    #[error("the sign-in did not finish within {seconds} s, the limit for all of it (discovery, the login pages and their parsing, the token exchange, the keys and userinfo); check that the IdP answers promptly and serves small login pages, or allow more time")]
+    DeadlineExceeded { seconds: f64 },
 
     #[error("the IdP redirected back with error `{error}`{}; fix what the IdP reports (client settings, user assignment, requested scopes)", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     IdpError {
@@ -217,6 +223,43 @@ fn list_groups(groups: &[String]) -> String {
 }
 
 impl RpError {
+    /// This error with the values the IdP supplied (issuers, audiences, subjects, groups, key
+    /// ids…) redacted of `secrets`; ssoproof's own words are left alone (see
+    /// [`redact_all`](ssoproof_secret::redact_all) for why).
+    pub(crate) fn redact_server_values(mut self, secrets: &[&Secret]) -> RpError {
+        let redact = |value: &mut String| *value = redact_all(value, secrets);
+        match &mut self {
+            RpError::IssuerMismatch { found, .. }
+            | RpError::AudienceMismatch { found, .. }
+            | RpError::AzpMismatch { found, .. }
+            | RpError::GroupsMalformed { found, .. } => redact(found),
+            RpError::IssParamMismatch { found, .. } => found.iter_mut().for_each(redact),
+            RpError::KidUnknown { kid, .. } => kid.iter_mut().for_each(redact),
+            RpError::AlgRejected { alg, .. } => redact(alg),
+            RpError::AlgUnsupported { advertised, .. }
+            | RpError::PkceUnsupported { advertised } => advertised.iter_mut().for_each(redact),
+            RpError::AzpRequired { audiences } => audiences.iter_mut().for_each(redact),
+            RpError::UserinfoSubMismatch {
+                id_token_sub,
+                userinfo_sub,
+            } => {
+                redact(id_token_sub);
+                redact(userinfo_sub);
+            }
+            RpError::SubMismatch {
+                original,
+                refreshed,
+            } => {
+                redact(original);
+                redact(refreshed);
+            }
+            RpError::GroupsOverage { marker } => redact(marker),
+            RpError::GroupsUnmapped { groups } => groups.iter_mut().for_each(redact),
+            _ => {}
+        }
+        self
+    }
+
     /// The stable snake_case code of this error; see [`ERROR_CODES`].
     pub fn code(&self) -> &'static str {
         match self {
@@ -226,6 +269,7 @@ impl RpError {
             RpError::AlgUnsupported { .. } => "alg_unsupported",
             RpError::PkceUnsupported { .. } => "pkce_unsupported",
             RpError::LoginFailed { .. } => "login_failed",
+            RpError::DeadlineExceeded { .. } => "deadline_exceeded",
             RpError::IdpError { .. } => "idp_error",
             RpError::StateMismatch { .. } => "state_mismatch",
             RpError::IssParamMismatch { .. } => "iss_param_mismatch",
@@ -302,6 +346,7 @@ mod tests {
                 page: s("p"),
                 reason: s("r"),
             },
+            RpError::DeadlineExceeded { seconds: 1.0 },
             RpError::IdpError {
                 error: s("access_denied"),
                 description: None,

@@ -1,7 +1,9 @@
 //! The IdP's signing keys: fetched from discovery's `jwks_uri` on first use, cached, and refetched
-//! once when a token names a key the cache does not hold (key rotation). Refetches are
-//! rate-limited, so a flood of tokens with made-up `kid`s costs the IdP at most one JWKS request
-//! per interval.
+//! once when a token names a key the cache does not hold (key rotation). Only fruitless refetches
+//! (the key still missing, or the fetch failing) are rate-limited: a flood of tokens with made-up
+//! `kid`s costs the IdP at most one JWKS request per interval, while a real rotation, whose
+//! refetch finds the new key, is followed however soon it comes after the last fetch (the
+//! OpenID certification case rp-key-rotation-op-sign-key rotates right after one).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -18,8 +20,8 @@ use super::RpError;
 struct State {
     /// Usable-looking keys of the last successful fetch; `None` before the first one.
     keys: Option<Vec<Jwk>>,
-    /// When the last refetch for an unknown key was attempted (successful or not).
-    last_refetch: Option<Instant>,
+    /// When the last refetch for an unknown key was attempted that did not find it.
+    last_fruitless_refetch: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -220,7 +222,7 @@ impl Jwks {
                 other => other,
             });
         }
-        if let Some(last) = state.last_refetch {
+        if let Some(last) = state.last_fruitless_refetch {
             let elapsed = last.elapsed();
             if elapsed < self.refetch_interval {
                 let limit = format!(
@@ -240,16 +242,19 @@ impl Jwks {
                 });
             }
         }
-        state.last_refetch = Some(Instant::now());
+        // Counted as fruitless until it proves otherwise, so that a failed fetch counts too.
+        let previous = state.last_fruitless_refetch.replace(Instant::now());
         state.keys = Some(self.fetch(client).await?);
         match lookup(state.keys.as_deref().unwrap_or_default(), kid, alg) {
-            Lookup::Found(keys) => {
-                try_keys(&keys, alg, signing_input, signature).map_err(|problem| {
-                    RpError::SignatureInvalid {
-                        problem: format!("{problem}, even after refetching the JWKS"),
-                    }
-                })
-            }
+            Lookup::Found(keys) => match try_keys(&keys, alg, signing_input, signature) {
+                Ok(()) => {
+                    state.last_fruitless_refetch = previous;
+                    Ok(())
+                }
+                Err(problem) => Err(RpError::SignatureInvalid {
+                    problem: format!("{problem}, even after refetching the JWKS"),
+                }),
+            },
             Lookup::WrongKey(problem) => Err(RpError::SignatureInvalid { problem }),
             Lookup::NotFound(reason) => Err(unknown(format!("{reason}, even after refetching it"))),
         }

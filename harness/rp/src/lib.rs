@@ -34,6 +34,7 @@ mod mock_op;
 #[cfg(test)]
 mod tests;
 
+use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine;
@@ -83,9 +84,11 @@ pub struct ClientConfig {
     pub role_mappings: Vec<(String, Role)>,
     /// The role of a user whose groups map to nothing; `None` fails closed.
     pub default_role: Option<Role>,
-    /// Limit for every network request. Default 10 s.
+    /// Limit for every network request. Default 10 s. (A whole sign-in is bounded by
+    /// [`with_deadline`].)
     pub timeout: Duration,
-    /// Least time between two JWKS refetches triggered by unknown keys. Default 10 s.
+    /// Least time after a JWKS refetch that did not find a token's key before the next one
+    /// (flood protection; a refetch that finds the key does not count). Default 10 s.
     pub jwks_refetch_interval: Duration,
     /// PEM certificates (one, or a bundle) trusted besides the public roots: a private CA, or
     /// the local CA that `ssoproof serve idp --tls` writes. Default none.
@@ -94,6 +97,34 @@ pub struct ClientConfig {
     /// to that identity provider) or `access_type=offline` (Google). The parameters the relying
     /// party sets itself cannot be overridden.
     pub authorization_params: Vec<(String, String)>,
+}
+
+/// The certificates of a PEM bundle; at least one.
+fn pem_roots(pem: &str) -> Result<Vec<reqwest::Certificate>, String> {
+    match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+        Ok(roots) if !roots.is_empty() => Ok(roots),
+        Ok(_) => Err(
+            "holds no PEM certificate (no `-----BEGIN CERTIFICATE-----` block); give the CA's \
+             certificate in PEM, e.g. the file `ssoproof serve idp --tls` wrote"
+                .to_string(),
+        ),
+        Err(e) => Err(format!("is not a valid PEM certificate: {e}")),
+    }
+}
+
+/// Runs `work` (typically discovery and a login together) within `limit`, or fails with
+/// `deadline_exceeded`. The per-request [`ClientConfig::timeout`] alone does not bound a sign-in:
+/// it may take many requests, and parsing a hostile login page is slow CPU work; when the limit
+/// passes, `work` is dropped, which also stops a page parse in progress.
+pub async fn with_deadline<T>(
+    limit: Duration,
+    work: impl std::future::Future<Output = Result<T, RpError>>,
+) -> Result<T, RpError> {
+    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+        Err(RpError::DeadlineExceeded {
+            seconds: limit.as_secs_f64(),
+        })
+    })
 }
 
 /// Authorization parameters the relying party sets itself.
@@ -140,15 +171,24 @@ impl ClientConfig {
         let Some(pem) = &self.trusted_ca_pem else {
             return Ok(Vec::new());
         };
-        match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
-            Ok(roots) if !roots.is_empty() => Ok(roots),
-            Ok(_) => Err(RpError::ConfigInvalid {
-                problem: "the trusted CA holds no PEM certificate".to_string(),
-            }),
-            Err(e) => Err(RpError::ConfigInvalid {
-                problem: format!("the trusted CA is not a PEM certificate: {e}"),
-            }),
-        }
+        pem_roots(pem).map_err(|problem| RpError::ConfigInvalid {
+            problem: format!("the trusted CA {problem}"),
+        })
+    }
+
+    /// Trusts the certificates of the PEM file at `path` (see
+    /// [`trusted_ca_pem`](Self::trusted_ca_pem)), read with the one reader of user-named files
+    /// (regular files only, size-capped). A file that cannot be read or holds no certificate is
+    /// `config_invalid`, naming the file and what is wrong with it.
+    pub fn trust_ca_file(&mut self, path: &Path) -> Result<(), RpError> {
+        let invalid = |problem: String| RpError::ConfigInvalid {
+            problem: format!("the CA certificate file `{}` {problem}", path.display()),
+        };
+        let pem = ssoproof_config::fs::read_to_string(path)
+            .map_err(|e| invalid(format!("cannot be read: {e}")))?;
+        pem_roots(&pem).map_err(invalid)?;
+        self.trusted_ca_pem = Some(pem);
+        Ok(())
     }
 
     fn validate(&self) -> Result<(), RpError> {
@@ -357,6 +397,16 @@ impl RelyingParty {
     /// Signs `username` in through the IdP's login form, exchanges the code, validates the ID
     /// token, calls userinfo and maps the groups to a role.
     pub async fn login(&self, username: &str, password: &Secret) -> Result<Session, RpError> {
+        // The IdP has the password from the login form: whatever it sends back (an `iss`
+        // parameter, claims) may quote it.
+        let mut secrets = self.secrets();
+        secrets.push(password);
+        self.sign_in(username, password)
+            .await
+            .map_err(|e| e.redact_server_values(&secrets))
+    }
+
+    async fn sign_in(&self, username: &str, password: &Secret) -> Result<Session, RpError> {
         let state = random_string(32);
         let nonce = random_string(32);
         let verifier = Secret::new(random_string(48)); // 64 characters
@@ -706,6 +756,9 @@ impl RelyingParty {
             .client
             .post(endpoint)
             .header(reqwest::header::ACCEPT, "application/json");
+        // The Basic credentials are the secret in a form of their own: an endpoint that echoes
+        // the request must not get them printed.
+        let mut basic = None;
         match (&self.config.client_secret, self.config.auth_method) {
             (Some(secret), AuthMethod::ClientSecretBasic) => {
                 let pair = format!(
@@ -713,8 +766,13 @@ impl RelyingParty {
                     form_encode(&self.config.client_id),
                     form_encode(secret.expose())
                 );
-                let basic = base64::engine::general_purpose::STANDARD.encode(pair);
-                request = request.header(reqwest::header::AUTHORIZATION, format!("Basic {basic}"));
+                let credentials = basic.insert(Secret::new(
+                    base64::engine::general_purpose::STANDARD.encode(pair),
+                ));
+                request = request.header(
+                    reqwest::header::AUTHORIZATION,
+                    format!("Basic {}", credentials.expose()),
+                );
             }
             (Some(secret), AuthMethod::ClientSecretPost) => {
                 form.push(("client_id", self.config.client_id.clone()));
@@ -722,6 +780,8 @@ impl RelyingParty {
             }
             (None, _) => form.push(("client_id", self.config.client_id.clone())),
         }
+        let secrets: Vec<&Secret> = secrets.iter().copied().chain(basic.as_ref()).collect();
+        let secrets = secrets.as_slice();
         let timeout = self.config.timeout;
         let response = http::send(request.form(&form), &label, timeout).await?;
         let answer = http::read(response, &label, timeout).await?;

@@ -121,6 +121,9 @@ pub struct User {
 pub type ClaimsHook = Arc<dyn Fn(&mut Map<String, Value>) + Send + Sync>;
 /// Rewrites the signed ID token (given its claims), e.g. to strip or forge the signature.
 pub type TokenHook = Arc<dyn Fn(&Map<String, Value>, String) -> String + Send + Sync>;
+/// Answers a token request instead of the provider (a hostile token endpoint), given its
+/// Authorization header and raw body.
+pub type TokenResponder = Arc<dyn Fn(Option<&str>, &str) -> Response + Send + Sync>;
 
 /// What the provider does; tests change it between steps with [`MockOp::set`].
 #[derive(Clone)]
@@ -146,6 +149,7 @@ pub struct Behaviour {
     pub rotate_refresh: bool,
     pub jwks_broken: bool,
     pub token_broken: bool,
+    pub token_responder: Option<TokenResponder>,
     pub users: Vec<User>,
 }
 
@@ -255,6 +259,7 @@ impl MockOp {
                 rotate_refresh: true,
                 jwks_broken: false,
                 token_broken: false,
+                token_responder: None,
                 users: default_users(),
             },
             record: Record::default(),
@@ -772,6 +777,16 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
         other => format!("token:{other}"),
     };
     inner.record.events.push(event);
+    if let Some(respond) = &inner.behaviour.token_responder {
+        return respond(
+            inner
+                .record
+                .token_requests
+                .last()
+                .and_then(|(a, _)| a.as_deref()),
+            &String::from_utf8_lossy(&body),
+        );
+    }
     if inner.behaviour.token_broken {
         return html_page(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -238,12 +238,17 @@ async fn kid_absent_key_rotation_refetches_once() {
     });
     login(&op, &rp, "alice").await.unwrap();
     assert_eq!(rp.jwks_fetches(), 2);
-    // A forged kid-less token right after: refused, and no third fetch within the interval.
+    // Forged kid-less tokens right after: the rotation's refetch found its key and does not
+    // count, so the first forgery costs one fruitless refetch; the next ones none.
     op.set(|b| b.token_hook = token_hook(|_, t| tampered(t)));
     let err = login(&op, &rp, "alice").await.unwrap_err();
     assert_eq!(err.code(), "signature_invalid");
+    assert!(err.to_string().contains("even after refetching"), "{err}");
+    assert_eq!(rp.jwks_fetches(), 3);
+    let err = login(&op, &rp, "alice").await.unwrap_err();
+    assert_eq!(err.code(), "signature_invalid");
     assert!(err.to_string().contains("at most once every"), "{err}");
-    assert_eq!(rp.jwks_fetches(), 2);
+    assert_eq!(rp.jwks_fetches(), 3);
 }
 
 /// rp-id_token-sig-rs256
@@ -438,6 +443,39 @@ async fn rp_key_rotation_op_sign_key() {
     // The new key is cached now: no more fetches.
     login(&op, &rp, "bob").await.unwrap();
     assert_eq!(rp.jwks_fetches(), 2);
+}
+
+/// issue 10: the keys fetched before any token (as the doctor does), the OP rotating right
+/// after, and again right after that: each rotation's refetch is granted, however soon after
+/// the last; made-up kids still cost at most one fruitless refetch per interval.
+#[tokio::test]
+async fn rotation_right_after_a_fetch_is_followed_and_floods_are_still_limited() {
+    let (op, rp) = start().await;
+    rp.fetch_keys().await.unwrap();
+    for (round, kid) in ["key-2", "key-3"].into_iter().enumerate() {
+        let new = TestKey::es256(kid);
+        op.set(|b| {
+            b.published = vec![new.clone()];
+            b.signer = new;
+        });
+        login(&op, &rp, "alice").await.unwrap();
+        assert_eq!(rp.jwks_fetches(), round + 2);
+    }
+    for i in 0..5 {
+        op.set(|b| b.signer = TestKey::es256(&format!("made-up-{i}")));
+        assert_eq!(code_of(&op, &rp, "alice").await, "kid_unknown");
+    }
+    assert_eq!(rp.jwks_fetches(), 4);
+    assert_eq!(op.record().jwks_fetches, 4);
+    // Within the interval after the fruitless refetch, even a real rotation waits.
+    let new = TestKey::es256("key-4");
+    op.set(|b| {
+        b.published = vec![new.clone()];
+        b.signer = new;
+    });
+    let err = login(&op, &rp, "alice").await.unwrap_err();
+    assert!(err.to_string().contains("at most once every"), "{err}");
+    assert_eq!(rp.jwks_fetches(), 4);
 }
 
 /// rp-key-rotation-op-sign-key-native: a new key appears (beside the old) just before signing.
@@ -1152,6 +1190,50 @@ async fn invalid_configurations() {
     }
 }
 
+/// issue 11: `--ca-cert <not a PEM file>` did not name the file. Each way a CA file can be
+/// wrong is `config_invalid` naming it and what is wrong.
+#[test]
+fn ca_certificate_files_are_named_when_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("notes.txt");
+    std::fs::write(&not_pem, "just some notes\n").unwrap();
+    let broken = dir.path().join("broken.pem");
+    std::fs::write(
+        &broken,
+        "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let missing = dir.path().join("missing.pem");
+    for (path, why) in [
+        (&not_pem, "holds no PEM certificate"),
+        (&broken, "is not a valid PEM certificate"),
+        (&missing, "cannot be read"),
+        (
+            &dir.path().to_path_buf(),
+            "cannot be read: it is a directory",
+        ),
+    ] {
+        let mut config = ClientConfig::new("https://idp.example", CLIENT_ID, REDIRECT_URI);
+        let err = config.trust_ca_file(path).unwrap_err();
+        assert_eq!(err.code(), "config_invalid");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!(
+                "the CA certificate file `{}` {why}",
+                path.display()
+            )),
+            "{text}"
+        );
+        assert!(config.trusted_ca_pem.is_none());
+    }
+    let good = dir.path().join("ca.pem");
+    let ca = ssoproof_server::tls::LocalCa::generate().unwrap();
+    std::fs::write(&good, ca.cert_pem()).unwrap();
+    let mut config = ClientConfig::new("https://idp.example", CLIENT_ID, REDIRECT_URI);
+    config.trust_ca_file(&good).unwrap();
+    assert_eq!(config.trusted_ca_pem.as_deref(), Some(ca.cert_pem()));
+}
+
 // ------------------------------------------------------------------------------ No leaks
 
 /// No secret (client secret, password) and no token the OP issued appears in any error message,
@@ -1271,4 +1353,234 @@ async fn rendered_outcome_shows_tokens_only_on_request() {
     assert_eq!(shown["tokens"]["access_token"], tokens[1].as_str());
     assert_eq!(shown["tokens"]["refresh_token"], tokens[2].as_str());
     assert!(render::success_human(&session, true).contains(tokens[1].as_str()));
+}
+
+// ------------------------------------------------------------- Hostile IdPs (issue 11)
+
+/// Serves `app` on a loopback port; returns its base URL.
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    base
+}
+
+/// A configuration for an IdP whose discovery is honest and whose authorization endpoint is
+/// `authorization_endpoint` (a hostile one).
+async fn idp_with_authorization_endpoint(authorization_endpoint: String) -> ClientConfig {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let doc = json!({
+        "issuer": issuer,
+        "authorization_endpoint": authorization_endpoint,
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/jwks"),
+        "response_types_supported": ["code"],
+    });
+    let app = axum::Router::new().route(
+        "/.well-known/openid-configuration",
+        axum::routing::get(move || async move { axum::Json(doc) }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let mut config = ClientConfig::new(issuer, CLIENT_ID, REDIRECT_URI);
+    config.timeout = Duration::from_secs(5);
+    config
+}
+
+/// A login page over the 1 MiB limit, sent without a length (so the cap must count while
+/// reading), is `login_failed` naming the page; nothing larger is buffered.
+#[tokio::test]
+async fn oversized_login_pages_are_refused_by_name() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let raw = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let page = format!("http://{}/huge/login", raw.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = raw.accept().await.unwrap();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let head =
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n";
+                let _ = socket.write_all(head.as_bytes()).await;
+                let chunk = "<div>".repeat(1024);
+                for _ in 0..(http::MAX_BODY_BYTES / chunk.len() + 2) {
+                    if socket.write_all(chunk.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let config = idp_with_authorization_endpoint(page.clone()).await;
+    let rp = RelyingParty::discover(config).await.unwrap();
+    let err = rp.login("alice", &password_of("alice")).await.unwrap_err();
+    assert_eq!(err.code(), "login_failed");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("sign-in failed at {page}")),
+        "{text}"
+    );
+    assert!(text.contains("larger than 1 MiB"), "{text}");
+}
+
+/// `with_deadline` bounds the whole sign-in, not each request: a chain of slow redirects, each
+/// well within the request timeout, ends at the deadline.
+#[tokio::test]
+async fn the_deadline_bounds_a_chain_of_slow_requests() {
+    let hop = axum::routing::get(|| async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        axum::response::Redirect::to("/auth")
+    });
+    let base = serve(axum::Router::new().route("/auth", hop)).await;
+    let config = idp_with_authorization_endpoint(format!("{base}/auth")).await;
+    let err = with_deadline(Duration::from_millis(500), async {
+        let rp = RelyingParty::discover(config).await?;
+        rp.login("alice", &password_of("alice")).await
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "deadline_exceeded");
+    assert!(err.to_string().contains("within 0.5 s"), "{err}");
+}
+
+/// issue 11: a page of 100,000 nested `<div>`s takes the parser minutes. The deadline ends the
+/// sign-in, and the parse stops with it (the runtime could not shut down otherwise).
+#[tokio::test]
+async fn the_deadline_stops_a_slow_page_parse() {
+    let page = "<div>".repeat(100_000);
+    let base = serve(axum::Router::new().route(
+        "/auth",
+        axum::routing::get(move || async move { axum::response::Html(page) }),
+    ))
+    .await;
+    let config = idp_with_authorization_endpoint(format!("{base}/auth")).await;
+    let rp = RelyingParty::discover(config).await.unwrap();
+    let err = with_deadline(
+        Duration::from_secs(1),
+        rp.login("alice", &password_of("alice")),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "deadline_exceeded");
+}
+
+/// issue 11: `--password p` turned ssoproof's own message into "[redacted]assword" soup.
+#[tokio::test]
+async fn a_short_password_leaves_the_message_readable() {
+    let (_op, rp) = start().await;
+    let err = rp.login("alice", &Secret::new("p")).await.unwrap_err();
+    assert_eq!(err.code(), "login_failed");
+    let text = err.to_string();
+    assert!(!text.contains(ssoproof_secret::REDACTED), "{text}");
+    assert!(text.contains("Invalid username or password."), "{text}");
+    assert!(text.contains("check the username and password"), "{text}");
+}
+
+/// A hostile IdP that puts the password it was given into the ID token's claims or the `iss`
+/// parameter does not get it printed.
+#[tokio::test]
+async fn the_password_quoted_back_in_claims_is_redacted() {
+    let password = password_of("alice").expose().to_string();
+    for claim in ["iss", "aud", "sub"] {
+        let (op, rp) = start().await;
+        let value = password.clone();
+        op.set(|b| {
+            b.claims_hook = claims(move |c| {
+                c.insert(claim.into(), json!(value));
+            })
+        });
+        let err = login(&op, &rp, "alice").await.unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains(&password), "{claim}: {text}");
+        assert!(text.contains(ssoproof_secret::REDACTED), "{claim}: {text}");
+    }
+}
+
+/// issue 11: a token endpoint that echoes the request got the client secret printed back,
+/// percent-encoded (`client_secret_post`) or inside the Basic credentials.
+#[tokio::test]
+async fn an_echoing_token_endpoint_never_gets_the_client_secret_printed() {
+    use axum::response::IntoResponse;
+    let secret = "pa\"ss\\w\u{f6}rd/+&= x";
+    let form = form_encode(secret);
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{form}", form_encode(CLIENT_ID)));
+    let json_escaped = serde_json::to_string(secret).unwrap();
+    let forbidden = [
+        secret.to_string(),
+        form.clone(),
+        form.replace('+', "%20"),
+        basic,
+        json_escaped[1..json_escaped.len() - 1].to_string(),
+    ];
+    type Echo = fn(Option<&str>, &str) -> axum::response::Response;
+    let echoes: [(&str, Echo); 4] = [
+        ("plain text", |auth, body| {
+            (
+                axum::http::StatusCode::BAD_REQUEST,
+                format!("Authorization: {} body: {body}", auth.unwrap_or("-")),
+            )
+                .into_response()
+        }),
+        ("an OAuth error", |auth, body| {
+            (
+                axum::http::StatusCode::BAD_REQUEST,
+                axum::Json(json!({
+                    "error": "invalid_request",
+                    "error_description": format!("{} {body}", auth.unwrap_or("-")),
+                })),
+            )
+                .into_response()
+        }),
+        ("decoded JSON", |auth, body| {
+            let decoded: Map<String, Value> = url::form_urlencoded::parse(body.as_bytes())
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect();
+            (
+                axum::http::StatusCode::BAD_REQUEST,
+                axum::Json(json!({"authorization": auth, "form": decoded})),
+            )
+                .into_response()
+        }),
+        ("a token type", |auth, body| {
+            axum::Json(json!({
+                "access_token": "a",
+                "token_type": format!("{} {body}", auth.unwrap_or("-")),
+            }))
+            .into_response()
+        }),
+    ];
+    for method in [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost] {
+        for (shape, echo) in echoes {
+            let op = MockOp::start().await;
+            op.set(|b| b.token_responder = Some(Arc::new(echo)));
+            let mut config = op.config();
+            config.client_secret = Some(Secret::new(secret));
+            config.auth_method = method;
+            let rp = RelyingParty::discover(config).await.unwrap();
+            let err = login(&op, &rp, "alice").await.unwrap_err();
+            assert_eq!(err.code(), "token_request_failed", "{method:?} {shape}");
+            let text = format!("{err} {err:?}");
+            // The echo is quoted (so the test can see a leak) ...
+            assert!(text.contains("grant_type"), "{method:?} {shape}: {text}");
+            // ... without the secret in any form it was sent in.
+            for leak in &forbidden {
+                assert!(
+                    !text.contains(leak.as_str()),
+                    "{method:?} {shape}: `{leak}` in {text}"
+                );
+            }
+        }
+    }
 }

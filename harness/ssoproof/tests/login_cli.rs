@@ -176,3 +176,39 @@ fn auth_params_must_be_key_value_and_not_override_the_relying_party() {
         "{stdout}"
     );
 }
+
+/// issue 11: `--ca-cert <not a PEM file>` did not name the file; now it is `config_invalid`
+/// (exit 2) naming it and what is wrong.
+#[test]
+fn a_ca_cert_that_is_not_pem_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "not a certificate\n").unwrap();
+    let issuer = dead_issuer();
+    let (code, stdout, stderr) = ssoproof(
+        &[
+            "login",
+            "--issuer",
+            &issuer,
+            "--client-id",
+            "app",
+            "--username",
+            "u",
+            "--password",
+            "p",
+            "--ca-cert",
+            notes.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    let out: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(out["error"], "config_invalid");
+    let message = out["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("`{}` holds no PEM certificate", notes.display())),
+        "{message}"
+    );
+}

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, ValueEnum};
-use ssoproof_rp::{render, AuthMethod, ClientConfig, RelyingParty, RoleLadder};
+use ssoproof_rp::{render, with_deadline, AuthMethod, ClientConfig, RelyingParty, RoleLadder};
 use ssoproof_secret::Secret;
 
 use super::{Cli, FOUND_ERRORS, OK, TROUBLE};
@@ -61,7 +61,8 @@ pub struct LoginArgs {
     /// `ssoproof serve idp --tls` wrote.
     #[arg(long, value_name = "FILE")]
     ca_cert: Option<PathBuf>,
-    /// Timeout of each network request, in seconds.
+    /// Time limit, in seconds, of each network request and of the whole sign-in (discovery,
+    /// login pages, token exchange, keys and userinfo together).
     #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
     /// Output format.
@@ -152,22 +153,20 @@ pub fn run(args: LoginArgs) -> anyhow::Result<u8> {
         AuthMethodArg::Basic => AuthMethod::ClientSecretBasic,
         AuthMethodArg::Post => AuthMethod::ClientSecretPost,
     };
-    config.timeout = std::time::Duration::from_secs(args.timeout);
-    if let Some(path) = &args.ca_cert {
-        let pem = std::fs::read_to_string(path).map_err(|e| {
-            anyhow::anyhow!("cannot read the CA certificate {}: {e}", path.display())
-        })?;
-        config.trusted_ca_pem = Some(pem);
-    }
+    let limit = std::time::Duration::from_secs(args.timeout);
+    config.timeout = limit;
     let password = Secret::new(password);
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(async {
+    let result = runtime.block_on(with_deadline(limit, async {
+        if let Some(path) = &args.ca_cert {
+            config.trust_ca_file(path)?;
+        }
         let party = RelyingParty::discover(config).await?;
         party.login(&args.username, &password).await
-    });
+    }));
 
     let mut out = std::io::stdout().lock();
     let status = match &result {
