@@ -241,6 +241,37 @@ pub enum IdpError {
     UnknownIdpMapper { alias: String, mapper: String },
     #[error("cannot edit the persona: {0}")]
     Persona(String),
+    #[error("the realm has no identity provider \"{alias}\" to serve an upstream for; {}", known_aliases(.known))]
+    UnknownUpstream {
+        alias: String,
+        /// The aliases of the realm's `identityProviders`.
+        known: Vec<String>,
+    },
+}
+
+fn known_aliases(known: &[String]) -> String {
+    if known.is_empty() {
+        "it has no `identityProviders` at all".into()
+    } else {
+        let quoted: Vec<String> = known.iter().map(|a| format!("\"{a}\"")).collect();
+        format!("its identity providers are {}", quoted.join(", "))
+    }
+}
+
+/// Whether `alias` names an identity provider of `realm`, so that an upstream given for it
+/// (`--upstream ALIAS=FILE`, [`IdpOptions::upstreams`]) would ever be used.
+pub fn check_upstream(realm: &Realm, alias: &str) -> Result<(), IdpError> {
+    if realm.identity_provider(alias).is_some() {
+        return Ok(());
+    }
+    Err(IdpError::UnknownUpstream {
+        alias: alias.to_string(),
+        known: realm
+            .identity_providers
+            .iter()
+            .map(|p| p.alias.clone())
+            .collect(),
+    })
 }
 
 impl IdpError {
@@ -254,6 +285,7 @@ impl IdpError {
             IdpError::UnknownGroup(_) => "idp/unknown-group",
             IdpError::UnknownIdpMapper { .. } => "idp/unknown-idp-mapper",
             IdpError::Persona(_) => "idp/persona",
+            IdpError::UnknownUpstream { .. } => "idp/unknown-upstream",
         }
     }
 }
@@ -267,6 +299,10 @@ pub struct Emulator {
 impl Emulator {
     /// Binds, then serves in the background on the current tokio runtime.
     pub async fn start(realm: Realm, options: IdpOptions) -> Result<Emulator, IdpError> {
+        // An upstream nothing would ever use is a mistake, never silently ignored.
+        for (alias, _) in &options.upstreams {
+            check_upstream(&realm, alias)?;
+        }
         let addr = options.bind;
         let bind_error = |source| IdpError::Bind { addr, source };
         let listener = tokio::net::TcpListener::bind(addr)

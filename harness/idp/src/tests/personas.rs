@@ -277,3 +277,34 @@ async fn keycloaks_sign_in_with_google_link_leads_to_the_google_persona() {
         format!("{}/realms/acme/broker/google/endpoint", keycloak.base_url())
     );
 }
+
+#[tokio::test]
+async fn an_upstream_for_no_identity_provider_of_the_realm_is_refused() {
+    let broker = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/keycloak-google-broker.json");
+    let realm = Realm::from_keycloak_export(broker).unwrap();
+    let err = crate::check_upstream(&realm, "nosuchalias").unwrap_err();
+    assert_eq!(err.code(), "idp/unknown-upstream");
+    assert_eq!(
+        err.to_string(),
+        "the realm has no identity provider \"nosuchalias\" to serve an upstream for; its identity providers are \"google\""
+    );
+    crate::check_upstream(&realm, "google").unwrap();
+    // Emulator::start makes the same check, so no caller can pass an unused upstream.
+    let refused = Emulator::start(
+        realm,
+        IdpOptions {
+            upstreams: vec![("nosuchalias".into(), "http://127.0.0.1:1".into())],
+            ..IdpOptions::default()
+        },
+    )
+    .await;
+    assert_eq!(refused.err().unwrap().code(), "idp/unknown-upstream");
+    // A realm without identity providers says so.
+    let err = crate::check_upstream(&super::fixture(), "google").unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with("it has no `identityProviders` at all"),
+        "{err}"
+    );
+}
