@@ -80,7 +80,7 @@
 //! | `PUT /_ssoproof/clients/{client_id}/group-mapper/full-path` | `{"value": "true"}`, `{"value": "false"}` or `{"value": null}` (removes the key) | `204`, or `404` `idp/unknown-client` / `idp/no-group-mapper` |
 //! | `DELETE /_ssoproof/clients/{client_id}/mappers/{mapper_name}` | | `204`, or `404` `idp/unknown-client` / `idp/unknown-mapper` |
 //! | `POST /_ssoproof/persona` | a [`PersonaEdit`], e.g. `{"edit": "entra_group_membership_claims", "value": "SecurityGroup"}` | `204`, or `409` `idp/persona` when the persona cannot apply it |
-//! | `POST /_ssoproof/clock` | `{"advance_seconds": 31}` | `204`; refresh-token grace periods see the time pass |
+//! | `POST /_ssoproof/clock` | `{"seconds": 31}` | `204`; refresh-token grace periods see the time pass |
 //!
 //! A body that is not the expected JSON is `400` `admin/invalid-body`.
 

@@ -36,7 +36,7 @@ async fn the_admin_api_edits_personas() {
     let clock = format!("{}/_ssoproof/clock", okta.base_url());
     let answer = http()
         .post(&clock)
-        .json(&json!({"advance_seconds": 31}))
+        .json(&json!({"seconds": 31}))
         .send()
         .await
         .unwrap();
