@@ -535,19 +535,24 @@ fn keycloak_int<'de, D: Deserializer<'de>>(
     let Some(number) = Option::<serde_json::Number>::deserialize(d)? else {
         return Ok(None);
     };
+    let range = format!("give {what} from 0 to {}", i32::MAX);
+    if number.is_f64() {
+        // Keycloak's reader would truncate it; the emulator does not rewrite what was written.
+        return Err(D::Error::custom(format!(
+            "{number} is not a whole number: {range}"
+        )));
+    }
     let value = number
         .as_i64()
         .and_then(|n| i32::try_from(n).ok())
         .ok_or_else(|| {
             D::Error::custom(format!(
-                "{number} is not {what} Keycloak can store (it keeps this setting in a 32-bit integer): give {what} from 0 to {}",
-                i32::MAX
+                "{number} is out of the range Keycloak can store (it keeps this setting in a 32-bit integer): {range}"
             ))
         })?;
     if value < 0 {
         return Err(D::Error::custom(format!(
-            "{value} is negative; {negative}: give {what} from 0 to {}",
-            i32::MAX
+            "{value} is negative; {negative}: {range}"
         )));
     }
     Ok(Some(value.unsigned_abs()))
@@ -1868,7 +1873,13 @@ mod tests {
         );
         let err = load(&with(r#", "accessTokenLifespan": 18446744073709551615"#)).unwrap_err();
         assert!(
-            err.to_string().contains("18446744073709551615 is not a number of seconds Keycloak can store (it keeps this setting in a 32-bit integer)"),
+            err.to_string().contains("18446744073709551615 is out of the range Keycloak can store (it keeps this setting in a 32-bit integer): give a number of seconds from 0 to 2147483647"),
+            "{err}"
+        );
+        let err = load(&with(r#", "refreshTokenMaxReuse": 1.5"#)).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("refreshTokenMaxReuse: 1.5 is not a whole number: give a count from 0 to 2147483647"),
             "{err}"
         );
         // The extremes Keycloak stores are kept as they are.
