@@ -1,8 +1,9 @@
 //! Reading a Keycloak realm export into a [`Realm`].
 //!
-//! The text is parsed as JSON first, so that a syntax error carries serde_json's line and
-//! column; each section is then read on its own, so that a wrong type names the element it is
-//! in (`clients[1] "acme-spa"`). Keys fall in three kinds: the ones the emulator reads, the ones
+//! The text is deserialised straight into typed representations, so that a syntax error or a
+//! value of the wrong type carries serde_json's line and column, and serde_path_to_error's key
+//! path names the element it is in (`clients[1] (clientId "acme-spa").publicClient`). Keys fall
+//! in three kinds: the ones the emulator reads, the ones
 //! that only matter to surfaces it does not have (themes, e-mail, events: accepted silently),
 //! and features it does not reproduce, reported as warnings when set to anything but Keycloak's
 //! default. An unknown key is a warning with a "did you mean". What would change who may log in
