@@ -467,8 +467,15 @@ fn wrong_shape(
         };
     }
     let at = key_path(text, &path);
+    let secret = matches!(
+        path.iter().next_back(),
+        Some(serde_path_to_error::Segment::Map { key }) if SECRET_KEYS.contains(&key.as_str())
+    );
     let message = if at.is_empty() {
         format!("a realm export is a JSON object as `kc.sh export` writes it ({message})")
+    } else if secret {
+        // serde's message quotes the value, and this one is a secret or a password.
+        "must be a string (the value is not shown: it is a secret)".into()
     } else {
         message
     };
@@ -485,6 +492,9 @@ fn wrong_shape(
         message,
     }
 }
+
+/// The typed keys that hold a client secret or a password (`value` of a credential).
+const SECRET_KEYS: &[&str] = &["secret", "value"];
 
 /// The keys that identify an element of the export's arrays, for messages.
 const NAMING_KEYS: &[&str] = &["clientId", "username", "alias", "name"];
@@ -1805,7 +1815,7 @@ mod tests {
              "realm.json:1:83: clients[0] (clientId \"c\").publicClient: invalid type: string \"yes\", expected a boolean"),
             (&with(r#", "users": {"username": "u"}"#), "realm/invalid", "realm.json:1:41: users: invalid type: map, expected a sequence"),
             (&with(r#", "users": [{"username": "u", "credentials": [{"type": "password", "value": 5}]}]"#), "realm/invalid",
-             "users[0] (username \"u\").credentials[0].value: invalid type: integer `5`, expected a string"),
+             "users[0] (username \"u\").credentials[0].value: must be a string (the value is not shown"),
             (&with(r#", "groups": [{"name": "a", "subGroups": [7]}]"#), "realm/invalid",
              "groups[0] (name \"a\").subGroups[0]: invalid type: integer `7`, expected an object"),
             (&with(r#", "clients": [{"clientId": "c"}, {"clientId": "c"}]"#), "realm/invalid", "a second client with this `clientId`"),
@@ -1838,6 +1848,23 @@ mod tests {
             err.to_string(),
             "realm.json:6:24: clients[2] (clientId \"web\").publicClient: invalid type: string \"yes\", expected a boolean"
         );
+    }
+
+    #[test]
+    fn a_secret_of_the_wrong_type_is_not_quoted() {
+        for extra in [
+            r#", "clients": [{"clientId": "c", "secret": 918273645}]"#,
+            r#", "users": [{"username": "u", "credentials": [{"type": "password", "value": 918273645}]}]"#,
+        ] {
+            let err = load(&with(extra)).unwrap_err();
+            assert_eq!(err.code(), "realm/invalid");
+            let text = err.to_string();
+            assert!(!text.contains("918273645"), "{text}");
+            assert!(
+                text.ends_with("must be a string (the value is not shown: it is a secret)"),
+                "{text}"
+            );
+        }
     }
 
     #[test]
