@@ -163,15 +163,17 @@ async fn edit_persona(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Respon
     }
 }
 
+/// `{"seconds": N}`, as the README documents it; an unknown key is refused, not ignored.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Clock {
-    advance_seconds: i64,
+    seconds: i64,
 }
 
 async fn advance_clock(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
     match body::<Clock>(&bytes) {
-        Ok(Clock { advance_seconds }) => {
-            shared.advance_clock(advance_seconds);
+        Ok(Clock { seconds }) => {
+            shared.advance_clock(seconds);
             StatusCode::NO_CONTENT.into_response()
         }
         Err(response) => *response,

@@ -80,7 +80,7 @@
 //! | `PUT /_ssoproof/clients/{client_id}/group-mapper/full-path` | `{"value": "true"}`, `{"value": "false"}` or `{"value": null}` (removes the key) | `204`, or `404` `idp/unknown-client` / `idp/no-group-mapper` |
 //! | `DELETE /_ssoproof/clients/{client_id}/mappers/{mapper_name}` | | `204`, or `404` `idp/unknown-client` / `idp/unknown-mapper` |
 //! | `POST /_ssoproof/persona` | a [`PersonaEdit`], e.g. `{"edit": "entra_group_membership_claims", "value": "SecurityGroup"}` | `204`, or `409` `idp/persona` when the persona cannot apply it |
-//! | `POST /_ssoproof/clock` | `{"advance_seconds": 31}` | `204`; refresh-token grace periods see the time pass |
+//! | `POST /_ssoproof/clock` | `{"seconds": 31}` | `204`; refresh-token grace periods see the time pass |
 //!
 //! A body that is not the expected JSON is `400` `admin/invalid-body`.
 
@@ -246,6 +246,37 @@ pub enum IdpError {
         vendor: persona::Vendor,
         alg: SigningAlg,
     },
+    #[error("the realm has no identity provider \"{alias}\" to serve an upstream for; {}", known_aliases(.known))]
+    UnknownUpstream {
+        alias: String,
+        /// The aliases of the realm's `identityProviders`.
+        known: Vec<String>,
+    },
+}
+
+fn known_aliases(known: &[String]) -> String {
+    if known.is_empty() {
+        "it has no `identityProviders` at all".into()
+    } else {
+        let quoted: Vec<String> = known.iter().map(|a| format!("\"{a}\"")).collect();
+        format!("its identity providers are {}", quoted.join(", "))
+    }
+}
+
+/// Whether `alias` names an identity provider of `realm`, so that an upstream given for it
+/// (`--upstream ALIAS=FILE`, [`IdpOptions::upstreams`]) would ever be used.
+pub fn check_upstream(realm: &Realm, alias: &str) -> Result<(), IdpError> {
+    if realm.identity_provider(alias).is_some() {
+        return Ok(());
+    }
+    Err(IdpError::UnknownUpstream {
+        alias: alias.to_string(),
+        known: realm
+            .identity_providers
+            .iter()
+            .map(|p| p.alias.clone())
+            .collect(),
+    })
 }
 
 impl IdpError {
@@ -260,6 +291,7 @@ impl IdpError {
             IdpError::UnknownIdpMapper { .. } => "idp/unknown-idp-mapper",
             IdpError::Persona(_) => "idp/persona",
             IdpError::PersonaSigning { .. } => "idp/persona-signing",
+            IdpError::UnknownUpstream { .. } => "idp/unknown-upstream",
         }
     }
 }
@@ -283,6 +315,10 @@ impl Emulator {
                     alg: options.signing,
                 });
             }
+        }
+        // An upstream nothing would ever use is a mistake, never silently ignored.
+        for (alias, _) in &options.upstreams {
+            check_upstream(&realm, alias)?;
         }
         let addr = options.bind;
         let bind_error = |source| IdpError::Bind { addr, source };

@@ -347,6 +347,33 @@ fn a_persona_refuses_a_signing_algorithm_its_vendor_does_not_use() {
 }
 
 #[test]
+fn an_upstream_alias_the_realm_lacks_is_exit_2_listing_the_aliases() {
+    let broker = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/keycloak-google-broker.json")
+        .display()
+        .to_string();
+    let upstream = format!("nosuchalias={}", persona("google-workspace.yaml"));
+    let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .args(["serve", "idp", "--realm", &broker, "--upstream", &upstream])
+        .output()
+        .expect("ssoproof runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "error: [idp/unknown-upstream] the realm has no identity provider \"nosuchalias\""
+        ) && stderr.contains("its identity providers are \"google\""),
+        "{stderr}"
+    );
+    // Refused before anything is served.
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
 fn realm_and_persona_exclude_each_other() {
     let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
         .args([

@@ -16,6 +16,11 @@ use crate::realm::{Client, User};
 
 /// Above this many groups a JWT carries the overage marker instead of `groups`.
 const OVERAGE_LIMIT: usize = 200;
+/// The most groups a tenant may define, `count` expansions included (README, "Vendor
+/// personas"): fifty times the overage limit, far below what would exhaust memory.
+pub(crate) const MAX_GROUPS: u64 = 10_000;
+/// The most group memberships all users may hold together, expansions included.
+pub(crate) const MAX_MEMBERSHIPS: u64 = 1_000_000;
 /// Microsoft Graph's application id: the audience of the access token for openid/profile/email.
 const GRAPH: &str = "00000003-0000-0000-c000-000000000000";
 
@@ -223,7 +228,33 @@ pub(crate) fn build(file: TenantFile, at: &Locator<'_>) -> Result<Built, Persona
         "app registration",
         file.app_registrations.iter().map(|a| a.app_id.as_str()),
     )?;
+    // Counted before anything is expanded: `count: 4000000000` must be an error, not 224 GB.
+    let mut expanded_groups = 0u64;
     for (i, group) in file.groups.iter().enumerate() {
+        if group.count == Some(0) || group.count.is_some_and(|c| u64::from(c) > MAX_GROUPS) {
+            return Err(at.invalid(
+                &format!("groups[{i}].count"),
+                &group.display_name,
+                "count",
+                format!(
+                    "group \"{}\" has `count: {}`; give a count from 1 to {MAX_GROUPS}, the most groups a persona tenant holds",
+                    group.display_name,
+                    group.count.unwrap_or_default()
+                ),
+            ));
+        }
+        expanded_groups += group.count.map_or(1, u64::from);
+        if expanded_groups > MAX_GROUPS {
+            return Err(at.invalid(
+                &format!("groups[{i}]"),
+                &group.display_name,
+                "display_name",
+                format!(
+                    "with group \"{}\" the tenant has {expanded_groups} groups, counting each `count` expansion; a persona tenant holds at most {MAX_GROUPS}",
+                    group.display_name
+                ),
+            ));
+        }
         if group.count.is_some() && !group.display_name.contains("{n}") {
             return Err(at.invalid(
                 &format!("groups[{i}].count"),
@@ -251,8 +282,27 @@ pub(crate) fn build(file: TenantFile, at: &Locator<'_>) -> Result<Built, Persona
         .iter()
         .map(|g| g.display_name.as_str())
         .collect();
+    let size = |name: &str| {
+        file.groups
+            .iter()
+            .find(|g| g.display_name == name)
+            .map_or(0, |g| g.count.map_or(1, u64::from))
+    };
+    let mut memberships = 0u64;
     for (i, user) in file.users.iter().enumerate() {
         for group in &user.member_of {
+            memberships += size(group);
+            if memberships > MAX_MEMBERSHIPS {
+                return Err(at.invalid(
+                    &format!("users[{i}].member_of"),
+                    &user.user_principal_name,
+                    group,
+                    format!(
+                        "with user \"{}\" in \"{group}\" the users hold more than {MAX_MEMBERSHIPS} group memberships in all, counting each `count` expansion; that is the most a persona tenant holds",
+                        user.user_principal_name
+                    ),
+                ));
+            }
             if !templates.contains(&group.as_str()) {
                 return Err(at.invalid(
                     &format!("users[{i}].member_of"),

@@ -751,9 +751,10 @@ pub(crate) fn unique<'a>(
     what: &str,
     names: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), PersonaError> {
-    let mut seen: Vec<&str> = Vec::new();
+    // A hash set: a persona with many users must load in linear time.
+    let mut seen = std::collections::HashSet::new();
     for name in names {
-        if seen.contains(&name) {
+        if !seen.insert(name) {
             let line = at
                 .text
                 .lines()
@@ -769,7 +770,6 @@ pub(crate) fn unique<'a>(
                 format!("{what} \"{name}\" is defined twice"),
             ));
         }
-        seen.push(name);
     }
     Ok(())
 }

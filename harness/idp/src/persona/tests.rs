@@ -121,3 +121,100 @@ fn group_filters_follow_okta() {
     assert!(!filter(FilterType::Regex, "app-.*").matches("acme-app-wiki"));
     assert!(!filter(FilterType::Regex, "app").matches("app-wiki"));
 }
+
+const ENTRA_HEAD: &str = "vendor: entra\ntenant:\n  id: 00000000-0000-0000-0000-000000000000\n  display_name: A\n  primary_domain: a\n";
+
+fn entra(groups: &str, users: &str) -> String {
+    format!("{ENTRA_HEAD}groups:\n{groups}users:\n{users}app_registrations: []\n")
+}
+
+#[test]
+fn group_counts_are_bounded_before_anything_is_expanded() {
+    // Without the bound this allocates 224 GB and dies.
+    for count in ["4000000000", "10001", "0"] {
+        let text = entra(
+            &format!("  - display_name: a\n  - display_name: \"team-{{n}}\"\n    count: {count}\n"),
+            "  []\n",
+        );
+        let err = parse_err(&text);
+        assert_eq!(err.code(), "persona/invalid", "{err}");
+        let message = err.to_string();
+        assert!(
+            message.starts_with("bad.yaml:9: `groups[1].count`"),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!(
+                "has `count: {count}`; give a count from 1 to 10000"
+            )),
+            "{message}"
+        );
+    }
+    // The total counts too: two expansions of 6,000 are 12,000 groups.
+    let text = entra(
+        "  - display_name: \"a-{n}\"\n    count: 6000\n  - display_name: \"b-{n}\"\n    count: 6000\n",
+        "  []\n",
+    );
+    let message = parse_err(&text).to_string();
+    assert!(message.starts_with("bad.yaml:9: `groups[1]`"), "{message}");
+    assert!(message.contains("the tenant has 12000 groups"), "{message}");
+    // And so do memberships: 101 users in 10,000 groups each.
+    let users: String = (0..101)
+        .map(|i| format!("  - user_principal_name: u{i}@a\n    display_name: U\n    password: p\n    member_of: [\"t-{{n}}\"]\n"))
+        .collect();
+    let text = entra("  - display_name: \"t-{n}\"\n    count: 10000\n", &users);
+    let message = parse_err(&text).to_string();
+    assert!(
+        message.contains("`users[100].member_of`")
+            && message.contains("more than 1000000 group memberships"),
+        "{message}"
+    );
+    // The bound itself is allowed.
+    let text = entra("  - display_name: \"t-{n}\"\n    count: 10000\n", "  []\n");
+    assert_eq!(
+        parse(&text, Path::new("ok.yaml")).unwrap().groups.len(),
+        10_000
+    );
+}
+
+#[test]
+fn a_duplicate_is_found_at_its_second_line() {
+    let text = entra(
+        "  - display_name: admins\n  - display_name: staff\n  - display_name: admins\n",
+        "  []\n",
+    );
+    let err = parse_err(&text);
+    assert_eq!(
+        err.to_string(),
+        "bad.yaml:9: `groups.display_name`: group \"admins\" is defined twice"
+    );
+}
+
+#[test]
+fn a_fifo_or_a_directory_is_refused_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    for err in [
+        load(dir.path()).unwrap_err(),
+        vendor_of(dir.path()).unwrap_err(),
+    ] {
+        assert_eq!(err.code(), "persona/read");
+        let text = err.to_string();
+        assert!(
+            text.contains(&dir.path().display().to_string()) && text.contains("a directory"),
+            "{text}"
+        );
+    }
+    #[cfg(unix)]
+    {
+        let fifo = dir.path().join("okta.yaml");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        // Nobody writes to the FIFO: a plain read would block forever.
+        let err = load(&fifo).unwrap_err();
+        assert_eq!(err.code(), "persona/read");
+        assert!(err.to_string().contains("a FIFO"), "{err}");
+    }
+}

@@ -1,18 +1,19 @@
 //! Reading a Keycloak realm export into a [`Realm`].
 //!
-//! The text is parsed as JSON first, so that a syntax error carries serde_json's line and
-//! column; each section is then read on its own, so that a wrong type names the element it is
-//! in (`clients[1] "acme-spa"`). Keys fall in three kinds: the ones the emulator reads, the ones
+//! The text is deserialised straight into typed representations, so that a syntax error or a
+//! value of the wrong type carries serde_json's line and column, and serde_path_to_error's key
+//! path names the element it is in (`clients[1] (clientId "acme-spa").publicClient`). Keys fall
+//! in three kinds: the ones the emulator reads, the ones
 //! that only matter to surfaces it does not have (themes, e-mail, events: accepted silently),
 //! and features it does not reproduce, reported as warnings when set to anything but Keycloak's
 //! default. An unknown key is a warning with a "did you mean". What would change who may log in
 //! or what a token says — an unknown mapper type, a group nobody defined — is an error.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use super::defaults::{builtin_client_scopes, DEFAULT_SCOPES, OPTIONAL_SCOPES};
@@ -45,6 +46,15 @@ pub enum RealmError {
         at: String,
         field: &'static str,
     },
+    #[error("{}:{line}:{column}: {at}: {message}", path.display())]
+    WrongType {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        /// The key path, e.g. `clients[2] (clientId "web").publicClient`.
+        at: String,
+        message: String,
+    },
     #[error("{}: {at}: {message}", path.display())]
     Invalid {
         path: PathBuf,
@@ -74,7 +84,8 @@ impl RealmError {
             RealmError::Read { .. } => "realm/read",
             RealmError::Syntax { .. } => "realm/syntax",
             RealmError::MissingField { .. } => "realm/missing-field",
-            RealmError::Invalid { .. } => "realm/invalid",
+            // A wrong type is an invalid value, located more precisely.
+            RealmError::Invalid { .. } | RealmError::WrongType { .. } => "realm/invalid",
             RealmError::UnknownMapper { .. } => "realm/unknown-mapper",
             RealmError::UnknownGroup { .. } => "realm/unknown-group",
         }
@@ -420,65 +431,193 @@ const MASKED_SECRET: &str = "**********";
 const USER_ID_NAMESPACE: uuid::Uuid = uuid::Uuid::NAMESPACE_OID;
 
 pub(super) fn parse(text: &str, origin: &Path) -> Result<Realm, RealmError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        let message = e.to_string();
-        let suffix = format!(" at line {} column {}", e.line(), e.column());
-        RealmError::Syntax {
-            path: origin.to_path_buf(),
-            line: e.line(),
-            column: e.column(),
-            message: message
-                .strip_suffix(&suffix)
-                .unwrap_or(&message)
-                .to_string(),
-        }
-    })?;
-    let Value::Object(top) = value else {
-        return Err(RealmError::Invalid {
-            path: origin.to_path_buf(),
-            at: "the top level".into(),
-            message: format!(
-                "a realm export is a JSON object, this is {}",
-                kind_of(&value)
-            ),
-        });
-    };
+    // Deserialised from the text itself, not from a parsed `Value`, so that a wrong type keeps
+    // serde_json's line and column, and serde_path_to_error adds the key path to it.
+    let rep: RealmRep =
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text))
+            .map_err(|e| wrong_shape(text, origin, e))?;
     Importer {
         path: origin,
         warnings: Vec::new(),
     }
-    .realm(top)
+    .realm(rep)
+}
+
+/// A syntax error, or a value of the wrong type with where it is: the key path, each array
+/// element named by its `clientId`, `username`, `alias` or `name`, and the line and column.
+fn wrong_shape(
+    text: &str,
+    origin: &Path,
+    error: serde_path_to_error::Error<serde_json::Error>,
+) -> RealmError {
+    let path = error.path().clone();
+    let inner = error.into_inner();
+    let (line, column) = (inner.line(), inner.column());
+    let message = inner.to_string();
+    let message = message
+        .strip_suffix(&format!(" at line {line} column {column}"))
+        .unwrap_or(&message)
+        .to_string();
+    if inner.classify() != serde_json::error::Category::Data {
+        return RealmError::Syntax {
+            path: origin.to_path_buf(),
+            line,
+            column,
+            message,
+        };
+    }
+    let at = key_path(text, &path);
+    let secret = matches!(
+        path.iter().next_back(),
+        Some(serde_path_to_error::Segment::Map { key }) if SECRET_KEYS.contains(&key.as_str())
+    );
+    let message = if at.is_empty() {
+        format!("a realm export is a JSON object as `kc.sh export` writes it ({message})")
+    } else if secret {
+        // serde's message quotes the value, and this one is a secret or a password.
+        "must be a string (the value is not shown: it is a secret)".into()
+    } else {
+        message
+    };
+    RealmError::WrongType {
+        path: origin.to_path_buf(),
+        line,
+        // serde_json says column 0 for an error before the line's first character.
+        column: column.max(1),
+        at: if at.is_empty() {
+            "the top level".into()
+        } else {
+            at
+        },
+        message,
+    }
+}
+
+/// The typed keys that hold a client secret or a password (`value` of a credential).
+const SECRET_KEYS: &[&str] = &["secret", "value"];
+
+/// The keys that identify an element of the export's arrays, for messages.
+const NAMING_KEYS: &[&str] = &["clientId", "username", "alias", "name"];
+
+/// `clients[2] (clientId "web").publicClient`: the path serde_path_to_error recorded, each array
+/// element named by its identifying key when the text has one.
+fn key_path(text: &str, path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    // Only on the error path; a text that is not JSON past the error just names no elements.
+    let document: Option<Value> = serde_json::from_str(text).ok();
+    let mut node = document.as_ref();
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Map { key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+                node = node.and_then(|n| n.get(key));
+            }
+            Segment::Seq { index } => {
+                out.push_str(&format!("[{index}]"));
+                node = node.and_then(|n| n.get(index));
+                let naming = node.and_then(|n| {
+                    NAMING_KEYS
+                        .iter()
+                        .find_map(|k| Some((*k, n.get(*k)?.as_str()?)))
+                });
+                if let Some((key, name)) = naming {
+                    out.push_str(&format!(" ({key} \"{name}\")"));
+                }
+            }
+            Segment::Enum { variant } => out.push_str(&format!("::{variant}")),
+            Segment::Unknown => out.push_str(".?"),
+        }
+    }
+    out
+}
+
+/// Keycloak reads its numeric realm settings into Java `Integer`s; a value outside that range
+/// is refused by its JSON reader, and so it is here. Negative values are refused too: Keycloak's
+/// import copies them as they are, and what it then does (below) is never what a runbook means.
+fn keycloak_int<'de, D: Deserializer<'de>>(
+    d: D,
+    what: &str,
+    negative: &str,
+) -> Result<Option<u32>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let range = format!("give {what} from 0 to {}", i32::MAX);
+    if number.is_f64() {
+        // Keycloak's reader would truncate it; the emulator does not rewrite what was written.
+        return Err(D::Error::custom(format!(
+            "{number} is not a whole number: {range}"
+        )));
+    }
+    let value = number
+        .as_i64()
+        .and_then(|n| i32::try_from(n).ok())
+        .ok_or_else(|| {
+            D::Error::custom(format!(
+                "{number} is out of the range Keycloak can store (it keeps this setting in a 32-bit integer): {range}"
+            ))
+        })?;
+    if value < 0 {
+        return Err(D::Error::custom(format!(
+            "{value} is negative; {negative}: {range}"
+        )));
+    }
+    Ok(Some(value.unsigned_abs()))
+}
+
+fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    // TokenManager computes `now + lifespan`, except that an access-token lifespan of -1 means
+    // "until the SSO session's maximum".
+    keycloak_int(
+        d,
+        "a number of seconds",
+        "Keycloak would import it and time everything it bounds as already expired (-1 on `accessTokenLifespan`: tokens as long-lived as the session), which the emulator does not reproduce",
+    )
+}
+
+fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    keycloak_int(d, "a count", "a negative count has no meaning")
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "an object")]
 struct RealmRep {
     realm: Option<String>,
     display_name: Option<String>,
     enabled: Option<bool>,
-    access_token_lifespan: Option<u64>,
-    access_code_lifespan: Option<u64>,
-    access_code_lifespan_login: Option<u64>,
-    sso_session_idle_timeout: Option<u64>,
-    sso_session_max_lifespan: Option<u64>,
+    #[serde(default, deserialize_with = "seconds")]
+    access_token_lifespan: Option<u32>,
+    #[serde(default, deserialize_with = "seconds")]
+    access_code_lifespan: Option<u32>,
+    #[serde(default, deserialize_with = "seconds")]
+    access_code_lifespan_login: Option<u32>,
+    #[serde(default, deserialize_with = "seconds")]
+    sso_session_idle_timeout: Option<u32>,
+    #[serde(default, deserialize_with = "seconds")]
+    sso_session_max_lifespan: Option<u32>,
     revoke_refresh_token: Option<bool>,
+    #[serde(default, deserialize_with = "count")]
     refresh_token_max_reuse: Option<u32>,
     login_with_email_allowed: Option<bool>,
-    groups: Option<Vec<Value>>,
-    users: Option<Vec<Value>>,
-    clients: Option<Vec<Value>>,
-    client_scopes: Option<Vec<Value>>,
+    groups: Option<Vec<GroupRep>>,
+    users: Option<Vec<UserRep>>,
+    clients: Option<Vec<ClientRep>>,
+    client_scopes: Option<Vec<ScopeRep>>,
     default_default_client_scopes: Option<Vec<String>>,
     default_optional_client_scopes: Option<Vec<String>>,
-    identity_providers: Option<Vec<Value>>,
-    identity_provider_mappers: Option<Vec<Value>>,
+    identity_providers: Option<Vec<IdentityProviderRep>>,
+    identity_provider_mappers: Option<Vec<IdentityProviderMapperRep>>,
     default_groups: Option<Vec<String>>,
     #[serde(flatten)]
     rest: Map<String, Value>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "an object")]
 struct IdentityProviderRep {
     alias: Option<String>,
     provider_id: Option<String>,
@@ -491,7 +630,7 @@ struct IdentityProviderRep {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "an object")]
 struct IdentityProviderMapperRep {
     name: Option<String>,
     identity_provider_alias: Option<String>,
@@ -502,7 +641,7 @@ struct IdentityProviderMapperRep {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "an object")]
 struct FederatedIdentityRep {
     identity_provider: Option<String>,
     user_id: Option<String>,
@@ -510,16 +649,16 @@ struct FederatedIdentityRep {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "an object")]
 struct GroupRep {
     name: Option<String>,
-    sub_groups: Option<Vec<Value>>,
+    sub_groups: Option<Vec<GroupRep>>,
     #[serde(flatten)]
     rest: Map<String, Value>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "an object")]
 struct UserRep {
     id: Option<String>,
     username: Option<String>,
@@ -528,7 +667,7 @@ struct UserRep {
     email_verified: Option<bool>,
     first_name: Option<String>,
     last_name: Option<String>,
-    credentials: Option<Vec<Value>>,
+    credentials: Option<Vec<CredentialRep>>,
     groups: Option<Vec<String>>,
     realm_roles: Option<Vec<String>>,
     attributes: Option<BTreeMap<String, Vec<String>>>,
@@ -538,7 +677,7 @@ struct UserRep {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "an object")]
 struct CredentialRep {
     #[serde(rename = "type")]
     kind: Option<String>,
@@ -549,7 +688,7 @@ struct CredentialRep {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "an object")]
 struct ClientRep {
     id: Option<String>,
     client_id: Option<String>,
@@ -564,7 +703,7 @@ struct ClientRep {
     direct_access_grants_enabled: Option<bool>,
     consent_required: Option<bool>,
     attributes: Option<Map<String, Value>>,
-    protocol_mappers: Option<Vec<Value>>,
+    protocol_mappers: Option<Vec<MapperRep>>,
     default_client_scopes: Option<Vec<String>>,
     optional_client_scopes: Option<Vec<String>>,
     #[serde(flatten)]
@@ -572,18 +711,18 @@ struct ClientRep {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "an object")]
 struct ScopeRep {
     name: Option<String>,
     protocol: Option<String>,
     attributes: Option<Map<String, Value>>,
-    protocol_mappers: Option<Vec<Value>>,
+    protocol_mappers: Option<Vec<MapperRep>>,
     #[serde(flatten)]
     rest: Map<String, Value>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "an object")]
 struct MapperRep {
     name: Option<String>,
     protocol: Option<String>,
@@ -599,8 +738,7 @@ struct Importer<'a> {
 }
 
 impl Importer<'_> {
-    fn realm(mut self, top: Map<String, Value>) -> Result<Realm, RealmError> {
-        let rep: RealmRep = self.typed(Value::Object(top), "the realm")?;
+    fn realm(mut self, rep: RealmRep) -> Result<Realm, RealmError> {
         let name = rep
             .realm
             .filter(|n| !n.is_empty())
@@ -624,22 +762,22 @@ impl Importer<'_> {
             format!("unsupported realm feature \"{key}\" ignored")
         });
         let defaults = TokenSettings::default();
+        let secs = |v: Option<u32>, default: u64| v.map_or(default, u64::from);
         let tokens = TokenSettings {
-            access_token_lifespan: rep
-                .access_token_lifespan
-                .unwrap_or(defaults.access_token_lifespan),
-            access_code_lifespan: rep
-                .access_code_lifespan
-                .unwrap_or(defaults.access_code_lifespan),
-            access_code_lifespan_login: rep
-                .access_code_lifespan_login
-                .unwrap_or(defaults.access_code_lifespan_login),
-            sso_session_idle_timeout: rep
-                .sso_session_idle_timeout
-                .unwrap_or(defaults.sso_session_idle_timeout),
-            sso_session_max_lifespan: rep
-                .sso_session_max_lifespan
-                .unwrap_or(defaults.sso_session_max_lifespan),
+            access_token_lifespan: secs(rep.access_token_lifespan, defaults.access_token_lifespan),
+            access_code_lifespan: secs(rep.access_code_lifespan, defaults.access_code_lifespan),
+            access_code_lifespan_login: secs(
+                rep.access_code_lifespan_login,
+                defaults.access_code_lifespan_login,
+            ),
+            sso_session_idle_timeout: secs(
+                rep.sso_session_idle_timeout,
+                defaults.sso_session_idle_timeout,
+            ),
+            sso_session_max_lifespan: secs(
+                rep.sso_session_max_lifespan,
+                defaults.sso_session_max_lifespan,
+            ),
             revoke_refresh_token: rep
                 .revoke_refresh_token
                 .unwrap_or(defaults.revoke_refresh_token),
@@ -648,18 +786,28 @@ impl Importer<'_> {
                 .unwrap_or(defaults.refresh_token_max_reuse),
         };
 
+        // Duplicate checks and lookups go through hash sets: a realm of 100,000 users must load
+        // in linear time.
         let mut groups = Vec::new();
+        let mut group_paths = HashSet::new();
         for (i, group) in rep.groups.unwrap_or_default().into_iter().enumerate() {
-            self.group(group, &format!("groups[{i}]"), "", &mut groups)?;
+            self.group(
+                group,
+                &format!("groups[{i}]"),
+                "",
+                &mut groups,
+                &mut group_paths,
+            )?;
         }
 
         let client_scopes = match rep.client_scopes {
             None => builtin_client_scopes(),
             Some(scopes) => {
                 let mut out = Vec::new();
+                let mut names = HashSet::new();
                 for (i, scope) in scopes.into_iter().enumerate() {
                     if let Some(scope) = self.client_scope(scope, i)? {
-                        if out.iter().any(|s: &ClientScope| s.name == scope.name) {
+                        if !names.insert(scope.name.clone()) {
                             return Err(self.invalid(
                                 &format!("clientScopes[{i}]"),
                                 format!("a second client scope named \"{}\"", scope.name),
@@ -693,11 +841,12 @@ impl Importer<'_> {
             optionals: &realm_optionals,
         };
         let mut clients: Vec<Client> = Vec::new();
+        let mut client_ids = HashSet::new();
         for (i, client) in rep.clients.unwrap_or_default().into_iter().enumerate() {
             let Some(client) = self.client(client, i, &scopes)? else {
                 continue;
             };
-            if clients.iter().any(|c| c.client_id == client.client_id) {
+            if !client_ids.insert(client.client_id.clone()) {
                 let at = format!("clients[{i}] \"{}\"", client.client_id);
                 return Err(self.invalid(&at, "a second client with this `clientId`".into()));
             }
@@ -705,13 +854,14 @@ impl Importer<'_> {
         }
 
         let mut users: Vec<User> = Vec::new();
+        let (mut usernames, mut user_ids) = (HashSet::new(), HashSet::new());
         for (i, user) in rep.users.unwrap_or_default().into_iter().enumerate() {
-            let user = self.user(user, i, &groups)?;
+            let user = self.user(user, i, &groups, &group_paths)?;
             let at = format!("users[{i}] \"{}\"", user.username);
-            if users.iter().any(|u| u.username == user.username) {
+            if !usernames.insert(user.username.clone()) {
                 return Err(self.invalid(&at, "a second user with this `username`".into()));
             }
-            if users.iter().any(|u| u.id == user.id) {
+            if !user_ids.insert(user.id.clone()) {
                 return Err(self.invalid(&at, format!("a second user with the id \"{}\"", user.id)));
             }
             users.push(user);
@@ -732,12 +882,12 @@ impl Importer<'_> {
             .into_iter()
             .enumerate()
         {
-            self.identity_provider_mapper(mapper, i, &mut identity_providers, &groups)?;
+            self.identity_provider_mapper(mapper, i, &mut identity_providers, &group_paths)?;
         }
         let mut default_groups = Vec::new();
         for group in rep.default_groups.unwrap_or_default() {
             let wanted = format!("/{}", group.trim_matches('/'));
-            if !groups.iter().any(|g| g.path == wanted) {
+            if !group_paths.contains(&wanted) {
                 return Err(self.invalid(
                     "`defaultGroups`",
                     format!("\"{group}\" is not a group of the realm; add it under `groups` or fix the path"),
@@ -765,11 +915,10 @@ impl Importer<'_> {
 
     fn identity_provider(
         &mut self,
-        value: Value,
+        rep: IdentityProviderRep,
         index: usize,
     ) -> Result<IdentityProvider, RealmError> {
         let at = format!("identityProviders[{index}]");
-        let rep: IdentityProviderRep = self.typed(value, &at)?;
         let alias = rep
             .alias
             .filter(|a| !a.is_empty())
@@ -833,13 +982,12 @@ impl Importer<'_> {
 
     fn identity_provider_mapper(
         &mut self,
-        value: Value,
+        rep: IdentityProviderMapperRep,
         index: usize,
         providers: &mut [IdentityProvider],
-        groups: &[Group],
+        group_paths: &HashSet<String>,
     ) -> Result<(), RealmError> {
         let at = format!("identityProviderMappers[{index}]");
-        let rep: IdentityProviderMapperRep = self.typed(value, &at)?;
         let name = rep
             .name
             .filter(|n| !n.is_empty())
@@ -858,7 +1006,7 @@ impl Importer<'_> {
         if mapper_type == HARDCODED_GROUP_MAPPER {
             let group = config.get("group").cloned().unwrap_or_default();
             let wanted = format!("/{}", group.trim_matches('/'));
-            if !groups.iter().any(|g| g.path == wanted) {
+            if !group_paths.contains(&wanted) {
                 return Err(self.invalid(
                     &format!("{at}.config.group"),
                     format!("\"{group}\" is not a group of the realm"),
@@ -888,19 +1036,19 @@ impl Importer<'_> {
 
     fn group(
         &mut self,
-        value: Value,
+        rep: GroupRep,
         at: &str,
         parent: &str,
         out: &mut Vec<Group>,
+        paths: &mut HashSet<String>,
     ) -> Result<(), RealmError> {
-        let rep: GroupRep = self.typed(value, at)?;
         let name = rep
             .name
             .filter(|n| !n.is_empty())
             .ok_or_else(|| self.missing(at, "name"))?;
         let path = format!("{parent}/{name}");
         let at = format!("{at} \"{path}\"");
-        if out.iter().any(|g| g.path == path) {
+        if !paths.insert(path.clone()) {
             return Err(self.invalid(&at, "a second group with this path".into()));
         }
         self.extra_keys(&at, &rep.rest, &GROUP_KEYS, |key| {
@@ -911,14 +1059,19 @@ impl Importer<'_> {
             path: path.clone(),
         });
         for (i, sub) in rep.sub_groups.unwrap_or_default().into_iter().enumerate() {
-            self.group(sub, &format!("{at}.subGroups[{i}]"), &path, out)?;
+            self.group(sub, &format!("{at}.subGroups[{i}]"), &path, out, paths)?;
         }
         Ok(())
     }
 
-    fn user(&mut self, value: Value, index: usize, groups: &[Group]) -> Result<User, RealmError> {
+    fn user(
+        &mut self,
+        rep: UserRep,
+        index: usize,
+        groups: &[Group],
+        group_paths: &HashSet<String>,
+    ) -> Result<User, RealmError> {
         let at = format!("users[{index}]");
-        let rep: UserRep = self.typed(value, &at)?;
         let username = rep
             .username
             .filter(|n| !n.is_empty())
@@ -941,7 +1094,6 @@ impl Importer<'_> {
         let mut password = None;
         for (i, credential) in rep.credentials.unwrap_or_default().into_iter().enumerate() {
             let at = format!("{at}.credentials[{i}]");
-            let credential: CredentialRep = self.typed(credential, &at)?;
             self.extra_keys(&at, &credential.rest, &CREDENTIAL_KEYS, |_| String::new());
             let kind = credential
                 .kind
@@ -975,7 +1127,7 @@ impl Importer<'_> {
         for group in rep.groups.unwrap_or_default() {
             // Keycloak's lookup tolerates a missing leading slash.
             let wanted = format!("/{}", group.trim_matches('/'));
-            if groups.iter().any(|g| g.path == wanted) {
+            if group_paths.contains(&wanted) {
                 if !paths.contains(&wanted) {
                     paths.push(wanted);
                 }
@@ -1026,12 +1178,11 @@ impl Importer<'_> {
 
     fn client(
         &mut self,
-        value: Value,
+        rep: ClientRep,
         index: usize,
         scopes: &ScopeNames<'_>,
     ) -> Result<Option<Client>, RealmError> {
         let at = format!("clients[{index}]");
-        let rep: ClientRep = self.typed(value, &at)?;
         let client_id = rep
             .client_id
             .filter(|n| !n.is_empty())
@@ -1147,11 +1298,10 @@ impl Importer<'_> {
 
     fn client_scope(
         &mut self,
-        value: Value,
+        rep: ScopeRep,
         index: usize,
     ) -> Result<Option<ClientScope>, RealmError> {
         let at = format!("clientScopes[{index}]");
-        let rep: ScopeRep = self.typed(value, &at)?;
         let name = rep
             .name
             .filter(|n| !n.is_empty())
@@ -1192,11 +1342,10 @@ impl Importer<'_> {
 
     fn mapper(
         &mut self,
-        value: Value,
+        rep: MapperRep,
         at: &str,
         owner: &str,
     ) -> Result<Option<ProtocolMapper>, RealmError> {
-        let rep: MapperRep = self.typed(value, at)?;
         let name = rep
             .name
             .filter(|n| !n.is_empty())
@@ -1359,16 +1508,6 @@ impl Importer<'_> {
             out.insert(key, text);
         }
         Ok(out)
-    }
-
-    fn typed<T: DeserializeOwned>(&self, value: Value, at: &str) -> Result<T, RealmError> {
-        if !value.is_object() {
-            return Err(self.invalid(
-                at,
-                format!("expected an object, this is {}", kind_of(&value)),
-            ));
-        }
-        serde_json::from_value(value).map_err(|e| self.invalid(at, e.to_string()))
     }
 
     fn missing(&self, at: &str, field: &'static str) -> RealmError {
@@ -1668,11 +1807,17 @@ mod tests {
     fn errors_have_codes_and_say_where() {
         let cases: &[(&str, &str, &str)] = &[
             ("{\"realm\": \"r\",\n  \"users\": [}", "realm/syntax", "realm.json:2:13: not valid JSON"),
-            ("[1, 2]", "realm/invalid", "a realm export is a JSON object"),
+            ("[1, 2]", "realm/invalid", "realm.json:1:1: the top level: a realm export is a JSON object"),
             ("{\"enabled\": true}", "realm/missing-field", "the realm has no `realm`"),
             (&with(r#", "clients": [{"secret": "s"}]"#), "realm/missing-field", "clients[0] has no `clientId`"),
             (&with(r#", "users": [{"username": "u", "credentials": [{"value": "p"}]}]"#), "realm/missing-field", "credentials[0] has no `type`"),
-            (&with(r#", "clients": [{"clientId": "c", "publicClient": "yes"}]"#), "realm/invalid", "clients[0]: invalid type: string \"yes\", expected a boolean"),
+            (&with(r#", "clients": [{"clientId": "c", "publicClient": "yes"}]"#), "realm/invalid",
+             "realm.json:1:83: clients[0] (clientId \"c\").publicClient: invalid type: string \"yes\", expected a boolean"),
+            (&with(r#", "users": {"username": "u"}"#), "realm/invalid", "realm.json:1:41: users: invalid type: map, expected a sequence"),
+            (&with(r#", "users": [{"username": "u", "credentials": [{"type": "password", "value": 5}]}]"#), "realm/invalid",
+             "users[0] (username \"u\").credentials[0].value: must be a string (the value is not shown"),
+            (&with(r#", "groups": [{"name": "a", "subGroups": [7]}]"#), "realm/invalid",
+             "groups[0] (name \"a\").subGroups[0]: invalid type: integer `7`, expected an object"),
             (&with(r#", "clients": [{"clientId": "c"}, {"clientId": "c"}]"#), "realm/invalid", "a second client with this `clientId`"),
             (&with(r#", "users": [{"username": "u"}, {"username": "U"}]"#), "realm/invalid", "a second user"),
             (&with(r#", "clients": [{"clientId": "c", "attributes": {"pkce.code.challenge.method": "S512"}}]"#), "realm/invalid", "Keycloak knows S256 and plain"),
@@ -1692,6 +1837,147 @@ mod tests {
         let err = Realm::from_keycloak_export("/nonexistent/realm.json").unwrap_err();
         assert_eq!(err.code(), "realm/read");
         assert!(err.to_string().contains("/nonexistent/realm.json"), "{err}");
+    }
+
+    #[test]
+    fn a_wrong_type_is_located_by_key_path_line_and_column() {
+        let text = "{\"realm\": \"r\", \"enabled\": true,\n \"clients\": [\n  {\"clientId\": \"api\"},\n  {\"clientId\": \"cli\"},\n  {\"clientId\": \"web\",\n   \"publicClient\": \"yes\"}]}";
+        let err = load(text).unwrap_err();
+        assert_eq!(err.code(), "realm/invalid");
+        assert_eq!(
+            err.to_string(),
+            "realm.json:6:24: clients[2] (clientId \"web\").publicClient: invalid type: string \"yes\", expected a boolean"
+        );
+    }
+
+    #[test]
+    fn a_secret_of_the_wrong_type_is_not_quoted() {
+        for extra in [
+            r#", "clients": [{"clientId": "c", "secret": 918273645}]"#,
+            r#", "users": [{"username": "u", "credentials": [{"type": "password", "value": 918273645}]}]"#,
+        ] {
+            let err = load(&with(extra)).unwrap_err();
+            assert_eq!(err.code(), "realm/invalid");
+            let text = err.to_string();
+            assert!(!text.contains("918273645"), "{text}");
+            assert!(
+                text.ends_with("must be a string (the value is not shown: it is a secret)"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn numeric_settings_are_keycloak_ints_and_not_negative() {
+        let settings = [
+            "accessTokenLifespan",
+            "accessCodeLifespan",
+            "accessCodeLifespanLogin",
+            "ssoSessionIdleTimeout",
+            "ssoSessionMaxLifespan",
+            "refreshTokenMaxReuse",
+        ];
+        for key in settings {
+            for bad in [
+                "18446744073709551615",
+                "2147483648",
+                "-5",
+                "-1",
+                "1.5",
+                "1e30",
+            ] {
+                let err = load(&with(&format!(", \"{key}\": {bad}"))).unwrap_err();
+                assert_eq!(err.code(), "realm/invalid", "{key}: {bad}: {err}");
+                let text = err.to_string();
+                assert!(text.starts_with("realm.json:1:"), "{text}");
+                assert!(text.contains(&format!(": {key}: ")), "{text}");
+                assert!(text.contains("from 0 to 2147483647"), "{text}");
+            }
+        }
+        let err = load(&with(r#", "accessTokenLifespan": -5"#)).unwrap_err();
+        assert!(
+            err.to_string().contains("-5 is negative; Keycloak would import it and time everything it bounds as already expired"),
+            "{err}"
+        );
+        let err = load(&with(r#", "accessTokenLifespan": 18446744073709551615"#)).unwrap_err();
+        assert!(
+            err.to_string().contains("18446744073709551615 is out of the range Keycloak can store (it keeps this setting in a 32-bit integer): give a number of seconds from 0 to 2147483647"),
+            "{err}"
+        );
+        let err = load(&with(r#", "refreshTokenMaxReuse": 1.5"#)).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("refreshTokenMaxReuse: 1.5 is not a whole number: give a count from 0 to 2147483647"),
+            "{err}"
+        );
+        // The extremes Keycloak stores are kept as they are.
+        let realm = load(&with(
+            r#", "accessTokenLifespan": 2147483647, "accessCodeLifespan": 0, "refreshTokenMaxReuse": 3"#,
+        ))
+        .unwrap();
+        assert_eq!(realm.tokens.access_token_lifespan, 2147483647);
+        assert_eq!(realm.tokens.access_code_lifespan, 0);
+        assert_eq!(realm.tokens.refresh_token_max_reuse, 3);
+    }
+
+    #[test]
+    fn duplicates_are_found_in_every_list() {
+        let cases = [
+            (
+                r#", "users": [{"username": "a"}, {"username": "b"}, {"username": "A"}]"#,
+                "users[2] \"a\": a second user with this `username`",
+            ),
+            (
+                r#", "users": [{"username": "a", "id": "1"}, {"username": "b", "id": "1"}]"#,
+                "users[1] \"b\": a second user with the id \"1\"",
+            ),
+            (
+                r#", "clients": [{"clientId": "c", "secret": "s"}, {"clientId": "d", "secret": "s"}, {"clientId": "c", "secret": "s"}]"#,
+                "clients[2] \"c\": a second client with this `clientId`",
+            ),
+            (
+                r#", "groups": [{"name": "g", "subGroups": [{"name": "s"}, {"name": "s"}]}]"#,
+                "groups[0] \"/g\".subGroups[1] \"/g/s\": a second group with this path",
+            ),
+            (
+                r#", "groups": [{"name": "g"}, {"name": "h"}, {"name": "g"}]"#,
+                "groups[2] \"/g\": a second group with this path",
+            ),
+            (
+                r#", "clientScopes": [{"name": "s", "protocol": "openid-connect"}, {"name": "s", "protocol": "openid-connect"}]"#,
+                "clientScopes[1]: a second client scope named \"s\"",
+            ),
+        ];
+        for (extra, message) in cases {
+            let err = load(&with(extra)).unwrap_err();
+            assert_eq!(err.code(), "realm/invalid", "{err}");
+            assert_eq!(err.to_string(), format!("realm.json: {message}"));
+        }
+    }
+
+    #[test]
+    fn a_fifo_or_a_directory_is_refused_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Realm::from_keycloak_export(dir.path()).unwrap_err();
+        assert_eq!(err.code(), "realm/read");
+        let text = err.to_string();
+        assert!(
+            text.contains(&dir.path().display().to_string()) && text.contains("a directory"),
+            "{text}"
+        );
+        #[cfg(unix)]
+        {
+            let fifo = dir.path().join("realm.json");
+            let status = std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            // Without the check this read blocks forever: nobody writes to the FIFO.
+            let err = Realm::from_keycloak_export(&fifo).unwrap_err();
+            assert_eq!(err.code(), "realm/read");
+            assert!(err.to_string().contains("a FIFO"), "{err}");
+        }
     }
 
     #[test]

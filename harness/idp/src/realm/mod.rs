@@ -267,10 +267,12 @@ impl Realm {
     /// Reads a Keycloak realm export.
     pub fn from_keycloak_export(path: impl AsRef<Path>) -> Result<Realm, RealmError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| RealmError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        // The shared reader refuses a FIFO, a directory or a device up front instead of blocking.
+        let text =
+            ssoproof_config::fs::read_to_string(path).map_err(|source| RealmError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
         Realm::from_keycloak_json(&text, path)
     }
 

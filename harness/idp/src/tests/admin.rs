@@ -313,3 +313,136 @@ async fn the_summary_names_clients_and_users_but_no_secret() {
         assert!(!summary.contains(secret), "{secret} leaked into\n{summary}");
     }
 }
+
+/// One row of the README's admin API table.
+struct AdminRow {
+    method: reqwest::Method,
+    path: String,
+    /// Every example body the row shows (none for a request without a body).
+    bodies: Vec<Value>,
+    status: StatusCode,
+}
+
+/// The README's admin API table, read from the README itself so that the two cannot drift.
+fn documented_admin_requests() -> Vec<AdminRow> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let backticked = |cell: &str| -> Vec<String> {
+        cell.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    };
+    let rows: Vec<AdminRow> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("### Fault injection and the admin API"))
+        .skip_while(|l| !l.starts_with("| method and path |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').collect();
+            assert_eq!(cells.len(), 3, "{line}");
+            let request = backticked(cells[0]);
+            let (method, path) = request[0].split_once(' ').unwrap();
+            // Every backticked example in the body column is sent, so each must be JSON.
+            let bodies = backticked(cells[1])
+                .iter()
+                .map(|b| {
+                    serde_json::from_str(b)
+                        .unwrap_or_else(|e| panic!("README body `{b}` is not JSON ({e}): {line}"))
+                })
+                .collect();
+            // The first status the answer names; a JSON answer is a 200.
+            let answer = backticked(cells[2]);
+            let status = answer
+                .iter()
+                .find_map(|a| a.parse::<u16>().ok())
+                .or_else(|| answer.first().filter(|a| a.starts_with('{')).map(|_| 200))
+                .unwrap_or_else(|| panic!("no documented status: {line}"));
+            AdminRow {
+                method: method.parse().unwrap(),
+                path: path.to_string(),
+                bodies,
+                status: StatusCode::from_u16(status).unwrap(),
+            }
+        })
+        .collect();
+    assert!(rows.len() >= 9, "the admin table was not found");
+    rows
+}
+
+/// The fixture realm's names for the placeholders the README's paths use.
+fn fill(path: &str) -> String {
+    let filled = path
+        .replace("{username}", "alice")
+        .replace("{client_id}", "acme-app")
+        .replace("{mapper_name}", "groups");
+    assert!(
+        !filled.contains('{'),
+        "a placeholder the test does not know: {path}"
+    );
+    filled
+}
+
+#[tokio::test]
+async fn every_documented_admin_request_gets_its_documented_answer() {
+    let keycloak = start().await;
+    // Persona edits need a persona; the README's example edits an Entra tenant.
+    let entra = Emulator::start(
+        Realm::from_persona(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/idp/entra-id.yaml"
+        ))
+        .unwrap(),
+        IdpOptions::default(),
+    )
+    .await
+    .unwrap();
+    let client = http();
+    for row in documented_admin_requests() {
+        let emulator = if row.path.ends_with("/persona") {
+            &entra
+        } else {
+            &keycloak
+        };
+        let url = format!("{}{}", emulator.base_url(), fill(&row.path));
+        let bodies: Vec<Option<&Value>> = if row.bodies.is_empty() {
+            vec![None]
+        } else {
+            row.bodies.iter().map(Some).collect()
+        };
+        for body in bodies {
+            let mut request = client.request(row.method.clone(), &url);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let answer = request.send().await.unwrap();
+            let status = answer.status();
+            let text = answer.text().await.unwrap();
+            assert_eq!(
+                status, row.status,
+                "{} {} {body:?} answered {text}",
+                row.method, row.path
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_clock_refuses_an_undocumented_body() {
+    let emulator = start().await;
+    let url = format!("{}/_ssoproof/clock", emulator.base_url());
+    for body in [
+        json!({"advance_seconds": 5}),
+        json!({"seconds": 5, "extra": 1}),
+        json!({"seconds": "5"}),
+    ] {
+        let answer = http().post(&url).json(&body).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(
+            answer.json::<Value>().await.unwrap()["error"],
+            "admin/invalid-body"
+        );
+    }
+}

@@ -36,7 +36,7 @@ async fn the_admin_api_edits_personas() {
     let clock = format!("{}/_ssoproof/clock", okta.base_url());
     let answer = http()
         .post(&clock)
-        .json(&json!({"advance_seconds": 31}))
+        .json(&json!({"seconds": 31}))
         .send()
         .await
         .unwrap();
@@ -830,4 +830,35 @@ async fn personas_refuse_a_signing_algorithm_their_vendor_does_not_use() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn an_upstream_for_no_identity_provider_of_the_realm_is_refused() {
+    let broker = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/keycloak-google-broker.json");
+    let realm = Realm::from_keycloak_export(broker).unwrap();
+    let err = crate::check_upstream(&realm, "nosuchalias").unwrap_err();
+    assert_eq!(err.code(), "idp/unknown-upstream");
+    assert_eq!(
+        err.to_string(),
+        "the realm has no identity provider \"nosuchalias\" to serve an upstream for; its identity providers are \"google\""
+    );
+    crate::check_upstream(&realm, "google").unwrap();
+    // Emulator::start makes the same check, so no caller can pass an unused upstream.
+    let refused = Emulator::start(
+        realm,
+        IdpOptions {
+            upstreams: vec![("nosuchalias".into(), "http://127.0.0.1:1".into())],
+            ..IdpOptions::default()
+        },
+    )
+    .await;
+    assert_eq!(refused.err().unwrap().code(), "idp/unknown-upstream");
+    // A realm without identity providers says so.
+    let err = crate::check_upstream(&super::fixture(), "google").unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with("it has no `identityProviders` at all"),
+        "{err}"
+    );
 }

@@ -128,6 +128,7 @@ fn serve_idp(args: IdpArgs) -> anyhow::Result<u8> {
     };
     let mut upstream_realms = Vec::new();
     for (alias, file) in &args.upstream {
+        idp::check_upstream(&realm, alias).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
         let persona =
             Realm::from_persona(file).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
         upstream_realms.push((alias.clone(), persona));
