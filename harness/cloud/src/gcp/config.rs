@@ -435,6 +435,24 @@ mod tests {
         ));
         let message = parse(&text).unwrap_err().to_string();
         assert!(message.contains("must map `google.subject`"), "{message}");
+        // 100,000 nested parentheses panicked inside the `cel` crate.
+        let deep = format!(
+            "{}assertion.sub{}",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
+        let text = pool(&format!(
+            "        issuer_uri: {ISSUER}\n        client_id: app\n        attribute_mapping:\n          google.subject: \"{deep}\"\n"
+        ));
+        let err = parse(&text).unwrap_err();
+        assert_eq!(err.code(), "config/syntax");
+        let message = err.to_string();
+        assert!(message.starts_with("gcp.yaml:8:27:"), "{message}");
+        assert!(message.contains("at most 16384"), "{message}");
+        assert!(
+            message.len() < 300,
+            "the source is not echoed whole: {message}"
+        );
     }
 
     #[test]
