@@ -17,11 +17,8 @@ pub enum CoverageError {
     Runbooks(#[from] RunbooksError),
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
-    #[error("{}: not a record of a verify run ({source}); run `ssoproof verify` again", path.display())]
-    LastRun {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    #[error("{}: not a record of a verify run ({reason}); run `ssoproof verify` again", path.display())]
+    LastRun { path: PathBuf, reason: String },
 }
 
 impl CoverageError {
@@ -172,12 +169,59 @@ fn carrier(
     }
 }
 
+/// The last run's record; `None` only when there is none. Any other failure (unreadable, not
+/// UTF-8, not JSON) is an error: reading it as "no run yet" would hide a broken record.
 fn load_last_run(config: &LoadedConfig) -> Result<Option<LastRun>, CoverageError> {
     let path = last_run_path(config);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(None);
+    let text = match ssoproof_config::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(CoverageError::LastRun {
+                path,
+                reason: e.to_string(),
+            })
+        }
     };
     serde_json::from_str(&text)
         .map(Some)
-        .map_err(|source| CoverageError::LastRun { path, source })
+        .map_err(|e| CoverageError::LastRun {
+            path,
+            reason: e.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(last_run: Option<&[u8]>) -> (tempfile::TempDir, LoadedConfig) {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(bytes) = last_run {
+            std::fs::create_dir_all(dir.path().join("target/ssoproof")).unwrap();
+            std::fs::write(dir.path().join("target/ssoproof/last-run.json"), bytes).unwrap();
+        }
+        let config = LoadedConfig {
+            path: None,
+            root: dir.path().to_path_buf(),
+            config: Default::default(),
+        };
+        (dir, config)
+    }
+
+    #[test]
+    fn only_a_missing_record_is_no_run_yet() {
+        let (_dir, config) = project(None);
+        assert!(load_last_run(&config).unwrap().is_none());
+        for broken in [&b"{\"finished_at\": \"caf\xe9\"}"[..], b"not json"] {
+            let (_dir, config) = project(Some(broken));
+            let err = load_last_run(&config).unwrap_err();
+            assert_eq!(err.code(), "coverage/last-run");
+            assert!(err.to_string().contains("last-run.json"), "{err}");
+        }
+        let (dir, config) = project(None);
+        std::fs::create_dir_all(dir.path().join("target/ssoproof/last-run.json")).unwrap();
+        let err = load_last_run(&config).unwrap_err();
+        assert!(err.to_string().contains("a directory"), "{err}");
+    }
 }

@@ -246,10 +246,15 @@ impl Profile {
             }
             client.timeout = Duration::from_secs(seconds);
         }
+        // A profile problem (an issuer that is not a URL, an empty client id, …) is refused
+        // here, as the profile's error, not reported later as a failed discovery hop.
+        client
+            .validate()
+            .map_err(|e| invalid("idp", format!("{e}; fix the profile")))?;
         let mut trusted_roots = Vec::new();
         if let Some(file) = &idp.ca_file {
             let file = dir.join(file);
-            let pem = std::fs::read_to_string(&file).map_err(|e| {
+            let pem = ssoproof_config::fs::read_to_string(&file).map_err(|e| {
                 invalid(
                     "idp.ca_file",
                     format!("cannot read {}: {e}", file.display()),
@@ -484,6 +489,32 @@ mod tests {
 
         let err = parse("idp: [").unwrap_err();
         assert_eq!(err.code(), "config/syntax");
+    }
+
+    #[test]
+    fn an_unusable_issuer_or_client_id_is_a_profile_error() {
+        for (from, to, what) in [
+            (
+                "issuer: https://sso.example.com/realms/acme",
+                "issuer: sso.example.com",
+                "is not an http(s) URL",
+            ),
+            (
+                "client_id: acme-app",
+                "client_id: ''",
+                "the client id is empty",
+            ),
+            (
+                "redirect_uri: https://app.example.com/cb",
+                "redirect_uri: /cb",
+                "not an absolute URL",
+            ),
+        ] {
+            let err = parse(&GOOD.replace(from, to)).unwrap_err();
+            assert_eq!(err.code(), "config/invalid", "{err}");
+            assert!(err.to_string().starts_with("doctor.yaml:1: `idp`"), "{err}");
+            assert!(err.to_string().contains(what), "{err}");
+        }
     }
 
     #[test]
