@@ -291,6 +291,95 @@ mod tests {
         assert_eq!(excerpt(&"é".repeat(61)), format!("{}…", "é".repeat(60)));
     }
 
+    /// Fragments of CEL, glued in any order: most sequences are not CEL, some are, and some
+    /// sit on the limits.
+    fn cel_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let fragment = prop::sample::select(vec![
+            "(",
+            ")",
+            "[",
+            "]",
+            "{",
+            "}",
+            "'",
+            "\"",
+            "'''",
+            "r'",
+            "\\",
+            "assertion",
+            ".",
+            "sub",
+            "groups",
+            "+",
+            "-",
+            "*",
+            "/",
+            "%",
+            "==",
+            "!=",
+            "<",
+            ">=",
+            "&&",
+            "||",
+            "!",
+            "?",
+            ":",
+            ",",
+            " ",
+            "1",
+            "2.5",
+            "-9223372036854775808",
+            "18446744073709551615u",
+            "true",
+            "null",
+            "in",
+            "has(",
+            "map(",
+            "g",
+            "x",
+            "extract(",
+            "'{x}'",
+            "size(",
+            "\n",
+            "é",
+            "b'\\xff'",
+            "dyn(",
+            "int(",
+            "string(",
+        ]);
+        prop_oneof![
+            prop::collection::vec(fragment, 0..40).prop_map(|parts| parts.concat()),
+            // Deep and long: bracket runs around the limit.
+            (
+                0..80usize,
+                prop::sample::select(vec!["(", "[", "{1:", "!", "-", "x."])
+            )
+                .prop_map(|(n, open)| format!("{}1", open.repeat(n))),
+            any::<String>(),
+        ]
+    }
+
+    proptest::proptest! {
+        // PROPTEST_CASES raises the case count (256 by default, a few seconds).
+        #[test]
+        fn any_source_compiles_or_is_refused_and_runs_or_fails_without_panicking(source in cel_text()) {
+            match CelExpr::compile(&source) {
+                Ok(expr) => {
+                    let claims = json!({"sub": "u", "groups": ["a"], "x": {"y": 1}});
+                    let _ = expr.evaluate(&[("assertion", &claims), ("g", &json!("a"))]);
+                }
+                Err(message) => {
+                    proptest::prop_assert!(!message.is_empty());
+                    proptest::prop_assert!(
+                        !message.contains("CEL library failed"),
+                        "the cel crate panicked on {source:?}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn compiled_expressions_can_be_shared_between_tasks() {
         fn shareable<T: Send + Sync>() {}
