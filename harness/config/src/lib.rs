@@ -416,7 +416,9 @@ impl LoadedConfig {
     /// Finds `ssoproof.yaml` in `start` or its ancestors; defaults when there is none.
     pub fn discover(start: &Path) -> Result<LoadedConfig, ConfigError> {
         let start = absolute(start);
-        if let Some(dir) = start.ancestors().find(|d| d.join(FILE_NAME).is_file()) {
+        // Whatever is there is the configuration: a FIFO or a folder named `ssoproof.yaml` is
+        // refused by `load`, not passed over for the defaults.
+        if let Some(dir) = start.ancestors().find(|d| d.join(FILE_NAME).exists()) {
             return LoadedConfig::load(&dir.join(FILE_NAME));
         }
         let root = start
@@ -578,6 +580,27 @@ mod tests {
         assert_eq!(err.code(), "config/read");
         let prefix = format!("cannot read {}: ", path.display());
         assert!(err.to_string().starts_with(&prefix), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_config_is_refused_not_waited_on_nor_passed_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        for err in [
+            LoadedConfig::load(&path).unwrap_err(),
+            LoadedConfig::discover(dir.path()).unwrap_err(),
+        ] {
+            assert_eq!(err.code(), "config/read");
+            assert!(err.to_string().contains("a FIFO"), "{err}");
+            assert!(
+                err.to_string().contains(&path.display().to_string()),
+                "{err}"
+            );
+        }
     }
 
     #[test]
