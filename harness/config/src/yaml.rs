@@ -114,6 +114,22 @@ pub fn steps(dotted: &str) -> Vec<Step> {
     out
 }
 
+/// Steps written as a key path: `projects[1].permissions.aiplatform.endpoints.predict[0]`.
+pub fn key_path(path: &[Step]) -> String {
+    let mut out = String::new();
+    for step in path {
+        match step {
+            Step::Key(key) if out.is_empty() => out.push_str(key),
+            Step::Key(key) => {
+                out.push('.');
+                out.push_str(key);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
 /// The 1-based line and column where the value at `path` starts, if the text holds it.
 pub fn locate(text: &str, path: &[Step]) -> Option<(usize, usize)> {
     match Locate(path).deserialize(serde_yaml_ng::Deserializer::from_str(text)) {
@@ -271,6 +287,13 @@ mod tests {
                 Step::Index(2)
             ]
         );
+    }
+
+    #[test]
+    fn key_paths_round_trip() {
+        for dotted in ["a", "a.b[1].c", "a[0][2]"] {
+            assert_eq!(key_path(&steps(dotted)), dotted);
+        }
     }
 
     #[test]
