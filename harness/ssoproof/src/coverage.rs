@@ -85,9 +85,11 @@ pub fn coverage(config: &LoadedConfig) -> Result<CoverageReport, CoverageError> 
     let features = scenario::feature_files(&root.join(&config.config.verify.features))?;
     let last_run = load_last_run(config)?;
     let relative = |p: &Path| p.strip_prefix(&root).unwrap_or(p).to_path_buf();
+    let bound = binding::runbooks(config)?;
+    let elsewhere = bound_elsewhere(&bound, &features)?;
     let mut cited: Vec<(PathBuf, String)> = Vec::new();
     let mut runbooks = Vec::new();
-    for runbook in binding::runbooks(config)? {
+    for runbook in bound {
         let items = runbook
             .items
             .into_iter()
@@ -98,7 +100,12 @@ pub fn coverage(config: &LoadedConfig) -> Result<CoverageReport, CoverageError> 
                     .map(|target| {
                         cited.push((target.feature.clone(), target.id.clone()));
                         let feature = relative(&target.feature);
-                        let scenario = carrier(&features, &target.feature, &target.id, &relative);
+                        let scenario = carrier(
+                            features.iter().chain(&elsewhere),
+                            &target.feature,
+                            &target.id,
+                            &relative,
+                        );
                         let last = last_run
                             .iter()
                             .flat_map(|run| &run.results)
@@ -151,14 +158,36 @@ pub fn coverage(config: &LoadedConfig) -> Result<CoverageReport, CoverageError> 
     })
 }
 
-/// The one scenario of `feature` tagged `tag`, if exactly one is.
-fn carrier(
+/// The feature files runbooks bind outside the features folder, read so that one that cannot
+/// be read (a folder, not UTF-8, not Gherkin) is reported rather than shown as "no scenario".
+/// A missing one is left out: `ssoproof lint` reports it as a broken link.
+fn bound_elsewhere(
+    runbooks: &[binding::RunbookItems],
     features: &[FeatureFile],
+) -> Result<Vec<FeatureFile>, ScenarioError> {
+    let mut elsewhere: Vec<FeatureFile> = Vec::new();
+    let targets = runbooks
+        .iter()
+        .flat_map(|r| &r.items)
+        .flat_map(|item| &item.scenarios);
+    for target in targets {
+        let path = &target.feature;
+        let known = features.iter().chain(&elsewhere).any(|f| f.path == *path);
+        if !known && path.symlink_metadata().is_ok() {
+            elsewhere.push(FeatureFile::load(path)?);
+        }
+    }
+    Ok(elsewhere)
+}
+
+/// The one scenario of `feature` tagged `tag`, if exactly one is.
+fn carrier<'a>(
+    features: impl IntoIterator<Item = &'a FeatureFile>,
     feature: &Path,
     tag: &str,
     relative: &impl Fn(&Path) -> PathBuf,
 ) -> Option<ScenarioLocation> {
-    let file = features.iter().find(|f| f.path == feature)?;
+    let file = features.into_iter().find(|f| f.path == feature)?;
     match file.tagged(tag).as_slice() {
         [only] => Some(ScenarioLocation {
             feature: relative(&file.path),
@@ -207,6 +236,34 @@ mod tests {
             config: Default::default(),
         };
         (dir, config)
+    }
+
+    #[test]
+    fn a_bound_feature_outside_the_folder_that_cannot_be_read_is_reported() {
+        let (dir, config) = project(None);
+        std::fs::create_dir_all(dir.path().join("features")).unwrap();
+        std::fs::create_dir_all(dir.path().join("runbooks")).unwrap();
+        std::fs::write(
+            dir.path().join("runbooks/x.md"),
+            "# X\n\n## Validation checklist\n\n- [ ] Sign-in works [proof](../elsewhere/x.feature#ok)\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("elsewhere/x.feature")).unwrap();
+        let err = coverage(&config).unwrap_err();
+        assert_eq!(err.code(), "scenario/feature");
+        assert!(err.to_string().contains("a directory"), "{err}");
+        std::fs::remove_dir(dir.path().join("elsewhere/x.feature")).unwrap();
+        std::fs::write(
+            dir.path().join("elsewhere/x.feature"),
+            b"Feature: caf\xe9\n",
+        )
+        .unwrap();
+        let err = coverage(&config).unwrap_err();
+        assert!(err.to_string().contains("not UTF-8"), "{err}");
+        // Missing: the linter's to report; coverage shows no scenario.
+        std::fs::remove_file(dir.path().join("elsewhere/x.feature")).unwrap();
+        let report = coverage(&config).unwrap();
+        assert!(report.runbooks[0].items[0].proofs[0].scenario.is_none());
     }
 
     #[test]
