@@ -324,6 +324,34 @@ fn a_ca_file_without_a_certificate_is_a_usage_error() {
     assert!(stderr.contains("holds no PEM certificate"), "{stderr}");
 }
 
+#[cfg(unix)]
+#[test]
+fn a_ca_file_that_is_a_fifo_is_refused_without_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("ca.pem");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success());
+    let aws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/cloud/aws.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .args([
+            "serve",
+            "clouds",
+            "--issuer",
+            "https://127.0.0.1:1/realms/acme",
+        ])
+        .arg("--aws")
+        .arg(&aws)
+        .arg("--ca-cert")
+        .arg(&fifo)
+        .stdin(Stdio::null())
+        .output()
+        .expect("ssoproof runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("a FIFO"), "{stderr}");
+    assert!(stderr.contains(&fifo.display().to_string()), "{stderr}");
+}
+
 fn persona(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../fixtures/idp")

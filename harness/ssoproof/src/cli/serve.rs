@@ -324,7 +324,7 @@ impl CloudBindError {
 
 /// The certificates of a PEM file given with `--ca-cert`.
 fn read_ca_cert(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
-    let pem = std::fs::read(path)
+    let pem = ssoproof_config::fs::read(path)
         .map_err(|e| anyhow::anyhow!("cannot read the CA certificate {}: {e}", path.display()))?;
     match reqwest::Certificate::from_pem_bundle(&pem) {
         Ok(roots) if !roots.is_empty() => Ok(roots),
