@@ -5,6 +5,10 @@
 //! the files name it with a placeholder that the loader fills in before parsing. Values come from
 //! the caller, never from the environment. Comment lines are left alone, so a file may explain
 //! its placeholders in comments and still load without values when it uses none elsewhere.
+//!
+//! Only names shaped like ssoproof's (`[A-Z][A-Z0-9_]*`) are placeholders. IAM's own policy
+//! variables (`${aws:username}`, `${saml:sub}`, `${*}`, `${?}`, `${$}`, any service-prefixed
+//! key) share the `${…}` syntax and must reach the policy exactly as written.
 
 use std::fmt;
 use std::path::Path;
@@ -20,6 +24,17 @@ pub const IDP_ISSUER: &str = "IDP_ISSUER";
 pub const IDP_ISSUER_HOST_PATH: &str = "IDP_ISSUER_HOST_PATH";
 /// The issuer of the emulated Google accounts' OAuth tokens.
 pub const GOOGLE_ISSUER: &str = "GOOGLE_ISSUER";
+
+/// Every placeholder ssoproof documents; a file naming another gets the list in its error.
+pub const DOCUMENTED: [&str; 3] = [IDP_ISSUER, IDP_ISSUER_HOST_PATH, GOOGLE_ISSUER];
+
+/// Whether `${name}` is one of ssoproof's placeholders rather than text of the file's own (an
+/// IAM policy variable): IAM's names all hold a `:` or are one of `*`, `?`, `$`.
+fn is_placeholder_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
 
 /// A placeholder the caller gave no value for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +58,13 @@ impl Unresolved {
 
 impl fmt::Display for Unresolved {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !DOCUMENTED.contains(&self.name.as_str()) {
+            return write!(
+                f,
+                "no such placeholder; ssoproof's are ${{{}}}",
+                DOCUMENTED.join("}, ${")
+            );
+        }
         f.write_str("the placeholder has no value")?;
         if self.name == IDP_ISSUER || self.name == IDP_ISSUER_HOST_PATH {
             f.write_str(
@@ -73,7 +95,8 @@ pub fn is_usable_issuer(issuer: &str) -> bool {
         && !issuer.contains(['"', '\'', '\\', ' '])
 }
 
-/// Replaces every `${NAME}` outside comment lines with its value from `variables`.
+/// Replaces every `${NAME}` outside comment lines with its value from `variables`; any other
+/// `${…}` (an IAM policy variable) is left as written.
 pub fn substitute<V: AsRef<str>>(
     text: &str,
     variables: &[(&str, V)],
@@ -91,6 +114,11 @@ pub fn substitute<V: AsRef<str>>(
                 break;
             };
             let name = &rest[start + 2..start + len];
+            if !is_placeholder_name(name) {
+                out.push_str(&rest[..start + len + 1]);
+                rest = &rest[start + len + 1..];
+                continue;
+            }
             let value = variables
                 .iter()
                 .find(|(n, _)| *n == name)
@@ -136,6 +164,23 @@ mod tests {
         assert_eq!(err.to_string(), "the placeholder has no value");
         // An unterminated `${` is text, not a placeholder.
         assert_eq!(substitute("a: ${oops", none).unwrap(), "a: ${oops\n");
+    }
+
+    #[test]
+    fn iam_policy_variables_pass_through() {
+        let text = "r: arn:aws:s3:::b/${aws:username}/*\nc: ${saml:sub} ${*} ${?} ${$} ${www.amazon.com:user_id} ${idp.example.com/realms/acme:sub}\ni: ${IDP_ISSUER}\n";
+        let out = substitute(text, &[(IDP_ISSUER, "https://i")]).unwrap();
+        assert_eq!(
+            out,
+            "r: arn:aws:s3:::b/${aws:username}/*\nc: ${saml:sub} ${*} ${?} ${$} ${www.amazon.com:user_id} ${idp.example.com/realms/acme:sub}\ni: https://i\n"
+        );
+        // A mistyped ssoproof placeholder is still refused, with the documented names.
+        let err = substitute("i: ${IDP_ISUER}\n", &[(IDP_ISSUER, "https://i")]).unwrap_err();
+        assert_eq!(err.key(), "${IDP_ISUER}");
+        assert_eq!(
+            err.to_string(),
+            "no such placeholder; ssoproof's are ${IDP_ISSUER}, ${IDP_ISSUER_HOST_PATH}, ${GOOGLE_ISSUER}"
+        );
     }
 
     #[test]

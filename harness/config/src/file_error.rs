@@ -33,6 +33,8 @@ pub enum Problem {
     },
     Invalid {
         line: usize,
+        /// Known when the value was located in the text.
+        column: Option<usize>,
         key: String,
         message: String,
     },
@@ -83,17 +85,38 @@ impl<D: FileDomain> FileError<D> {
             path,
             Problem::Invalid {
                 line,
+                column: None,
                 key: key.into(),
                 message: message.into(),
             },
         )
     }
 
-    /// An invalid value at the dotted `key` of `text`, on the first line holding its last
-    /// segment (`warn_after_days:` for `runbooks.review.warn_after_days`).
+    /// An invalid value at the key path `key` of `text` (`runbooks.exceptions[1].expires`),
+    /// reported at the value's own line and column; a key left to its default is reported at
+    /// the nearest enclosing value written.
     pub fn invalid_key(path: &Path, text: &str, key: &str, message: impl Into<String>) -> Self {
-        let line = crate::line_of_key(text, key.rsplit('.').next().unwrap_or(key));
-        FileError::invalid(path, line, key, message)
+        FileError::invalid_at(path, text, &crate::yaml::steps(key), key, message)
+    }
+
+    /// [`FileError::invalid_key`] for a path given as steps (keys that hold a `.`).
+    pub fn invalid_at(
+        path: &Path,
+        text: &str,
+        steps: &[crate::yaml::Step],
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        let (line, column) = crate::yaml::locate_nearest(text, steps);
+        FileError::new(
+            path,
+            Problem::Invalid {
+                line,
+                column: Some(column),
+                key: key.into(),
+                message: message.into(),
+            },
+        )
     }
 
     pub fn code(&self) -> &'static str {
@@ -131,9 +154,15 @@ impl<D: FileDomain> fmt::Display for FileError<D> {
                 column,
                 message,
             } => write!(f, "{path}:{line}:{column}: {message}"),
-            Problem::Invalid { line, key, message } => {
-                write!(f, "{path}:{line}: `{key}`: {message}")
-            }
+            Problem::Invalid {
+                line,
+                column: Some(column),
+                key,
+                message,
+            } => write!(f, "{path}:{line}:{column}: `{key}`: {message}"),
+            Problem::Invalid {
+                line, key, message, ..
+            } => write!(f, "{path}:{line}: `{key}`: {message}"),
         }
     }
 }
@@ -217,10 +246,11 @@ mod tests {
     }
 
     #[test]
-    fn invalid_key_points_at_the_keys_last_segment() {
-        let text = "a:\n  b:\n    c: 1\n";
+    fn invalid_key_points_at_the_value_itself() {
+        // An earlier `c:` elsewhere must not be taken for it.
+        let text = "x:\n  c: 0\na:\n  b: {c: 1}\n";
         let err = FileError::<Plain>::invalid_key(Path::new("d.yaml"), text, "a.b.c", "no");
-        assert_eq!(err.to_string(), "d.yaml:3: `a.b.c`: no");
+        assert_eq!(err.to_string(), "d.yaml:4:10: `a.b.c`: no");
     }
 
     #[test]

@@ -8,11 +8,14 @@
 mod file_error;
 pub mod fs;
 pub mod suggest;
+pub mod yaml;
 
 pub use file_error::{read_text, FileDomain, FileError, Problem};
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 use globset::{Glob, GlobMatcher};
 use regex::Regex;
@@ -259,12 +262,39 @@ impl Default for BindingsConfig {
 }
 
 /// A glob (`*`, `?`, `[abc]`, `**`), kept with its source text for messages.
-#[derive(Clone, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Clone)]
 pub struct Pattern {
     text: String,
+    compiled: Arc<CompiledGlob>,
+}
+
+struct CompiledGlob {
     glob: Glob,
     matcher: GlobMatcher,
+}
+
+/// Globs compiled so far, by text: a file that names one glob many times (a YAML alias used a
+/// thousand times) compiles it once. Weak, so a glob no loaded configuration uses is freed.
+static GLOBS: LazyLock<Mutex<HashMap<String, Weak<CompiledGlob>>>> = LazyLock::new(Mutex::default);
+
+impl CompiledGlob {
+    fn get(text: &str) -> Result<Arc<CompiledGlob>, globset::Error> {
+        let mut globs = GLOBS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(compiled) = globs.get(text).and_then(Weak::upgrade) {
+            return Ok(compiled);
+        }
+        let glob = Glob::new(text)?;
+        let compiled = Arc::new(CompiledGlob {
+            matcher: glob.compile_matcher(),
+            glob,
+        });
+        // Drop the dead entries now and then, so the table stays the size of what is in use.
+        if globs.len() >= 64 && globs.len().is_power_of_two() {
+            globs.retain(|_, weak| weak.strong_count() > 0);
+        }
+        globs.insert(text.to_string(), Arc::downgrade(&compiled));
+        Ok(compiled)
+    }
 }
 
 impl Pattern {
@@ -277,29 +307,30 @@ impl Pattern {
     }
 
     pub fn glob(&self) -> &Glob {
-        &self.glob
+        &self.compiled.glob
     }
 
     pub fn matches(&self, text: &str) -> bool {
-        self.matcher.is_match(text)
+        self.compiled.matcher.is_match(text)
     }
 
     pub fn matches_path(&self, path: &Path) -> bool {
-        self.matcher.is_match(path)
+        self.compiled.matcher.is_match(path)
     }
 }
 
 impl TryFrom<String> for Pattern {
     type Error = String;
     fn try_from(text: String) -> Result<Self, String> {
-        let glob = Glob::new(&text).map_err(|e| format!("`{text}` is not a valid glob: {e}"))?;
-        Ok(Pattern {
-            matcher: glob.compile_matcher(),
-            glob,
-            text,
-        })
+        let compiled =
+            CompiledGlob::get(&text).map_err(|e| format!("`{text}` is not a valid glob: {e}"))?;
+        Ok(Pattern { text, compiled })
     }
 }
+
+// Checked inside the scalar, so a refused glob, regex or date is reported at its own line and
+// column, not at the mapping around it.
+deserialize_checked_impl!(Pattern, LineRegex, IsoDate);
 
 impl fmt::Debug for Pattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -308,8 +339,7 @@ impl fmt::Debug for Pattern {
 }
 
 /// A regular expression matched against one whole line.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone)]
 pub struct LineRegex(pub Regex);
 
 impl TryFrom<String> for LineRegex {
@@ -322,8 +352,7 @@ impl TryFrom<String> for LineRegex {
 }
 
 /// A `YYYY-MM-DD` calendar date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct IsoDate(pub Date);
 
 const ISO_DATE: &[time::format_description::BorrowedFormatItem<'static>] =
@@ -387,7 +416,9 @@ impl LoadedConfig {
     /// Finds `ssoproof.yaml` in `start` or its ancestors; defaults when there is none.
     pub fn discover(start: &Path) -> Result<LoadedConfig, ConfigError> {
         let start = absolute(start);
-        if let Some(dir) = start.ancestors().find(|d| d.join(FILE_NAME).is_file()) {
+        // Whatever is there is the configuration: a FIFO or a folder named `ssoproof.yaml` is
+        // refused by `load`, not passed over for the defaults.
+        if let Some(dir) = start.ancestors().find(|d| d.join(FILE_NAME).exists()) {
             return LoadedConfig::load(&dir.join(FILE_NAME));
         }
         let root = start
@@ -424,18 +455,25 @@ impl Config {
             |key: &str, message: String| ConfigError::invalid_key(path, text, key, message);
         let review = &self.runbooks.review;
         if review.warn_after_days > review.fail_after_days {
+            // At the threshold written; the other one took its default.
+            let warn = "runbooks.review.warn_after_days";
+            let key = if yaml::locate(text, &yaml::steps(warn)).is_some() {
+                warn
+            } else {
+                "runbooks.review.fail_after_days"
+            };
             return Err(invalid(
-                "runbooks.review.warn_after_days",
+                key,
                 format!(
                     "the warn threshold ({} days) must not exceed the fail threshold ({} days)",
                     review.warn_after_days, review.fail_after_days
                 ),
             ));
         }
-        for exception in &self.runbooks.exceptions {
+        for (i, exception) in self.runbooks.exceptions.iter().enumerate() {
             if exception.justification.trim().is_empty() {
                 return Err(invalid(
-                    "runbooks.exceptions.justification",
+                    &format!("runbooks.exceptions[{i}].justification"),
                     format!(
                         "the exception for `{}` needs a justification",
                         exception.path.as_str()
@@ -443,10 +481,10 @@ impl Config {
                 ));
             }
         }
-        for kind in &self.runbooks.kinds {
+        for (i, kind) in self.runbooks.kinds.iter().enumerate() {
             if kind.files.is_empty() {
                 return Err(invalid(
-                    "runbooks.kinds.files",
+                    &format!("runbooks.kinds[{i}].files"),
                     format!("runbook kind `{}` names no files", kind.name),
                 ));
             }
@@ -461,14 +499,18 @@ pub fn from_yaml<T: serde::de::DeserializeOwned, D: FileDomain>(
     text: &str,
     path: &Path,
 ) -> Result<T, FileError<D>> {
-    serde_yaml_ng::from_str(text).map_err(|e| {
+    let syntax = |e: serde_yaml_ng::Error| {
         let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
         // The location leads the message already; drop the parser's own suffix.
         let message = e.to_string();
         let suffix = format!(" at line {line} column {column}");
         let message = message.strip_suffix(&suffix).unwrap_or(&message);
         FileError::syntax(path, line, column, message)
-    })
+    };
+    // Counted first: deserializing a document whose aliases expand to millions of values
+    // would take the memory before any error.
+    yaml::check_expansion(text).map_err(syntax)?;
+    serde_yaml_ng::from_str(text).map_err(syntax)
 }
 
 /// Deserializes a string into `T` through `T::try_from`, validating inside the scalar so that a
@@ -502,14 +544,6 @@ macro_rules! deserialize_checked_impl {
             }
         }
     )*};
-}
-
-/// The line where `key:` first appears, for errors about values serde accepted.
-pub fn line_of_key(text: &str, key: &str) -> usize {
-    let needle = format!("{key}:");
-    text.lines()
-        .position(|l| l.trim_start().trim_start_matches("- ").starts_with(&needle))
-        .map_or(1, |i| i + 1)
 }
 
 /// `path` made absolute against the current directory, without touching the file system.
@@ -548,6 +582,27 @@ mod tests {
         assert!(err.to_string().starts_with(&prefix), "{err}");
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_config_is_refused_not_waited_on_nor_passed_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        for err in [
+            LoadedConfig::load(&path).unwrap_err(),
+            LoadedConfig::discover(dir.path()).unwrap_err(),
+        ] {
+            assert_eq!(err.code(), "config/read");
+            assert!(err.to_string().contains("a FIFO"), "{err}");
+            assert!(
+                err.to_string().contains(&path.display().to_string()),
+                "{err}"
+            );
+        }
+    }
+
     #[test]
     fn unknown_key_names_file_line_and_key() {
         let err = parse("lint:\n  roots: [docs]\n  rots: [x]\n").unwrap_err();
@@ -584,9 +639,177 @@ mod tests {
         assert_eq!(err.code(), "config/invalid");
         assert!(
             err.to_string()
-                .starts_with("ssoproof.yaml:3: `runbooks.review.warn_after_days`"),
+                .starts_with("ssoproof.yaml:3:22: `runbooks.review.warn_after_days`"),
             "{err}"
         );
+    }
+
+    /// The `file:line:column` an error starts with.
+    fn position(err: &ConfigError) -> String {
+        let text = err.to_string();
+        text.split(": ").next().unwrap_or_default().to_string()
+    }
+
+    #[test]
+    fn every_value_is_reported_at_its_own_line_and_column() {
+        // Flow style: no line starts with the key.
+        let err =
+            parse("lint: {roots: [x]}\nrunbooks:\n  review: {warn_after_days: 200}\n").unwrap_err();
+        assert_eq!(position(&err), "ssoproof.yaml:3:29", "{err}");
+        // Only the fail threshold written: reported there.
+        let err = parse("runbooks:\n  review:\n    fail_after_days: 10\n").unwrap_err();
+        assert_eq!(position(&err), "ssoproof.yaml:3:22", "{err}");
+        assert!(err.to_string().contains("fail_after_days"), "{err}");
+        // The second item of a list, not the first holding the same key.
+        let exceptions = "runbooks:\n  exceptions:\n    - path: a.md\n      justification: fine\n      expires: 2027-01-01\n    - path: b.md\n      justification: ' '\n      expires: 2027-01-01\n";
+        let err = parse(exceptions).unwrap_err();
+        assert_eq!(position(&err), "ssoproof.yaml:7:22", "{err}");
+        assert!(err
+            .to_string()
+            .contains("runbooks.exceptions[1].justification"));
+        let kinds = "runbooks:\n  kinds:\n    - name: a\n      files: ['a/*.md']\n    - name: b\n      files: []\n";
+        let err = parse(kinds).unwrap_err();
+        assert_eq!(position(&err), "ssoproof.yaml:6:14", "{err}");
+        // Values refused while parsing: at the value, not at the mapping around it.
+        let err = parse(&exceptions.replace(
+            "justification: ' '\n      expires: 2027-01-01",
+            "justification: x\n      expires: 2027-02-30",
+        ))
+        .unwrap_err();
+        assert_eq!(err.code(), "config/syntax");
+        assert_eq!(position(&err), "ssoproof.yaml:8:16", "{err}");
+        let err =
+            parse("lint:\n  local_path_patterns:\n    - '/ok/*'\n    - '[unclosed'\n").unwrap_err();
+        assert_eq!(position(&err), "ssoproof.yaml:4:7", "{err}");
+        let err = parse("runbooks:\n  exceptions:\n    - path: a.md\n      justification: x\n      expires: 2027-01-01\n    - path: '[b'\n      justification: x\n      expires: 2027-01-01\n").unwrap_err();
+        assert_eq!(position(&err), "ssoproof.yaml:6:13", "{err}");
+    }
+
+    #[test]
+    fn aliases_cannot_expand_past_the_limit_and_globs_compile_once() {
+        // The reported file: one kind of 1,000 globs referenced 1,000 times (29 KB, and
+        // past 5 GB once expanded before the limit).
+        let globs = (0..1000)
+            .map(|i| format!("'g{i}/*'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let kinds = (0..1000)
+            .map(|i| format!("    - {{name: k{i}, files: *g}}\n"))
+            .collect::<String>();
+        let text = format!("lint:\n  allowed_http: &g [{globs}]\nrunbooks:\n  kinds:\n{kinds}");
+        let err = parse(&text).unwrap_err();
+        assert_eq!(err.code(), "config/syntax");
+        assert!(err.to_string().contains("aliases"), "{err}");
+        assert!(err.to_string().starts_with("ssoproof.yaml:"), "{err}");
+        // A few uses are fine, and share one compiled glob per text.
+        let kinds = (0..10)
+            .map(|i| format!("    - {{name: k{i}, files: *g}}\n"))
+            .collect::<String>();
+        let text = format!("lint:\n  allowed_http: &g [{globs}]\nrunbooks:\n  kinds:\n{kinds}");
+        let config = parse(&text).unwrap();
+        let kinds = &config.runbooks.kinds;
+        assert_eq!(kinds.len(), 10);
+        assert!(Arc::ptr_eq(
+            &kinds[0].files[999].compiled,
+            &kinds[9].files[999].compiled
+        ));
+        assert!(Arc::ptr_eq(
+            &config.lint.allowed_http[5].compiled,
+            &kinds[3].files[5].compiled
+        ));
+    }
+
+    /// Fragments of `ssoproof.yaml`: its keys, YAML punctuation, anchors and aliases, values
+    /// of every kind, glued in any order.
+    fn config_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let fragment = prop::sample::select(vec![
+            "lint:",
+            "runbooks:",
+            "verify:",
+            "roots:",
+            "local_path_patterns:",
+            "ignore:",
+            "allowed_http:",
+            "renderer:",
+            "review:",
+            "warn_after_days:",
+            "fail_after_days:",
+            "exceptions:",
+            "kinds:",
+            "name:",
+            "files:",
+            "exclude:",
+            "sections:",
+            "checklist:",
+            "bindings:",
+            "path:",
+            "justification:",
+            "expires:",
+            "sign_off:",
+            "features:",
+            "\n",
+            "\n  ",
+            "\n    ",
+            "\n- ",
+            "- ",
+            " ",
+            ": ",
+            "[",
+            "]",
+            "{",
+            "}",
+            ",",
+            "'",
+            "\"",
+            "&a ",
+            "*a",
+            "&b ",
+            "*b",
+            "!!str ",
+            "? ",
+            "|\n  ",
+            ">",
+            "#",
+            "---\n",
+            "...",
+            "2026-02-30",
+            "2027-01-01",
+            "200",
+            "-1",
+            "4294967296",
+            "~",
+            "null",
+            "true",
+            "'[unclosed'",
+            "'(unclosed'",
+            "'**'",
+            "runbooks/*.md",
+            "mdbook",
+            "é",
+            "\t",
+        ]);
+        prop_oneof![
+            prop::collection::vec(fragment, 0..60).prop_map(|parts| parts.concat()),
+            any::<String>(),
+        ]
+    }
+
+    proptest::proptest! {
+        // PROPTEST_CASES raises the case count (256 by default, a few seconds).
+        #[test]
+        fn any_text_is_a_config_or_an_error_inside_the_file(text in config_text()) {
+            if let Err(err) = parse(&text) {
+                let lines = text.lines().count().max(1);
+                let line = match err.problem() {
+                    Problem::Read(_) => unreachable!("nothing is read"),
+                    Problem::Syntax { line, .. } | Problem::Invalid { line, .. } => *line,
+                };
+                // libyaml may point just past the last line at the end of the input.
+                proptest::prop_assert!(line >= 1 && line <= lines + 1, "{err} for {text:?}");
+                proptest::prop_assert!(err.to_string().starts_with("ssoproof.yaml:"));
+            }
+        }
     }
 
     #[test]

@@ -191,7 +191,10 @@ impl ClientConfig {
         Ok(())
     }
 
-    fn validate(&self) -> Result<(), RpError> {
+    /// Checks the configuration without any request: an http(s) issuer, a client id, an
+    /// absolute redirect URI, `openid` among the scopes, … (`config_invalid` otherwise), so
+    /// that callers loading it from a file can refuse it at load.
+    pub fn validate(&self) -> Result<(), RpError> {
         let invalid = |problem: String| Err(RpError::ConfigInvalid { problem });
         match Url::parse(&self.issuer) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => {

@@ -17,11 +17,8 @@ pub enum CoverageError {
     Runbooks(#[from] RunbooksError),
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
-    #[error("{}: not a record of a verify run ({source}); run `ssoproof verify` again", path.display())]
-    LastRun {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    #[error("{}: not a record of a verify run ({reason}); run `ssoproof verify` again", path.display())]
+    LastRun { path: PathBuf, reason: String },
 }
 
 impl CoverageError {
@@ -88,9 +85,11 @@ pub fn coverage(config: &LoadedConfig) -> Result<CoverageReport, CoverageError> 
     let features = scenario::feature_files(&root.join(&config.config.verify.features))?;
     let last_run = load_last_run(config)?;
     let relative = |p: &Path| p.strip_prefix(&root).unwrap_or(p).to_path_buf();
+    let bound = binding::runbooks(config)?;
+    let elsewhere = bound_elsewhere(&bound, &features)?;
     let mut cited: Vec<(PathBuf, String)> = Vec::new();
     let mut runbooks = Vec::new();
-    for runbook in binding::runbooks(config)? {
+    for runbook in bound {
         let items = runbook
             .items
             .into_iter()
@@ -101,7 +100,12 @@ pub fn coverage(config: &LoadedConfig) -> Result<CoverageReport, CoverageError> 
                     .map(|target| {
                         cited.push((target.feature.clone(), target.id.clone()));
                         let feature = relative(&target.feature);
-                        let scenario = carrier(&features, &target.feature, &target.id, &relative);
+                        let scenario = carrier(
+                            features.iter().chain(&elsewhere),
+                            &target.feature,
+                            &target.id,
+                            &relative,
+                        );
                         let last = last_run
                             .iter()
                             .flat_map(|run| &run.results)
@@ -154,14 +158,36 @@ pub fn coverage(config: &LoadedConfig) -> Result<CoverageReport, CoverageError> 
     })
 }
 
-/// The one scenario of `feature` tagged `tag`, if exactly one is.
-fn carrier(
+/// The feature files runbooks bind outside the features folder, read so that one that cannot
+/// be read (a folder, not UTF-8, not Gherkin) is reported rather than shown as "no scenario".
+/// A missing one is left out: `ssoproof lint` reports it as a broken link.
+fn bound_elsewhere(
+    runbooks: &[binding::RunbookItems],
     features: &[FeatureFile],
+) -> Result<Vec<FeatureFile>, ScenarioError> {
+    let mut elsewhere: Vec<FeatureFile> = Vec::new();
+    let targets = runbooks
+        .iter()
+        .flat_map(|r| &r.items)
+        .flat_map(|item| &item.scenarios);
+    for target in targets {
+        let path = &target.feature;
+        let known = features.iter().chain(&elsewhere).any(|f| f.path == *path);
+        if !known && path.symlink_metadata().is_ok() {
+            elsewhere.push(FeatureFile::load(path)?);
+        }
+    }
+    Ok(elsewhere)
+}
+
+/// The one scenario of `feature` tagged `tag`, if exactly one is.
+fn carrier<'a>(
+    features: impl IntoIterator<Item = &'a FeatureFile>,
     feature: &Path,
     tag: &str,
     relative: &impl Fn(&Path) -> PathBuf,
 ) -> Option<ScenarioLocation> {
-    let file = features.iter().find(|f| f.path == feature)?;
+    let file = features.into_iter().find(|f| f.path == feature)?;
     match file.tagged(tag).as_slice() {
         [only] => Some(ScenarioLocation {
             feature: relative(&file.path),
@@ -172,12 +198,87 @@ fn carrier(
     }
 }
 
+/// The last run's record; `None` only when there is none. Any other failure (unreadable, not
+/// UTF-8, not JSON) is an error: reading it as "no run yet" would hide a broken record.
 fn load_last_run(config: &LoadedConfig) -> Result<Option<LastRun>, CoverageError> {
     let path = last_run_path(config);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(None);
+    let text = match ssoproof_config::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(CoverageError::LastRun {
+                path,
+                reason: e.to_string(),
+            })
+        }
     };
     serde_json::from_str(&text)
         .map(Some)
-        .map_err(|source| CoverageError::LastRun { path, source })
+        .map_err(|e| CoverageError::LastRun {
+            path,
+            reason: e.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(last_run: Option<&[u8]>) -> (tempfile::TempDir, LoadedConfig) {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(bytes) = last_run {
+            std::fs::create_dir_all(dir.path().join("target/ssoproof")).unwrap();
+            std::fs::write(dir.path().join("target/ssoproof/last-run.json"), bytes).unwrap();
+        }
+        let config = LoadedConfig {
+            path: None,
+            root: dir.path().to_path_buf(),
+            config: Default::default(),
+        };
+        (dir, config)
+    }
+
+    #[test]
+    fn a_bound_feature_outside_the_folder_that_cannot_be_read_is_reported() {
+        let (dir, config) = project(None);
+        std::fs::create_dir_all(dir.path().join("features")).unwrap();
+        std::fs::create_dir_all(dir.path().join("runbooks")).unwrap();
+        std::fs::write(
+            dir.path().join("runbooks/x.md"),
+            "# X\n\n## Validation checklist\n\n- [ ] Sign-in works [proof](../elsewhere/x.feature#ok)\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("elsewhere/x.feature")).unwrap();
+        let err = coverage(&config).unwrap_err();
+        assert_eq!(err.code(), "scenario/feature");
+        assert!(err.to_string().contains("a directory"), "{err}");
+        std::fs::remove_dir(dir.path().join("elsewhere/x.feature")).unwrap();
+        std::fs::write(
+            dir.path().join("elsewhere/x.feature"),
+            b"Feature: caf\xe9\n",
+        )
+        .unwrap();
+        let err = coverage(&config).unwrap_err();
+        assert!(err.to_string().contains("not UTF-8"), "{err}");
+        // Missing: the linter's to report; coverage shows no scenario.
+        std::fs::remove_file(dir.path().join("elsewhere/x.feature")).unwrap();
+        let report = coverage(&config).unwrap();
+        assert!(report.runbooks[0].items[0].proofs[0].scenario.is_none());
+    }
+
+    #[test]
+    fn only_a_missing_record_is_no_run_yet() {
+        let (_dir, config) = project(None);
+        assert!(load_last_run(&config).unwrap().is_none());
+        for broken in [&b"{\"finished_at\": \"caf\xe9\"}"[..], b"not json"] {
+            let (_dir, config) = project(Some(broken));
+            let err = load_last_run(&config).unwrap_err();
+            assert_eq!(err.code(), "coverage/last-run");
+            assert!(err.to_string().contains("last-run.json"), "{err}");
+        }
+        let (dir, config) = project(None);
+        std::fs::create_dir_all(dir.path().join("target/ssoproof/last-run.json")).unwrap();
+        let err = load_last_run(&config).unwrap_err();
+        assert!(err.to_string().contains("a directory"), "{err}");
+    }
 }

@@ -40,6 +40,21 @@ fn a_broken_profile_is_exit_2_naming_file_line_and_key() {
 }
 
 #[test]
+fn an_issuer_that_is_not_a_url_is_a_profile_problem_not_a_failed_hop() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doctor.yaml");
+    std::fs::write(
+        &path,
+        "idp:\n  issuer: sso.example.com\n  client_id: acme-app\n  redirect_uri: http://127.0.0.1/callback\n  username: alice\n  password_env: PATH\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = doctor(&path, "human");
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stderr.starts_with("error: [config/invalid] "), "{stderr}");
+    assert!(stderr.contains("not an http(s) URL"), "{stderr}");
+}
+
+#[test]
 fn an_unreachable_idp_is_exit_1_with_the_failing_hop() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

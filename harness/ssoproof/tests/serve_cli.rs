@@ -28,6 +28,34 @@ fn a_missing_realm_file_is_exit_2_with_its_code() {
 }
 
 #[test]
+fn a_cloud_port_in_use_is_clouds_bind_with_the_address() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let aws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/cloud/aws.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .args(["serve", "clouds", "--aws"])
+        .arg(&aws)
+        .args([
+            "--issuer",
+            "http://127.0.0.1:9/realms/acme",
+            "--port",
+            &port,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("ssoproof runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "error: [clouds/bind] cannot listen on 127.0.0.1:{port} for the emulated AWS: "
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("choose another port"), "{stderr}");
+}
+
+#[test]
 fn an_unknown_signing_algorithm_is_a_usage_error() {
     let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
         .args(["serve", "idp", "--realm", &realm(), "--signing", "hs256"])
@@ -294,6 +322,34 @@ fn a_ca_file_without_a_certificate_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("holds no PEM certificate"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_ca_file_that_is_a_fifo_is_refused_without_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("ca.pem");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success());
+    let aws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/cloud/aws.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .args([
+            "serve",
+            "clouds",
+            "--issuer",
+            "https://127.0.0.1:1/realms/acme",
+        ])
+        .arg("--aws")
+        .arg(&aws)
+        .arg("--ca-cert")
+        .arg(&fifo)
+        .stdin(Stdio::null())
+        .output()
+        .expect("ssoproof runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("a FIFO"), "{stderr}");
+    assert!(stderr.contains(&fifo.display().to_string()), "{stderr}");
 }
 
 fn persona(name: &str) -> String {

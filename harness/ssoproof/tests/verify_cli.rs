@@ -70,3 +70,29 @@ fn a_run_where_every_scenario_was_skipped_is_not_a_pass() {
     assert_eq!(report["scenarios"]["passed"], 0);
     assert_eq!(code, 1);
 }
+
+#[test]
+fn a_junit_path_that_is_a_file_is_scenario_junit_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.xml");
+    std::fs::write(&file, "").unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .current_dir(root)
+        .args(["verify", "--junit"])
+        .arg(&file)
+        .output()
+        .expect("ssoproof runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "error: [scenario/junit] cannot use {} as the JUnit report folder: it is a regular file",
+            file.display()
+        )),
+        "{stderr}"
+    );
+}

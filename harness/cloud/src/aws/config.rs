@@ -628,6 +628,19 @@ roles:
     }
 
     #[test]
+    fn a_policy_using_iam_variables_loads_unchanged() {
+        let statement = r#"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:username}/*"}"#;
+        let text = GOOD.replace(
+            r#"{"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": "*"}"#,
+            statement,
+        );
+        assert!(text.contains("${aws:username}"));
+        let config = parse(&text).unwrap();
+        let policy = format!("{:?}", config.roles[0].permission_policies[0]);
+        assert!(policy.contains("${aws:username}"), "{policy}");
+    }
+
+    #[test]
     fn an_unusable_issuer_is_refused_before_it_reaches_the_yaml() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/cloud/aws.yaml");
         for bad in ["not a url", "https://x/\"\nroles: []"] {

@@ -44,7 +44,8 @@ fn mapping_entry(target: &str, source: &str) -> Result<CelExpr, String> {
             GOOGLE_TARGETS.join(", ")
         ));
     }
-    CelExpr::compile(source).map_err(|e| format!("invalid CEL `{source}`: {e}"))
+    CelExpr::compile(source)
+        .map_err(|e| format!("invalid CEL `{}`: {e}", super::cel::excerpt(source)))
 }
 
 impl<'de> Deserialize<'de> for AttributeMapping {

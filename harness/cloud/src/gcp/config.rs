@@ -23,6 +23,7 @@ use super::attributes::{AttributeCondition, AttributeMapping};
 use super::iam::Member;
 use crate::placeholders;
 use crate::web_identity::KeySource;
+use ssoproof_config::yaml::{key_path, Step};
 use ssoproof_config::{
     deserialize_checked, deserialize_checked_impl, from_yaml, read_text, ConfigError,
 };
@@ -257,41 +258,38 @@ impl GcpConfig {
         self.projects.iter().find(|p| p.id.as_str() == id)
     }
 
-    /// Rules across entries, which serde cannot express.
+    /// Rules across entries, which serde cannot express. Each is reported at the value that
+    /// breaks it.
     fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
-        let invalid = |key: &str, needle: &str, message: String| {
-            ConfigError::invalid(path, line_of(text, needle), key, message)
+        let invalid = |steps: &[Step], message: String| {
+            ConfigError::invalid_at(path, text, steps, key_path(steps), message)
         };
-        unique(self.workforce_pools.iter().map(|p| p.id.as_str())).map_err(|id| {
-            invalid(
-                "workforce_pools.id",
-                id,
-                format!("pool `{id}` is defined twice"),
-            )
-        })?;
-        unique(self.projects.iter().map(|p| p.id.as_str())).map_err(|id| {
-            invalid(
-                "projects.id",
-                id,
-                format!("project `{id}` is defined twice"),
-            )
-        })?;
-        for pool in &self.workforce_pools {
-            unique(pool.providers.iter().map(|p| p.id.as_str())).map_err(|id| {
-                invalid(
-                    "workforce_pools.providers.id",
-                    id,
+        let key = |k: &str| Step::Key(k.to_string());
+        if let Some((i, id)) = first_repeat(self.workforce_pools.iter().map(|p| p.id.as_str())) {
+            let steps = [key("workforce_pools"), Step::Index(i), key("id")];
+            return Err(invalid(&steps, format!("pool `{id}` is defined twice")));
+        }
+        if let Some((i, id)) = first_repeat(self.projects.iter().map(|p| p.id.as_str())) {
+            let steps = [key("projects"), Step::Index(i), key("id")];
+            return Err(invalid(&steps, format!("project `{id}` is defined twice")));
+        }
+        for (p, pool) in self.workforce_pools.iter().enumerate() {
+            let providers = [key("workforce_pools"), Step::Index(p), key("providers")];
+            if let Some((i, id)) = first_repeat(pool.providers.iter().map(|p| p.id.as_str())) {
+                let steps = [&providers[..], &[Step::Index(i), key("id")]].concat();
+                return Err(invalid(
+                    &steps,
                     format!(
                         "provider `{id}` is defined twice in pool `{}`",
                         pool.id.as_str()
                     ),
-                )
-            })?;
-            for provider in &pool.providers {
+                ));
+            }
+            for (i, provider) in pool.providers.iter().enumerate() {
                 if is_google(provider.issuer_uri.as_str()) {
+                    let steps = [&providers[..], &[Step::Index(i), key("issuer_uri")]].concat();
                     return Err(invalid(
-                        "workforce_pools.providers.issuer_uri",
-                        provider.issuer_uri.as_str(),
+                        &steps,
                         "Google accounts cannot be a workforce pool identity provider; a Google \
                          OAuth token with the cloud-platform scope is a Vertex bearer by itself: \
                          list the issuer under `google_accounts` instead"
@@ -300,14 +298,27 @@ impl GcpConfig {
                 }
             }
         }
-        for project in &self.projects {
-            let members = project.permissions.predict.iter();
-            for member in members.chain(&project.permissions.service_usage) {
-                if let Some(pool) = member.pool() {
+        for (p, project) in self.projects.iter().enumerate() {
+            let grants = [
+                ("aiplatform.endpoints.predict", &project.permissions.predict),
+                (
+                    "serviceusage.services.use",
+                    &project.permissions.service_usage,
+                ),
+            ];
+            for (permission, members) in grants {
+                for (i, member) in members.iter().enumerate() {
+                    let Some(pool) = member.pool() else { continue };
                     if self.pool(pool).is_none() {
+                        let steps = [
+                            key("projects"),
+                            Step::Index(p),
+                            key("permissions"),
+                            key(permission),
+                            Step::Index(i),
+                        ];
                         return Err(invalid(
-                            "projects.permissions",
-                            &format!("workforcePools/{pool}/"),
+                            &steps,
                             format!("`{member}` names workforce pool `{pool}`, which this file does not define"),
                         ));
                     }
@@ -322,25 +333,10 @@ fn is_google(issuer: &str) -> bool {
     url::Url::parse(issuer).is_ok_and(|u| u.host_str() == Some("accounts.google.com"))
 }
 
-/// The first repeated item, if any.
-fn unique<'a>(items: impl Iterator<Item = &'a str>) -> Result<(), &'a str> {
+/// The first item that repeats an earlier one, with its index (reported where it repeats).
+fn first_repeat<'a>(items: impl Iterator<Item = &'a str>) -> Option<(usize, &'a str)> {
     let mut seen = HashSet::new();
-    for item in items {
-        if !seen.insert(item) {
-            return Err(item);
-        }
-    }
-    Ok(())
-}
-
-/// The line of the last occurrence of `needle` (a repeated id is reported where it repeats).
-fn line_of(text: &str, needle: &str) -> usize {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| l.contains(needle))
-        .map(|(i, _)| i + 1)
-        .last()
-        .unwrap_or(1)
+    items.enumerate().find(|(_, item)| !seen.insert(*item))
 }
 
 #[cfg(test)]
@@ -435,6 +431,24 @@ mod tests {
         ));
         let message = parse(&text).unwrap_err().to_string();
         assert!(message.contains("must map `google.subject`"), "{message}");
+        // 100,000 nested parentheses panicked inside the `cel` crate.
+        let deep = format!(
+            "{}assertion.sub{}",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
+        let text = pool(&format!(
+            "        issuer_uri: {ISSUER}\n        client_id: app\n        attribute_mapping:\n          google.subject: \"{deep}\"\n"
+        ));
+        let err = parse(&text).unwrap_err();
+        assert_eq!(err.code(), "config/syntax");
+        let message = err.to_string();
+        assert!(message.starts_with("gcp.yaml:8:27:"), "{message}");
+        assert!(message.contains("at most 16384"), "{message}");
+        assert!(
+            message.len() < 300,
+            "the source is not echoed whole: {message}"
+        );
     }
 
     #[test]
@@ -469,7 +483,7 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            message.starts_with("gcp.yaml:4: `projects.id`"),
+            message.starts_with("gcp.yaml:4:9: `projects[1].id`"),
             "{message}"
         );
         let message = parse(
@@ -477,7 +491,12 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(message.starts_with("gcp.yaml:6:"), "{message}");
+        assert!(
+            message.starts_with(
+                "gcp.yaml:6:11: `projects[0].permissions.aiplatform.endpoints.predict[0]`"
+            ),
+            "{message}"
+        );
         assert!(message.contains("does not define"), "{message}");
         let message = parse("projects:\n  - id: acme-ai\n    vertex_enabled: true\n    permissions:\n      aiplatform.endpoints.get: []\n")
             .unwrap_err()

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gherkin::{Feature, GherkinEnv, ParseFileError};
+use gherkin::{Feature, GherkinEnv};
 
 #[derive(Debug, Clone)]
 pub struct ScenarioRef {
@@ -25,22 +25,36 @@ pub struct FeatureFile {
 pub enum FeatureError {
     #[error("cannot read {}: {message}", path.display())]
     Read { path: PathBuf, message: String },
-    #[error("{}: not valid Gherkin: {message}", path.display())]
-    Syntax { path: PathBuf, message: String },
+    #[error("{}:{line}:{column}: not valid Gherkin: {message}", path.display())]
+    Syntax {
+        path: PathBuf,
+        /// 1-based, always a line of the file.
+        line: usize,
+        column: usize,
+        message: String,
+    },
 }
 
 impl FeatureFile {
+    /// Reads and parses a feature file. Anything but a regular UTF-8 file is a read error (a
+    /// FIFO would block the read), and tables are held to the reference parser's rule that
+    /// every row has as many cells as the first, which the `gherkin` crate does not hold them to.
     pub fn load(path: &Path) -> Result<FeatureFile, FeatureError> {
-        let feature = Feature::parse_path(path, GherkinEnv::default()).map_err(|e| match e {
-            ParseFileError::Reading { source, .. } => FeatureError::Read {
-                path: path.to_path_buf(),
-                message: source.to_string(),
-            },
-            ParseFileError::Parsing { source, .. } => FeatureError::Syntax {
-                path: path.to_path_buf(),
-                message: source.to_string(),
-            },
+        let text = ssoproof_config::fs::read_to_string(path).map_err(|e| FeatureError::Read {
+            path: path.to_path_buf(),
+            message: e.to_string(),
         })?;
+        let syntax = |(line, column), message| FeatureError::Syntax {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        };
+        if let Some((position, message)) = ragged_row(&text) {
+            return Err(syntax(position, message));
+        }
+        let feature = Feature::parse(&text, GherkinEnv::default())
+            .map_err(|e| syntax(parse_error_position(&e, &text), expectation(&text, &e)))?;
         Ok(FeatureFile::from_feature(&feature, path))
     }
 
@@ -85,6 +99,104 @@ impl FeatureFile {
     }
 }
 
+/// Where a parse error is, as a line and column of the file. The crate's error exposes its
+/// position only in its message (`Error at 3:5: …`), and counts a line past the end when the
+/// file ends early (it parses the text with a newline added): that is moved to the end of the
+/// last line.
+fn parse_error_position(error: &gherkin::ParseError, text: &str) -> (usize, usize) {
+    let message = error.to_string();
+    let mut numbers = message
+        .strip_prefix("Error at ")
+        .and_then(|rest| rest.split(':').next().zip(rest.split(':').nth(1)))
+        .map(|(l, c)| (l.trim().parse().unwrap_or(1), c.trim().parse().unwrap_or(1)))
+        .unwrap_or((1, 1));
+    let lines = text.lines().count().max(1);
+    if numbers.0 > lines {
+        let last = text.lines().last().unwrap_or_default();
+        numbers = (lines, last.chars().count() + 1);
+    }
+    numbers
+}
+
+/// What the parser wanted, in words, with the line it stopped at.
+fn expectation(text: &str, error: &gherkin::ParseError) -> String {
+    let (line, _) = parse_error_position(error, text);
+    let found = text.lines().nth(line - 1).unwrap_or_default().trim();
+    let found = if found.is_empty() {
+        "the end of the file or an empty line".to_string()
+    } else {
+        format!("`{}`", found.chars().take(60).collect::<String>())
+    };
+    format!(
+        "found {found} where a Gherkin line was expected: a keyword line (Feature:, Rule:, \
+         Background:, Scenario:, Scenario Outline:, Examples:), a step (Given, When, Then, And, \
+         But), a table row (`| … |`), a doc string, a tag (`@…`) or a comment (`# …`)"
+    )
+}
+
+/// The first table row whose cell count differs from the first row of its table: its position
+/// and the message. Read from the text: the `gherkin` crate cuts a longer row to the first
+/// row's width without a word, and reports a shorter one past the end of the file.
+fn ragged_row(text: &str) -> Option<((usize, usize), String)> {
+    let mut doc_string: Option<&str> = None;
+    let mut width: Option<usize> = None;
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if let Some(delimiter) = doc_string {
+            if trimmed.starts_with(delimiter) {
+                doc_string = None;
+            }
+            continue;
+        }
+        if let Some(delimiter) = ["\"\"\"", "```"]
+            .into_iter()
+            .find(|d| trimmed.starts_with(d))
+        {
+            doc_string = Some(delimiter);
+            width = None;
+        } else if trimmed.starts_with('|') {
+            let cells = cells(trimmed);
+            match width {
+                None => width = Some(cells),
+                Some(first) if first != cells => {
+                    let column = line.len() - trimmed.len() + 1;
+                    return Some((
+                        (index + 1, column),
+                        format!(
+                            "this table row has {cells} cells and the table's first row {first}; give every row as many cells as the first"
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
+        } else if !trimmed.is_empty() && !trimmed.starts_with('#') {
+            // Comments and empty lines may stand between rows; anything else ends the table.
+            width = None;
+        }
+    }
+    None
+}
+
+/// The cells of a table row: its unescaped `|`s, less the closing one.
+fn cells(row: &str) -> usize {
+    let mut pipes = 0usize;
+    let mut chars = row.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '|' => pipes += 1,
+            _ => {}
+        }
+    }
+    if row.trim_end().ends_with('|') {
+        pipes.saturating_sub(1)
+    } else {
+        pipes
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +219,78 @@ mod tests {
     }
 
     #[test]
+    fn an_early_end_is_reported_inside_the_file_in_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("short.feature");
+        // The crate counts a line past the end for this one.
+        std::fs::write(&path, "Feature: X\n  Scenario: Y\n    Given a\n  Nonsense").unwrap();
+        let err = FeatureFile::load(&path).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{}:4:11: ", path.display())),
+            "{err}"
+        );
+        assert!(err.to_string().contains("found `Nonsense`"), "{err}");
+        assert!(!err.to_string().contains('{'), "no raw token set: {err}");
+    }
+
+    #[test]
+    fn a_row_with_more_or_fewer_cells_than_the_first_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rows.feature");
+        let outline = "Feature: X\n  Scenario Outline: Y\n    Given <a>\n    Examples:\n      | a | b |\n      # a comment\n      | 1 | 2 |\n      | 3 | 4 | 5 |\n";
+        std::fs::write(&path, outline).unwrap();
+        let err = FeatureFile::load(&path).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{}:8:7: ", path.display())),
+            "{err}"
+        );
+        assert!(err.to_string().contains("has 3 cells"), "{err}");
+        std::fs::write(&path, outline.replace("| 3 | 4 | 5 |", "| 3 |")).unwrap();
+        assert!(FeatureFile::load(&path).is_err());
+        // An escaped `\|` is inside a cell; a doc string holds text, not rows.
+        std::fs::write(
+            &path,
+            "Feature: X\n  Scenario: Y\n    Given a table\n      | a\\|b |\n\n      | 1 |\n    And text\n      \"\"\"\n      | x | y |\n      \"\"\"\n",
+        )
+        .unwrap();
+        FeatureFile::load(&path).unwrap();
+        // Data tables of steps too.
+        std::fs::write(
+            &path,
+            "Feature: X\n  Scenario: Y\n    Given a table\n      | a |\n      | 1 | 2 |\n",
+        )
+        .unwrap();
+        let err = FeatureFile::load(&path).unwrap_err();
+        assert!(err.to_string().contains(":5:7: "), "{err}");
+        std::fs::write(&path, outline.replace("| 3 | 4 | 5 |", "| 3 | 4 |")).unwrap();
+        assert_eq!(FeatureFile::load(&path).unwrap().scenarios[0].runs, 2);
+    }
+
+    #[test]
+    fn non_regular_and_non_utf8_files_are_read_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("folder.feature");
+        std::fs::create_dir(&folder).unwrap();
+        let err = FeatureFile::load(&folder).unwrap_err();
+        assert!(err.to_string().contains("a directory"), "{err}");
+        let latin1 = dir.path().join("latin1.feature");
+        std::fs::write(&latin1, b"Feature: caf\xe9\n").unwrap();
+        let err = FeatureFile::load(&latin1).unwrap_err();
+        assert!(matches!(err, FeatureError::Read { .. }), "{err}");
+        assert!(err.to_string().contains("not UTF-8"), "{err}");
+        #[cfg(unix)]
+        {
+            let fifo = dir.path().join("pipe.feature");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            assert!(made.unwrap().success());
+            let err = FeatureFile::load(&fifo).unwrap_err();
+            assert!(err.to_string().contains("a FIFO"), "{err}");
+        }
+    }
+
+    #[test]
     fn bad_gherkin_is_a_syntax_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.feature");
@@ -115,10 +299,9 @@ mod tests {
             "Feature: X\n  Scenario: Y\n    Given a\n  Nonsense here\n",
         )
         .unwrap();
-        assert!(matches!(
-            FeatureFile::load(&path),
-            Err(FeatureError::Syntax { .. })
-        ));
+        let err = FeatureFile::load(&path).unwrap_err();
+        assert!(matches!(err, FeatureError::Syntax { line: 4, .. }), "{err}");
+        assert!(err.to_string().contains("found `Nonsense here`"), "{err}");
         assert!(matches!(
             FeatureFile::load(&dir.path().join("missing.feature")),
             Err(FeatureError::Read { .. })

@@ -62,7 +62,12 @@ pub fn check(
             match loaded {
                 // A missing feature file is link/missing-file's to report.
                 Err(FeatureError::Read { .. }) => {}
-                Err(FeatureError::Syntax { message, .. }) => {
+                Err(FeatureError::Syntax {
+                    line,
+                    column,
+                    message,
+                    ..
+                }) => {
                     if reported_syntax.contains(&target.feature) {
                         continue;
                     }
@@ -71,7 +76,10 @@ pub fn check(
                     out.push(
                         report(
                             Rule::FeatureSyntax,
-                            format!("`{}` is not valid Gherkin: {message}", shown.display()),
+                            format!(
+                                "`{}` is not valid Gherkin at {line}:{column}: {message}",
+                                shown.display()
+                            ),
                         )
                         .help("fix the feature file; the position is its line and column"),
                     );

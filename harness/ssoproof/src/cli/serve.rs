@@ -262,15 +262,17 @@ fn serve_clouds(args: CloudsArgs) -> anyhow::Result<u8> {
                 } else {
                     Mode::Lab
                 };
+                let addr = bind(args.port);
                 let emulator = AwsEmulator::start(
                     config,
                     AwsOptions {
-                        bind: bind(args.port),
+                        bind: addr,
                         mode,
                         http: fetch.clone(),
                     },
                 )
-                .await?;
+                .await
+                .map_err(|source| CloudBindError::at("AWS", addr, source))?;
                 out.push_str(&emulator.summary());
                 Some(emulator)
             }
@@ -278,11 +280,14 @@ fn serve_clouds(args: CloudsArgs) -> anyhow::Result<u8> {
         };
         let gcp = match gcp {
             Some(config) => {
+                let addr = bind(0);
                 let options = GcpOptions {
-                    bind: bind(0),
+                    bind: addr,
                     http: fetch,
                 };
-                let emulator = GcpEmulator::start(config, options).await?;
+                let emulator = GcpEmulator::start(config, options)
+                    .await
+                    .map_err(|source| CloudBindError::at("Google Cloud", addr, source))?;
                 out.push_str(&gcp::render_summary(&emulator));
                 Some(emulator)
             }
@@ -299,9 +304,29 @@ fn serve_clouds(args: CloudsArgs) -> anyhow::Result<u8> {
     })
 }
 
+/// An emulated cloud cannot listen: the address taken, or not allowed.
+#[derive(Debug, thiserror::Error)]
+#[error("[clouds/bind] cannot listen on {addr} for the emulated {cloud}: {source}; choose another port with --port (AWS) or stop what listens there")]
+struct CloudBindError {
+    cloud: &'static str,
+    addr: SocketAddr,
+    source: std::io::Error,
+}
+
+impl CloudBindError {
+    fn at(cloud: &'static str, addr: SocketAddr, source: std::io::Error) -> anyhow::Error {
+        CloudBindError {
+            cloud,
+            addr,
+            source,
+        }
+        .into()
+    }
+}
+
 /// The certificates of a PEM file given with `--ca-cert`.
 fn read_ca_cert(path: &Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
-    let pem = std::fs::read(path)
+    let pem = ssoproof_config::fs::read(path)
         .map_err(|e| anyhow::anyhow!("cannot read the CA certificate {}: {e}", path.display()))?;
     match reqwest::Certificate::from_pem_bundle(&pem) {
         Ok(roots) if !roots.is_empty() => Ok(roots),

@@ -37,7 +37,8 @@ enum VerifyFormat {
 pub fn run(config: Option<PathBuf>, args: VerifyArgs) -> anyhow::Result<u8> {
     let config = load_config(config)?;
     if let Some(dir) = &args.junit {
-        std::fs::create_dir_all(dir)?;
+        ssoproof::scenario::prepare_junit_dir(dir)
+            .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
     }
     let options = VerifyOptions {
         backends: args.backends,

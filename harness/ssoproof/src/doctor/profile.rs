@@ -45,7 +45,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use ssoproof_config::{from_yaml, line_of_key, read_text, ConfigError};
+use ssoproof_config::yaml::Step;
+use ssoproof_config::{from_yaml, read_text, ConfigError};
 use ssoproof_rp::{ClientConfig, FileTokenStore, RoleLadder, TokenStore};
 use ssoproof_secret::Secret;
 
@@ -221,12 +222,9 @@ impl Profile {
         }
         for (group, role) in idp.role_mappings {
             let role = client.roles.role(&role).map_err(|e| {
-                // The mapping's own line when it has one (block style), else the key's.
-                let line = text
-                    .lines()
-                    .position(|l| l.trim_start().starts_with(&format!("{group}:")))
-                    .map_or_else(|| line_of_key(text, "role_mappings"), |i| i + 1);
-                ConfigError::invalid(path, line, "idp.role_mappings", e.to_string())
+                // Group names hold `/` and `.`: the path is given as steps.
+                let steps = ["idp", "role_mappings", &group].map(|k| Step::Key(k.to_string()));
+                ConfigError::invalid_at(path, text, &steps, "idp.role_mappings", e.to_string())
             })?;
             client.role_mappings.push((group, role));
         }
@@ -246,10 +244,15 @@ impl Profile {
             }
             client.timeout = Duration::from_secs(seconds);
         }
+        // A profile problem (an issuer that is not a URL, an empty client id, …) is refused
+        // here, as the profile's error, not reported later as a failed discovery hop.
+        client
+            .validate()
+            .map_err(|e| invalid("idp", format!("{e}; fix the profile")))?;
         let mut trusted_roots = Vec::new();
         if let Some(file) = &idp.ca_file {
             let file = dir.join(file);
-            let pem = std::fs::read_to_string(&file).map_err(|e| {
+            let pem = ssoproof_config::fs::read_to_string(&file).map_err(|e| {
                 invalid(
                     "idp.ca_file",
                     format!("cannot read {}: {e}", file.display()),
@@ -429,7 +432,7 @@ mod tests {
         let err = parse(&GOOD.replace("admin\n", "superuser\n")).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "doctor.yaml:9: `idp.role_mappings`: unknown role `superuser`; expected viewer, user or admin"
+            "doctor.yaml:9:19: `idp.role_mappings`: unknown role `superuser`; expected viewer, user or admin"
         );
 
         // A ladder of the application's own: mappings name its roles, and only those.
@@ -444,21 +447,21 @@ mod tests {
         let err = parse(&custom.replace("default_role: viewer", "default_role: user")).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "doctor.yaml:11: `idp.default_role`: unknown role `user`; expected viewer, developer or admin"
+            "doctor.yaml:11:17: `idp.default_role`: unknown role `user`; expected viewer, developer or admin"
         );
         let err =
             parse(&custom.replace("[admin, developer, viewer]", "[admin, admin]")).unwrap_err();
         assert_eq!(err.code(), "config/invalid");
         assert_eq!(
             err.to_string(),
-            "doctor.yaml:8: `idp.roles`: the role `admin` appears twice in the ladder"
+            "doctor.yaml:8:10: `idp.roles`: the role `admin` appears twice in the ladder"
         );
 
         let err = parse(&GOOD.replace("PASSWORD", "NOT_SET")).unwrap_err();
         assert_eq!(err.code(), "config/invalid");
         assert_eq!(
             err.to_string(),
-            "doctor.yaml:7: `idp.password_env`: the environment variable `NOT_SET` is not set"
+            "doctor.yaml:7:17: `idp.password_env`: the environment variable `NOT_SET` is not set"
         );
 
         let err = parse(&GOOD.replace("  password_env: PASSWORD\n", "")).unwrap_err();
@@ -484,6 +487,35 @@ mod tests {
 
         let err = parse("idp: [").unwrap_err();
         assert_eq!(err.code(), "config/syntax");
+    }
+
+    #[test]
+    fn an_unusable_issuer_or_client_id_is_a_profile_error() {
+        for (from, to, what) in [
+            (
+                "issuer: https://sso.example.com/realms/acme",
+                "issuer: sso.example.com",
+                "is not an http(s) URL",
+            ),
+            (
+                "client_id: acme-app",
+                "client_id: ''",
+                "the client id is empty",
+            ),
+            (
+                "redirect_uri: https://app.example.com/cb",
+                "redirect_uri: /cb",
+                "not an absolute URL",
+            ),
+        ] {
+            let err = parse(&GOOD.replace(from, to)).unwrap_err();
+            assert_eq!(err.code(), "config/invalid", "{err}");
+            assert!(
+                err.to_string().starts_with("doctor.yaml:2:3: `idp`"),
+                "{err}"
+            );
+            assert!(err.to_string().contains(what), "{err}");
+        }
     }
 
     #[test]

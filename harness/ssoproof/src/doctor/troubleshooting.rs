@@ -46,10 +46,11 @@ pub fn load(runbooks: &[PathBuf]) -> Result<Vec<Row>, RunbookReadError> {
     };
     let mut rows = Vec::new();
     for path in runbooks {
-        let text = std::fs::read_to_string(path).map_err(|source| RunbookReadError {
-            path: path.clone(),
-            source,
-        })?;
+        let text =
+            ssoproof_config::fs::read_to_string(path).map_err(|source| RunbookReadError {
+                path: path.clone(),
+                source,
+            })?;
         let doc = Document::parse(&text);
         let lines: Vec<&str> = text.lines().collect();
         let dir = path.parent().unwrap_or(Path::new(""));

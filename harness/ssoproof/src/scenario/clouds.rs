@@ -40,7 +40,7 @@ pub struct Clouds {
 /// A cloud file read with the IdP's issuer filled in, as editable YAML.
 fn read_file(root: &Path, file: &str, variables: &[(&str, String)]) -> Result<Yaml, String> {
     let path = root.join(file);
-    let text = std::fs::read_to_string(&path)
+    let text = ssoproof_config::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let text = placeholders::substitute(&text, variables)
         .map_err(|e| format!("{}:{}: `{}`: {e}", path.display(), e.line, e.key()))?;

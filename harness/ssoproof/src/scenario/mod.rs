@@ -46,6 +46,8 @@ pub enum ScenarioError {
     Feature(#[from] FeatureError),
     #[error("cannot write the JUnit report {}: {source}", path.display())]
     Junit { path: PathBuf, source: io::Error },
+    #[error("cannot use {} as the JUnit report folder: {problem}; `--junit` takes a folder, where one report per backend is written", dir.display())]
+    JunitDir { dir: PathBuf, problem: String },
 }
 
 impl ScenarioError {
@@ -53,7 +55,7 @@ impl ScenarioError {
         match self {
             ScenarioError::List { .. } => "scenario/list",
             ScenarioError::Feature(_) => "scenario/feature",
-            ScenarioError::Junit { .. } => "scenario/junit",
+            ScenarioError::Junit { .. } | ScenarioError::JunitDir { .. } => "scenario/junit",
         }
     }
 }
@@ -68,17 +70,42 @@ pub struct RunOptions {
     pub verbose: bool,
 }
 
-/// The feature files of a folder, sorted, parsed for bookkeeping (names, tags, lines).
+/// Creates the folder for JUnit reports, or checks the one there is.
+pub fn prepare_junit_dir(dir: &Path) -> Result<(), ScenarioError> {
+    let problem = match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => return Ok(()),
+        Ok(meta) => format!("it is {}", ssoproof_config::fs::describe(&meta)),
+        Err(_) => match std::fs::create_dir_all(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) => e.to_string(),
+        },
+    };
+    Err(ScenarioError::JunitDir {
+        dir: dir.to_path_buf(),
+        problem,
+    })
+}
+
+/// The feature files under a folder, at any depth as cucumber finds them (`*.feature`, any
+/// case), sorted and parsed for bookkeeping (names, tags, lines). Every one is read here
+/// first, so one that cucumber could not read (a FIFO would block it, a folder named
+/// `x.feature`, a file that is not UTF-8) is refused with its path before any scenario runs.
 pub fn feature_files(dir: &Path) -> Result<Vec<FeatureFile>, ScenarioError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| ScenarioError::List {
+    let list_error = |source: io::Error| ScenarioError::List {
         dir: dir.into(),
         source,
-    })?;
-    let mut paths: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "feature"))
-        .collect();
+    };
+    let mut paths = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+        let entry = entry.map_err(|e| list_error(e.into()))?;
+        let is_feature = entry
+            .path()
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("feature"));
+        if is_feature {
+            paths.push(entry.into_path());
+        }
+    }
     paths.sort();
     paths
         .iter()
@@ -328,6 +355,50 @@ mod tests {
         ) -> Result<Arc<dyn Idp>, BackendError> {
             panic!("a persona scenario was started on a backend without personas")
         }
+    }
+
+    #[test]
+    fn every_feature_file_cucumber_would_read_is_read_first() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("nested")).unwrap();
+        let one = "Feature: One\n  Scenario: A\n    Given a\n";
+        std::fs::write(dir.path().join("nested/one.FEATURE"), one).unwrap();
+        std::fs::write(dir.path().join("notes.md"), "not a feature").unwrap();
+        let files = feature_files(dir.path()).unwrap();
+        assert_eq!(
+            files.len(),
+            1,
+            "nested and upper-case, as cucumber finds them"
+        );
+        // A FIFO is refused with its path, without blocking.
+        let fifo = dir.path().join("pipe.feature");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        let err = feature_files(dir.path()).unwrap_err();
+        assert_eq!(err.code(), "scenario/feature");
+        assert!(err.to_string().contains("pipe.feature"), "{err}");
+        assert!(err.to_string().contains("a FIFO"), "{err}");
+        std::fs::remove_file(&fifo).unwrap();
+        std::fs::create_dir(dir.path().join("folder.feature")).unwrap();
+        let err = feature_files(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("a directory"), "{err}");
+    }
+
+    #[test]
+    fn a_junit_folder_that_is_a_file_is_refused_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("report.xml");
+        std::fs::write(&file, "").unwrap();
+        let err = prepare_junit_dir(&file).unwrap_err();
+        assert_eq!(err.code(), "scenario/junit");
+        let text = err.to_string();
+        assert!(
+            text.contains("report.xml") && text.contains("a regular file"),
+            "{text}"
+        );
+        assert!(text.contains("`--junit` takes a folder"), "{text}");
+        prepare_junit_dir(&dir.path().join("a/b")).unwrap();
+        prepare_junit_dir(&dir.path().join("a/b")).unwrap();
     }
 
     #[tokio::test]
