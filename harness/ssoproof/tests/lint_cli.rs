@@ -281,3 +281,47 @@ fn broken_feature_file_is_reported_once_per_runbook() {
         .unwrap()
         .starts_with("`features/x.feature` is not valid Gherkin"));
 }
+
+#[test]
+fn a_bound_feature_that_cannot_be_read_is_reported_not_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("runbooks")).unwrap();
+    // A folder named like a feature file, and a feature file that is not UTF-8.
+    std::fs::create_dir_all(root.join("features/dir.feature")).unwrap();
+    std::fs::write(
+        root.join("features/latin1.feature"),
+        b"Feature: caf\xe9\n  @y\n  Scenario: Y\n    Given a\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("ssoproof.yaml"),
+        "runbooks:\n  indexes: []\n  kinds:\n    - name: idp\n      files: ['runbooks/*.md']\n      sections: []\n      bindings: true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("runbooks/x.md"),
+        "# X\n\n> Last reviewed: 2026-11-20\n\n## Validation checklist\n\n- [ ] a [proof](../features/latin1.feature#y)\n- [ ] b [proof](../features/dir.feature#y)\n\nSign-off: ___ (operator) on ___ (date).\n",
+    )
+    .unwrap();
+    let out = ssoproof(root, &["lint", "--today", "2026-11-23", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let messages: Vec<&str> = parsed["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "binding/feature-syntax")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 2, "{parsed}");
+    assert!(
+        messages[0].starts_with("`features/latin1.feature` cannot be read as Gherkin: not UTF-8"),
+        "{parsed}"
+    );
+    assert!(
+        messages[1]
+            .starts_with("`features/dir.feature` cannot be read as Gherkin: it is a directory"),
+        "{parsed}"
+    );
+}

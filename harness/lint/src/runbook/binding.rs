@@ -60,8 +60,24 @@ pub fn check(
                     .target(&target.raw)
             };
             match loaded {
-                // A missing feature file is link/missing-file's to report.
-                Err(FeatureError::Read { .. }) => {}
+                // A missing feature file is link/missing-file's to report; anything else that
+                // cannot be read (a folder, not UTF-8, a FIFO) proves nothing and says so.
+                Err(FeatureError::Read { .. })
+                    if std::fs::symlink_metadata(&target.feature).is_err() => {}
+                Err(FeatureError::Read { message, .. }) => {
+                    if reported_syntax.contains(&target.feature) {
+                        continue;
+                    }
+                    reported_syntax.push(target.feature.clone());
+                    let shown = target.feature.strip_prefix(root).unwrap_or(&target.feature);
+                    out.push(
+                        report(
+                            Rule::FeatureSyntax,
+                            format!("`{}` cannot be read as Gherkin: {message}", shown.display()),
+                        )
+                        .help("bind to a UTF-8 `.feature` file"),
+                    );
+                }
                 Err(FeatureError::Syntax {
                     line,
                     column,
