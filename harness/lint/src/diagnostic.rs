@@ -18,8 +18,23 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// The raw link target (or reference label) the diagnostic is about, if any.
     pub target: Option<String>,
-    /// The source line the position points into, for excerpts; filled in when reporting.
-    pub source_line: Option<String>,
+    /// The source the position points into, for excerpts; filled in when reporting.
+    pub excerpt: Option<Excerpt>,
+}
+
+/// The line a diagnostic points into, or, on a line too long to print whole (minified or
+/// generated Markdown), a window of it around the position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Excerpt {
+    pub text: String,
+    /// The 1-based column (in characters) of the line at which `text` starts.
+    pub first_column: usize,
+}
+
+impl Excerpt {
+    /// Lines up to this many bytes are shown whole; longer ones as a window of about as many
+    /// bytes around the position, so a diagnostic never copies a whole megabyte line.
+    pub const MAX_BYTES: usize = 400;
 }
 
 impl Diagnostic {
@@ -33,7 +48,7 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             target: None,
-            source_line: None,
+            excerpt: None,
         }
     }
 

@@ -16,6 +16,7 @@ use pulldown_cmark::{
 };
 use ssoproof_config::Renderer;
 
+use super::diagnostic::Excerpt;
 use super::html_anchors;
 use super::slug::Anchors;
 
@@ -757,14 +758,38 @@ impl<'a> LineCursor<'a> {
         self.position(self.source, span.start..span.end)
     }
 
-    /// The line the cursor is on (the last one asked about), without its line break.
-    pub(crate) fn current_line(&self) -> &'a str {
-        let rest = &self.source[self.line_start..];
-        let line = match memchr::memchr(b'\n', rest.as_bytes()) {
-            Some(end) => &rest[..end],
-            None => rest,
+    /// The excerpt for the position just worked out for the span starting at `at`: the
+    /// cursor's line whole, or a window of it around `at` when it is longer than
+    /// [`Excerpt::MAX_BYTES`]. Only a bounded stretch of the line is ever scanned.
+    pub(crate) fn excerpt(&self, at: usize, column: usize) -> Excerpt {
+        let bytes = self.bytes;
+        let end_of_line = |from: usize, limit: usize| {
+            let stop = limit.min(bytes.len());
+            memchr::memchr(b'\n', &bytes[from..stop]).map(|i| from + i)
         };
-        line.strip_suffix('\r').unwrap_or(line)
+        let whole =
+            end_of_line(self.line_start, self.line_start + Excerpt::MAX_BYTES + 1).or_else(|| {
+                (bytes.len() <= self.line_start + Excerpt::MAX_BYTES).then_some(bytes.len())
+            });
+        let (start, end) = match whole {
+            Some(end) => (self.line_start, end),
+            None => {
+                let half = Excerpt::MAX_BYTES / 2;
+                let at = at.clamp(self.line_start, bytes.len());
+                let start =
+                    floor_boundary(self.source, at.saturating_sub(half).max(self.line_start));
+                let end = end_of_line(at, at + half)
+                    .unwrap_or_else(|| floor_boundary(self.source, (at + half).min(bytes.len())));
+                (start, end)
+            }
+        };
+        let text = &self.source[start..end];
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        let before = char_count(&self.source[start..at.clamp(start, end)]);
+        Excerpt {
+            text: text.to_string(),
+            first_column: column.saturating_sub(before).max(1),
+        }
     }
 
     /// The offset just past the `n`th newline at or after `offset`, or the end of the file.
@@ -777,6 +802,14 @@ impl<'a> LineCursor<'a> {
 
 /// Characters in `text`; most lines are ASCII, where the byte length is the answer and the
 /// word-at-a-time ASCII check is cheaper than counting on short spans.
+/// The nearest character boundary at or before `offset`.
+fn floor_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
 fn char_count(text: &str) -> usize {
     if text.is_ascii() {
         text.len()

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use time::Date;
 
-pub use diagnostic::Diagnostic;
+pub use diagnostic::{Diagnostic, Excerpt};
 pub use document::Document;
 use document::LineCursor;
 pub use rules::{Rule, RuleFilter, Severity};
@@ -57,8 +57,19 @@ pub enum LintError {
         path: PathBuf,
         source: walkdir::Error,
     },
-    #[error("no rule id starts with {}; see `ssoproof lint --list-rules`", prefixes.join(", "))]
+    #[error("{}; see `ssoproof lint --list-rules`", describe_prefixes(prefixes))]
     UnknownRulePrefix { prefixes: Vec<String> },
+    /// `lint.ignore` in `ssoproof.yaml` names a prefix no rule has (or the empty one).
+    #[error(transparent)]
+    Config(#[from] ssoproof_config::ConfigError),
+}
+
+fn describe_prefixes(prefixes: &[String]) -> String {
+    if prefixes.iter().any(String::is_empty) {
+        "an empty rule prefix matches every rule and would switch every check off; name a rule or a family (`link`, `date/stale`)".to_string()
+    } else {
+        format!("no rule id starts with {}", prefixes.join(", "))
+    }
 }
 
 impl LintError {
@@ -67,6 +78,7 @@ impl LintError {
             LintError::NotFound { .. } => "lint/not-found",
             LintError::Read { .. } | LintError::Walk { .. } => "lint/read",
             LintError::UnknownRulePrefix { .. } => "lint/unknown-rule",
+            LintError::Config(e) => e.code(),
         }
     }
 }
@@ -119,14 +131,15 @@ struct RunbookSource {
 }
 
 pub fn lint(config: &LoadedConfig, request: &LintRequest) -> Result<LintReport, LintError> {
-    let mut filter = request.filter.clone();
-    filter.add_ignores(&config.config.lint.ignore);
-    let unknown = filter.unknown_prefixes();
+    let unknown = request.filter.unknown_prefixes();
     if !unknown.is_empty() {
         return Err(LintError::UnknownRulePrefix {
             prefixes: unknown.into_iter().map(str::to_string).collect(),
         });
     }
+    check_config_ignores(config)?;
+    let mut filter = request.filter.clone();
+    filter.add_ignores(&config.config.lint.ignore);
     let root = normalize(&config.root).unwrap_or_else(|| config.root.clone());
     let inputs = collect_inputs(config, &request.paths)?;
     let kinds = &config.config.runbooks.kinds;
@@ -266,7 +279,7 @@ impl Context<'_> {
         let bytes = match &extra.source {
             Some(source) => source.as_bytes(),
             None => {
-                reread = std::fs::read(&input.path);
+                reread = ssoproof_config::fs::read(&input.path);
                 reread.as_deref().unwrap_or(&[])
             }
         };
@@ -282,7 +295,7 @@ impl Context<'_> {
                 if let Some(span) = d.span.take() {
                     d.position = lines.span(span);
                     // The cursor stands on the line: no second scan for the excerpt.
-                    d.source_line = Some(lines.current_line().to_string());
+                    d.excerpt = Some(lines.excerpt(span.start, d.position.column));
                 }
             }
         }
@@ -291,8 +304,11 @@ impl Context<'_> {
         let mut lines = Lines::new(bytes);
         for d in &mut out {
             d.file = input.display.clone();
-            if d.source_line.is_none() {
-                d.source_line = lines.line(d.position.line);
+            if d.excerpt.is_none() {
+                d.excerpt = lines.line(d.position.line).map(|text| Excerpt {
+                    text,
+                    first_column: 1,
+                });
             }
         }
         out
@@ -321,7 +337,9 @@ impl<'a> Lines<'a> {
         }
     }
 
-    /// Line `number`, which must not be before the previous one asked for.
+    /// Line `number`, which must not be before the previous one asked for; `None` for a line
+    /// longer than [`Excerpt::MAX_BYTES`] (these diagnostics carry no span to center a window
+    /// on, and copying such a line for each of them is what must not happen).
     fn line(&mut self, number: usize) -> Option<String> {
         while self.number < number {
             self.start = self.newlines.next()? + 1;
@@ -331,9 +349,13 @@ impl<'a> Lines<'a> {
             return None;
         }
         let rest = &self.bytes[self.start..];
-        let line = match memchr::memchr(b'\n', rest) {
-            Some(end) => rest[..end].strip_suffix(b"\r").unwrap_or(&rest[..end]),
-            None => rest,
+        let bounded = &rest[..rest.len().min(Excerpt::MAX_BYTES + 1)];
+        let line = match memchr::memchr(b'\n', bounded) {
+            Some(end) => bounded[..end]
+                .strip_suffix(b"\r")
+                .unwrap_or(&bounded[..end]),
+            None if bounded.len() == rest.len() => rest,
+            None => return None,
         };
         Some(String::from_utf8_lossy(line).into_owned())
     }
@@ -430,6 +452,30 @@ fn collect_inputs(config: &LoadedConfig, paths: &[PathBuf]) -> Result<Vec<Input>
     Ok(inputs)
 }
 
+/// `lint.ignore` entries are checked like `--ignore`, but reported at their own line in the
+/// file, so that a typo there is found where it was written.
+fn check_config_ignores(config: &LoadedConfig) -> Result<(), LintError> {
+    let ignore = &config.config.lint.ignore;
+    let (Some(index), Some(path)) = (
+        ignore.iter().position(|p| !rules::is_known_prefix(p)),
+        &config.path,
+    ) else {
+        return Ok(());
+    };
+    let text = ssoproof_config::read_text(path)?;
+    let message = format!(
+        "{}; see `ssoproof lint --list-rules`",
+        describe_prefixes(&ignore[index..=index])
+    );
+    Err(ssoproof_config::ConfigError::invalid_key(
+        path,
+        &text,
+        &format!("lint.ignore[{index}]"),
+        message,
+    )
+    .into())
+}
+
 /// Hidden folders and build output never hold runbooks.
 fn skipped_dir(entry: &walkdir::DirEntry) -> bool {
     let name = entry.file_name().to_string_lossy();
@@ -463,7 +509,7 @@ fn parse_one(
     kinds: &[RunbookKind],
     renderer: Renderer,
 ) -> Result<(Document, RunbookSource), LintError> {
-    let bytes = std::fs::read(&input.path).map_err(|source| LintError::Read {
+    let bytes = ssoproof_config::fs::read(&input.path).map_err(|source| LintError::Read {
         path: input.path.clone(),
         source,
     })?;

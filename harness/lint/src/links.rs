@@ -53,7 +53,8 @@ const READMES: &[&str] = &[
 #[derive(Default)]
 pub struct Targets {
     pub fs: FsIndex,
-    parsed: OnceCache<PathBuf, Option<Document>>,
+    /// A document, or why it could not be read (a symlink loop, no permission, a FIFO).
+    parsed: OnceCache<PathBuf, Result<Document, String>>,
 }
 
 impl Targets {
@@ -63,15 +64,19 @@ impl Targets {
         path: &Path,
         renderer: Renderer,
         f: impl FnOnce(&Document) -> R,
-    ) -> Option<R> {
+    ) -> Result<R, String> {
         if let Some(doc) = checked.get(key(path)) {
-            return Some(f(doc));
+            return Ok(f(doc));
         }
         let slot = self.parsed.get_or_load(&path.to_path_buf(), || {
-            let bytes = std::fs::read(path).ok()?;
-            Some(Document::parse_for(&Document::text(bytes), renderer))
+            let bytes = ssoproof_config::fs::read(path).map_err(|e| e.to_string())?;
+            Ok(Document::parse_for(&Document::text(bytes), renderer))
         });
-        slot.get().and_then(Option::as_ref).map(f)
+        match slot.get() {
+            Some(Ok(doc)) => Ok(f(doc)),
+            Some(Err(error)) => Err(error.clone()),
+            None => Err("it could not be read".to_string()),
+        }
     }
 }
 
@@ -333,6 +338,18 @@ impl LinkChecker<'_> {
                     );
                     return;
                 };
+                // GitHub serves only the repository: a link out of it is broken there, whatever
+                // this machine has at that path. (Only asked of files inside the project.)
+                if !under(&resolved, self.root) && under(dir, self.root) {
+                    out.push(
+                        report(
+                            Rule::MissingFile,
+                            format!("`{raw}` leaves the project, where GitHub cannot follow it"),
+                        )
+                        .help("link to a file inside the repository, or to its URL"),
+                    );
+                    return;
+                }
                 let mut found = self.targets.fs.lookup(&resolved);
                 if found.is_none() && self.renderer == Renderer::Mdbook {
                     if let Some(source) = self.mdbook_source(&resolved) {
@@ -363,8 +380,17 @@ impl LinkChecker<'_> {
                                 check_fragment(target_doc, &fragment, Some(&path), self.renderer)
                             },
                         );
-                        if let Some(Some(d)) = found {
-                            out.push(d.place(place).target(raw));
+                        match found {
+                            Ok(None) => {}
+                            Ok(Some(d)) => out.push(d.place(place).target(raw)),
+                            // Never a silent pass: the fragment was not checked.
+                            Err(error) => out.push(
+                                report(
+                                    Rule::MissingFile,
+                                    format!("`{path}` cannot be read, so `#{fragment}` cannot be checked: {error}"),
+                                )
+                                .help("link to a readable Markdown file (a symlink loop or a FIFO is not one)"),
+                            ),
                         }
                     }
                 }
@@ -425,12 +451,13 @@ impl LinkChecker<'_> {
             self.targets.fs.listing(parent).and_then(|names| {
                 nearest(name, names.keys().map(String::as_str)).map(str::to_string)
             });
-        match close {
-            Some(close) => {
-                let prefix = &path[..path.len().saturating_sub(name.len())];
-                d.help(format!("did you mean `{prefix}{close}`?"))
-            }
-            None => {
+        // The suggestion replaces the last name as written (`dir/` keeps its slash); cut on the
+        // written text's own boundaries, never at a byte count.
+        let written = path.trim_end_matches('/');
+        let slash = &path[written.len()..];
+        match close.as_deref().zip(written.strip_suffix(name)) {
+            Some((close, prefix)) => d.help(format!("did you mean `{prefix}{close}{slash}`?")),
+            _ => {
                 let help = match resolved.strip_prefix(self.root) {
                     Ok(inside) => format!(
                         "it resolves to `{}` in the project; check the path and its case",
@@ -444,6 +471,11 @@ impl LinkChecker<'_> {
             }
         }
     }
+}
+
+/// Whether the normalized `path` is `base` or below it.
+fn under(path: &Path, base: &Path) -> bool {
+    crate::fs_index::strip_base(path, base).is_some()
 }
 
 /// A loopback URL (`localhost`, `*.localhost`, 127.0.0.0/8, `[::1]`): in a runbook it is an

@@ -138,15 +138,21 @@ impl RuleFilter {
             .any(|r| r.id().starts_with(family) && self.enabled(*r))
     }
 
-    /// Prefixes that match no rule at all: almost certainly a typo worth refusing.
+    /// Prefixes that match no rule at all (almost certainly a typo worth refusing), and the
+    /// empty prefix, which matches every rule: `--ignore ''` would switch every check off.
     pub fn unknown_prefixes(&self) -> Vec<&str> {
         self.select
             .iter()
             .chain(&self.ignore)
-            .filter(|p| !Rule::ALL.iter().any(|r| matches_prefix(r.id(), p)))
+            .filter(|p| !is_known_prefix(p))
             .map(String::as_str)
             .collect()
     }
+}
+
+/// Whether `prefix` is one that a filter accepts: non-empty, and the start of some rule's id.
+pub fn is_known_prefix(prefix: &str) -> bool {
+    !prefix.is_empty() && Rule::ALL.iter().any(|r| matches_prefix(r.id(), prefix))
 }
 
 /// A plain string prefix: `link`, `link/` and `link/missing` all select `link/missing-file`.
@@ -191,5 +197,8 @@ mod tests {
         let typo = RuleFilter::new(vec!["links".into()], vec![]);
         assert!(!typo.enabled(Rule::MissingFile));
         assert_eq!(typo.unknown_prefixes(), ["links"]);
+        // The empty prefix would match every rule: refused like a typo, never "ignore all".
+        let empty = RuleFilter::new(vec![], vec![String::new()]);
+        assert_eq!(empty.unknown_prefixes(), [""]);
     }
 }

@@ -26,12 +26,14 @@ fn group(d: &Diagnostic) -> annotate_snippets::Group<'_> {
         Severity::Warning => Level::WARNING,
     };
     let title = level.primary_title(d.message.as_str()).id(d.rule.id());
-    let group = match &d.source_line {
-        Some(line) => {
-            let start = byte_offset(line, d.position.column - 1);
-            let end = byte_offset(line, d.position.column - 1 + d.position.width);
+    let group = match &d.excerpt {
+        Some(excerpt) => {
+            let line = excerpt.text.as_str();
+            let column = d.position.column.saturating_sub(excerpt.first_column);
+            let start = byte_offset(line, column);
+            let end = byte_offset(line, column + d.position.width);
             title.element(
-                Snippet::source(line.as_str())
+                Snippet::source(line)
                     .line_start(d.position.line)
                     .path(d.file.as_str())
                     .annotation(AnnotationKind::Primary.span(start..end.max(start))),
