@@ -51,7 +51,9 @@ pub struct Heading {
     pub text: String,
     /// Shared with [`Document::anchors`]: each anchor is stored once.
     pub anchor: Arc<str>,
-    pub position: Position,
+    /// Its bytes. Only runbook rules need a heading's line ([`LineIndex`]), so it is not worked
+    /// out while every file is parsed.
+    pub span: Span,
     /// The heading carries a `{#id}` attribute that the renderer does not honour (GitHub).
     pub attribute_id: Option<String>,
 }
@@ -145,7 +147,6 @@ pub struct Document {
     pub front_matter: Option<FrontMatter>,
     /// Line ranges (inclusive) of HTML blocks holding only comments: they render as nothing.
     pub comment_blocks: Vec<(usize, usize)>,
-    pub line_count: usize,
 }
 
 impl Document {
@@ -187,7 +188,6 @@ impl Document {
         };
         let mut lines = LineCursor::new(source);
         let mut doc = Document {
-            line_count: lines.count(),
             front_matter: front_matter.map(|(end, title)| FrontMatter {
                 end_line: lines.line_of(end.saturating_sub(1)),
                 title,
@@ -270,12 +270,14 @@ impl Document {
                             // Recorded by `anchors`, whose set joins `doc.anchors` at the end.
                             None => (anchors.next(&text), trailing_attribute_id(&text)),
                         };
-                        let position = lines.position(source, start..range.end);
                         scratch.headings.push(Heading {
                             level,
                             text,
                             anchor,
-                            position,
+                            span: Span {
+                                start,
+                                end: range.end,
+                            },
                             attribute_id,
                         });
                     }
@@ -668,6 +670,53 @@ pub fn normalize_label(label: &str) -> Cow<'_, str> {
     )
 }
 
+/// Lines of one text by byte offset, with a table of line starts: for the few files whose
+/// rules ask about many places in any order (runbooks). Positions agree with [`LineCursor`]'s.
+pub struct LineIndex<'a> {
+    source: &'a str,
+    /// Offsets where lines start: 0, and just past every newline.
+    starts: Vec<usize>,
+    /// The greatest offset asked about: a final newline starts no line of its own.
+    last: usize,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(source: &'a str) -> LineIndex<'a> {
+        let bytes = source.as_bytes();
+        let starts = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1))
+            .collect();
+        LineIndex {
+            source,
+            starts,
+            last: bytes.len() - usize::from(bytes.last() == Some(&b'\n')),
+        }
+    }
+
+    /// The 1-based line holding `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        let offset = offset.min(self.last);
+        self.starts.partition_point(|&s| s <= offset)
+    }
+
+    /// The position of `span`, clipped to the end of its first line.
+    pub fn position(&self, span: Span) -> Position {
+        let line = self.line_of(span.start);
+        let line_start = self.starts[line - 1];
+        let start = span.start.min(self.source.len());
+        let end = span.end.clamp(start, self.source.len());
+        let end = match memchr::memchr(b'\n', &self.source.as_bytes()[start..end]) {
+            Some(i) if start + i < self.last => start + i,
+            _ => end,
+        };
+        Position {
+            line,
+            column: char_count(&self.source[line_start.min(start)..start]) + 1,
+            width: char_count(&self.source[start..end]).max(1),
+        }
+    }
+}
+
 /// Turns byte offsets into line and column by moving from the offset asked for last, counting
 /// the newlines in between. The parse asks in nearly increasing order, so no table of line
 /// starts is built: on a large tree that table cost more than the positions a file needs.
@@ -699,11 +748,6 @@ impl<'a> LineCursor<'a> {
             line_start: 0,
             column: (0, 1),
         }
-    }
-
-    /// Lines in the file (a final newline ends the last line rather than starting one).
-    fn count(&self) -> usize {
-        1 + memchr::memchr_iter(b'\n', &self.bytes[..self.last]).count()
     }
 
     fn line_of(&mut self, offset: usize) -> usize {
@@ -821,6 +865,31 @@ fn char_count(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_line_index_places_spans_as_the_cursor_does() {
+        for source in [
+            "",
+            "a",
+            "a\n",
+            "a\n\nb",
+            "é\r\nxy\n",
+            "\n\n",
+            "# T\n\nx ü [l](y)\n",
+        ] {
+            let index = LineIndex::new(source);
+            for start in (0..=source.len()).filter(|&i| source.is_char_boundary(i)) {
+                for end in (start..=source.len()).filter(|&i| source.is_char_boundary(i)) {
+                    let span = Span { start, end };
+                    assert_eq!(
+                        index.position(span),
+                        LineCursor::new(source).span(span),
+                        "{source:?} {start}..{end}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn labels_normalize_as_commonmark_says() {
@@ -1001,7 +1070,6 @@ mod tests {
                 let expected = 1 + source[..offset.min(last)].matches('\n').count();
                 assert_eq!(lines.line_of(offset), expected, "{source:?} at {offset}");
             }
-            assert_eq!(lines.count(), source.lines().count().max(1), "{source:?}");
         }
         let mut lines = LineCursor::new("ab\ncdé f\n");
         let p = lines.position("ab\ncdé f\n", 7..9);
@@ -1025,7 +1093,10 @@ mod tests {
         assert_eq!(front.end_line, 4);
         assert_eq!(front.title.as_deref(), Some("Rotate: the keys"));
         assert_eq!(anchors(source), ["body"]);
-        assert_eq!(doc.headings[0].position.line, 6);
+        assert_eq!(
+            LineIndex::new(source).line_of(doc.headings[0].span.start),
+            6
+        );
         // Closed by `...`, no title, and a byte-order mark first.
         let doc = Document::parse("\u{feff}---\nweight: 2\n...\n## After\n");
         assert_eq!(doc.front_matter.as_ref().map(|f| f.end_line), Some(3));

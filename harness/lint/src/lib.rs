@@ -222,12 +222,7 @@ impl Context<'_> {
         }
         let relative = strip_base(&input.path, self.root).unwrap_or(&input.path);
         if let (Some(kind), Some(source)) = (extra.kind, &extra.source) {
-            let runbook = Runbook {
-                relative,
-                lines: source.lines().collect(),
-                doc,
-                kind: &runbooks.kinds[kind],
-            };
+            let runbook = Runbook::new(relative, source, doc, &runbooks.kinds[kind]);
             let policy = DatePolicy {
                 today: self.today,
                 review: &runbooks.review,

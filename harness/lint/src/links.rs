@@ -266,12 +266,13 @@ impl LinkChecker<'_> {
                 out.push(
                     Diagnostic::new(
                         Rule::HeadingAttribute,
-                        heading.position,
+                        FILE_START,
                         format!(
                             "GitHub ignores the `{{#{id}}}` heading attribute; this heading's anchor is `#{}`",
                             heading.anchor
                         ),
                     )
+                    .place(Place::Span(heading.span))
                     .help(format!(
                         "remove `{{#{id}}}`, or put `<a name=\"{id}\"></a>` on the line above the heading"
                     )),

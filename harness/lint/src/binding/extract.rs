@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::document::{Document, Heading, Link, Place, Span};
+use crate::document::{Document, Heading, LineIndex, Link, Place, Span};
 use crate::target::{self, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -44,15 +44,17 @@ pub struct Sections<'a> {
 /// The runbook's checklist items and troubleshooting rows, in document order.
 pub fn items(
     doc: &Document,
-    lines: &[&str],
+    source: &str,
     file: &Path,
     root: &Path,
     sections: &Sections,
 ) -> Vec<BoundItem> {
     let dir = file.parent().unwrap_or(root);
+    let lines: Vec<&str> = source.lines().collect();
+    let index = LineIndex::new(source);
     let line = |n: usize| lines.get(n.wrapping_sub(1)).copied().unwrap_or("");
     let mut out = Vec::new();
-    if let Some(range) = section_range(doc, sections.checklist) {
+    if let Some(range) = section_range(doc, &index, lines.len(), sections.checklist) {
         for task in doc.tasks.iter().filter(|t| range.contains(&t.line)) {
             let text: Vec<&str> = (task.line..=task.end_line).map(line).collect();
             out.push(item(
@@ -67,7 +69,7 @@ pub fn items(
             ));
         }
     }
-    if let Some(range) = section_range(doc, sections.troubleshooting) {
+    if let Some(range) = section_range(doc, &index, lines.len(), sections.troubleshooting) {
         for row in doc.table_rows.iter().filter(|r| range.contains(&r.line)) {
             out.push(item(
                 ItemKind::TroubleshootingRow,
@@ -128,13 +130,18 @@ fn binding(raw: &str, span: Span, dir: &Path, root: &Path) -> Option<BindingTarg
 }
 
 /// 1-based lines of the H2 section titled `title`.
-fn section_range(doc: &Document, title: &str) -> Option<std::ops::Range<usize>> {
+fn section_range(
+    doc: &Document,
+    lines: &LineIndex,
+    line_count: usize,
+    title: &str,
+) -> Option<std::ops::Range<usize>> {
     let h2: Vec<&Heading> = doc.headings.iter().filter(|h| h.level == 2).collect();
-    let index = h2.iter().position(|h| h.text == title)?;
-    let start = h2[index].position.line + 1;
+    let at = h2.iter().position(|h| h.text == title)?;
+    let start = lines.line_of(h2[at].span.start) + 1;
     let end = h2
-        .get(index + 1)
-        .map_or(doc.line_count + 1, |h| h.position.line);
+        .get(at + 1)
+        .map_or(line_count + 1, |h| lines.line_of(h.span.start));
     Some(start..end)
 }
 
@@ -191,7 +198,7 @@ mod tests {
         };
         let items = items(
             &doc,
-            &lines,
+            source,
             Path::new("/r/runbooks/kc.md"),
             Path::new("/r"),
             &sections,

@@ -59,8 +59,7 @@ pub fn runbooks(config: &LoadedConfig) -> Result<Vec<RunbookItems>, RunbooksErro
                     source,
                 })?;
         let doc = Document::parse(&text);
-        let lines: Vec<&str> = text.lines().collect();
-        let items = items(&doc, &lines, &path, &root, &sections);
+        let items = items(&doc, &text, &path, &root, &sections);
         found.push(RunbookItems {
             file,
             path,

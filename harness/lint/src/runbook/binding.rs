@@ -32,7 +32,7 @@ pub fn check(
     };
     // A broken feature file is reported once per runbook, not once per binding into it.
     let mut reported_syntax: Vec<PathBuf> = Vec::new();
-    for item in binding::items(runbook.doc, &runbook.lines, file, root, &sections) {
+    for item in binding::items(runbook.doc, runbook.source, file, root, &sections) {
         if item.scenarios.is_empty() && !item.manual {
             let what = match item.kind {
                 binding::ItemKind::ChecklistItem => "checklist item",

@@ -43,7 +43,7 @@ pub fn check(runbook: &Runbook, config: &ChecklistConfig, out: &mut Vec<Diagnost
         out.push(
             Diagnostic::new(
                 Rule::ChecklistEmpty,
-                heading.position,
+                runbook.index.position(heading.span),
                 format!("`## {}` has no `- [ ]` item", config.section),
             )
             .help("list each check the operator must make as `- [ ] …`"),
@@ -80,7 +80,7 @@ pub fn check(runbook: &Runbook, config: &ChecklistConfig, out: &mut Vec<Diagnost
         None => out.push(
             Diagnostic::new(
                 Rule::ChecklistSignOff,
-                heading.position,
+                runbook.index.position(heading.span),
                 "the checklist does not end with the sign-off line",
             )
             .help(format!("end the section with `{sign_off_example}`")),

@@ -50,14 +50,13 @@ pub fn check(runbook: &Runbook, policy: &DatePolicy, out: &mut Vec<Diagnostic>) 
     // Comments and blank lines may come between the title and the date line: GitHub shows
     // neither.
     let (line, text) = runbook
-        .next_rendered(title.last_line())
-        .unwrap_or((title.last_line(), ""));
+        .next_rendered(title.last_line(runbook))
+        .unwrap_or((title.last_line(runbook), ""));
     let expected = format!("> Last reviewed: {}", IsoDate(policy.today));
 
     if !looks_like_date_line(text) {
         let under = title.under();
-        let elsewhere =
-            (1..=runbook.doc.line_count).find(|&n| looks_like_date_line(runbook.line(n)));
+        let elsewhere = (1..=runbook.line_count()).find(|&n| looks_like_date_line(runbook.line(n)));
         let help = match elsewhere {
             Some(n) => format!("line {n} has a last-reviewed line: move it right {under}"),
             None => format!("add `{expected}` {}, once reviewed", title.add_at()),

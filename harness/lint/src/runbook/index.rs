@@ -78,14 +78,15 @@ pub fn check(
         .doc
         .headings
         .first()
-        .map_or(FILE_START, |h| h.position);
+        .map_or(Place::At(FILE_START), |h| Place::Span(h.span));
     for name in runbooks.into_iter().filter(|n| !linked.contains(*n)) {
         out.push(
             Diagnostic::new(
                 Rule::IndexMissingEntry,
-                title,
+                FILE_START,
                 format!("the index does not link the runbook `{name}`"),
             )
+            .place(title)
             .help(format!(
                 "add a row for `[{name}]({name})` to the index's comparison table"
             ))

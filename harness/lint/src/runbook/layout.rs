@@ -41,7 +41,7 @@ pub fn check(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
                 let diagnostic = match earlier {
                     Some(heading) => Diagnostic::new(
                         Rule::SectionOrder,
-                        heading.position,
+                        runbook.index.position(heading.span),
                         format!(
                             "`## {}` comes before {after}; runbooks of kind `{}` put it after",
                             heading.text, runbook.kind.name
@@ -54,7 +54,7 @@ pub fn check(runbook: &Runbook, out: &mut Vec<Diagnostic>) {
                             .checked_sub(1)
                             .and_then(|i| sections.get(i).copied())
                             .or(title)
-                            .map_or(FILE_START, |h| h.position),
+                            .map_or(FILE_START, |h| runbook.index.position(h.span)),
                         format!(
                             "no `## {}` section (required for runbooks of kind `{}`)",
                             required.as_str(),

@@ -8,20 +8,49 @@ pub mod layout;
 
 use std::path::Path;
 
-use super::document::{Document, Heading, Position};
+use super::document::{Document, Heading, LineIndex, Position};
 use ssoproof_config::RunbookKind;
 
 /// One runbook as the rules see it.
 pub struct Runbook<'a> {
     /// Path relative to the project root, as the config's globs see it.
     pub relative: &'a Path,
+    pub source: &'a str,
     /// The source split into lines; `lines[0]` is line 1.
     pub lines: Vec<&'a str>,
+    /// Where the lines start, for headings' lines.
+    pub index: LineIndex<'a>,
     pub doc: &'a Document,
     pub kind: &'a RunbookKind,
 }
 
-impl Runbook<'_> {
+impl<'a> Runbook<'a> {
+    pub fn new(
+        relative: &'a Path,
+        source: &'a str,
+        doc: &'a Document,
+        kind: &'a RunbookKind,
+    ) -> Self {
+        Runbook {
+            relative,
+            source,
+            lines: source.lines().collect(),
+            index: LineIndex::new(source),
+            doc,
+            kind,
+        }
+    }
+
+    /// The 1-based line a heading starts on.
+    pub fn heading_line(&self, heading: &Heading) -> usize {
+        self.index.line_of(heading.span.start)
+    }
+
+    /// Lines in the file (a final newline ends the last line rather than starting one).
+    pub fn line_count(&self) -> usize {
+        self.lines.len()
+    }
+
     /// The runbook's H2 sections, in order.
     pub fn sections(&self) -> impl Iterator<Item = &Heading> {
         self.doc.headings.iter().filter(|h| h.level == 2)
@@ -34,9 +63,9 @@ impl Runbook<'_> {
             .doc
             .headings
             .iter()
-            .find(|h| h.position.line > heading.position.line && h.level <= heading.level)
-            .map_or(self.doc.line_count + 1, |h| h.position.line);
-        heading.position.line + 1..end
+            .find(|h| h.span.start > heading.span.start && h.level <= heading.level)
+            .map_or(self.line_count() + 1, |h| self.heading_line(h));
+        self.heading_line(heading) + 1..end
     }
 
     /// Whether line `number` renders as nothing: blank, front matter, or a comment-only HTML
@@ -57,7 +86,7 @@ impl Runbook<'_> {
 
     /// The first rendered line after line `after`, with its number.
     pub fn next_rendered(&self, after: usize) -> Option<(usize, &str)> {
-        (after + 1..=self.doc.line_count)
+        (after + 1..=self.line_count())
             .find(|&n| !self.unrendered(n))
             .map(|n| (n, self.line(n)))
     }
@@ -70,7 +99,7 @@ impl Runbook<'_> {
             .doc
             .headings
             .first()
-            .filter(|h| h.level == 1 && Some(h.position.line) == first);
+            .filter(|h| h.level == 1 && Some(self.heading_line(h)) == first);
         match (heading, &self.doc.front_matter) {
             (Some(heading), _) => Some(Title::Heading(heading)),
             (None, Some(front)) if front.title.is_some() => Some(Title::FrontMatter {
@@ -100,9 +129,9 @@ pub enum Title<'a> {
 
 impl Title<'_> {
     /// The line after which the runbook's content begins.
-    pub fn last_line(&self) -> usize {
+    pub fn last_line(&self, runbook: &Runbook) -> usize {
         match self {
-            Title::Heading(h) => h.position.line,
+            Title::Heading(h) => runbook.heading_line(h),
             Title::FrontMatter { end_line } => *end_line,
         }
     }
@@ -110,7 +139,7 @@ impl Title<'_> {
     /// Where findings about the title point: the heading, or the front matter's first line.
     pub fn position(&self, runbook: &Runbook) -> Position {
         match self {
-            Title::Heading(h) => h.position,
+            Title::Heading(h) => runbook.index.position(h.span),
             Title::FrontMatter { .. } => line_position(1, runbook.line(1)),
         }
     }

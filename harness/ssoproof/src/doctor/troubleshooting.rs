@@ -52,13 +52,12 @@ pub fn load(runbooks: &[PathBuf]) -> Result<Vec<Row>, RunbookReadError> {
                 source,
             })?;
         let doc = Document::parse(&text);
-        let lines: Vec<&str> = text.lines().collect();
         let dir = path.parent().unwrap_or(Path::new(""));
-        for item in binding::items(&doc, &lines, path, dir, &sections) {
+        for item in binding::items(&doc, &text, path, dir, &sections) {
             if item.kind != ItemKind::TroubleshootingRow {
                 continue;
             }
-            let cells = binding::row_cells(lines.get(item.line - 1).copied().unwrap_or(""));
+            let cells = binding::row_cells(text.lines().nth(item.line - 1).unwrap_or(""));
             let cell = |i: usize| cells.get(i).cloned().unwrap_or_default();
             rows.push(Row {
                 file: path.clone(),
