@@ -5,6 +5,9 @@
 //! the vendor's origin (`https://acme.okta.com`, …) and `127.0.0.1:PORT` by the emulator's, the
 //! cloud endpoints by the emulated ones, and `$VARIABLES` by the fixtures' secrets. A command
 //! this test does not know fails it, so a new documented command cannot go unrun.
+//!
+//! The documents' commands are POSIX shell, run with `sh`.
+#![cfg(unix)]
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
