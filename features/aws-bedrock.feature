@@ -32,6 +32,14 @@ Feature: AWS Bedrock runbook
     And he invokes "anthropic.claude-3-5-sonnet-20240620-v1:0" on Bedrock
     Then Bedrock answers
 
+  @bedrock-stream
+  Scenario: The credentials stream Claude's answer with ConverseStream and InvokeModelWithResponseStream
+    When bob signs in and assumes the role "BedrockUser" with his ID token
+    And he streams "anthropic.claude-3-5-sonnet-20240620-v1:0" from Bedrock with ConverseStream
+    Then Bedrock streams an answer
+    When he streams "anthropic.claude-3-5-sonnet-20240620-v1:0" from Bedrock with InvokeModelWithResponseStream
+    Then Bedrock streams an answer
+
   @groups-gate-at-the-application
   Scenario: A user whose groups map to no role is stopped by the application, never reaching STS
     When dave signs in
@@ -103,3 +111,12 @@ Feature: AWS Bedrock runbook
     When alice signs in and assumes the role "BedrockUser" with her ID token
     Then STS refuses with "InvalidIdentityToken"
     And the refusal says "Couldn't retrieve verification key from your identity provider"
+
+  @stream-not-allowed
+  Scenario: A permission policy without bedrock:InvokeModelWithResponseStream refuses streaming
+    When alice signs in and assumes the role "HaikuOnly" with her ID token
+    And she streams "anthropic.claude-3-haiku-20240307-v1:0" from Bedrock with ConverseStream
+    Then the stream is refused with "AccessDeniedException"
+    And the refusal says "no identity-based policy allows the bedrock:InvokeModelWithResponseStream action"
+    When she invokes "anthropic.claude-3-haiku-20240307-v1:0" on Bedrock
+    Then Bedrock answers

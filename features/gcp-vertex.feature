@@ -27,6 +27,13 @@ Feature: Google Cloud Vertex AI runbook
     And she calls "claude-sonnet-4@20250514" on Vertex in project "acme-ai"
     Then Vertex answers
 
+  @https @workforce-user-project
+  Scenario: A federated token without x-goog-user-project bills its workforce pool user project
+    When bob signs in and exchanges his ID token at Google STS for project "acme-ai"
+    And he calls "gemini-2.0-flash-001" on Vertex in project "acme-ai" without a quota project
+    Then Vertex answers
+    And Vertex bills the call to project "acme-ai"
+
   @https @condition-keeps-contractors-out
   Scenario: The attribute condition refuses a user outside engineers and admins
     Given the application's default role is "viewer"
@@ -62,9 +69,9 @@ Feature: Google Cloud Vertex AI runbook
     And the refusal says "does not match the expected audience"
 
   @https @missing-quota-project
-  Scenario: A Vertex call without a quota project is refused
-    When alice signs in and exchanges her ID token at Google STS for project "acme-ai"
-    And she calls "gemini-2.0-flash-001" on Vertex in project "acme-ai" without a quota project
+  Scenario: A Google account's token without a quota project is refused
+    Given the Google account "alice@example.com" holds an OAuth token with the cloud-platform scope
+    When she calls "gemini-2.0-flash-001" on Vertex in project "acme-ai" without a quota project
     Then Vertex refuses with "SERVICE_DISABLED"
     And the refusal says "requires a quota project"
 

@@ -72,6 +72,14 @@ impl fmt::Display for Unresolved {
                  idp`) and load this file with its issuer (`--issuer URL`)",
             )?;
         }
+        if self.name == GOOGLE_ISSUER {
+            f.write_str(
+                "; it stands for the issuer of Google accounts' OAuth access tokens (JWTs with \
+                 `email` and `scope`): pass it with `--google-issuer URL` (https); without it \
+                 `ssoproof serve clouds` leaves out the `google_accounts` entries it names, and \
+                 only those",
+            )?;
+        }
         Ok(())
     }
 }
@@ -161,7 +169,15 @@ mod tests {
         assert_eq!((err.line, err.key()), (2, "${IDP_ISSUER}".to_string()));
         assert!(err.to_string().contains("`--issuer URL`"), "{err}");
         let err = substitute("b: ${GOOGLE_ISSUER}\n", none).unwrap_err();
-        assert_eq!(err.to_string(), "the placeholder has no value");
+        assert!(
+            err.to_string()
+                .starts_with("the placeholder has no value; it stands for the issuer of Google accounts' OAuth access tokens"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("`--google-issuer URL` (https)"),
+            "{err}"
+        );
         // An unterminated `${` is text, not a placeholder.
         assert_eq!(substitute("a: ${oops", none).unwrap(), "a: ${oops\n");
     }

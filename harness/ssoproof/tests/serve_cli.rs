@@ -300,6 +300,41 @@ fn clouds_trust_the_idp_through_the_ca_file() {
     assert!(exchanged.is_ok(), "{exchanged:?}");
 }
 
+/// The runbook's command names no `--google-issuer`: the Google-account leg is left out and
+/// the summary says so; a plain-http `--google-issuer` is refused before anything is read.
+#[test]
+fn clouds_without_a_google_issuer_leave_google_accounts_out() {
+    let gcp = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/cloud/gcp.yaml")
+        .display()
+        .to_string();
+    let issuer = "https://127.0.0.1:1/realms/acme";
+    let clouds = Served::command(&["clouds", "--gcp", &gcp, "--issuer", issuer]);
+    assert!(
+        clouds.summary.contains(&format!(
+            "Google account tokens from {gcp}:57 left out: ${{GOOGLE_ISSUER}} has no value (pass --google-issuer URL)"
+        )),
+        "{}",
+        clouds.summary
+    );
+    assert!(
+        clouds.summary.contains("Serving until Ctrl-C."),
+        "{}",
+        clouds.summary
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .args(["serve", "clouds", "--gcp", &gcp, "--issuer", issuer])
+        .args(["--google-issuer", "http://127.0.0.1:1/google"])
+        .output()
+        .expect("ssoproof runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--google-issuer `http://127.0.0.1:1/google` is not an https URL"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_ca_file_without_a_certificate_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,11 +1,19 @@
-//! Bedrock Runtime `InvokeModel` (`POST /model/{modelId}/invoke`) and `Converse`
-//! (`POST /model/{modelId}/converse`), answering with canned model output once the request is
-//! authenticated (SigV4 with temporary credentials from the STS emulator) and authorized by
-//! the assumed role's permission policies, narrowed by its session policy if any.
+//! Bedrock Runtime `InvokeModel` (`POST /model/{modelId}/invoke`), `Converse`
+//! (`POST /model/{modelId}/converse`) and their streaming twins `InvokeModelWithResponseStream`
+//! (`…/invoke-with-response-stream`) and `ConverseStream` (`…/converse-stream`), answering
+//! with canned model output once the request is authenticated (SigV4 with temporary
+//! credentials from the STS emulator) and authorized by the assumed role's permission
+//! policies, narrowed by its session policy if any.
 //!
-//! Both operations authorize as `bedrock:InvokeModel`: IAM has no `bedrock:Converse` action
-//! (the Converse API reference: "This operation requires permission for the
-//! bedrock:InvokeModel action"). The resource is the model's ARN: a foundation model
+//! `InvokeModel` and `Converse` authorize as `bedrock:InvokeModel`: IAM has no
+//! `bedrock:Converse` action (the Converse API reference: "This operation requires permission
+//! for the bedrock:InvokeModel action"); both streaming operations authorize as
+//! `bedrock:InvokeModelWithResponseStream`. Streams are `application/vnd.amazon.eventstream`
+//! messages (`:message-type` `event`, `:event-type`, `:content-type` `application/json`):
+//! `InvokeModelWithResponseStream` sends `chunk` events whose `bytes` hold the base64 of each
+//! Anthropic streaming event; `ConverseStream` sends `messageStart`, `contentBlockDelta`,
+//! `contentBlockStop`, `messageStop` and `metadata`. A request refused before streaming starts
+//! gets the plain JSON error, as from Bedrock. The resource is the model's ARN: a foundation model
 //! `arn:aws:bedrock:<region>::foundation-model/<id>`, a cross-region inference profile
 //! (`us.…`, `eu.…`) `arn:aws:bedrock:<region>:<account>:inference-profile/<id>` (real AWS also
 //! checks the foundation model in each destination region; the emulator does not), or the ARN
@@ -16,11 +24,13 @@
 
 use std::sync::Arc;
 
+use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use base64::Engine;
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 
@@ -29,14 +39,26 @@ use super::policy::{evaluate_all, Context, Decision, Request};
 use super::sessions::Session;
 use super::sigv4::{self, AuthError, Received, Scope};
 
-/// The IAM action both operations need.
-const ACTION: &str = "bedrock:InvokeModel";
 const MALFORMED: &str = "Malformed input request, please reformat your input and try again.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Operation {
+pub(crate) enum Operation {
     Invoke,
     Converse,
+    InvokeStream,
+    ConverseStream,
+}
+
+impl Operation {
+    /// The IAM action the operation is authorized as.
+    fn action(self) -> &'static str {
+        match self {
+            Operation::Invoke | Operation::Converse => "bedrock:InvokeModel",
+            Operation::InvokeStream | Operation::ConverseStream => {
+                "bedrock:InvokeModelWithResponseStream"
+            }
+        }
+    }
 }
 
 /// A Bedrock error answer.
@@ -67,7 +89,9 @@ impl From<AuthError> for Fault {
     }
 }
 
-pub(crate) async fn invoke(
+/// The axum handler for `operation`.
+pub(crate) async fn serve(
+    operation: Operation,
     State(shared): State<Arc<Shared>>,
     method: Method,
     uri: Uri,
@@ -76,26 +100,7 @@ pub(crate) async fn invoke(
 ) -> Response {
     respond(handle(
         &shared,
-        Operation::Invoke,
-        &Received {
-            method: &method,
-            uri: &uri,
-            headers: &headers,
-            body: &body,
-        },
-    ))
-}
-
-pub(crate) async fn converse(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    respond(handle(
-        &shared,
-        Operation::Converse,
+        operation,
         &Received {
             method: &method,
             uri: &uri,
@@ -110,15 +115,21 @@ pub(crate) async fn unknown_operation() -> Response {
     respond(Err(Fault {
         status: StatusCode::NOT_FOUND,
         error_type: "UnknownOperationException",
-        message: "The emulator serves STS at / and Bedrock Runtime at POST /model/{modelId}/invoke and /converse".into(),
+        message: "The emulator serves STS at / and Bedrock Runtime at POST /model/{modelId}/invoke, /converse, /invoke-with-response-stream and /converse-stream".into(),
     }))
 }
 
-fn respond(result: Result<(Value, usize, usize), Fault>) -> Response {
+/// A successful answer: a JSON document, or an event stream already framed.
+enum Answer {
+    Json(Value),
+    Stream(Vec<u8>),
+}
+
+fn respond(result: Result<(Answer, usize, usize), Fault>) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let request_id_header = (HeaderName::from_static("x-amzn-requestid"), request_id);
     match result {
-        Ok((body, input_tokens, output_tokens)) => (
+        Ok((Answer::Json(body), input_tokens, output_tokens)) => (
             [
                 request_id_header,
                 (
@@ -135,6 +146,23 @@ fn respond(result: Result<(Value, usize, usize), Fault>) -> Response {
                 ),
             ],
             Json(body),
+        )
+            .into_response(),
+        // Token counts travel inside the stream (Anthropic's invocation metrics, Converse's
+        // `metadata` event), not in headers.
+        Ok((Answer::Stream(frames), _, _)) => (
+            [
+                request_id_header,
+                (
+                    HeaderName::from_static("content-type"),
+                    EVENT_STREAM.to_string(),
+                ),
+                (
+                    HeaderName::from_static("x-amzn-bedrock-content-type"),
+                    "application/json".to_string(),
+                ),
+            ],
+            frames,
         )
             .into_response(),
         Err(fault) => (
@@ -157,7 +185,7 @@ fn handle(
     shared: &Shared,
     operation: Operation,
     request: &Received,
-) -> Result<(Value, usize, usize), Fault> {
+) -> Result<(Answer, usize, usize), Fault> {
     let config = &shared.config;
     let scope = Scope {
         region: &config.region,
@@ -166,7 +194,7 @@ fn handle(
     let session = sigv4::verify(request, &scope, &shared.sessions, shared.clock.now())?;
     let model_id = model_id(request.uri.path())?;
     let resource = model_arn(&model_id, &config.region, &config.account_id);
-    authorize(shared, &session, &resource)?;
+    authorize(shared, &session, operation.action(), &resource)?;
     if !is_anthropic(&model_id) {
         return Err(Fault::validation(
             "The provided model identifier is invalid.",
@@ -181,10 +209,29 @@ fn handle(
     let input_tokens = request.body.len().div_ceil(4);
     let output_tokens = reply.split_whitespace().count();
     let answer = match operation {
-        Operation::Invoke => {
-            anthropic_messages(&body, &model_id, &reply, input_tokens, output_tokens)?
+        Operation::Invoke => Answer::Json(anthropic_messages(
+            &body,
+            &model_id,
+            &reply,
+            input_tokens,
+            output_tokens,
+        )?),
+        Operation::Converse => {
+            Answer::Json(converse_output(&body, &reply, input_tokens, output_tokens)?)
         }
-        Operation::Converse => converse_output(&body, &reply, input_tokens, output_tokens)?,
+        Operation::InvokeStream => {
+            let message =
+                anthropic_messages(&body, &model_id, &reply, input_tokens, output_tokens)?;
+            Answer::Stream(event_stream(anthropic_stream_events(&message, &reply))?)
+        }
+        Operation::ConverseStream => {
+            converse_output(&body, &reply, input_tokens, output_tokens)?;
+            Answer::Stream(event_stream(converse_stream_events(
+                &reply,
+                input_tokens,
+                output_tokens,
+            ))?)
+        }
     };
     Ok((answer, input_tokens, output_tokens))
 }
@@ -232,11 +279,16 @@ fn is_anthropic(model_id: &str) -> bool {
 
 /// The role's permission policies decide, then the session policy narrows; the message names
 /// which policy type refused, as IAM's does.
-fn authorize(shared: &Shared, session: &Session, resource: &str) -> Result<(), Fault> {
+fn authorize(
+    shared: &Shared,
+    session: &Session,
+    action: &str,
+    resource: &str,
+) -> Result<(), Fault> {
     let context = Context::new();
     let request = Request {
         principal: None,
-        action: ACTION,
+        action,
         resource: Some(resource),
         context: &context,
     };
@@ -246,19 +298,23 @@ fn authorize(shared: &Shared, session: &Session, resource: &str) -> Result<(), F
         .map(|r| r.permission_policies.as_slice())
         .unwrap_or_default();
     let refusal = match evaluate_all(role_policies, &request) {
-        Decision::ExplicitDeny => Some("with an explicit deny in an identity-based policy"),
-        Decision::ImplicitDeny => {
-            Some("because no identity-based policy allows the bedrock:InvokeModel action")
+        Decision::ExplicitDeny => {
+            Some("with an explicit deny in an identity-based policy".to_string())
         }
+        Decision::ImplicitDeny => Some(format!(
+            "because no identity-based policy allows the {action} action"
+        )),
         Decision::Allow => match session
             .session_policy
             .as_ref()
             .map(|p| p.evaluate(&request))
         {
-            Some(Decision::ExplicitDeny) => Some("with an explicit deny in a session policy"),
-            Some(Decision::ImplicitDeny) => {
-                Some("because no session policy allows the bedrock:InvokeModel action")
+            Some(Decision::ExplicitDeny) => {
+                Some("with an explicit deny in a session policy".to_string())
             }
+            Some(Decision::ImplicitDeny) => Some(format!(
+                "because no session policy allows the {action} action"
+            )),
             Some(Decision::Allow) | None => None,
         },
     };
@@ -268,7 +324,7 @@ fn authorize(shared: &Shared, session: &Session, resource: &str) -> Result<(), F
             status: StatusCode::FORBIDDEN,
             error_type: "AccessDeniedException",
             message: format!(
-                "User: {} is not authorized to perform: {ACTION} on resource: {resource} {reason}",
+                "User: {} is not authorized to perform: {action} on resource: {resource} {reason}",
                 session.assumed_role_arn
             ),
         }),
@@ -331,6 +387,114 @@ fn converse_output(
         "usage": {"inputTokens": input_tokens, "outputTokens": output_tokens, "totalTokens": input_tokens + output_tokens},
         "metrics": {"latencyMs": 1},
     }))
+}
+
+/// The media type of Bedrock's streaming answers.
+const EVENT_STREAM: &str = "application/vnd.amazon.eventstream";
+
+/// The reply cut into a few deltas, as a model streams it: words with their trailing space.
+fn deltas(reply: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = reply;
+    while !rest.is_empty() {
+        let cut = rest
+            .char_indices()
+            .filter(|(_, c)| *c == ' ')
+            .nth(3)
+            .map_or(rest.len(), |(i, _)| i + 1);
+        out.push(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    out
+}
+
+/// Anthropic's Messages streaming events for a complete `message` (as `anthropic_messages`
+/// builds it), each a `chunk` event of InvokeModelWithResponseStream; the last carries
+/// Bedrock's `amazon-bedrock-invocationMetrics`.
+fn anthropic_stream_events(message: &Value, reply: &str) -> Vec<(&'static str, Value)> {
+    let usage = &message["usage"];
+    let mut start = message.clone();
+    start["content"] = json!([]);
+    start["stop_reason"] = Value::Null;
+    start["usage"] = json!({"input_tokens": usage["input_tokens"], "output_tokens": 1});
+    let mut events = vec![
+        json!({"type": "message_start", "message": start}),
+        json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+    ];
+    events.extend(deltas(reply).into_iter().map(|text| {
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}})
+    }));
+    events.extend([
+        json!({"type": "content_block_stop", "index": 0}),
+        json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null},
+               "usage": {"output_tokens": usage["output_tokens"]}}),
+        json!({"type": "message_stop", "amazon-bedrock-invocationMetrics": {
+            "inputTokenCount": usage["input_tokens"], "outputTokenCount": usage["output_tokens"],
+            "invocationLatency": 1, "firstByteLatency": 1}}),
+    ]);
+    let base64 = base64::engine::general_purpose::STANDARD;
+    events
+        .into_iter()
+        .map(|event| {
+            let bytes = base64.encode(event.to_string());
+            ("chunk", json!({ "bytes": bytes }))
+        })
+        .collect()
+}
+
+/// ConverseStream's events for `reply`.
+fn converse_stream_events(
+    reply: &str,
+    input_tokens: usize,
+    output_tokens: usize,
+) -> Vec<(&'static str, Value)> {
+    let mut events = vec![("messageStart", json!({"role": "assistant"}))];
+    events.extend(deltas(reply).into_iter().map(|text| {
+        (
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": {"text": text}}),
+        )
+    }));
+    events.extend([
+        ("contentBlockStop", json!({"contentBlockIndex": 0})),
+        ("messageStop", json!({"stopReason": "end_turn"})),
+        (
+            "metadata",
+            json!({"usage": {"inputTokens": input_tokens, "outputTokens": output_tokens,
+                             "totalTokens": input_tokens + output_tokens},
+                   "metrics": {"latencyMs": 1}}),
+        ),
+    ]);
+    events
+}
+
+/// The events framed as `application/vnd.amazon.eventstream` messages, one after the other.
+fn event_stream(events: Vec<(&'static str, Value)>) -> Result<Vec<u8>, Fault> {
+    let mut frames = Vec::new();
+    for (event_type, payload) in events {
+        let message = Message::new(payload.to_string().into_bytes())
+            .add_header(Header::new(
+                ":event-type",
+                HeaderValue::String(event_type.into()),
+            ))
+            .add_header(Header::new(
+                ":content-type",
+                HeaderValue::String("application/json".into()),
+            ))
+            .add_header(Header::new(
+                ":message-type",
+                HeaderValue::String("event".into()),
+            ));
+        // Only a payload over 16 MiB or headers over 128 KiB fail to frame; ours are canned.
+        aws_smithy_eventstream::frame::write_message_to(&message, &mut frames).map_err(|e| {
+            Fault {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                error_type: "InternalServerException",
+                message: format!("cannot frame the {event_type} event: {e}"),
+            }
+        })?;
+    }
+    Ok(frames)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! A small typed AWS client for the doctor and scenario steps: STS
-//! `AssumeRoleWithWebIdentity` and Bedrock Runtime `InvokeModel` / `Converse`. It speaks the
+//! `AssumeRoleWithWebIdentity` and Bedrock Runtime `InvokeModel` / `Converse` and their
+//! streaming twins (the event stream decoded into [`StreamEvent`]s). It speaks the
 //! real wire formats, so it works against the emulator and against real AWS alike, and it
 //! signs with the official `aws-sigv4` signer, so the emulator's verifier is checked by an
 //! implementation it shares no code with.
@@ -11,6 +12,7 @@
 use std::time::{Duration, SystemTime};
 
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use base64::Engine;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use serde_json::Value;
@@ -55,6 +57,15 @@ pub struct AssumedRole {
     pub audience: String,
     /// The token's issuer.
     pub provider: String,
+}
+
+/// One event of a Bedrock stream: its `:event-type` and JSON payload. For
+/// `InvokeModelWithResponseStream` the `chunk` payload's `bytes` is already base64-decoded
+/// and parsed (the model's own streaming event).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamEvent {
+    pub event_type: String,
+    pub payload: Value,
 }
 
 /// Why an AWS call failed. [`AwsCallError::code`] is the AWS error code for service errors
@@ -246,6 +257,72 @@ impl AwsClient {
         .await
     }
 
+    /// Calls Bedrock Runtime `InvokeModelWithResponseStream`; returns the model's streaming
+    /// events (Anthropic's `message_start` … `message_stop` for Claude).
+    pub async fn invoke_model_with_response_stream(
+        &self,
+        bedrock_endpoint: &str,
+        region: &str,
+        credentials: &Credentials,
+        model_id: &str,
+        body: &Value,
+    ) -> Result<Vec<StreamEvent>, AwsCallError> {
+        let (status, bytes) = self
+            .send_bedrock(
+                bedrock_endpoint,
+                region,
+                credentials,
+                model_id,
+                "invoke-with-response-stream",
+                body,
+            )
+            .await?;
+        let mut events = decode_stream(status, &bytes)?;
+        for event in &mut events {
+            if event.event_type != "chunk" {
+                continue;
+            }
+            let decoded = event
+                .payload
+                .get("bytes")
+                .and_then(Value::as_str)
+                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .ok_or_else(|| {
+                    unexpected(
+                        BEDROCK,
+                        status,
+                        "a chunk without base64 JSON `bytes`".into(),
+                    )
+                })?;
+            event.payload = decoded;
+        }
+        Ok(events)
+    }
+
+    /// Calls Bedrock Runtime `ConverseStream`; returns its events (`messageStart`,
+    /// `contentBlockDelta`, …, `metadata`).
+    pub async fn converse_stream(
+        &self,
+        bedrock_endpoint: &str,
+        region: &str,
+        credentials: &Credentials,
+        model_id: &str,
+        body: &Value,
+    ) -> Result<Vec<StreamEvent>, AwsCallError> {
+        let (status, bytes) = self
+            .send_bedrock(
+                bedrock_endpoint,
+                region,
+                credentials,
+                model_id,
+                "converse-stream",
+                body,
+            )
+            .await?;
+        decode_stream(status, &bytes)
+    }
+
     async fn bedrock(
         &self,
         endpoint: &str,
@@ -255,6 +332,23 @@ impl AwsClient {
         operation: &str,
         body: &Value,
     ) -> Result<Value, AwsCallError> {
+        let (status, bytes) = self
+            .send_bedrock(endpoint, region, credentials, model_id, operation, body)
+            .await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|_| unexpected(BEDROCK, status, "the body is not JSON".into()))
+    }
+
+    /// Signs and sends a Bedrock call; a success's status and body, or the service's error.
+    async fn send_bedrock(
+        &self,
+        endpoint: &str,
+        region: &str,
+        credentials: &Credentials,
+        model_id: &str,
+        operation: &str,
+        body: &Value,
+    ) -> Result<(u16, axum::body::Bytes), AwsCallError> {
         let url = format!(
             "{}/model/{}/{operation}",
             endpoint.trim_end_matches('/'),
@@ -286,10 +380,10 @@ impl AwsClient {
             .and_then(|v| v.to_str().ok())
             .map(|v| v.split(':').next().unwrap_or(v).to_string());
         let bytes = response.bytes().await.map_err(|e| transport(BEDROCK, e))?;
-        let json: Option<Value> = serde_json::from_slice(&bytes).ok();
         if (200..300).contains(&status) {
-            return json.ok_or_else(|| unexpected(BEDROCK, status, "the body is not JSON".into()));
+            return Ok((status, bytes));
         }
+        let json: Option<Value> = serde_json::from_slice(&bytes).ok();
         let message = json
             .as_ref()
             .and_then(|j| j.get("message").or_else(|| j.get("Message")))
@@ -310,6 +404,50 @@ impl AwsClient {
             )),
         }
     }
+}
+
+/// The `application/vnd.amazon.eventstream` messages of a streaming answer, each checked
+/// (prelude and message CRC32s) by the same decoder the AWS SDKs use. An `exception` message
+/// mid-stream is the service's error.
+fn decode_stream(status: u16, mut bytes: &[u8]) -> Result<Vec<StreamEvent>, AwsCallError> {
+    let header = |message: &aws_smithy_types::event_stream::Message, name: &str| {
+        message
+            .headers()
+            .iter()
+            .find(|h| h.name().as_str() == name)
+            .and_then(|h| h.value().as_string().ok())
+            .map(|v| v.as_str().to_string())
+    };
+    let mut events = Vec::new();
+    while !bytes.is_empty() {
+        let message = aws_smithy_eventstream::frame::read_message_from(&mut bytes)
+            .map_err(|e| unexpected(BEDROCK, status, format!("a broken event stream: {e}")))?;
+        let payload: Value = serde_json::from_slice(message.payload()).map_err(|_| {
+            unexpected(BEDROCK, status, "an event whose payload is not JSON".into())
+        })?;
+        match header(&message, ":message-type").as_deref() {
+            Some("event") => events.push(StreamEvent {
+                event_type: header(&message, ":event-type").unwrap_or_default(),
+                payload,
+            }),
+            Some("exception") => {
+                return Err(AwsCallError::Service {
+                    service: BEDROCK,
+                    status,
+                    code: header(&message, ":exception-type").unwrap_or_default(),
+                    message: payload["message"].as_str().unwrap_or_default().to_string(),
+                })
+            }
+            other => {
+                return Err(unexpected(
+                    BEDROCK,
+                    status,
+                    format!("an event stream message of type {other:?}"),
+                ))
+            }
+        }
+    }
+    Ok(events)
 }
 
 /// The SigV4 headers (`authorization`, `x-amz-date`, `x-amz-security-token`) for a JSON POST,

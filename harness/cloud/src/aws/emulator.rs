@@ -8,15 +8,19 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::routing::{any, post};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::routing::{any, post, MethodRouter};
 use axum::Router;
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use super::bedrock::{self, Operation};
 use super::config::AwsConfig;
 use super::sessions::Sessions;
-use super::{bedrock, sts};
+use super::sts;
 
 /// How faithfully the emulator copies real AWS where that would break a local lab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -175,11 +179,33 @@ impl Drop for AwsEmulator {
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/", any(sts::handle))
-        .route("/model/{model_id}/invoke", post(bedrock::invoke))
-        .route("/model/{model_id}/converse", post(bedrock::converse))
+        .route("/model/{model_id}/invoke", bedrock_route(Operation::Invoke))
+        .route(
+            "/model/{model_id}/converse",
+            bedrock_route(Operation::Converse),
+        )
+        .route(
+            "/model/{model_id}/invoke-with-response-stream",
+            bedrock_route(Operation::InvokeStream),
+        )
+        .route(
+            "/model/{model_id}/converse-stream",
+            bedrock_route(Operation::ConverseStream),
+        )
         .fallback(bedrock::unknown_operation)
         .method_not_allowed_fallback(bedrock::unknown_operation)
         .with_state(shared)
+}
+
+/// `POST` to one Bedrock operation.
+fn bedrock_route(operation: Operation) -> MethodRouter<Arc<Shared>> {
+    post(
+        move |state: State<Arc<Shared>>,
+              method: Method,
+              uri: Uri,
+              headers: HeaderMap,
+              body: Bytes| { bedrock::serve(operation, state, method, uri, headers, body) },
+    )
 }
 
 /// Endpoints, account, providers and roles, with the traps a reader should notice.

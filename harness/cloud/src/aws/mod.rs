@@ -53,7 +53,9 @@ mod sessions;
 mod sigv4;
 mod sts;
 
-pub use client::{AssumeRoleRequest, AssumedRole, AwsCallError, AwsClient, Credentials};
+pub use client::{
+    AssumeRoleRequest, AssumedRole, AwsCallError, AwsClient, Credentials, StreamEvent,
+};
 pub use config::{AwsConfig, AwsConfigError, AwsConfigFile, OidcProvider, Role};
 pub use emulator::{AwsEmulator, AwsOptions, Mode};
 

@@ -366,6 +366,179 @@ async fn trust_policies_decide_who_assumes() {
 }
 
 #[tokio::test]
+async fn both_streaming_operations_answer_in_event_stream_framing() {
+    let lab = Lab::fixture(Mode::Lab).await;
+    let credentials = lab
+        .assume("BedrockUser", lab.token())
+        .await
+        .unwrap()
+        .credentials;
+    let endpoint = lab.aws.bedrock_endpoint();
+    let anthropic = json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64,
+                           "messages": [{"role": "user", "content": "hi"}]});
+    let events = lab
+        .client
+        .invoke_model_with_response_stream(&endpoint, "us-east-1", &credentials, SONNET, &anthropic)
+        .await
+        .unwrap();
+    assert!(events.iter().all(|e| e.event_type == "chunk"), "{events:?}");
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e.payload["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds[..2], ["message_start", "content_block_start"]);
+    assert_eq!(
+        kinds[kinds.len() - 3..],
+        ["content_block_stop", "message_delta", "message_stop"]
+    );
+    let text: String = events
+        .iter()
+        .filter(|e| e.payload["type"] == "content_block_delta")
+        .map(|e| e.payload["delta"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        text,
+        format!("Hello from the ssoproof Bedrock emulator: {SONNET} answered arn:aws:sts::{ACCOUNT}:assumed-role/BedrockUser/alice@acme.test.")
+    );
+    assert!(
+        kinds
+            .iter()
+            .filter(|k| **k == "content_block_delta")
+            .count()
+            > 1
+    );
+    assert_eq!(
+        events[0].payload["message"]["model"],
+        "claude-3-5-sonnet-20240620"
+    );
+    assert!(
+        events.last().unwrap().payload["amazon-bedrock-invocationMetrics"]["outputTokenCount"]
+            .is_u64()
+    );
+
+    let conversation = json!({"messages": [{"role": "user", "content": [{"text": "hi"}]}]});
+    let events = lab
+        .client
+        .converse_stream(&endpoint, "us-east-1", &credentials, SONNET, &conversation)
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(kinds[0], "messageStart");
+    assert_eq!(
+        kinds[kinds.len() - 3..],
+        ["contentBlockStop", "messageStop", "metadata"]
+    );
+    assert!(kinds[1..kinds.len() - 3]
+        .iter()
+        .all(|k| *k == "contentBlockDelta"));
+    assert_eq!(events[0].payload, json!({"role": "assistant"}));
+    assert_eq!(
+        events[kinds.len() - 2].payload,
+        json!({"stopReason": "end_turn"})
+    );
+    let usage = &events.last().unwrap().payload["usage"];
+    assert_eq!(
+        usage["totalTokens"].as_u64(),
+        Some(usage["inputTokens"].as_u64().unwrap() + usage["outputTokens"].as_u64().unwrap())
+    );
+    // The body checks still run before anything streams.
+    let (status, code, _) = service_error(
+        lab.client
+            .converse_stream(&endpoint, "us-east-1", &credentials, SONNET, &json!({}))
+            .await,
+    );
+    assert_eq!((status, code.as_str()), (400, "ValidationException"));
+
+    // On the wire: the media type, and frames whose prelude holds the total and headers
+    // lengths and whose headers are Bedrock's three.
+    let url =
+        format!("{endpoint}/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse-stream");
+    let body = serde_json::to_vec(&conversation).unwrap();
+    let mut request = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(body.clone());
+    for (name, value) in sign_request(&url, "us-east-1", "bedrock", &credentials, &body).unwrap() {
+        request = request.header(name, value);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.amazon.eventstream"
+    );
+    let bytes = response.bytes().await.unwrap();
+    let total = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
+    let headers_len = u32::from_be_bytes(bytes[4..8].try_into().unwrap()) as usize;
+    let first = aws_smithy_eventstream::frame::read_message_from(&bytes[..total]).unwrap();
+    assert_eq!(total, 12 + headers_len + first.payload().len() + 4);
+    let names: Vec<(&str, &str)> = first
+        .headers()
+        .iter()
+        .map(|h| (h.name().as_str(), h.value().as_string().unwrap().as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (":event-type", "messageStart"),
+            (":content-type", "application/json"),
+            (":message-type", "event")
+        ]
+    );
+    // A flipped payload byte breaks the message CRC.
+    let mut corrupt = bytes[..total].to_vec();
+    corrupt[total - 5] ^= 1;
+    assert!(aws_smithy_eventstream::frame::read_message_from(&corrupt[..]).is_err());
+}
+
+#[tokio::test]
+async fn streaming_needs_invoke_model_with_response_stream() {
+    let lab = Lab::fixture(Mode::Lab).await;
+    // HaikuOnly is allowed bedrock:InvokeModel on Haiku, and nothing else.
+    let haiku_only = lab
+        .assume("HaikuOnly", lab.token())
+        .await
+        .unwrap()
+        .credentials;
+    let conversation = json!({"messages": [{"role": "user", "content": [{"text": "hi"}]}]});
+    let (status, code, message) = service_error(
+        lab.client
+            .converse_stream(
+                &lab.aws.bedrock_endpoint(),
+                "us-east-1",
+                &haiku_only,
+                HAIKU,
+                &conversation,
+            )
+            .await,
+    );
+    assert_eq!((status, code.as_str()), (403, "AccessDeniedException"));
+    assert_eq!(
+        message,
+        format!(
+            "User: arn:aws:sts::{ACCOUNT}:assumed-role/HaikuOnly/alice@acme.test is not authorized to perform: bedrock:InvokeModelWithResponseStream \
+             on resource: arn:aws:bedrock:us-east-1::foundation-model/{HAIKU} because no identity-based policy allows the bedrock:InvokeModelWithResponseStream action"
+        )
+    );
+    let anthropic =
+        json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 8, "messages": []});
+    let denied = lab
+        .client
+        .invoke_model_with_response_stream(
+            &lab.aws.bedrock_endpoint(),
+            "us-east-1",
+            &haiku_only,
+            HAIKU,
+            &anthropic,
+        )
+        .await;
+    assert_eq!(service_error(denied).1, "AccessDeniedException");
+    // The same credentials still invoke Haiku without streaming.
+    lab.invoke(&haiku_only, HAIKU).await.unwrap();
+}
+
+#[tokio::test]
 async fn permission_and_session_policies_decide_what_bedrock_allows() {
     let lab = Lab::fixture(Mode::Lab).await;
     let haiku_only = lab.assume("HaikuOnly", lab.token()).await.unwrap();

@@ -122,6 +122,10 @@ impl GoogleAccounts {
     }
 }
 
+/// What `${GOOGLE_ISSUER}` stands for while [`GcpConfig::load_without_google_issuer`] reads a
+/// file: a host under `.invalid` (RFC 2606), which no issuer in a file can really have.
+const UNSET_GOOGLE_ISSUER: &str = "https://google-issuer.unset.invalid";
+
 /// A resource id with Google's rules: `MIN`–`MAX` lowercase letters, digits and hyphens,
 /// starting with a letter and not ending with a hyphen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,6 +241,51 @@ impl GcpConfig {
     ) -> Result<GcpConfig, ConfigError> {
         let text = read_text(path)?;
         GcpConfig::parse(&text, path, variables)
+    }
+
+    /// Reads a file whose `google_accounts` may name `${GOOGLE_ISSUER}` when `variables` give it
+    /// no value (`ssoproof serve clouds` without `--google-issuer`): those entries are left out
+    /// and their lines returned, so the caller can say so. The placeholder anywhere else, or any
+    /// other placeholder without a value, is the usual error.
+    pub fn load_without_google_issuer<V: AsRef<str>>(
+        path: &Path,
+        variables: &[(&str, V)],
+    ) -> Result<(GcpConfig, Vec<usize>), ConfigError> {
+        let text = read_text(path)?;
+        let unresolved = match placeholders::substitute(&text, variables) {
+            Err(u) if u.name == placeholders::GOOGLE_ISSUER => u,
+            _ => return GcpConfig::parse(&text, path, variables).map(|c| (c, Vec::new())),
+        };
+        let mut with_stand_in: Vec<(&str, &str)> =
+            variables.iter().map(|(n, v)| (*n, v.as_ref())).collect();
+        with_stand_in.push((placeholders::GOOGLE_ISSUER, UNSET_GOOGLE_ISSUER));
+        let mut config = GcpConfig::parse(&text, path, &with_stand_in)?;
+        let uses = text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim_start().starts_with('#'))
+            .filter(|(_, line)| line.contains("${GOOGLE_ISSUER}"))
+            .map(|(i, _)| i + 1);
+        let key = |k: &str| Step::Key(k.to_string());
+        let left_out: Vec<usize> = config
+            .google_accounts
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.issuer.as_str() == UNSET_GOOGLE_ISSUER)
+            .filter_map(|(i, _)| {
+                let steps = [key("google_accounts"), Step::Index(i), key("issuer")];
+                ssoproof_config::yaml::locate(&text, &steps).map(|(line, _)| line)
+            })
+            .collect();
+        // A use elsewhere (a provider's issuer, a JWKS) has no stand-in that would mean anything.
+        if let Some(line) = uses.into_iter().find(|line| !left_out.contains(line)) {
+            let unresolved = placeholders::Unresolved { line, ..unresolved };
+            return Err(unresolved.in_file(path));
+        }
+        config
+            .google_accounts
+            .retain(|a| a.issuer.as_str() != UNSET_GOOGLE_ISSUER);
+        Ok((config, left_out))
     }
 
     pub fn parse<V: AsRef<str>>(
@@ -518,6 +567,45 @@ mod tests {
             message.contains("list the issuer under `google_accounts`"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn google_accounts_without_their_issuer_are_left_out_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gcp.yaml");
+        let write = |text: &str| std::fs::write(&path, text).unwrap();
+        let none: &[(&str, &str)] = &[];
+        write("# ${GOOGLE_ISSUER} in a comment\ngoogle_accounts:\n  - issuer: ${GOOGLE_ISSUER}\n  - issuer: https://accounts.example.test\n");
+        let (config, left_out) = GcpConfig::load_without_google_issuer(&path, none).unwrap();
+        assert_eq!(left_out, [3]);
+        assert_eq!(config.google_accounts.len(), 1);
+        assert_eq!(
+            config.google_accounts[0].issuer.as_str(),
+            "https://accounts.example.test"
+        );
+        // With a value nothing is left out.
+        let google = [(GOOGLE_ISSUER, "https://127.0.0.1:8443/google")];
+        let (config, left_out) = GcpConfig::load_without_google_issuer(&path, &google).unwrap();
+        assert!(left_out.is_empty());
+        assert_eq!(
+            config.google_accounts[0].issuer.as_str(),
+            "https://127.0.0.1:8443/google"
+        );
+        // Used anywhere else, the placeholder still needs its value.
+        write(&format!(
+            "google_accounts:\n  - issuer: ${{GOOGLE_ISSUER}}\n{}",
+            pool(&format!(
+                "        issuer_uri: ${{GOOGLE_ISSUER}}/x\n        client_id: app\n{MAPPING}"
+            ))
+        ));
+        let err = GcpConfig::load_without_google_issuer(&path, none).unwrap_err();
+        assert_eq!(err.code(), "config/invalid");
+        assert!(err.to_string().contains(":7: `${GOOGLE_ISSUER}`"), "{err}");
+        assert!(err.to_string().contains("--google-issuer"), "{err}");
+        // Other placeholders are not optional.
+        write("workforce_pools: []\ngoogle_accounts:\n  - issuer: ${IDP_ISSUER}\n");
+        let err = GcpConfig::load_without_google_issuer(&path, none).unwrap_err();
+        assert!(err.to_string().contains("`${IDP_ISSUER}`"), "{err}");
     }
 
     #[test]

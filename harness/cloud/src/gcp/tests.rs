@@ -570,16 +570,6 @@ async fn vertex_refusals_carry_googles_envelope() {
             StatusCode::UNAUTHORIZED,
             vertex_error(401, "UNAUTHENTICATED", &format!("Request had invalid authentication credentials. {auth_help}"), Some(auth_info("ACCESS_TOKEN_TYPE_UNSUPPORTED"))),
         ),
-        (
-            "no quota project",
-            "acme-ai",
-            Some(&alice),
-            None,
-            StatusCode::FORBIDDEN,
-            vertex_error(403, "PERMISSION_DENIED", "Your application is authenticating by using local Application Default Credentials. The aiplatform.googleapis.com API requires a quota project, which is not set by default. To learn how to set your quota project, see https://cloud.google.com/docs/authentication/adc-troubleshooting/user-creds .",
-                Some(json!({"reason": "SERVICE_DISABLED", "domain": "googleapis.com",
-                            "metadata": {"consumer": "projects/764086051850", "service": "aiplatform.googleapis.com"}}))),
-        ),
         ("quota project nobody may bill", "acme-ai", Some(&alice), Some("acme-finance"), StatusCode::FORBIDDEN, user_project_denied("acme-finance")),
         ("unknown quota project", "acme-ai", Some(&alice), Some("no-such-project"), StatusCode::FORBIDDEN, user_project_denied("no-such-project")),
         (
@@ -633,6 +623,36 @@ async fn vertex_refusals_carry_googles_envelope() {
     assert!(!err.to_string().contains("ya29"), "{err}");
 }
 
+/// google-auth sends `workforce_pool_user_project` only as the STS `options.userProject` (the
+/// header only with `quota_project_id`): the federated token's client project is billed when the
+/// call names none, and the header still overrides it.
+#[tokio::test]
+async fn a_federated_token_bills_its_workforce_pool_user_project() {
+    let w = world().await;
+    let alice = bearer(&w.token_for(json!({})).await);
+    let (status, body) = w.vertex("acme-ai", Some(&alice), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(w.gcp.vertex_calls()[0].quota_project, "acme-ai");
+
+    // Exchanged for a project she may not bill: refused for that project, unless the header
+    // names one she may.
+    let id_token = id_token(&w.idp, CLIENT, json!({}));
+    let finance = "%7B%22userProject%22%3A%20%22acme-finance%22%7D";
+    let (status, body) = w.sts(&id_token, &[("options", Some(finance))]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let finance = format!("Bearer {}", body["access_token"].as_str().unwrap());
+    let (status, body) = w.vertex("acme-ai", Some(&finance), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"]["details"][0]["reason"], "USER_PROJECT_DENIED");
+    assert_eq!(
+        body["error"]["details"][0]["metadata"]["consumer"],
+        "projects/acme-finance"
+    );
+    let (status, body) = w.vertex("acme-ai", Some(&finance), Some("acme-ai")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(w.gcp.vertex_calls()[1].quota_project, "acme-ai");
+}
+
 #[tokio::test]
 async fn a_token_without_the_cloud_platform_scope_is_not_enough() {
     let w = world().await;
@@ -684,9 +704,16 @@ async fn a_google_account_token_reaches_vertex_directly() {
         }
     );
 
-    // Google users need a quota project too.
-    let (_, body) = w.vertex("acme-ai", Some(&google(json!({}))), None).await;
-    assert_eq!(body["error"]["details"][0]["reason"], "SERVICE_DISABLED");
+    // A Google user's token has no client project: without `x-goog-user-project` nobody is
+    // billed and Google refuses.
+    let (status, body) = w.vertex("acme-ai", Some(&google(json!({}))), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        body,
+        vertex_error(403, "PERMISSION_DENIED", "Your application is authenticating by using local Application Default Credentials. The aiplatform.googleapis.com API requires a quota project, which is not set by default. To learn how to set your quota project, see https://cloud.google.com/docs/authentication/adc-troubleshooting/user-creds .",
+            Some(json!({"reason": "SERVICE_DISABLED", "domain": "googleapis.com",
+                        "metadata": {"consumer": "projects/764086051850", "service": "aiplatform.googleapis.com"}})))
+    );
     // Expired.
     let (status, body) = w
         .vertex(

@@ -4,7 +4,8 @@
 //!
 //! The checks run in Google's order, each refusing with Google's error envelope
 //! `{"error": {"code", "message", "status", "details": [ErrorInfo]}}`: the bearer token (401),
-//! its scopes, the quota project (`x-goog-user-project`) and the caller's right to bill it, the
+//! its scopes, the quota project (`x-goog-user-project`, else a federated token's workforce pool
+//! user project) and the caller's right to bill it, the
 //! API being enabled, then `aiplatform.endpoints.predict` on the model (403). Only then is the
 //! body looked at, and a canned answer returned.
 //!
@@ -288,7 +289,7 @@ async fn predict(
             ],
         ));
     }
-    let quota_project = quota_project(headers)?;
+    let quota_project = quota_project(headers, &grant)?;
     let billed = state.config.project(&quota_project);
     if !billed.is_some_and(|p| grants(&p.permissions.service_usage, &grant.caller)) {
         return Err(VertexFailure::permission_denied(format!(
@@ -344,14 +345,18 @@ fn grants(members: &[Member], caller: &Caller) -> bool {
     members.iter().any(|m| m.matches(caller))
 }
 
-/// The `x-goog-user-project` header. Federated and user credentials have no project of their
-/// own, so without it Google has no one to bill.
-fn quota_project(headers: &HeaderMap) -> Result<String, VertexFailure> {
+/// The project billed: the `x-goog-user-project` header, else the token's own client project.
+/// A workforce-federated token has one, the workforce pool user project of its STS exchange
+/// (google-auth sends `workforce_pool_user_project` only as the STS `options.userProject`, and
+/// the header only when `quota_project_id` is set); a Google user's token has none, so without
+/// the header Google has no one to bill.
+fn quota_project(headers: &HeaderMap, grant: &Grant) -> Result<String, VertexFailure> {
     let project = headers
         .get("x-goog-user-project")
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
-        .filter(|v| !v.is_empty());
+        .filter(|v| !v.is_empty())
+        .or(grant.user_project.as_deref());
     project.map(str::to_string).ok_or_else(|| {
         VertexFailure::permission_denied(format!(
             "Your application is authenticating by using local Application Default Credentials. \

@@ -74,7 +74,8 @@ pub struct CloudsArgs {
     /// `${IDP_ISSUER_HOST_PATH}`).
     #[arg(long, value_name = "URL")]
     issuer: Option<String>,
-    /// The issuer of emulated Google-account tokens (fills `${GOOGLE_ISSUER}`).
+    /// The https issuer of Google accounts' OAuth access tokens (fills `${GOOGLE_ISSUER}`).
+    /// Without it, `google_accounts` entries naming `${GOOGLE_ISSUER}` are left out, and said so.
     #[arg(long, value_name = "URL")]
     google_issuer: Option<String>,
     /// Loopback port of the AWS emulator (default: a free one); Google's takes the next free one.
@@ -228,6 +229,12 @@ fn serve_clouds(args: CloudsArgs) -> anyhow::Result<u8> {
         variables.extend(placeholders::idp_issuer(issuer));
     }
     if let Some(issuer) = &args.google_issuer {
+        if !(placeholders::is_usable_issuer(issuer) && issuer.starts_with("https://")) {
+            anyhow::bail!(
+                "--google-issuer `{issuer}` is not an https URL usable as an issuer (Google \
+                 accounts' tokens come from an https issuer, as https://accounts.google.com)"
+            );
+        }
         variables.push((placeholders::GOOGLE_ISSUER, issuer.clone()));
     }
     let aws = match &args.aws {
@@ -237,9 +244,12 @@ fn serve_clouds(args: CloudsArgs) -> anyhow::Result<u8> {
         ),
         None => None,
     };
+    // Without --google-issuer the Google-account leg is left out, not the whole organisation:
+    // the workforce leg needs only the IdP's issuer (runbooks/gcp-vertex.md, step 4).
     let gcp = match &args.gcp {
         Some(path) => Some(
-            GcpConfig::load_with(path, &variables)
+            GcpConfig::load_without_google_issuer(path, &variables)
+                .map(|(config, left_out)| (path, config, left_out))
                 .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?,
         ),
         None => None,
@@ -279,7 +289,7 @@ fn serve_clouds(args: CloudsArgs) -> anyhow::Result<u8> {
             None => None,
         };
         let gcp = match gcp {
-            Some(config) => {
+            Some((path, config, left_out)) => {
                 let addr = bind(0);
                 let options = GcpOptions {
                     bind: addr,
@@ -289,6 +299,12 @@ fn serve_clouds(args: CloudsArgs) -> anyhow::Result<u8> {
                     .await
                     .map_err(|source| CloudBindError::at("Google Cloud", addr, source))?;
                 out.push_str(&gcp::render_summary(&emulator));
+                for line in left_out {
+                    out.push_str(&format!(
+                        "  Google account tokens from {}:{line} left out: ${{GOOGLE_ISSUER}} has no value (pass --google-issuer URL)\n",
+                        path.display()
+                    ));
+                }
                 Some(emulator)
             }
             None => None,

@@ -12,6 +12,7 @@ use serde_yaml_ng::Value as Yaml;
 use ssoproof_cloud as cloud;
 use ssoproof_cloud::aws::{
     AssumedRole, AwsCallError, AwsClient, AwsConfig, AwsEmulator, AwsOptions, Credentials, Mode,
+    StreamEvent,
 };
 use ssoproof_cloud::gcp::{
     self, AccessToken, GcpConfig, GcpEmulator, GcpOptions, StsError, VertexError,
@@ -106,6 +107,15 @@ pub struct AwsLab {
     pub held: Option<Credentials>,
     /// The last Bedrock call.
     pub bedrock: Option<Result<Value, AwsCallError>>,
+    /// The last streaming Bedrock call: the operation and its events.
+    pub stream: Option<(StreamOperation, Result<Vec<StreamEvent>, AwsCallError>)>,
+}
+
+/// Bedrock's two streaming operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamOperation {
+    ConverseStream,
+    InvokeModelWithResponseStream,
 }
 
 impl AwsLab {
@@ -126,6 +136,7 @@ impl AwsLab {
             assumed: None,
             held: None,
             bedrock: None,
+            stream: None,
         })
     }
 

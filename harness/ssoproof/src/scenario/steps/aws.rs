@@ -11,7 +11,7 @@ use serde_yaml_ng::Value as Yaml;
 
 use super::cloud::{current_identity, note_refusal, signed_in_identity};
 use super::{ensure, StepResult};
-use crate::scenario::clouds::{roots_from_pem, set, AwsLab};
+use crate::scenario::clouds::{roots_from_pem, set, AwsLab, StreamOperation};
 use crate::scenario::world::RunbookWorld;
 use ssoproof_cloud::aws::{AssumeRoleRequest, AwsCallError, Credentials, Mode};
 use ssoproof_secret::Secret;
@@ -249,6 +249,94 @@ fn bedrock_refuses(world: &mut RunbookWorld, code: String) -> StepResult {
         }),
         Some(Ok(_)) => Err(format!("Bedrock answered but should refuse with {code}")),
         None => Err("nobody called Bedrock".into()),
+    }
+}
+
+#[when(expr = "she/he streams {string} from Bedrock with {word}")]
+async fn streams(world: &mut RunbookWorld, model: String, operation: String) -> StepResult {
+    let lab = lab(world)?;
+    let credentials = assumed_credentials(lab)?;
+    let aws = lab.emulator().await?;
+    let (endpoint, region) = (aws.bedrock_endpoint(), aws.config().region.clone());
+    let (operation, answer) = match operation.as_str() {
+        "ConverseStream" => {
+            let body = json!({"messages": [{"role": "user", "content": [{"text": "Say hello"}]}]});
+            let answer = lab
+                .client
+                .converse_stream(&endpoint, &region, &credentials, &model, &body)
+                .await;
+            (StreamOperation::ConverseStream, answer)
+        }
+        "InvokeModelWithResponseStream" => {
+            let body = json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64,
+                              "messages": [{"role": "user", "content": "Say hello"}]});
+            let answer = lab
+                .client
+                .invoke_model_with_response_stream(&endpoint, &region, &credentials, &model, &body)
+                .await;
+            (StreamOperation::InvokeModelWithResponseStream, answer)
+        }
+        other => {
+            return Err(format!(
+                "`{other}` is not a streaming operation: ConverseStream or InvokeModelWithResponseStream"
+            ))
+        }
+    };
+    let refusal = answer.as_ref().err().map(|e| e.to_string());
+    lab.stream = Some((operation, answer));
+    if let Some(message) = refusal {
+        note_refusal(world, message);
+    }
+    Ok(())
+}
+
+/// The streamed text: ConverseStream's `contentBlockDelta` texts, or the `text_delta`s of
+/// Anthropic's events; `None` unless the stream also opens and closes as the operation does.
+fn streamed_text(
+    operation: StreamOperation,
+    events: &[ssoproof_cloud::aws::StreamEvent],
+) -> Option<String> {
+    let (first, last, delta) = match operation {
+        StreamOperation::ConverseStream => (
+            events.first()?.event_type == "messageStart",
+            events.last()?.event_type == "metadata",
+            "contentBlockDelta",
+        ),
+        StreamOperation::InvokeModelWithResponseStream => (
+            events.first()?.payload["type"] == "message_start",
+            events.last()?.payload["type"] == "message_stop",
+            "content_block_delta",
+        ),
+    };
+    let text: String = events
+        .iter()
+        .filter(|e| e.event_type == delta || e.payload["type"] == delta)
+        .filter_map(|e| e.payload["delta"]["text"].as_str())
+        .collect();
+    (first && last && !text.is_empty()).then_some(text)
+}
+
+#[then("Bedrock streams an answer")]
+fn bedrock_streams(world: &mut RunbookWorld) -> StepResult {
+    match &lab(world)?.stream {
+        Some((operation, Ok(events))) => streamed_text(*operation, events)
+            .map(drop)
+            .ok_or_else(|| format!("{operation:?} streamed {events:?}, not a whole answer")),
+        Some((operation, Err(e))) => Err(format!("{operation:?} refused: {}", describe(e))),
+        None => Err("nobody streamed from Bedrock".into()),
+    }
+}
+
+#[then(expr = "the stream is refused with {string}")]
+fn stream_refused(world: &mut RunbookWorld, code: String) -> StepResult {
+    match &lab(world)?.stream {
+        Some((operation, Err(e))) => ensure(e.code() == code, || {
+            format!("{operation:?} refused with {}, not {code}", describe(e))
+        }),
+        Some((operation, Ok(_))) => Err(format!(
+            "{operation:?} streamed but should refuse with {code}"
+        )),
+        None => Err("nobody streamed from Bedrock".into()),
     }
 }
 

@@ -224,6 +224,15 @@ fn vertex_answers(world: &mut RunbookWorld) -> StepResult {
     }
 }
 
+#[then(expr = "Vertex bills the call to project {string}")]
+async fn vertex_bills(world: &mut RunbookWorld, project: String) -> StepResult {
+    let calls = lab(world)?.emulator().await?.vertex_calls();
+    let billed = calls.last().map(|c| c.quota_project.as_str());
+    ensure(billed == Some(project.as_str()), || {
+        format!("Vertex billed {billed:?}, not {project}")
+    })
+}
+
 /// `what` is the ErrorInfo reason (`SERVICE_DISABLED`, …) or, for refusals without one, the
 /// status (`UNAUTHENTICATED`).
 #[then(expr = "Vertex refuses with {string}")]
