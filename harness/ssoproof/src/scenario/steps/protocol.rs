@@ -173,6 +173,12 @@ async fn sign_out(world: &mut RunbookWorld, target: String) -> StepResult {
     .await
 }
 
+/// RP-initiated sign-out that forgets the `id_token_hint`.
+#[when(expr = "the application signs her out without a hint, returning to {string}")]
+async fn sign_out_without_hint(world: &mut RunbookWorld, target: String) -> StepResult {
+    send_sign_out(world, &[("post_logout_redirect_uri", &target)]).await
+}
+
 /// Cognito's `/logout`, which is not RP-Initiated Logout: `client_id` and `logout_uri`.
 #[when(expr = "the application signs her out Cognito's way, returning to {string}")]
 async fn sign_out_cognito(world: &mut RunbookWorld, target: String) -> StepResult {
