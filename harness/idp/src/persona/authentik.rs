@@ -20,10 +20,21 @@ use super::{
 };
 use crate::realm::{Client, User};
 
+/// A built-in scope mapping: its name, its scope, and the claims its expression returns.
+type DefaultMapping = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, Source)],
+);
+
 /// The scope mappings every authentik installation has (the "System - OAuth2 Provider -
 /// Scopes" blueprint), by name, with their scope and what their expressions return.
-const DEFAULT_MAPPINGS: [(&str, &str, &[(&str, Source)]); 5] = [
-    ("authentik default OAuth Mapping: OpenID 'openid'", "openid", &[]),
+const DEFAULT_MAPPINGS: [DefaultMapping; 5] = [
+    (
+        "authentik default OAuth Mapping: OpenID 'openid'",
+        "openid",
+        &[],
+    ),
     (
         "authentik default OAuth Mapping: OpenID 'email'",
         "email",
@@ -55,7 +66,10 @@ const DEFAULT_MAPPINGS: [(&str, &str, &[(&str, Source)]); 5] = [
         "authentik default OAuth Mapping: Application Entitlements",
         "entitlements",
         // The persona models no entitlements: the lists are empty.
-        &[("entitlements", Source::Nothing), ("roles", Source::Nothing)],
+        &[
+            ("entitlements", Source::Nothing),
+            ("roles", Source::Nothing),
+        ],
     ),
 ];
 
@@ -468,19 +482,18 @@ pub(crate) fn build(file: InstanceFile, at: &Locator<'_>) -> Result<Built, Perso
             ));
         }
     }
-    let secret = match (provider.client_type, &provider.client_secret) {
-        (ClientType::Confidential, None) => {
-            return Err(at.invalid(
+    let secret =
+        match (provider.client_type, &provider.client_secret) {
+            (ClientType::Confidential, None) => return Err(at.invalid(
                 "provider.client_secret",
                 "provider:",
                 "client_type",
                 "a confidential provider needs its `client_secret` (or set `client_type: public`)"
                     .into(),
-            ))
-        }
-        (ClientType::Confidential, Some(secret)) => Some(secret.as_str()),
-        (ClientType::Public, _) => None,
-    };
+            )),
+            (ClientType::Confidential, Some(secret)) => Some(secret.as_str()),
+            (ClientType::Public, _) => None,
+        };
     if let Some(key) = &provider.signing_key {
         match file.certificates.iter().find(|c| &c.name == key) {
             None => {
@@ -517,7 +530,10 @@ pub(crate) fn build(file: InstanceFile, at: &Locator<'_>) -> Result<Built, Perso
     }
     for (key, list) in [
         ("redirect_uris", &provider.redirect_uris),
-        ("post_logout_redirect_uris", &provider.post_logout_redirect_uris),
+        (
+            "post_logout_redirect_uris",
+            &provider.post_logout_redirect_uris,
+        ),
     ] {
         if let Some((i, uri)) = list
             .iter()
@@ -534,9 +550,8 @@ pub(crate) fn build(file: InstanceFile, at: &Locator<'_>) -> Result<Built, Perso
         }
     }
     let validity = |key: &str, text: &str| {
-        parse_validity(text).map_err(|message| {
-            at.invalid(&format!("provider.{key}"), "provider:", key, message)
-        })
+        parse_validity(text)
+            .map_err(|message| at.invalid(&format!("provider.{key}"), "provider:", key, message))
     };
     let code_seconds = validity("access_code_validity", &provider.access_code_validity)?;
     let access_seconds = validity("access_token_validity", &provider.access_token_validity)?;
@@ -653,7 +668,7 @@ pub(crate) fn build(file: InstanceFile, at: &Locator<'_>) -> Result<Built, Perso
         users,
         clients,
         tokens,
-        model: Model::Authentik(Instance {
+        model: Model::Authentik(Box::new(Instance {
             domain: file.domain.clone(),
             install_id,
             certificates: file.certificates.clone(),
@@ -669,9 +684,14 @@ pub(crate) fn build(file: InstanceFile, at: &Locator<'_>) -> Result<Built, Perso
             include_claims_in_id_token: provider.include_claims_in_id_token,
             post_logout_uris,
             bound_groups: app.bindings.groups.clone(),
-            bound_users: app.bindings.users.iter().map(|u| u.to_lowercase()).collect(),
+            bound_users: app
+                .bindings
+                .users
+                .iter()
+                .map(|u| u.to_lowercase())
+                .collect(),
             access_token_seconds: access_seconds as i64,
-        }),
+        })),
     })
 }
 
@@ -881,7 +901,11 @@ impl Dialect for Instance {
     fn admit(&self, _client: &Client, user: &User) -> Result<(), Refusal> {
         if !user.enabled {
             // Django's backends refuse inactive users as they refuse a wrong password.
-            return Err(Refusal::page(StatusCode::OK, "authentik", "Invalid password"));
+            return Err(Refusal::page(
+                StatusCode::OK,
+                "authentik",
+                "Invalid password",
+            ));
         }
         let unbound = self.bound_groups.is_empty() && self.bound_users.is_empty();
         let member = super::group_names(user)

@@ -195,7 +195,7 @@ impl Persona {
             Model::Entra(m) => m,
             Model::Google(m) => m,
             Model::Cognito(m) => m,
-            Model::Authentik(m) => m,
+            Model::Authentik(m) => m.as_ref(),
         }
     }
 
@@ -206,7 +206,7 @@ impl Persona {
             Model::Entra(m) => m,
             Model::Google(m) => m,
             Model::Cognito(m) => m,
-            Model::Authentik(m) => m,
+            Model::Authentik(m) => m.as_mut(),
         }
     }
 }
@@ -218,7 +218,8 @@ pub(crate) enum Model {
     Entra(entra::Tenant),
     Google(google::Workspace),
     Cognito(cognito::Pool),
-    Authentik(authentik::Instance),
+    // Boxed: the instance is by far the largest model.
+    Authentik(Box<authentik::Instance>),
 }
 
 /// A change to a running persona, as its admin console (or the vendor's API) would make it:

@@ -234,7 +234,10 @@ fn authentik_line(text: &str, needle: &str) -> usize {
 
 #[test]
 fn an_unknown_scope_mapping_is_refused_at_its_line_with_a_suggestion() {
-    let text = authentik_with("    - \"acme: groups\"\n  sub_mode", "    - \"acme: group\"\n  sub_mode");
+    let text = authentik_with(
+        "    - \"acme: groups\"\n  sub_mode",
+        "    - \"acme: group\"\n  sub_mode",
+    );
     let err = parse_err(&text);
     assert_eq!(err.code(), "persona/invalid");
     let line = authentik_line(&text, "- \"acme: group\"");
@@ -243,7 +246,10 @@ fn an_unknown_scope_mapping_is_refused_at_its_line_with_a_suggestion() {
         message.starts_with(&format!("bad.yaml:{line}: `provider.property_mappings[4]`")),
         "{message}"
     );
-    assert!(message.contains("did you mean \"acme: groups\"?"), "{message}");
+    assert!(
+        message.contains("did you mean \"acme: groups\"?"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -258,7 +264,10 @@ fn an_ecdsa_signing_key_or_a_regex_uri_is_refused_with_what_to_do() {
         message.starts_with(&format!("bad.yaml:{line}: `provider.signing_key`")),
         "{message}"
     );
-    assert!(message.contains("pick an RSA certificate-key pair"), "{message}");
+    assert!(
+        message.contains("pick an RSA certificate-key pair"),
+        "{message}"
+    );
 
     let text = authentik_with(
         "{matching_mode: strict, url: https://app.example.com/auth/callback}",
@@ -267,7 +276,9 @@ fn an_ecdsa_signing_key_or_a_regex_uri_is_refused_with_what_to_do() {
     let message = parse_err(&text).to_string();
     let line = authentik_line(&text, "matching_mode: regex");
     assert!(
-        message.starts_with(&format!("bad.yaml:{line}: `provider.redirect_uris[1].matching_mode`")),
+        message.starts_with(&format!(
+            "bad.yaml:{line}: `provider.redirect_uris[1].matching_mode`"
+        )),
         "{message}"
     );
 }
@@ -279,11 +290,16 @@ fn an_authentik_validity_is_read_and_bounded_at_its_line() {
         ("fortnights=2", "is not a unit"),
         ("seconds=0", "no time at all"),
     ] {
-        let text = authentik_with("refresh_token_validity: days=30", &format!("refresh_token_validity: {bad}"));
+        let text = authentik_with(
+            "refresh_token_validity: days=30",
+            &format!("refresh_token_validity: {bad}"),
+        );
         let message = parse_err(&text).to_string();
         let line = authentik_line(&text, "refresh_token_validity:");
         assert!(
-            message.starts_with(&format!("bad.yaml:{line}: `provider.refresh_token_validity`")),
+            message.starts_with(&format!(
+                "bad.yaml:{line}: `provider.refresh_token_validity`"
+            )),
             "{message}"
         );
         assert!(message.contains(says), "{message}");
@@ -297,8 +313,14 @@ fn an_authentik_binding_or_provider_name_that_does_not_resolve_is_refused() {
         "groups: [acme-admin]",
     );
     let message = parse_err(&text).to_string();
-    assert!(message.contains("`application.bindings.groups`"), "{message}");
-    assert!(message.contains("did you mean \"acme-admins\"?"), "{message}");
+    assert!(
+        message.contains("`application.bindings.groups`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("did you mean \"acme-admins\"?"),
+        "{message}"
+    );
     let text = authentik_with("  provider: acme-oidc", "  provider: acme");
     let message = parse_err(&text).to_string();
     let line = authentik_line(&text, "  provider: acme");
@@ -308,5 +330,8 @@ fn an_authentik_binding_or_provider_name_that_does_not_resolve_is_refused() {
     );
     let text = authentik_with("  client_secret: acme-authentik-client-secret\n", "");
     let message = parse_err(&text).to_string();
-    assert!(message.contains("a confidential provider needs its `client_secret`"), "{message}");
+    assert!(
+        message.contains("a confidential provider needs its `client_secret`"),
+        "{message}"
+    );
 }

@@ -766,13 +766,18 @@ async fn authentik_signs_out_to_registered_uris_with_a_hint_and_keeps_refresh_to
     );
     // Refresh tokens outlive the session end-session ends.
     assert_eq!(
-        refresh(&authentik, &AUTHENTIK, &refresh_token).await.status(),
+        refresh(&authentik, &AUTHENTIK, &refresh_token)
+            .await
+            .status(),
         StatusCode::OK
     );
     // A post_logout_redirect_uri without id_token_hint, or an unregistered one, is refused.
     for (query, hint) in [
         (&target[..], false),
-        (&[("post_logout_redirect_uri", "http://127.0.0.1/callback")][..], true),
+        (
+            &[("post_logout_redirect_uri", "http://127.0.0.1/callback")][..],
+            true,
+        ),
     ] {
         let (answer, _) = sign_in_then_out(&authentik, &AUTHENTIK, end_session, query, hint).await;
         assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
@@ -800,7 +805,10 @@ async fn authentik_refuses_a_used_refresh_token_but_keeps_its_successor() {
     assert_ne!(first, second);
     let replay = refresh(&authentik, &AUTHENTIK, first).await;
     assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(replay.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    assert_eq!(
+        replay.json::<Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
     // Unlike Okta's reuse detection, the successor still works.
     assert_eq!(
         refresh(&authentik, &AUTHENTIK, second).await.status(),

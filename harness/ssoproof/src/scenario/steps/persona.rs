@@ -284,7 +284,11 @@ async fn authentik_sub_mode(world: &mut RunbookWorld, mode: String) -> StepResul
 
 #[given("the provider has no signing key")]
 async fn authentik_no_signing_key(world: &mut RunbookWorld) -> StepResult {
-    edit(world, PersonaEdit::AuthentikSigningKey { certificate: None }).await
+    edit(
+        world,
+        PersonaEdit::AuthentikSigningKey { certificate: None },
+    )
+    .await
 }
 
 #[given("the provider does not include claims in the ID token")]
