@@ -89,6 +89,15 @@ Feature: authentik runbook
     And the ID token was signed with the rotated key
     And the application fetched the IdP's JWKS 2 times
 
+  @signing-key-replaced
+  Scenario: Selecting another certificate-key pair takes the old key out of the JWKS at once
+    Given alice has signed in
+    When the provider's signing key becomes "acme-signing-2026"
+    Then the IdP's JWKS no longer lists the key of her ID token
+    When alice signs in
+    Then the login succeeds with role "admin"
+    And the application fetched the IdP's JWKS 2 times
+
   @redirect-uri-unregistered
   Scenario: An unregistered redirect URI ends on authentik's "Redirect URI Error" page
     When an authorization request names the redirect URI "https://evil.example.com/callback"

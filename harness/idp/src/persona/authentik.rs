@@ -945,6 +945,15 @@ impl Dialect for Instance {
         self.signing_key.is_none()
     }
 
+    fn signing_key(&self) -> Option<&str> {
+        self.signing_key.as_deref()
+    }
+
+    fn publishes_only_current_key(&self) -> bool {
+        // The JWKS view lists the provider's selected key only.
+        true
+    }
+
     fn access_token(&self, ctx: &Ctx<'_>) -> AccessToken {
         let mut claims = self.token_claims(ctx, true);
         claims.insert("azp".into(), json!(ctx.client.client_id));

@@ -45,9 +45,9 @@
 //!   strictly (`regex` mode is refused); signing keys are RSA (an ECDSA pair is refused);
 //!   end-session redirects at once instead of running the invalidation flow, and deletes no
 //!   access token (there is no browser session); with no signing key the ID token is HS256 but
-//!   the access token stays RS256 and the JWKS still lists the emulator's keys; a rotated key
-//!   stays published for the emulator's overlap, where authentik publishes only the selected
-//!   key.
+//!   the access token stays RS256 and the JWKS still lists the emulator's keys. Selecting
+//!   another RSA pair switches to a fresh emulator key; the JWKS lists only the current key,
+//!   as authentik's does (no overlap).
 
 mod auth0;
 mod authentik;
@@ -561,6 +561,16 @@ pub(crate) trait Dialect: fmt::Debug + Send + Sync {
     }
     /// Whether the client's ID tokens are HS256-signed with its secret (Auth0's setting).
     fn id_token_hs256(&self, _client: &Client) -> bool {
+        false
+    }
+    /// The signing key the vendor's own configuration selects, when it names one (authentik's
+    /// certificate-key pair): selecting another one switches the emulator to a fresh key.
+    fn signing_key(&self) -> Option<&str> {
+        None
+    }
+    /// Whether the JWKS lists only the current key, a replaced one disappearing at once
+    /// (authentik), instead of keeping it for the emulator's overlap.
+    fn publishes_only_current_key(&self) -> bool {
         false
     }
     /// Whether the ID token is signed with a key the JWKS does not publish (Entra with a

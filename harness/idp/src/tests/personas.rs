@@ -793,6 +793,60 @@ async fn authentik_signs_out_to_registered_uris_with_a_hint_and_keeps_refresh_to
     assert!(plain.text().await.unwrap().contains("logged out of Acme"));
 }
 
+/// The `kid`s the authentik persona's JWKS lists.
+async fn authentik_kids(authentik: &Emulator) -> Vec<String> {
+    let jwks: Value = http()
+        .get(format!("{}/application/o/acme/jwks/", authentik.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn authentik_switches_keys_when_another_certificate_is_selected_and_lists_only_it() {
+    let authentik = persona("authentik.yaml").await;
+    let before = authentik_kids(&authentik).await;
+    assert_eq!(before.len(), 1);
+    let url = format!("{}/_ssoproof/persona", authentik.base_url());
+    let select = |name: &str| json!({"edit": "authentik_signing_key", "certificate": name});
+    // The key already selected: nothing changes.
+    let answer = http()
+        .post(&url)
+        .json(&select("authentik Self-signed Certificate"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+    assert_eq!(authentik_kids(&authentik).await, before);
+    // Another pair: a new key, and the old one is gone from the JWKS at once.
+    let answer = http()
+        .post(&url)
+        .json(&select("acme-signing-2026"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+    let after = authentik_kids(&authentik).await;
+    assert_eq!(after.len(), 1);
+    assert_ne!(after, before);
+    let unknown = http()
+        .post(&url)
+        .json(&select("no-such-pair"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::CONFLICT);
+}
+
 #[tokio::test]
 async fn authentik_refuses_a_used_refresh_token_but_keeps_its_successor() {
     let authentik = persona("authentik.yaml").await;

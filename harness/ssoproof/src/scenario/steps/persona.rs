@@ -291,6 +291,17 @@ async fn authentik_no_signing_key(world: &mut RunbookWorld) -> StepResult {
     .await
 }
 
+#[when(expr = "the provider's signing key becomes {string}")]
+async fn authentik_signing_key(world: &mut RunbookWorld, certificate: String) -> StepResult {
+    edit(
+        world,
+        PersonaEdit::AuthentikSigningKey {
+            certificate: Some(certificate),
+        },
+    )
+    .await
+}
+
 #[given("the provider does not include claims in the ID token")]
 async fn authentik_no_claims_in_id_token(world: &mut RunbookWorld) -> StepResult {
     edit(

@@ -220,6 +220,42 @@ async fn rotate(world: &mut RunbookWorld) -> StepResult {
     Ok(())
 }
 
+#[then("the IdP's JWKS no longer lists the key of her ID token")]
+async fn jwks_dropped_session_key(world: &mut RunbookWorld) -> StepResult {
+    let id_token = world
+        .session
+        .as_ref()
+        .ok_or("nobody signed in")?
+        .id_token()
+        .expose()
+        .to_string();
+    let kid = jsonwebtoken::decode_header(&id_token)
+        .map_err(|e| format!("the ID token's header is unreadable: {e}"))?
+        .kid
+        .ok_or("the ID token names no kid")?;
+    let doc = discovery(world).await?;
+    let jwks_uri = doc["jwks_uri"]
+        .as_str()
+        .ok_or("discovery advertises no jwks_uri")?;
+    let jwks: serde_json::Value = http()
+        .get(jwks_uri)
+        .send()
+        .await
+        .map_err(|e| format!("GET {jwks_uri}: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("GET {jwks_uri}: not JSON: {e}"))?;
+    let listed: Vec<&str> = jwks["keys"]
+        .as_array()
+        .ok_or("the JWKS has no keys array")?
+        .iter()
+        .filter_map(|k| k["kid"].as_str())
+        .collect();
+    ensure(!listed.contains(&kid.as_str()), || {
+        format!("the JWKS still lists {kid}: {listed:?}")
+    })
+}
+
 /// Records the refresh's outcome like a sign-in's, so `Then` steps can expect either.
 #[when("the application refreshes the session")]
 async fn refresh(world: &mut RunbookWorld) -> StepResult {
