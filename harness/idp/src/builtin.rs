@@ -34,6 +34,7 @@ fn persona_file(vendor: Vendor) -> (&'static str, &'static str) {
             include_str!("../builtin/google-workspace.yaml"),
         ),
         Vendor::Cognito => ("cognito.yaml", include_str!("../builtin/cognito.yaml")),
+        Vendor::Authentik => ("authentik.yaml", include_str!("../builtin/authentik.yaml")),
     }
 }
 

@@ -182,7 +182,8 @@ pub struct IdpOptions {
     /// 26.7: on success and on error redirects, unless the client sets
     /// `exclude.issuer.from.auth.response`), the personas do not.
     pub iss_parameter: Option<bool>,
-    /// How long a rotated-out key stays in the JWKS (default 10 minutes).
+    /// How long a rotated-out key stays in the JWKS (default 10 minutes). An authentik persona
+    /// ignores it: authentik lists only the selected key.
     pub key_overlap: Duration,
     /// Serve HTTPS with this configuration (its certificate must name the address clients use,
     /// e.g. `127.0.0.1` from [`ssoproof_server::tls::LocalCa::issue_server_cert`]); the issuer becomes
@@ -528,7 +529,7 @@ impl Emulator {
     }
 
     /// Makes a new signing key current and returns its `kid`; the previous key stays in the
-    /// JWKS for [`IdpOptions::key_overlap`].
+    /// JWKS for [`IdpOptions::key_overlap`] (an authentik persona drops it at once).
     pub fn rotate_keys(&self) -> String {
         self.shared.rotate_keys()
     }

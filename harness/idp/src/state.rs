@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -511,13 +511,17 @@ impl Shared {
             Some(persona) => persona.dialect().servers(&base_url),
             None => vec![keycloak_server(&base_url, &realm.name)],
         };
+        let overlap = match &realm.persona {
+            Some(persona) if persona.dialect().publishes_only_current_key() => Duration::ZERO,
+            _ => options.key_overlap,
+        };
         Shared {
             issuer: servers[0].issuer.clone(),
             servers,
             clock_offset: AtomicI64::new(0),
             removed_idp_mappers: Mutex::new(Vec::new()),
             base_url,
-            keys: Mutex::new(KeyRing::new(options.signing, options.key_overlap)),
+            keys: Mutex::new(KeyRing::new(options.signing, overlap)),
             options,
             realm: RwLock::new(realm),
             faults: ActiveFaults::default(),
@@ -648,7 +652,18 @@ impl Shared {
             .persona
             .as_mut()
             .ok_or_else(|| IdpError::Persona("a Keycloak realm is not a persona".into()))?;
-        persona.dialect_mut().edit(edit).map_err(IdpError::Persona)
+        let before = persona.dialect().signing_key().map(str::to_string);
+        persona
+            .dialect_mut()
+            .edit(edit)
+            .map_err(IdpError::Persona)?;
+        let after = persona.dialect().signing_key().map(str::to_string);
+        drop(realm);
+        // Another key selected in the vendor's configuration: tokens are signed with a new key.
+        if after.is_some() && after != before {
+            self.rotate_keys();
+        }
+        Ok(())
     }
 
     pub fn report(&self) -> StateReport {

@@ -74,6 +74,11 @@ const KEYS: &[&str] = &[
     "filter",
     "user_pool",
     "app_clients",
+    "provider",
+    "application",
+    "property_mappings",
+    "scope_mappings",
+    "slug",
 ];
 
 /// Strings the importer and the personas give meaning to.
@@ -258,6 +263,7 @@ const PERSONAS: &[&str] = &[
     "idp/entra-id.yaml",
     "idp/google-workspace.yaml",
     "idp/cognito.yaml",
+    "idp/authentik.yaml",
 ];
 
 fn check_realm(text: &str) -> Result<(), TestCaseError> {
@@ -320,7 +326,7 @@ proptest! {
     #[test]
     fn a_generated_persona_never_panics(
         doc in document(),
-        vendor in select(&["okta", "auth0", "entra", "google", "cognito"][..]),
+        vendor in select(&["okta", "auth0", "entra", "google", "cognito", "authentik"][..]),
     ) {
         let mut doc = doc;
         doc.as_object_mut().unwrap().insert("vendor".into(), vendor.into());

@@ -305,3 +305,34 @@ async fn cognito_user_pool() {
     .await;
     snapshot("cognito", shapes);
 }
+
+#[tokio::test]
+async fn authentik_provider() {
+    let authentik = start("authentik.yaml").await;
+    let shapes = shapes(
+        &authentik,
+        authentik.issuer(),
+        "acme-authentik-client",
+        "carol",
+        "carol-password",
+        &["openid", "email", "profile", "groups", "offline_access"],
+    )
+    .await;
+    // The access token's `uid` is random at authentik (Okta's `uid` is the stable user id, so
+    // it is not redacted for every persona).
+    let at = shapes.access_token.find("\"uid\": \"").unwrap() + "\"uid\": \"".len();
+    let end = at + shapes.access_token[at..].find('"').unwrap();
+    assert_eq!(end - at, 40, "{}", shapes.access_token);
+    let access_token = format!(
+        "{}[random]{}",
+        &shapes.access_token[..at],
+        &shapes.access_token[end..]
+    );
+    snapshot(
+        "authentik",
+        Shapes {
+            access_token,
+            ..shapes
+        },
+    );
+}

@@ -1,7 +1,8 @@
 // openid-client 6 (an OpenID-certified relying party) against `ssoproof serve idp`: the Keycloak
-// realm and every vendor persona. Each case runs discovery, the code flow with PKCE and a nonce
-// (the emulator's sign-in form is driven with plain HTTP form posts), strict ID-token validation,
-// userinfo, refresh and, where discovery advertises one, end-session.
+// realm and every vendor persona (Okta, Auth0, Entra ID, Google, Cognito, authentik). Each case
+// runs discovery, the code flow with PKCE and a nonce (the emulator's sign-in form is driven with
+// plain HTTP form posts), strict ID-token validation, userinfo, refresh and, where discovery
+// advertises one, end-session.
 //
 // Run from this folder: `npm ci && npm test`. The binary is SSOPROOF_BIN, or the workspace's
 // target/debug/ssoproof (build it first with `cargo build --bin ssoproof`).
@@ -224,6 +225,30 @@ const PERSONAS = {
     // /logout clears the hosted-UI cookie; refresh tokens go through /oauth2/revoke.
     refreshAfterLogout: 'works',
   },
+  authentik: {
+    args: ['--persona', 'fixtures/idp/authentik.yaml'],
+    // The issuer is per application and ends in a slash.
+    issuer: (base) => `${base}/application/o/acme/`,
+    clientId: 'acme-authentik-client',
+    secret: 'acme-authentik-client-secret',
+    // `groups` comes from the custom scope mapping; refresh tokens only with offline_access.
+    scope: 'openid email profile groups offline_access',
+    formId: 'login-form',
+    userField: 'uid_field',
+    passwordField: 'password',
+    user: 'alice',
+    password: 'alice-password',
+    postLogout: SIGNED_OUT,
+    // End-session deletes the session's access tokens; refresh tokens outlive the session.
+    refreshAfterLogout: 'works',
+    // Each refresh marks the refresh token it used as revoked.
+    reusedRefresh: 'invalid_grant',
+    expectClaims: (claims) => {
+      assert.match(claims.sub, /^[0-9a-f]{64}$/, 'hashed user id');
+      assert.deepEqual(claims.groups, ['acme-admins']);
+      assert.equal(claims.acr, 'goauthentik.io/providers/oauth2/default');
+    },
+  },
 };
 
 /** Signs out the standard way, or Cognito's; resolves with the answer. */
@@ -258,6 +283,7 @@ async function fullRun(vendor) {
   const tokens = await codeFlow(config, vendor);
   const claims = tokens.claims();
   assert.ok(claims.sub, 'the ID token names its subject');
+  if (vendor.expectClaims) vendor.expectClaims(claims);
   const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
   assert.equal(userinfo.sub, claims.sub);
   assert.ok(tokens.refresh_token, 'a refresh token was issued');
@@ -267,6 +293,12 @@ async function fullRun(vendor) {
   // A second refresh: rotated tokens where the vendor rotates, the same one where not (Google
   // keeps an offline token working until it is revoked).
   const current = refreshed.refresh_token || tokens.refresh_token;
+  if (vendor.reusedRefresh) {
+    await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token), (e) => {
+      assert.equal(e.error, vendor.reusedRefresh);
+      return true;
+    });
+  }
   const again = await client.refreshTokenGrant(config, current);
   const latest = again.refresh_token || current;
   if (!vendor.postLogout) {
@@ -318,6 +350,37 @@ describe('openid-client 6 against the personas', () => {
         return true;
       },
     );
+  });
+
+  test('authentik without offline_access: no refresh token, and a scope no mapping provides is dropped', async () => {
+    const vendor = PERSONAS.authentik;
+    const base = await serve(vendor.args);
+    const config = await configure(vendor.issuer(base), vendor);
+    const tokens = await codeFlow(config, { ...vendor, scope: 'openid email unmapped' });
+    assert.equal(tokens.refresh_token, undefined);
+    assert.equal(tokens.scope, 'openid email');
+    // Neither `profile` nor `groups` was asked for: no groups claim.
+    assert.equal(tokens.claims().groups, undefined);
+  });
+
+  // OpenID Connect Core 10.1 allows HS256 keyed with the client secret, and openid-client
+  // verifies it that way when discovery advertises only HS256. The reference relying party
+  // (`ssoproof login`) refuses such a provider by policy (`alg_unsupported`), as the runbook says.
+  test('authentik with no signing key: HS256 keyed with the client secret, which openid-client verifies', async () => {
+    const vendor = PERSONAS.authentik;
+    const base = await serve(vendor.args);
+    const edit = await fetch(`${base}/_ssoproof/persona`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ edit: 'authentik_signing_key', certificate: null }),
+    });
+    assert.equal(edit.status, 204, await edit.text());
+    const config = await configure(vendor.issuer(base), vendor);
+    assert.deepEqual(config.serverMetadata().id_token_signing_alg_values_supported, ['HS256']);
+    const tokens = await codeFlow(config, vendor);
+    const header = JSON.parse(Buffer.from(tokens.id_token.split('.')[0], 'base64url'));
+    assert.equal(header.alg, 'HS256');
+    assert.deepEqual(tokens.claims().groups, ['acme-admins']);
   });
 
   // openid-client accepts a discovered issuer that differs from the URL it was asked for only

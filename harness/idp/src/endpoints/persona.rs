@@ -666,9 +666,11 @@ fn refresh_grant(
         policy.reuse_detection,
     );
     if checked.is_err() {
-        // A retired token after the grace period: the newest refresh token and every access
-        // token of the session stop working.
-        store.detach_client(session_id, &client.client_id);
+        // A retired token after the grace period: where the vendor detects reuse, the newest
+        // refresh token and every access token of the session stop working too.
+        if policy.revoke_family {
+            store.detach_client(session_id, &client.client_id);
+        }
         return refused();
     }
     store.touch_session(session_id, now);
@@ -703,8 +705,11 @@ fn logout(shared: &Shared, index: usize, which: usize, params: &Params) -> Respo
     let (client_id, target_param) = match style {
         LogoutStyle::RpInitiated => {
             let named = params.non_empty("client_id");
+            let has_target = params.non_empty("post_logout_redirect_uri").is_some();
             let hinted = match params.non_empty("id_token_hint") {
-                None if persona.logout_needs_hint() => return refuse(LogoutRefusal::MissingHint),
+                None if persona.logout_needs_hint(has_target) => {
+                    return refuse(LogoutRefusal::MissingHint)
+                }
                 None => None,
                 Some(hint) => match shared.store().id_token(hint) {
                     Some(issued) if named.is_none_or(|n| n == issued.client_id) => {

@@ -721,6 +721,7 @@ impl Dialect for Tenant {
                 reuse_detection: true,
                 grace_seconds: i64::from(app.refresh_token.leeway_seconds),
                 echo: false,
+                revoke_family: true,
             })
     }
 

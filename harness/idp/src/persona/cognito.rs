@@ -518,6 +518,7 @@ impl Dialect for Pool {
             reuse_detection: rotation.enabled,
             grace_seconds: i64::from(rotation.retry_grace_period_seconds),
             echo: false,
+            revoke_family: true,
         })
     }
 

@@ -895,6 +895,7 @@ impl Dialect for Tenant {
             reuse_detection: false,
             grace_seconds: 0,
             echo: false,
+            revoke_family: true,
         })
     }
 

@@ -475,6 +475,7 @@ impl Dialect for Workspace {
                 reuse_detection: false,
                 grace_seconds: 0,
                 echo: false,
+                revoke_family: true,
             },
         )
     }

@@ -1,5 +1,5 @@
-//! Vendor personas: the emulator impersonating Okta, Auth0, Microsoft Entra ID, Google and
-//! Amazon Cognito, each configured from a YAML file under `fixtures/idp/` written in the
+//! Vendor personas: the emulator impersonating Okta, Auth0, Microsoft Entra ID, Google, Amazon
+//! Cognito and authentik, each configured from a YAML file under `fixtures/idp/` written in the
 //! vendor's own concepts.
 //!
 //! A persona file loads into a [`Realm`] ([`Realm::from_persona`]) whose users, groups and
@@ -22,6 +22,7 @@
 //! | Entra ID | Microsoft identity platform docs: "OpenID Connect on the Microsoft identity platform" (tenant and `/common` v2.0 discovery documents, the `{tenantid}` issuer template, the Graph userinfo endpoint), "ID token claims reference" (v2.0: `aio`, `oid`, `tid`, `rh`, `uti`, `ver`, pairwise `sub`), "Configure group claims" and "Access token claims reference" (`groups` as object ids, the overage marker `_claim_names` / `_claim_sources` above 200 groups), "Optional claims reference" (`email`), the AADSTS error reference (50011, 50020, 50057, 50105, 700016, 7000215, 7000222) |
 //! | Google | Google Identity docs: "OpenID Connect" (the discovery document at `accounts.google.com`, the ID token claim set with `hd`, `azp`, `at_hash`, `email_verified`, `name`, `picture`, `given_name`, `family_name`, `locale`), "Using OAuth 2.0 for Web Server Applications" (`access_type=offline`, refresh tokens only at first consent, token response with expanded scopes), the error pages `Error 400: redirect_uri_mismatch` and `Error 403: org_internal` |
 //! | Cognito | Amazon Cognito developer guide: "Understanding user pool JSON web tokens" (ID and access token claims: `cognito:groups`, `cognito:username`, `token_use`, `origin_jti`, `event_id`, `client_id`, `version`), "User pool endpoints and managed login" (`/oauth2/authorize`, `/oauth2/token`, `/oauth2/userInfo`, `/<pool-id>/.well-known/jwks.json`), "Scopes, M2M and APIs" (`openid`, `email`, `phone`, `profile`, `aws.cognito.signin.user.admin`; no `offline_access`, refused with `invalid_request` / `invalid_scope`), "Refresh tokens" (optional rotation with a 0–60 s grace period) |
+//! | authentik | authentik source (`goauthentik/authentik`, `authentik/providers/oauth2/`): `views/provider.py` (the discovery document under `/application/o/<slug>/`), `views/token.py` (refresh tokens only with `offline_access`, every refresh rotating and marking the used token revoked, `invalid_client` / `invalid_grant` with `TokenError`'s descriptions, unknown scopes narrowed silently), `id_token.py` (`acr` `goauthentik.io/providers/oauth2/default`, `amr`, the subject modes, claims in the ID token only with "Include claims in id_token"), `views/end_session.py` (`id_token_hint` required with a registered `post_logout_redirect_uri`, `state` appended), `models.py` (validity defaults `minutes=1` / `hours=1` / `days=30`, no signing key signing HS256 with the client secret, refresh tokens outliving the session), `core/models.py` (`User.uid`, the SHA-256 of `<pk>-<install id>`), the `System - OAuth2 Provider - Scopes` blueprint (the default mappings; `profile` carries `groups`, `email` sets `email_verified` false), `errors.py` ("Redirect URI Error", "Client ID Error") |
 //!
 //! # Where the personas differ from the vendors
 //!
@@ -39,8 +40,17 @@
 //!   `logout_uri`.
 //! - Auth0's `/v2/logout` without `returnTo` answers "OK" instead of going to the first Allowed
 //!   Logout URL.
+//! - authentik: a persona file holds one application and its provider; scope mappings are
+//!   written as the claims their expression returns (no Python runs); redirect URIs match
+//!   strictly (`regex` mode is refused); signing keys are RSA (an ECDSA pair is refused);
+//!   end-session redirects at once instead of running the invalidation flow, and deletes no
+//!   access token (there is no browser session); with no signing key the ID token is HS256 but
+//!   the access token stays RS256 and the JWKS still lists the emulator's keys. Selecting
+//!   another RSA pair switches to a fresh emulator key; the JWKS lists only the current key,
+//!   as authentik's does (no overlap).
 
 mod auth0;
+mod authentik;
 mod cognito;
 mod entra;
 mod google;
@@ -68,15 +78,17 @@ pub enum Vendor {
     Entra,
     Google,
     Cognito,
+    Authentik,
 }
 
 impl Vendor {
-    pub const ALL: [Vendor; 5] = [
+    pub const ALL: [Vendor; 6] = [
         Vendor::Okta,
         Vendor::Auth0,
         Vendor::Entra,
         Vendor::Google,
         Vendor::Cognito,
+        Vendor::Authentik,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +98,7 @@ impl Vendor {
             Vendor::Entra => "entra",
             Vendor::Google => "google",
             Vendor::Cognito => "cognito",
+            Vendor::Authentik => "authentik",
         }
     }
 
@@ -97,6 +110,7 @@ impl Vendor {
             Vendor::Entra => "Microsoft Entra ID",
             Vendor::Google => "Google",
             Vendor::Cognito => "Amazon Cognito",
+            Vendor::Authentik => "authentik",
         }
     }
 }
@@ -181,6 +195,7 @@ impl Persona {
             Model::Entra(m) => m,
             Model::Google(m) => m,
             Model::Cognito(m) => m,
+            Model::Authentik(m) => m.as_ref(),
         }
     }
 
@@ -191,6 +206,7 @@ impl Persona {
             Model::Entra(m) => m,
             Model::Google(m) => m,
             Model::Cognito(m) => m,
+            Model::Authentik(m) => m.as_mut(),
         }
     }
 }
@@ -202,6 +218,8 @@ pub(crate) enum Model {
     Entra(entra::Tenant),
     Google(google::Workspace),
     Cognito(cognito::Pool),
+    // Boxed: the instance is by far the largest model.
+    Authentik(Box<authentik::Instance>),
 }
 
 /// A change to a running persona, as its admin console (or the vendor's API) would make it:
@@ -243,6 +261,15 @@ pub enum PersonaEdit {
     GoogleClientSecret { client_id: String, secret: String },
     /// Cognito: the first app client's allowed OAuth scopes.
     CognitoAllowedScopes { scopes: Vec<String> },
+    /// authentik: the provider's selected scope mappings, named by the scopes they provide.
+    AuthentikScopes { scopes: Vec<String> },
+    /// authentik: the provider's subject mode (`hashed_user_id`, `user_email`, …).
+    AuthentikSubMode { mode: String },
+    /// authentik: the provider's signing key, a certificate-key pair's name; `None` signs
+    /// HS256 with the client secret.
+    AuthentikSigningKey { certificate: Option<String> },
+    /// authentik: the provider's "Include claims in id_token".
+    AuthentikIncludeClaimsInIdToken { enabled: bool },
 }
 
 /// Okta's group filter on a `groups` claim (`groupFilterType` and `value` in Okta's API).
@@ -460,6 +487,10 @@ pub(crate) struct RefreshPolicy {
     /// Without rotation: whether the refresh response repeats the refresh token (Okta) or leaves
     /// it out (Google, Cognito).
     pub echo: bool,
+    /// Whether a refused refresh token (retired past the grace period, or unknown) also revokes
+    /// the newest refresh token and the session's access tokens, or is only refused itself
+    /// (authentik, which marks a used token revoked and leaves its successor alone).
+    pub revoke_family: bool,
 }
 
 /// The tokens of one token response, for the vendor to arrange.
@@ -532,6 +563,16 @@ pub(crate) trait Dialect: fmt::Debug + Send + Sync {
     fn id_token_hs256(&self, _client: &Client) -> bool {
         false
     }
+    /// The signing key the vendor's own configuration selects, when it names one (authentik's
+    /// certificate-key pair): selecting another one switches the emulator to a fresh key.
+    fn signing_key(&self) -> Option<&str> {
+        None
+    }
+    /// Whether the JWKS lists only the current key, a replaced one disappearing at once
+    /// (authentik), instead of keeping it for the emulator's overlap.
+    fn publishes_only_current_key(&self) -> bool {
+        false
+    }
     /// Whether the ID token is signed with a key the JWKS does not publish (Entra with a
     /// claims-mapping policy).
     fn unpublished_signing_key(&self, _client: &Client) -> bool {
@@ -564,8 +605,9 @@ pub(crate) trait Dialect: fmt::Debug + Send + Sync {
             id_token: 3600,
         }
     }
-    /// Whether RP-initiated logout insists on an `id_token_hint` (Okta).
-    fn logout_needs_hint(&self) -> bool {
+    /// Whether RP-initiated logout insists on an `id_token_hint` (Okta always; authentik when a
+    /// `post_logout_redirect_uri` came and the provider registers any).
+    fn logout_needs_hint(&self, _has_target: bool) -> bool {
         false
     }
     /// Whether the redirect after an RP-initiated logout carries the request's `state`.
@@ -633,6 +675,7 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Realm, PersonaError> {
         Vendor::Entra => entra::build(from_yaml(text, path)?, &at)?,
         Vendor::Google => google::build(from_yaml(text, path)?, &at)?,
         Vendor::Cognito => cognito::build(from_yaml(text, path)?, &at)?,
+        Vendor::Authentik => authentik::build(from_yaml(text, path)?, &at)?,
     };
     Ok(Realm {
         name: built.name,

@@ -621,7 +621,7 @@ impl Dialect for Org {
         }
     }
 
-    fn logout_needs_hint(&self) -> bool {
+    fn logout_needs_hint(&self, _has_target: bool) -> bool {
         true
     }
 
@@ -777,6 +777,7 @@ impl Dialect for Org {
                 reuse_detection: true,
                 grace_seconds: i64::from(app.refresh_token.grace_period_seconds),
                 echo: true,
+                revoke_family: true,
             })
     }
 

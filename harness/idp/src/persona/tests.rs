@@ -18,6 +18,7 @@ fn every_fixture_loads() {
         ("entra-id.yaml", Vendor::Entra),
         ("google-workspace.yaml", Vendor::Google),
         ("cognito.yaml", Vendor::Cognito),
+        ("authentik.yaml", Vendor::Authentik),
     ] {
         let realm = load(&fixture(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(realm.persona.as_ref().unwrap().vendor(), vendor, "{file}");
@@ -217,4 +218,120 @@ fn a_fifo_or_a_directory_is_refused_with_its_path() {
         assert_eq!(err.code(), "persona/read");
         assert!(err.to_string().contains("a FIFO"), "{err}");
     }
+}
+
+/// The authentik fixture with one line replaced (`from` must occur once).
+fn authentik_with(from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(fixture("authentik.yaml")).unwrap();
+    assert_eq!(text.matches(from).count(), 1, "{from}");
+    text.replacen(from, to, 1)
+}
+
+/// The 1-based line of the fixture holding `needle`.
+fn authentik_line(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn an_unknown_scope_mapping_is_refused_at_its_line_with_a_suggestion() {
+    let text = authentik_with(
+        "    - \"acme: groups\"\n  sub_mode",
+        "    - \"acme: group\"\n  sub_mode",
+    );
+    let err = parse_err(&text);
+    assert_eq!(err.code(), "persona/invalid");
+    let line = authentik_line(&text, "- \"acme: group\"");
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!("bad.yaml:{line}: `provider.property_mappings[4]`")),
+        "{message}"
+    );
+    assert!(
+        message.contains("did you mean \"acme: groups\"?"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_ecdsa_signing_key_or_a_regex_uri_is_refused_with_what_to_do() {
+    let text = authentik_with(
+        "  - name: authentik Self-signed Certificate\n    key_type: rsa",
+        "  - name: authentik Self-signed Certificate\n    key_type: ecdsa",
+    );
+    let message = parse_err(&text).to_string();
+    let line = authentik_line(&text, "  signing_key:");
+    assert!(
+        message.starts_with(&format!("bad.yaml:{line}: `provider.signing_key`")),
+        "{message}"
+    );
+    assert!(
+        message.contains("pick an RSA certificate-key pair"),
+        "{message}"
+    );
+
+    let text = authentik_with(
+        "{matching_mode: strict, url: https://app.example.com/auth/callback}",
+        "{matching_mode: regex, url: https://app.example.com/.*}",
+    );
+    let message = parse_err(&text).to_string();
+    let line = authentik_line(&text, "matching_mode: regex");
+    assert!(
+        message.starts_with(&format!(
+            "bad.yaml:{line}: `provider.redirect_uris[1].matching_mode`"
+        )),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_authentik_validity_is_read_and_bounded_at_its_line() {
+    for (bad, says) in [
+        ("weeks=99999999999", "longer than the persona allows"),
+        ("fortnights=2", "is not a unit"),
+        ("seconds=0", "no time at all"),
+    ] {
+        let text = authentik_with(
+            "refresh_token_validity: days=30",
+            &format!("refresh_token_validity: {bad}"),
+        );
+        let message = parse_err(&text).to_string();
+        let line = authentik_line(&text, "refresh_token_validity:");
+        assert!(
+            message.starts_with(&format!(
+                "bad.yaml:{line}: `provider.refresh_token_validity`"
+            )),
+            "{message}"
+        );
+        assert!(message.contains(says), "{message}");
+    }
+}
+
+#[test]
+fn an_authentik_binding_or_provider_name_that_does_not_resolve_is_refused() {
+    let text = authentik_with(
+        "groups: [acme-admins, acme-engineers, acme-contractors]",
+        "groups: [acme-admin]",
+    );
+    let message = parse_err(&text).to_string();
+    assert!(
+        message.contains("`application.bindings.groups`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("did you mean \"acme-admins\"?"),
+        "{message}"
+    );
+    let text = authentik_with("  provider: acme-oidc", "  provider: acme");
+    let message = parse_err(&text).to_string();
+    let line = authentik_line(&text, "  provider: acme");
+    assert!(
+        message.starts_with(&format!("bad.yaml:{line}: `application.provider`")),
+        "{message}"
+    );
+    let text = authentik_with("  client_secret: acme-authentik-client-secret\n", "");
+    let message = parse_err(&text).to_string();
+    assert!(
+        message.contains("a confidential provider needs its `client_secret`"),
+        "{message}"
+    );
 }

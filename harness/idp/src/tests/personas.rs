@@ -340,6 +340,18 @@ const COGNITO: App = App {
     user: "alice",
 };
 
+const AUTHENTIK: App = App {
+    file: "authentik.yaml",
+    authorize: "/application/o/authorize/",
+    token: "/application/o/token/",
+    client_id: "acme-authentik-client",
+    secret: "acme-authentik-client-secret",
+    scope: "openid email offline_access",
+    user_field: "uid_field",
+    password_field: "password",
+    user: "alice",
+};
+
 const GOOGLE: App = App {
     file: "google-workspace.yaml",
     authorize: "/o/oauth2/v2/auth",
@@ -471,6 +483,10 @@ async fn every_advertised_end_session_endpoint_is_served() {
         (
             "cognito.yaml",
             "/us-east-1_AcMe12345/.well-known/openid-configuration",
+        ),
+        (
+            "authentik.yaml",
+            "/application/o/acme/.well-known/openid-configuration",
         ),
     ] {
         let emulator = persona(file).await;
@@ -731,6 +747,135 @@ async fn cognito_signs_out_with_client_id_and_logout_uri() {
         .await
         .unwrap()
         .contains("Error: invalid_client"));
+}
+
+#[tokio::test]
+async fn authentik_signs_out_to_registered_uris_with_a_hint_and_keeps_refresh_tokens() {
+    let authentik = persona("authentik.yaml").await;
+    let end_session = "/application/o/acme/end-session/";
+    let target = [
+        ("post_logout_redirect_uri", "http://127.0.0.1/signed-out"),
+        ("state", "s 1"),
+    ];
+    let (answer, refresh_token) =
+        sign_in_then_out(&authentik, &AUTHENTIK, end_session, &target, true).await;
+    assert_eq!(answer.status(), StatusCode::FOUND);
+    assert_eq!(
+        answer.headers()[reqwest::header::LOCATION],
+        "http://127.0.0.1/signed-out?state=s+1"
+    );
+    // Refresh tokens outlive the session end-session ends.
+    assert_eq!(
+        refresh(&authentik, &AUTHENTIK, &refresh_token)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // A post_logout_redirect_uri without id_token_hint, or an unregistered one, is refused.
+    for (query, hint) in [
+        (&target[..], false),
+        (
+            &[("post_logout_redirect_uri", "http://127.0.0.1/callback")][..],
+            true,
+        ),
+    ] {
+        let (answer, _) = sign_in_then_out(&authentik, &AUTHENTIK, end_session, query, hint).await;
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+        assert!(answer
+            .text()
+            .await
+            .unwrap()
+            .contains("The request is otherwise malformed"));
+    }
+    // Nothing to return to: signed out on authentik's page.
+    let plain = sign_out(&authentik, end_session, &[]).await;
+    assert_eq!(plain.status(), StatusCode::OK);
+    assert!(plain.text().await.unwrap().contains("logged out of Acme"));
+}
+
+/// The `kid`s the authentik persona's JWKS lists.
+async fn authentik_kids(authentik: &Emulator) -> Vec<String> {
+    let jwks: Value = http()
+        .get(format!("{}/application/o/acme/jwks/", authentik.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn authentik_switches_keys_when_another_certificate_is_selected_and_lists_only_it() {
+    let authentik = persona("authentik.yaml").await;
+    let before = authentik_kids(&authentik).await;
+    assert_eq!(before.len(), 1);
+    let url = format!("{}/_ssoproof/persona", authentik.base_url());
+    let select = |name: &str| json!({"edit": "authentik_signing_key", "certificate": name});
+    // The key already selected: nothing changes.
+    let answer = http()
+        .post(&url)
+        .json(&select("authentik Self-signed Certificate"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+    assert_eq!(authentik_kids(&authentik).await, before);
+    // Another pair: a new key, and the old one is gone from the JWKS at once.
+    let answer = http()
+        .post(&url)
+        .json(&select("acme-signing-2026"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+    let after = authentik_kids(&authentik).await;
+    assert_eq!(after.len(), 1);
+    assert_ne!(after, before);
+    let unknown = http()
+        .post(&url)
+        .json(&select("no-such-pair"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn authentik_refuses_a_used_refresh_token_but_keeps_its_successor() {
+    let authentik = persona("authentik.yaml").await;
+    let tokens = sign_in_for_tokens(&authentik, &AUTHENTIK, &[]).await;
+    let first = tokens["refresh_token"].as_str().unwrap();
+    let answer = refresh(&authentik, &AUTHENTIK, first).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let rotated: Value = answer.json().await.unwrap();
+    let second = rotated["refresh_token"].as_str().unwrap();
+    assert_ne!(first, second);
+    let replay = refresh(&authentik, &AUTHENTIK, first).await;
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        replay.json::<Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
+    // Unlike Okta's reuse detection, the successor still works.
+    assert_eq!(
+        refresh(&authentik, &AUTHENTIK, second).await.status(),
+        StatusCode::OK
+    );
+    // No offline_access, no refresh token; a scope no mapping provides is dropped silently.
+    let online = App {
+        scope: "openid email unknown-scope",
+        ..AUTHENTIK
+    };
+    let tokens = sign_in_for_tokens(&authentik, &online, &[]).await;
+    assert!(tokens.get("refresh_token").is_none());
+    assert_eq!(tokens["scope"], "openid email");
 }
 
 #[tokio::test]

@@ -81,7 +81,14 @@ mod tests {
         let names: Vec<&str> = personas.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
             names,
-            ["auth0", "cognito", "entra-id", "google-workspace", "okta"]
+            [
+                "auth0",
+                "authentik",
+                "cognito",
+                "entra-id",
+                "google-workspace",
+                "okta"
+            ]
         );
         for persona in &personas {
             assert!(persona.vendor.is_some(), "{}", persona.name);

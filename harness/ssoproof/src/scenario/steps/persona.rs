@@ -37,6 +37,15 @@ fn cognito_pool(world: &mut RunbookWorld, _pool: String) -> StepResult {
     persona_is(world, "cognito", "a Cognito user pool")
 }
 
+#[given(expr = "the authentik application {string} from the runbook")]
+fn authentik_application(world: &mut RunbookWorld, slug: String) -> StepResult {
+    persona_is(world, "authentik", "an authentik application")?;
+    let issuer = world.idp().issuer();
+    ensure(issuer.ends_with(&format!("/application/o/{slug}/")), || {
+        format!("the provider's issuer is {issuer}, not the application `{slug}`'s")
+    })
+}
+
 #[given(expr = "the Keycloak realm {string} brokering Google Workspace from the runbook")]
 fn google_broker(world: &mut RunbookWorld, realm: String) -> StepResult {
     persona_is(
@@ -260,6 +269,46 @@ async fn google_new_secret(world: &mut RunbookWorld, client_id: String) -> StepR
 async fn cognito_scopes(world: &mut RunbookWorld, allowed: String) -> StepResult {
     let scopes = allowed.split_whitespace().map(str::to_string).collect();
     edit(world, PersonaEdit::CognitoAllowedScopes { scopes }).await
+}
+
+#[given(expr = "the provider's scope mappings provide only {string}")]
+async fn authentik_scopes(world: &mut RunbookWorld, scopes: String) -> StepResult {
+    let scopes = scopes.split_whitespace().map(str::to_string).collect();
+    edit(world, PersonaEdit::AuthentikScopes { scopes }).await
+}
+
+#[given(expr = "the provider's subject mode is {word}")]
+async fn authentik_sub_mode(world: &mut RunbookWorld, mode: String) -> StepResult {
+    edit(world, PersonaEdit::AuthentikSubMode { mode }).await
+}
+
+#[given("the provider has no signing key")]
+async fn authentik_no_signing_key(world: &mut RunbookWorld) -> StepResult {
+    edit(
+        world,
+        PersonaEdit::AuthentikSigningKey { certificate: None },
+    )
+    .await
+}
+
+#[when(expr = "the provider's signing key becomes {string}")]
+async fn authentik_signing_key(world: &mut RunbookWorld, certificate: String) -> StepResult {
+    edit(
+        world,
+        PersonaEdit::AuthentikSigningKey {
+            certificate: Some(certificate),
+        },
+    )
+    .await
+}
+
+#[given("the provider does not include claims in the ID token")]
+async fn authentik_no_claims_in_id_token(world: &mut RunbookWorld) -> StepResult {
+    edit(
+        world,
+        PersonaEdit::AuthentikIncludeClaimsInIdToken { enabled: false },
+    )
+    .await
 }
 
 #[given(expr = "the identity provider {string} has no mapper {string}")]

@@ -173,6 +173,12 @@ async fn sign_out(world: &mut RunbookWorld, target: String) -> StepResult {
     .await
 }
 
+/// RP-initiated sign-out that forgets the `id_token_hint`.
+#[when(expr = "the application signs her out without a hint, returning to {string}")]
+async fn sign_out_without_hint(world: &mut RunbookWorld, target: String) -> StepResult {
+    send_sign_out(world, &[("post_logout_redirect_uri", &target)]).await
+}
+
 /// Cognito's `/logout`, which is not RP-Initiated Logout: `client_id` and `logout_uri`.
 #[when(expr = "the application signs her out Cognito's way, returning to {string}")]
 async fn sign_out_cognito(world: &mut RunbookWorld, target: String) -> StepResult {
@@ -212,6 +218,42 @@ fn redirects_to(world: &mut RunbookWorld, target: String) -> StepResult {
 async fn rotate(world: &mut RunbookWorld) -> StepResult {
     world.rotated_kid = Some(world.idp().rotate_keys().await.map_err(|e| e.to_string())?);
     Ok(())
+}
+
+#[then("the IdP's JWKS no longer lists the key of her ID token")]
+async fn jwks_dropped_session_key(world: &mut RunbookWorld) -> StepResult {
+    let id_token = world
+        .session
+        .as_ref()
+        .ok_or("nobody signed in")?
+        .id_token()
+        .expose()
+        .to_string();
+    let kid = jsonwebtoken::decode_header(&id_token)
+        .map_err(|e| format!("the ID token's header is unreadable: {e}"))?
+        .kid
+        .ok_or("the ID token names no kid")?;
+    let doc = discovery(world).await?;
+    let jwks_uri = doc["jwks_uri"]
+        .as_str()
+        .ok_or("discovery advertises no jwks_uri")?;
+    let jwks: serde_json::Value = http()
+        .get(jwks_uri)
+        .send()
+        .await
+        .map_err(|e| format!("GET {jwks_uri}: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("GET {jwks_uri}: not JSON: {e}"))?;
+    let listed: Vec<&str> = jwks["keys"]
+        .as_array()
+        .ok_or("the JWKS has no keys array")?
+        .iter()
+        .filter_map(|k| k["kid"].as_str())
+        .collect();
+    ensure(!listed.contains(&kid.as_str()), || {
+        format!("the JWKS still lists {kid}: {listed:?}")
+    })
 }
 
 /// Records the refresh's outcome like a sign-in's, so `Then` steps can expect either.
