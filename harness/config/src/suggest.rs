@@ -7,29 +7,83 @@
 /// The candidate nearest to `wanted`, when at most about a third of it would have to change.
 /// Ties go to the candidate that sorts first, so the answer does not depend on iteration order.
 pub fn nearest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    closest(
+        wanted,
+        candidates
+            .into_iter()
+            .map(|name| (name, char_count(name), Lazy::Text(name))),
+    )
+}
+
+/// Candidates prepared once for many questions: a folder's names, asked about for every broken
+/// link into the folder. Each name's length and histogram are worked out here instead of per
+/// question, which on a large folder was most of a lint run's suggestion time.
+#[derive(Debug, Default)]
+pub struct Candidates {
+    names: Vec<(Box<str>, usize, Histogram)>,
+}
+
+impl Candidates {
+    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Candidates {
+        Candidates {
+            names: names
+                .into_iter()
+                .map(|name| (name.into(), char_count(name), Histogram::of(name)))
+                .collect(),
+        }
+    }
+
+    /// [`nearest`] over these candidates: the same answer, for less work per question.
+    pub fn nearest(&self, wanted: &str) -> Option<&str> {
+        closest(
+            wanted,
+            self.names
+                .iter()
+                .map(|(name, length, histogram)| (&**name, *length, Lazy::Ready(histogram))),
+        )
+    }
+}
+
+/// A candidate's histogram: counted when first needed, or counted beforehand.
+enum Lazy<'a> {
+    Text(&'a str),
+    Ready(&'a Histogram),
+}
+
+/// Characters in `text`; byte length is the count for ASCII, without a counting pass.
+fn char_count(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().count()
+    }
+}
+
+fn closest<'a, 'h>(
+    wanted: &str,
+    candidates: impl Iterator<Item = (&'a str, usize, Lazy<'h>)>,
+) -> Option<&'a str> {
     let wanted_chars: Vec<char> = wanted.chars().collect();
     let limit = (wanted_chars.len() / 3).max(2);
     let wanted_histogram = Histogram::of(wanted);
     let mut scratch = Scratch::default();
     let mut best: Option<(usize, &'a str)> = None;
-    for candidate in candidates {
+    for (candidate, length, histogram) in candidates {
         if candidate == wanted {
             continue;
         }
         let bound = best.map_or(limit, |(d, _)| d);
         // The edit distance is at least the difference in length: skip hopeless candidates.
-        // (Byte length is the character count for ASCII, without a counting pass.)
-        let length = if candidate.is_ascii() {
-            candidate.len()
-        } else {
-            candidate.chars().count()
-        };
         if length.abs_diff(wanted_chars.len()) > bound {
             continue;
         }
         // Most names in a folder differ from the wanted one in many characters: a histogram
         // comparison rejects them for a fraction of the cost of the distance table.
-        if wanted_histogram.lower_bound(candidate) > bound {
+        let lower = match histogram {
+            Lazy::Text(text) => wanted_histogram.lower_bound(&Histogram::of(text)),
+            Lazy::Ready(histogram) => wanted_histogram.lower_bound(histogram),
+        };
+        if lower > bound {
             continue;
         }
         let Some(distance) = scratch.bounded(wanted, &wanted_chars, candidate, bound) else {
@@ -48,30 +102,32 @@ pub fn nearest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) 
 
 /// Character counts folded into a few buckets. One edit (insert, delete or substitute) changes
 /// the counts by at most 2 in total, so half the summed difference bounds the edit distance
-/// from below; folding characters together only lowers that bound, keeping it valid.
-struct Histogram([i32; Histogram::BUCKETS]);
+/// from below; folding characters together only lowers that bound, keeping it valid, and so
+/// does saturating a count at 255. Bytes, so that comparing two is a few vector instructions.
+#[derive(Debug)]
+struct Histogram([u8; Histogram::BUCKETS]);
 
 impl Histogram {
     const BUCKETS: usize = 32;
 
     fn of(text: &str) -> Histogram {
-        let mut counts = [0i32; Histogram::BUCKETS];
+        let mut counts = [0u8; Histogram::BUCKETS];
         for c in text.chars() {
             let bucket = &mut counts[c as usize % Histogram::BUCKETS];
-            *bucket += 1;
+            *bucket = bucket.saturating_add(1);
         }
         Histogram(counts)
     }
 
-    /// A lower bound on the edit distance between the text counted here and `other`.
-    fn lower_bound(&self, other: &str) -> usize {
-        let mut diff = self.0;
-        for c in other.chars() {
-            let bucket = &mut diff[c as usize % Histogram::BUCKETS];
-            *bucket -= 1;
-        }
-        let total: usize = diff.iter().map(|d| d.unsigned_abs() as usize).sum();
-        total.div_ceil(2)
+    /// A lower bound on the edit distance between the texts counted in `self` and `other`.
+    fn lower_bound(&self, other: &Histogram) -> usize {
+        let total: u32 = self
+            .0
+            .iter()
+            .zip(&other.0)
+            .map(|(a, b)| u32::from(a.abs_diff(*b)))
+            .sum();
+        total.div_ceil(2) as usize
     }
 }
 
@@ -179,6 +235,35 @@ mod tests {
         );
     }
 
+    /// Prepared candidates answer exactly as the one-off search does.
+    #[test]
+    fn prepared_candidates_answer_as_nearest() {
+        let names = [
+            "runbook-0042.md",
+            "runbook-4200.md",
+            "okta.md",
+            "okat.md",
+            "ünïcödé.md",
+            "README.md",
+            "readme.md",
+            "a",
+            "",
+            "kitten",
+            "sitting",
+        ];
+        let prepared = Candidates::new(names);
+        for wanted in names
+            .iter()
+            .chain(&["runbook-0043.md", "unicode.md", "oktaa.md", "zzz"])
+        {
+            assert_eq!(
+                prepared.nearest(wanted),
+                nearest(wanted, names),
+                "{wanted:?}"
+            );
+        }
+    }
+
     /// The histogram bound never exceeds the true distance, or good candidates would be lost.
     #[test]
     fn histogram_bound_is_a_lower_bound() {
@@ -199,11 +284,11 @@ mod tests {
         ];
         for a in words {
             for b in words {
-                let bound = Histogram::of(a).lower_bound(b);
+                let bound = Histogram::of(a).lower_bound(&Histogram::of(b));
                 assert!(bound <= strsim::levenshtein(a, b), "{a:?} {b:?} {bound}");
             }
         }
-        assert_eq!(Histogram::of("abc").lower_bound("xyz"), 3);
+        assert_eq!(Histogram::of("abc").lower_bound(&Histogram::of("xyz")), 3);
     }
 
     /// The bounded distance agrees with the textbook one wherever it answers.

@@ -9,6 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use rustc_hash::FxHashMap;
+use ssoproof_config::suggest::Candidates;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
@@ -52,6 +53,9 @@ pub fn strip_base<'a>(path: &'a Path, base: &Path) -> Option<&'a Path> {
 #[derive(Debug, Default)]
 pub struct FsIndex {
     listings: RwLock<PathMap<Option<Arc<Listing>>>>,
+    /// Each listing's names prepared for "did you mean", once per folder that a broken link
+    /// points into: every broken link into a large folder asks again.
+    candidates: RwLock<PathMap<Option<Arc<Candidates>>>>,
     /// Results by full path: many links share a target.
     resolved: RwLock<PathMap<Option<EntryKind>>>,
 }
@@ -88,6 +92,19 @@ impl FsIndex {
             }
         }
         Some(kind)
+    }
+
+    /// The names in a directory ready for [`Candidates::nearest`], or `None` when it cannot be
+    /// listed.
+    pub fn candidates(&self, dir: &Path) -> Option<Arc<Candidates>> {
+        if let Some(known) = read(&self.candidates).get(key(dir)) {
+            return known.clone();
+        }
+        let prepared = self
+            .listing(dir)
+            .map(|names| Arc::new(Candidates::new(names.keys().map(String::as_str))));
+        write(&self.candidates).insert(key(dir).into(), prepared.clone());
+        prepared
     }
 
     /// The names in a directory, or `None` when it cannot be listed.

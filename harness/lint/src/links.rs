@@ -448,10 +448,11 @@ impl LinkChecker<'_> {
         ) else {
             return d;
         };
-        let close =
-            self.targets.fs.listing(parent).and_then(|names| {
-                nearest(name, names.keys().map(String::as_str)).map(str::to_string)
-            });
+        let close = self
+            .targets
+            .fs
+            .candidates(parent)
+            .and_then(|names| names.nearest(name).map(str::to_string));
         // The suggestion replaces the last name as written (`dir/` keeps its slash); cut on the
         // written text's own boundaries, never at a byte count.
         let written = path.trim_end_matches('/');
