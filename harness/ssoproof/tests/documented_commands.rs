@@ -183,6 +183,10 @@ fn vendor(file: &str) -> (Vec<&'static str>, &'static str) {
             vec!["--persona", "fixtures/idp/entra-id.yaml"],
             "acme-entra-client-secret",
         ),
+        "runbooks/authentik.md" => (
+            vec!["--persona", "fixtures/idp/authentik.yaml"],
+            "acme-authentik-client-secret",
+        ),
         "runbooks/cognito.md" => (
             vec!["--persona", "fixtures/idp/cognito.yaml"],
             "acme-cognito-client-secret",
