@@ -503,6 +503,21 @@ impl RelyingParty {
         session: &mut Session,
         store: &dyn TokenStore,
     ) -> Result<LoginOutcome, RpError> {
+        // The IdP holds the client secret and the refresh token: whatever it sends back (claims,
+        // an issuer) may quote either, as in a login.
+        let mut secrets = self.secrets();
+        let held = session.refresh_token.clone();
+        secrets.extend(held.as_ref());
+        self.refresh_session(session, store)
+            .await
+            .map_err(|e| e.redact_server_values(&secrets))
+    }
+
+    async fn refresh_session(
+        &self,
+        session: &mut Session,
+        store: &dyn TokenStore,
+    ) -> Result<LoginOutcome, RpError> {
         let token_endpoint = format!("POST {}", self.provider.token_endpoint);
         let current = match &session.refresh_token {
             Some(token) => token.clone(),
@@ -567,6 +582,12 @@ impl RelyingParty {
     /// the login's nonce is gone and so not compared. The IdP must answer with an ID token. A
     /// new refresh token is saved first, as in a refresh.
     pub async fn resume(&self, store: &dyn TokenStore) -> Result<Session, RpError> {
+        self.resume_session(store)
+            .await
+            .map_err(|e| e.redact_server_values(&self.secrets()))
+    }
+
+    async fn resume_session(&self, store: &dyn TokenStore) -> Result<Session, RpError> {
         let failed = |problem: &str| RpError::RefreshFailed {
             request: format!("POST {}", self.provider.token_endpoint),
             problem: problem.to_string(),

@@ -1507,6 +1507,35 @@ async fn the_password_quoted_back_in_claims_is_redacted() {
     }
 }
 
+/// A hostile IdP quoting the client secret in a refreshed or resumed ID token's claims gets
+/// it redacted, as in a login.
+#[tokio::test]
+async fn the_client_secret_quoted_back_on_refresh_or_resume_is_redacted() {
+    let (op, rp) = start().await;
+    let mut session = login(&op, &rp, "alice").await.unwrap();
+    let store = MemoryTokenStore::new();
+    store
+        .save_refresh_token(session.refresh_token().unwrap())
+        .unwrap();
+    op.set(|b| {
+        b.refresh_claims_hook = claims(|c| {
+            c.insert("iss".into(), json!(CLIENT_SECRET));
+        })
+    });
+    for err in [
+        rp.refresh(&mut session, &store)
+            .await
+            .map(|_| ())
+            .unwrap_err(),
+        rp.resume(&store).await.map(|_| ()).unwrap_err(),
+    ] {
+        let text = format!("{err} {err:?}");
+        assert_eq!(err.code(), "issuer_mismatch", "{text}");
+        assert!(!text.contains(CLIENT_SECRET), "{text}");
+        assert!(text.contains(ssoproof_secret::REDACTED), "{text}");
+    }
+}
+
 /// issue 11: a token endpoint that echoes the request got the client secret printed back,
 /// percent-encoded (`client_secret_post`) or inside the Basic credentials.
 #[tokio::test]
