@@ -64,40 +64,33 @@ pub fn check(
                 // cannot be read (a folder, not UTF-8, a FIFO) proves nothing and says so.
                 Err(FeatureError::Read { .. })
                     if std::fs::symlink_metadata(&target.feature).is_err() => {}
-                Err(FeatureError::Read { message, .. }) => {
+                Err(error) => {
                     if reported_syntax.contains(&target.feature) {
                         continue;
                     }
                     reported_syntax.push(target.feature.clone());
                     let shown = target.feature.strip_prefix(root).unwrap_or(&target.feature);
+                    let (problem, help) = match error {
+                        FeatureError::Read { message, .. } => (
+                            format!("cannot be read as Gherkin: {message}"),
+                            "bind to a UTF-8 `.feature` file",
+                        ),
+                        FeatureError::Syntax {
+                            line,
+                            column,
+                            message,
+                            ..
+                        } => (
+                            format!("is not valid Gherkin at {line}:{column}: {message}"),
+                            "fix the feature file; the position is its line and column",
+                        ),
+                    };
                     out.push(
                         report(
                             Rule::FeatureSyntax,
-                            format!("`{}` cannot be read as Gherkin: {message}", shown.display()),
+                            format!("`{}` {problem}", shown.display()),
                         )
-                        .help("bind to a UTF-8 `.feature` file"),
-                    );
-                }
-                Err(FeatureError::Syntax {
-                    line,
-                    column,
-                    message,
-                    ..
-                }) => {
-                    if reported_syntax.contains(&target.feature) {
-                        continue;
-                    }
-                    reported_syntax.push(target.feature.clone());
-                    let shown = target.feature.strip_prefix(root).unwrap_or(&target.feature);
-                    out.push(
-                        report(
-                            Rule::FeatureSyntax,
-                            format!(
-                                "`{}` is not valid Gherkin at {line}:{column}: {message}",
-                                shown.display()
-                            ),
-                        )
-                        .help("fix the feature file; the position is its line and column"),
+                        .help(help),
                     );
                 }
                 Ok(feature) => match feature.tagged(&target.id).len() {
