@@ -10,10 +10,10 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::{
-    client, ids, oauth_error, suggestion, token_settings, unique, with_sign_out_urls, AccessToken,
-    Built, ClientRefusal, Ctx, Dialect, ErrorPage, Issued, Lifetimes, Locator, LoginForm, Logout,
-    LogoutRefusal, LogoutStyle, Model, NewUser, PersonaEdit, PersonaError, RefreshPolicy, Refusal,
-    Server, Vendor,
+    client, ids, oauth_error, suggestion, token_settings, unique, with_issued_tokens,
+    with_sign_out_urls, AccessToken, Built, ClientRefusal, Ctx, Dialect, ErrorPage, Issued,
+    Lifetimes, Locator, LoginForm, Logout, LogoutRefusal, LogoutStyle, Model, NewUser, PersonaEdit,
+    PersonaError, RefreshPolicy, Refusal, Server, Vendor,
 };
 use crate::realm::{Client, User};
 
@@ -726,19 +726,13 @@ impl Dialect for Tenant {
     }
 
     fn token_response(&self, issued: Issued) -> Value {
-        let mut body = json!({
+        let body = json!({
             "access_token": issued.access_token,
             "scope": issued.scopes.join(" "),
             "expires_in": issued.expires_in,
             "token_type": "Bearer",
         });
-        if let Some(id) = issued.id_token {
-            body["id_token"] = json!(id);
-        }
-        if let Some(refresh) = issued.refresh_token {
-            body["refresh_token"] = json!(refresh);
-        }
-        body
+        with_issued_tokens(body, issued.id_token, issued.refresh_token)
     }
 
     fn client_refusal(&self, _why: ClientRefusal, _client_id: &str) -> (StatusCode, Value) {

@@ -8,9 +8,9 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{
-    client, ids, suggestion, token_settings, unique, AccessToken, Built, ClientRefusal, Ctx,
-    Dialect, ErrorPage, Issued, Locator, LoginForm, Logout, LogoutStyle, Model, NewUser,
-    PersonaEdit, PersonaError, RefreshPolicy, Refusal, SecretCheck, Server, Vendor,
+    client, ids, suggestion, token_settings, unique, with_issued_tokens, AccessToken, Built,
+    ClientRefusal, Ctx, Dialect, ErrorPage, Issued, Locator, LoginForm, Logout, LogoutStyle, Model,
+    NewUser, PersonaEdit, PersonaError, RefreshPolicy, Refusal, SecretCheck, Server, Vendor,
 };
 use crate::realm::{Client, User};
 
@@ -909,20 +909,14 @@ impl Dialect for Tenant {
         scopes.push("User.Read".into());
         scopes.sort();
         scopes.dedup();
-        let mut body = json!({
+        let body = json!({
             "token_type": "Bearer",
             "scope": scopes.join(" "),
             "expires_in": issued.expires_in,
             "ext_expires_in": issued.expires_in,
             "access_token": issued.access_token,
         });
-        if let Some(refresh) = issued.refresh_token {
-            body["refresh_token"] = json!(refresh);
-        }
-        if let Some(id) = issued.id_token {
-            body["id_token"] = json!(id);
-        }
-        body
+        with_issued_tokens(body, issued.id_token, issued.refresh_token)
     }
 
     fn check_secret(&self, client: &Client, presented: &str) -> SecretCheck {

@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{
-    client, ids, oauth_error, token_settings, unique, AccessToken, Built, ClientRefusal, Ctx,
-    Dialect, ErrorPage, Issued, Locator, LoginForm, Model, NewUser, PersonaEdit, PersonaError,
-    RefreshPolicy, Refusal, Server, Vendor,
+    client, ids, oauth_error, token_settings, unique, with_issued_tokens, AccessToken, Built,
+    ClientRefusal, Ctx, Dialect, ErrorPage, Issued, Locator, LoginForm, Model, NewUser,
+    PersonaEdit, PersonaError, RefreshPolicy, Refusal, Server, Vendor,
 };
 use crate::realm::{Client, User};
 
@@ -481,19 +481,13 @@ impl Dialect for Workspace {
     }
 
     fn token_response(&self, issued: Issued) -> Value {
-        let mut body = json!({
+        let body = json!({
             "access_token": issued.access_token,
             "expires_in": issued.expires_in,
             "scope": Workspace::expanded(&issued.scopes).join(" "),
             "token_type": "Bearer",
         });
-        if let Some(id) = issued.id_token {
-            body["id_token"] = json!(id);
-        }
-        if let Some(refresh) = issued.refresh_token {
-            body["refresh_token"] = json!(refresh);
-        }
-        body
+        with_issued_tokens(body, issued.id_token, issued.refresh_token)
     }
 
     fn client_refusal(&self, why: ClientRefusal, _client_id: &str) -> (StatusCode, Value) {

@@ -503,6 +503,22 @@ pub(crate) struct Issued {
     pub expires_in: i64,
 }
 
+/// A vendor's token response `body` with the ID and refresh tokens added where they were
+/// issued: every vendor names them `id_token` and `refresh_token`.
+pub(crate) fn with_issued_tokens(
+    mut body: Value,
+    id_token: Option<String>,
+    refresh_token: Option<String>,
+) -> Value {
+    if let Some(id) = id_token {
+        body["id_token"] = Value::String(id);
+    }
+    if let Some(refresh) = refresh_token {
+        body["refresh_token"] = Value::String(refresh);
+    }
+    body
+}
+
 /// The result of comparing a presented client secret with the client's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SecretCheck {

@@ -7,10 +7,10 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{
-    client, ids, oauth_error, suggestion, token_settings, unique, with_sign_out_urls, AccessToken,
-    Built, ClientRefusal, Ctx, Dialect, ErrorPage, GroupFilter, Issued, Locator, LoginForm, Logout,
-    LogoutRefusal, LogoutStyle, Model, NewUser, PersonaEdit, PersonaError, RefreshPolicy, Refusal,
-    Server, Vendor,
+    client, ids, oauth_error, suggestion, token_settings, unique, with_issued_tokens,
+    with_sign_out_urls, AccessToken, Built, ClientRefusal, Ctx, Dialect, ErrorPage, GroupFilter,
+    Issued, Locator, LoginForm, Logout, LogoutRefusal, LogoutStyle, Model, NewUser, PersonaEdit,
+    PersonaError, RefreshPolicy, Refusal, Server, Vendor,
 };
 use crate::realm::{Client, User};
 
@@ -782,19 +782,13 @@ impl Dialect for Org {
     }
 
     fn token_response(&self, issued: Issued) -> Value {
-        let mut body = json!({
+        let body = json!({
             "token_type": "Bearer",
             "expires_in": issued.expires_in,
             "access_token": issued.access_token,
             "scope": issued.scopes.join(" "),
         });
-        if let Some(refresh) = issued.refresh_token {
-            body["refresh_token"] = json!(refresh);
-        }
-        if let Some(id) = issued.id_token {
-            body["id_token"] = json!(id);
-        }
-        body
+        with_issued_tokens(body, issued.id_token, issued.refresh_token)
     }
 
     fn client_refusal(&self, why: ClientRefusal, _client_id: &str) -> (StatusCode, Value) {
