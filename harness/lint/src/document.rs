@@ -703,16 +703,11 @@ impl<'a> LineIndex<'a> {
     pub fn position(&self, span: Span) -> Position {
         let line = self.line_of(span.start);
         let line_start = self.starts[line - 1];
-        let start = span.start.min(self.source.len());
-        let end = span.end.clamp(start, self.source.len());
-        let end = match memchr::memchr(b'\n', &self.source.as_bytes()[start..end]) {
-            Some(i) if start + i < self.last => start + i,
-            _ => end,
-        };
+        let (start, width) = start_and_width(self.source, self.last, span.start..span.end);
         Position {
             line,
             column: char_count(&self.source[line_start.min(start)..start]) + 1,
-            width: char_count(&self.source[start..end]).max(1),
+            width,
         }
     }
 }
@@ -776,20 +771,13 @@ impl<'a> LineCursor<'a> {
     /// line breaks), clipped to the end of its first line.
     fn position(&mut self, source: &str, range: Range<usize>) -> Position {
         let line = self.line_of(range.start);
-        let start = range.start.min(source.len());
-        let end = range.end.clamp(start, source.len());
-        // The span stops at its line's newline; the last line runs to the end of the file.
-        let end = match memchr::memchr(b'\n', &self.bytes[start..end]) {
-            Some(i) if start + i < self.last => start + i,
-            _ => end,
-        };
+        let (start, width) = start_and_width(source, self.last, range);
         let (from, counted) = match self.column {
             (offset, column) if offset >= self.line_start && offset <= start => (offset, column),
             _ => (self.line_start, 1),
         };
         let column = counted + char_count(&source[from..start]);
         self.column = (start, column);
-        let width = char_count(&source[start..end]).max(1);
         Position {
             line,
             column,
@@ -846,6 +834,19 @@ impl<'a> LineCursor<'a> {
 
 /// Characters in `text`; most lines are ASCII, where the byte length is the answer and the
 /// word-at-a-time ASCII check is cheaper than counting on short spans.
+/// Where a span starts in `source` (clamped to it) and its width in characters, at least 1:
+/// the span stops at its line's newline, and the last line (before `last`, the final newline's
+/// offset) runs to the end of the file.
+fn start_and_width(source: &str, last: usize, range: Range<usize>) -> (usize, usize) {
+    let start = range.start.min(source.len());
+    let end = range.end.clamp(start, source.len());
+    let end = match memchr::memchr(b'\n', &source.as_bytes()[start..end]) {
+        Some(i) if start + i < last => start + i,
+        _ => end,
+    };
+    (start, char_count(&source[start..end]).max(1))
+}
+
 /// The nearest character boundary at or before `offset`.
 fn floor_boundary(text: &str, mut offset: usize) -> usize {
     while !text.is_char_boundary(offset) {
