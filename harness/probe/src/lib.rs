@@ -1,0 +1,13 @@
+//! Probes that test a team's own application, not ssoproof's relying party: they point the IdP
+//! emulator (and its faults, personas and token minting) at the application under test and
+//! report, case by case, whether it refused what it must refuse.
+//!
+//! - [`outcome`]: what one case expected and observed, and the verdict; shared by every probe.
+//! - [`target`]: the safety rule every probe applies before it sends anything (loopback only
+//!   unless the user allows remote targets).
+
+pub mod outcome;
+pub mod target;
+
+pub use outcome::{CaseResult, Expect, Observed, ProbeKind, ProbeReport, Verdict};
+pub use target::{check_target, TargetError};
