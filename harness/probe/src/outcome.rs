@@ -5,6 +5,7 @@
 //! cannot call an accepted forgery a pass.
 
 use serde::Serialize;
+use ssoproof_secret::Secret;
 
 /// What a correct application does with the case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -67,6 +68,9 @@ pub struct CaseResult {
     pub meaning: String,
     /// How to fix it.
     pub fix: String,
+    /// The token the case sent (API probe), kept for `--show-tokens`; it serializes as
+    /// `[redacted]`, and reports print it only when asked.
+    pub token: Option<Secret>,
 }
 
 impl CaseResult {
@@ -135,6 +139,7 @@ mod tests {
             observed,
             meaning: String::new(),
             fix: String::new(),
+            token: None,
         }
     }
 
