@@ -3,10 +3,12 @@
 //! report, case by case, whether it refused what it must refuse.
 //!
 //! - [`outcome`]: what one case expected and observed, and the verdict; shared by every probe.
+//! - [`report`]: the table people read, and JSON, JUnit and SARIF for CI.
 //! - [`target`]: the safety rule every probe applies before it sends anything (loopback only
 //!   unless the user allows remote targets).
 
 pub mod outcome;
+pub mod report;
 pub mod target;
 
 pub use outcome::{CaseResult, Expect, Observed, ProbeKind, ProbeReport, Verdict};
