@@ -76,7 +76,7 @@
 //!
 //! | method and path | body | answer |
 //! |---|---|---|
-//! | `GET /_ssoproof/state` | | `{"issuer", "faults": [Fault…], "current_kid", "published_kids": […], "jwks_fetch_count"}` |
+//! | `GET /_ssoproof/state` | | `{"issuer", "faults": [Fault…], "current_kid", "current_public_key_pem", "published_kids": […], "jwks_fetch_count"}` |
 //! | `POST /_ssoproof/faults` | a [`Fault`], e.g. `{"fault": "wrong_issuer"}`, `{"fault": "jwks_slow", "millis": 3000}` | `204` |
 //! | `DELETE /_ssoproof/faults` | | `204`; every fault cleared |
 //! | `POST /_ssoproof/keys/rotate` | | `{"kid": "<the new current kid>"}` |

@@ -226,6 +226,25 @@ async fn the_admin_endpoint_mints_and_refuses_clearly() {
         let error: Value = answer.json().await.unwrap();
         assert_eq!(error["error"], code, "{body}");
     }
+    // A suite driving the emulator over HTTP finds the key-confusion key in the state.
+    let state: Value = http()
+        .get(format!("{}/_ssoproof/state", emulator.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pem = state["current_public_key_pem"].as_str().unwrap();
+    assert_eq!(pem, emulator.public_key_pem());
+    let answer = post(json!({"signing": {"hs256": pem}})).await.unwrap();
+    let body: Value = answer.json().await.unwrap();
+    assert!(signed_by(
+        body["token"].as_str().unwrap(),
+        &DecodingKey::from_secret(pem.as_bytes()),
+        Algorithm::HS256
+    ));
+
     // The bytes after the header are the signature; an empty one only for `none`.
     let answer = post(json!({"signing": "none"})).await.unwrap();
     let body: Value = answer.json().await.unwrap();
