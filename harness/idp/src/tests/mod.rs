@@ -1,6 +1,7 @@
 //! The emulator over real HTTP: a browser and a relying party written with reqwest, driving the
 //! fixture realm (`fixtures/keycloak-realm.json`).
 
+mod access_faults;
 mod admin;
 mod authorize;
 mod faults;
