@@ -41,7 +41,9 @@
 //! - Only the code flow: implicit and hybrid `response_type`s are refused as Keycloak refuses them
 //!   for a client with the implicit flow off; JARM response modes are refused.
 //! - Roles are not imported; every user holds Keycloak's default roles plus the export's
-//!   `realmRoles`. Offline tokens, client credentials, token exchange,
+//!   `realmRoles`. Access tokens name no `account` audience (Keycloak 26 gives imported users no
+//!   `account` client roles either); an `oidc-audience-mapper` names an API's audience
+//!   (`included.custom.audience`), as the fixture realm's `api-gateway` client does. Offline tokens, client credentials, token exchange,
 //!   introspection and custom authentication flows are not emulated; the realm import names
 //!   each such feature it meets ([`Realm::warnings`]).
 //! - Userinfo answers only for access tokens the token endpoint issued. One a fault aimed at

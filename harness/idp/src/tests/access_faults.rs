@@ -9,6 +9,9 @@ use super::*;
 use crate::state::now;
 use crate::{Fault, FaultTokens, IdpOptions};
 
+const GATEWAY: &str = "api-gateway";
+const GATEWAY_REDIRECT: &str = "http://127.0.0.1/gateway/callback";
+
 /// What a broken access token's header and claims must look like.
 type Check = Box<dyn Fn(&Emulator, &Value, &Value)>;
 
@@ -75,7 +78,7 @@ async fn every_claim_and_signature_fault_can_break_the_access_token() {
         (
             Fault::MultipleAudiencesWithoutAzp,
             Box::new(|_, _, c| {
-                assert_eq!(c["aud"], json!(["acme-app", "another-audience"]));
+                assert_eq!(c["aud"], json!(["api-gateway", "another-audience"]));
                 assert!(c.get("azp").is_none());
             }),
             false,
@@ -127,7 +130,11 @@ async fn every_claim_and_signature_fault_can_break_the_access_token() {
         emulator
             .inject_for(fault.clone(), FaultTokens::Access)
             .unwrap();
-        let tokens = Login::new(&emulator).tokens("alice").await;
+        // The client whose access tokens name an API audience, so that the audience faults have
+        // one to break.
+        let tokens = Login::for_client(&emulator, GATEWAY, GATEWAY_REDIRECT)
+            .tokens("alice")
+            .await;
         let access = tokens["access_token"].as_str().unwrap();
         let (header, claims) = decode(access);
         check(&emulator, &header, &claims);
@@ -149,11 +156,7 @@ async fn every_claim_and_signature_fault_can_break_the_access_token() {
             .unwrap_or_else(|e| panic!("{fault:?}: {e}"));
         assert_eq!(
             (&id_claims["iss"], &id_claims["aud"], &id_claims["azp"]),
-            (
-                &json!(emulator.issuer()),
-                &json!("acme-app"),
-                &json!("acme-app")
-            ),
+            (&json!(emulator.issuer()), &json!(GATEWAY), &json!(GATEWAY)),
             "{fault:?}"
         );
         assert!(id_claims.get("sub").is_some() && id_claims.get("iat").is_some());
