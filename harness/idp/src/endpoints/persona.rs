@@ -272,6 +272,9 @@ fn authorize(shared: &Shared, index: usize, params: &Params) -> Response {
         .iter()
         .filter_map(|k| params.get(k).map(|v| (k.to_string(), v.to_string())))
         .collect();
+    if let Err(refusal) = persona.check_params(&kept) {
+        return refusal_response(refusal, &to(mode), title);
+    }
     let login = PendingLogin {
         request: AuthRequest {
             client_id: client.client_id.clone(),

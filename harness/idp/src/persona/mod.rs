@@ -18,7 +18,7 @@
 //! | vendor | document the shapes follow |
 //! |---|---|
 //! | Okta | Okta developer docs: "OpenID Connect & OAuth 2.0 API" (`/.well-known/openid-configuration`, `/v1/authorize`, `/v1/token`, `/v1/userinfo`, `/v1/keys` for the org and custom authorization servers), "ID token" and "Access token" payload references (`ver`, `jti` `ID.`/`AT.`, `amr`, `idp`, `cid`, `uid`, `scp`), "Customize tokens returned from Okta with a Groups claim" (filters STARTS_WITH, EQUALS, CONTAINS, REGEX; the org server's claim only in the ID token and only with the `groups` scope), "Refresh token rotation" (reuse detection, 0–60 s grace period, default 30 s), error texts as Okta returns them ("User is not assigned to the client application.", "One or more scopes are not configured for the authorization server resource.", "The client secret supplied for a confidential client is invalid.") |
-//! | Auth0 | Auth0 docs: "Locate JSON Web Key Sets" / tenant discovery (`/.well-known/openid-configuration`, `/authorize`, `/oauth/token`, `/userinfo`, `/.well-known/jwks.json`), "ID Token Structure" and "User Profile Structure" (`nickname`, `name`, `picture`, `updated_at`, `email_verified`, `sid`), "Create Custom Claims" (restricted claim names are silently dropped), "Refresh Token Rotation" (reuse interval, family revocation), "Block and Unblock Users" (`unauthorized` / `user is blocked`), the `access_denied` / `Unauthorized` answer of `/oauth/token` to a wrong secret |
+//! | Auth0 | Auth0 docs: "Locate JSON Web Key Sets" / tenant discovery (`/.well-known/openid-configuration`, `/authorize`, `/oauth/token`, `/userinfo`, `/.well-known/jwks.json`), "ID Token Structure" and "User Profile Structure" (`nickname`, `name`, `picture`, `updated_at`, `email_verified`, `sid`), "Create Custom Claims" (restricted claim names are silently dropped), "Refresh Token Rotation" (reuse interval, family revocation), "Block and Unblock Users" (`unauthorized` / `user is blocked`), the `access_denied` / `Unauthorized` answer of `/oauth/token` to a wrong secret, "Get Access Tokens" and "Access Token Profiles" (an `audience` naming one of the tenant's `apis` gets a JWT access token with `aud` [API, `<issuer>userinfo`], `azp`, `scope`; an unknown one `access_denied` / `Service not found: <audience>`; none gets the encrypted token) |
 //! | Entra ID | Microsoft identity platform docs: "OpenID Connect on the Microsoft identity platform" (tenant and `/common` v2.0 discovery documents, the `{tenantid}` issuer template, the Graph userinfo endpoint), "ID token claims reference" (v2.0: `aio`, `oid`, `tid`, `rh`, `uti`, `ver`, pairwise `sub`), "Configure group claims" and "Access token claims reference" (`groups` as object ids, the overage marker `_claim_names` / `_claim_sources` above 200 groups), "Optional claims reference" (`email`), the AADSTS error reference (50011, 50020, 50057, 50105, 700016, 7000215, 7000222) |
 //! | Google | Google Identity docs: "OpenID Connect" (the discovery document at `accounts.google.com`, the ID token claim set with `hd`, `azp`, `at_hash`, `email_verified`, `name`, `picture`, `given_name`, `family_name`, `locale`), "Using OAuth 2.0 for Web Server Applications" (`access_type=offline`, refresh tokens only at first consent, token response with expanded scopes), the error pages `Error 400: redirect_uri_mismatch` and `Error 403: org_internal` |
 //! | Cognito | Amazon Cognito developer guide: "Understanding user pool JSON web tokens" (ID and access token claims: `cognito:groups`, `cognito:username`, `token_use`, `origin_jti`, `event_id`, `client_id`, `version`), "User pool endpoints and managed login" (`/oauth2/authorize`, `/oauth2/token`, `/oauth2/userInfo`, `/<pool-id>/.well-known/jwks.json`), "Scopes, M2M and APIs" (`openid`, `email`, `phone`, `profile`, `aws.cognito.signin.user.admin`; no `offline_access`, refused with `invalid_request` / `invalid_scope`), "Refresh tokens" (optional rotation with a 0–60 s grace period) |
@@ -564,6 +564,15 @@ pub(crate) trait Dialect: fmt::Debug + Send + Sync {
         client: &Client,
         requested: &[&str],
     ) -> Result<Vec<String>, Refusal>;
+    /// Whether the authorization parameters the vendor reads (`audience`, …) are acceptable.
+    fn check_params(&self, _params: &BTreeMap<String, String>) -> Result<(), Refusal> {
+        Ok(())
+    }
+    /// The `audience` parameter an application of this vendor sends to get a JWT access token
+    /// for its API (Auth0's first API); a minted access token asks for it.
+    fn default_audience(&self) -> Option<String> {
+        None
+    }
     /// After the password was right: whether this user may sign in to this client (assignment,
     /// account state, organisation).
     fn admit(&self, client: &Client, user: &User) -> Result<(), Refusal>;

@@ -1012,16 +1012,18 @@ async fn an_upstream_for_no_identity_provider_of_the_realm_is_refused() {
 async fn minted_persona_tokens_carry_the_claims_the_token_endpoint_issues() {
     // Each persona's scopes as the mint asks them: `openid` and whichever of `profile`,
     // `email`, `groups` the vendor grants the client.
-    for (app, scope) in [
-        (&OKTA, "openid profile email"),
-        (&AUTH0, "openid profile email"),
-        (&ENTRA, "openid profile email"),
-        (&GOOGLE, "openid profile email"),
-        (&COGNITO, "openid email"),
-        (&AUTHENTIK, "openid profile email groups"),
+    // Auth0 issues a JWT access token only for an API's audience; the mint asks for the first.
+    let auth0_api: &[(&str, &str)] = &[("audience", "https://api.example.com")];
+    for (app, scope, extra) in [
+        (&OKTA, "openid profile email", &[][..]),
+        (&AUTH0, "openid profile email", auth0_api),
+        (&ENTRA, "openid profile email", &[]),
+        (&GOOGLE, "openid profile email", &[]),
+        (&COGNITO, "openid email", &[]),
+        (&AUTHENTIK, "openid profile email groups", &[]),
     ] {
         let emulator = persona(app.file).await;
-        let issued = sign_in_for_tokens(&emulator, &App { scope, ..*app }, &[]).await;
+        let issued = sign_in_for_tokens(&emulator, &App { scope, ..*app }, extra).await;
         for (kind, field) in [
             (crate::TokenKind::Id, "id_token"),
             (crate::TokenKind::Access, "access_token"),
@@ -1034,7 +1036,7 @@ async fn minted_persona_tokens_carry_the_claims_the_token_endpoint_issues() {
             };
             let real = issued[field].as_str().unwrap();
             if real.split('.').count() != 3 {
-                // An opaque access token (Auth0 without an audience, Google): none is minted.
+                // An opaque access token (Google): none is minted.
                 let refusal = emulator.mint(&request).unwrap_err();
                 assert_eq!(refusal.code(), "idp/opaque-access-token", "{}", app.file);
                 continue;
@@ -1093,4 +1095,47 @@ async fn minted_persona_tokens_carry_the_claims_the_token_endpoint_issues() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn auth0_issues_jwt_access_tokens_for_an_api_audience_and_refuses_an_unknown_one() {
+    let auth0 = persona("auth0.yaml").await;
+    let api = "https://api.example.com";
+    let tokens = sign_in_for_tokens(&auth0, &AUTH0, &[("audience", api)]).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let (header, claims) = decode(access);
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(
+        claims["aud"],
+        json!([api, format!("{}userinfo", auth0.issuer())])
+    );
+    assert_eq!(claims["azp"], AUTH0.client_id);
+    assert_eq!(claims["iss"], auth0.issuer());
+    assert_eq!(claims["scope"], "openid email offline_access");
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        86400
+    );
+    // Its /userinfo accepts it, as Auth0's does.
+    let userinfo = http()
+        .get(format!("{}/userinfo", auth0.base_url()))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), StatusCode::OK);
+    // Without an audience, the encrypted token as before.
+    let tokens = sign_in_for_tokens(&auth0, &AUTH0, &[]).await;
+    assert_eq!(
+        tokens["access_token"].as_str().unwrap().split('.').count(),
+        5
+    );
+    // An audience no API has: Auth0's redirect.
+    let (refused, _) = sign_in(&auth0, &AUTH0, &[("audience", "https://nope.example.com")]).await;
+    let params = location_params(&refused);
+    assert_eq!(params["error"], "access_denied");
+    assert_eq!(
+        params["error_description"],
+        "Service not found: https://nope.example.com"
+    );
 }
