@@ -1139,3 +1139,82 @@ async fn auth0_issues_jwt_access_tokens_for_an_api_audience_and_refuses_an_unkno
         "Service not found: https://nope.example.com"
     );
 }
+
+#[tokio::test]
+async fn entra_issues_access_tokens_for_the_tenants_apis_in_their_version() {
+    let entra = persona("entra-id.yaml").await;
+    let tenant = "00000000-0000-0000-0000-000000000000";
+    // The Acme app's own API, by its Application ID URI: v2.0, as its registration requests.
+    let own = App {
+        scope: "openid profile api://44444444-4444-4444-4444-444444444444/.default",
+        ..ENTRA
+    };
+    let tokens = sign_in_for_tokens(&entra, &own, &[]).await;
+    let (header, claims) = decode(tokens["access_token"].as_str().unwrap());
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(claims["aud"], ENTRA.client_id);
+    assert_eq!(
+        claims["iss"],
+        format!("https://login.microsoftonline.com/{tenant}/v2.0")
+    );
+    assert_eq!(claims["ver"], "2.0");
+    assert_eq!(claims["azp"], ENTRA.client_id);
+    assert_eq!(claims["scp"], "access_as_user");
+    assert_eq!(claims["preferred_username"], "alice@example.com");
+    // The API's groupMembershipClaims: the groups assigned to it.
+    assert_eq!(
+        claims["groups"],
+        json!(["11111111-1111-1111-1111-111111111111"])
+    );
+    // The reporting app's API by its application id: v1.0 (no requested version), naming the
+    // resource as asked, its security groups.
+    let reporting = App {
+        scope: "openid 55555555-5555-5555-5555-555555555555/.default",
+        ..ENTRA
+    };
+    let tokens = sign_in_for_tokens(&entra, &reporting, &[]).await;
+    let claims = decode(tokens["access_token"].as_str().unwrap()).1;
+    assert_eq!(claims["aud"], "55555555-5555-5555-5555-555555555555");
+    assert_eq!(claims["iss"], format!("https://sts.windows.net/{tenant}/"));
+    assert_eq!(claims["ver"], "1.0");
+    assert_eq!(claims["appid"], ENTRA.client_id);
+    assert_eq!(claims["upn"], "alice@example.com");
+    assert_eq!(
+        claims["groups"],
+        json!([
+            "11111111-1111-1111-1111-111111111111",
+            "66666666-6666-6666-6666-666666666666"
+        ])
+    );
+    // Without an API scope, the Graph token as before.
+    let tokens = sign_in_for_tokens(&entra, &ENTRA, &[]).await;
+    assert_eq!(
+        decode(tokens["access_token"].as_str().unwrap()).1["aud"],
+        "00000003-0000-0000-c000-000000000000"
+    );
+    for (scope, error, code) in [
+        (
+            "openid User.Read api://44444444-4444-4444-4444-444444444444/.default",
+            "invalid_scope",
+            "AADSTS28000",
+        ),
+        (
+            "openid api://nope.example.com/.default",
+            "invalid_resource",
+            "AADSTS500011",
+        ),
+        (
+            "openid api://44444444-4444-4444-4444-444444444444/write",
+            "invalid_scope",
+            "AADSTS70011",
+        ),
+    ] {
+        let (refused, _) = sign_in(&entra, &App { scope, ..ENTRA }, &[]).await;
+        let params = location_params(&refused);
+        assert_eq!(params["error"], error, "{scope}");
+        assert!(
+            params["error_description"].starts_with(code),
+            "{scope}: {params:?}"
+        );
+    }
+}
