@@ -15,7 +15,7 @@ use base64::Engine;
 use rand::RngCore;
 use serde::Serialize;
 
-use super::faults::{ActiveFaults, Fault};
+use super::faults::{ActiveFaults, AimedFault};
 use super::keys::{KeyRing, SigningKey};
 use super::persona::Server;
 use super::realm::{Realm, TokenSettings};
@@ -499,8 +499,10 @@ pub(crate) struct Shared {
 #[derive(Debug, Serialize)]
 pub(crate) struct StateReport {
     pub issuer: String,
-    pub faults: Vec<Fault>,
+    pub faults: Vec<AimedFault>,
     pub current_kid: String,
+    /// The current key's public half as PEM, for key-confusion tokens minted over HTTP.
+    pub current_public_key_pem: String,
     pub published_kids: Vec<String>,
     pub jwks_fetch_count: usize,
 }
@@ -672,6 +674,7 @@ impl Shared {
             issuer: self.issuer.clone(),
             faults: self.faults.snapshot().all().to_vec(),
             current_kid: keys.current().kid.clone(),
+            current_public_key_pem: keys.current().public_pem.clone(),
             published_kids: keys.published().iter().map(|k| k.kid.clone()).collect(),
             jwks_fetch_count: self.jwks_fetch_count(),
         }
