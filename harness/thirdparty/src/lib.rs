@@ -11,7 +11,8 @@
 //! Each answers with a handle ([`LoginApp`] or [`BearerApi`]) that knows its URLs and kills the
 //! target's whole process group when dropped. A bearer target reports the caller's identity the
 //! same way in both implementations: an `X-Attach-User` header (the email, else `sub`) and a
-//! JSON body `{"sub", "email", "groups"}`.
+//! JSON body `{"sub", "email", "groups"}`. A target runs with a clean environment (`PATH` and
+//! `HOME` only) plus what its launcher sets, so nothing in the test's environment changes it.
 //!
 //! # Where the targets come from
 //!

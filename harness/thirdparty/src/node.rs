@@ -7,7 +7,7 @@ use ssoproof_secret::Secret;
 use tokio::process::Command;
 use url::Url;
 
-use crate::process::Process;
+use crate::process::{clean_env, Process};
 use crate::{repo_root, unavailable, BearerApi, LaunchError, LoginApp};
 
 /// Starts the Node apps of `scripts/interop/probe-targets`.
@@ -94,6 +94,7 @@ fn node(script: &str) -> Result<Command, LaunchError> {
         )));
     }
     let mut command = Command::new("node");
+    clean_env(&mut command);
     command.arg(script).current_dir(dir).env("PORT", "0");
     Ok(command)
 }

@@ -26,6 +26,18 @@ pub(crate) struct Process {
     readers: Vec<JoinHandle<()>>,
 }
 
+/// Empties `command`'s environment but for `PATH` and `HOME`: a target sees only what its
+/// launcher sets, so a variable left in the test's environment (`ISSUER`, `OAUTH2_PROXY_*`, a
+/// proxy) cannot change what runs.
+pub(crate) fn clean_env(command: &mut Command) {
+    command.env_clear();
+    for name in ["PATH", "HOME"] {
+        if let Some(value) = std::env::var_os(name) {
+            command.env(name, value);
+        }
+    }
+}
+
 impl Process {
     /// Starts `command` in a new process group, and returns it with a channel carrying each
     /// line it prints on stdout (as well as into the log).
@@ -218,6 +230,22 @@ mod tests {
             error.contains("starting\n") && error.contains("no config\n"),
             "{error}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_clean_environment_keeps_only_path_and_home() {
+        let mut command = sh("env; echo done");
+        clean_env(&mut command);
+        let (mut process, mut lines) = Process::spawn("test", command).unwrap();
+        process
+            .until_line(&mut lines, |line| (line == "done").then_some(()))
+            .await
+            .unwrap();
+        let log = process.log();
+        // cargo runs tests with CARGO_* variables set; none reaches the target.
+        assert!(std::env::var_os("CARGO_PKG_NAME").is_some());
+        assert!(!log.contains("CARGO"), "{log}");
+        assert!(log.lines().any(|l| l.starts_with("PATH=")), "{log}");
     }
 
     /// Whether `pid` is gone or a zombie (dead, not yet reaped by its new parent).
