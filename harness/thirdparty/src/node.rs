@@ -51,7 +51,8 @@ impl NodeApp {
     /// (`createRemoteJWKSet` + `jwtVerify` with `issuer`, `audience` and RS256/ES256).
     /// `GET /v1/me` answers any valid token; `POST /v1/models/{model}` also needs the group
     /// `model_groups` names for the model (`*` for every other model). `env` sets further
-    /// variables the app reads (`ALGORITHMS`, `CLOCK_TOLERANCE`, `GROUPS_CLAIM`, `JWKS_URI`).
+    /// variables the app reads (`ALGORITHMS`, `CLOCK_TOLERANCE`, `GROUPS_CLAIM`, `JWKS_URI`,
+    /// `JWKS_COOLDOWN`).
     pub async fn bearer_api(
         issuer: &str,
         audience: &str,
