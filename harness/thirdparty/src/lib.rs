@@ -193,6 +193,29 @@ impl BearerApi {
 mod tests {
     use super::*;
 
+    fn launch(result: Result<u8, LaunchError>, reached: &mut Option<u8>) {
+        let value = launch_or_skip!(result);
+        *reached = Some(value);
+    }
+
+    #[test]
+    fn launch_or_skip_returns_early_on_a_skip_and_hands_over_a_target() {
+        let mut reached = None;
+        launch(
+            Err(LaunchError::Unavailable("not here".into())),
+            &mut reached,
+        );
+        assert_eq!(reached, None);
+        launch(Ok(7), &mut reached);
+        assert_eq!(reached, Some(7));
+    }
+
+    #[test]
+    #[should_panic(expected = "SSOPROOF_REQUIRE_PROBE_TARGETS is set but not here")]
+    fn launch_or_skip_fails_the_test_when_targets_are_required() {
+        launch(Err(LaunchError::Required("not here".into())), &mut None);
+    }
+
     #[test]
     fn a_missing_target_is_a_skip_unless_targets_are_required() {
         let skip = missing(false, "oauth2-proxy is not installed".to_string());
