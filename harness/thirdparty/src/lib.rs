@@ -202,7 +202,10 @@ mod tests {
     fn launch_or_skip_returns_early_on_a_skip_and_hands_over_a_target() {
         let mut reached = None;
         launch(
-            Err(LaunchError::Unavailable("not here".into())),
+            // Prints `SKIPPED: …` as any skip does; the reason says whose it is.
+            Err(LaunchError::Unavailable(
+                "launch_or_skip!'s own test of a skip".into(),
+            )),
             &mut reached,
         );
         assert_eq!(reached, None);
