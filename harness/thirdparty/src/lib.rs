@@ -36,7 +36,7 @@ use std::path::PathBuf;
 use url::Url;
 
 pub use node::NodeApp;
-pub use oauth2_proxy::{OAuth2Proxy, OAUTH2_PROXY_VERSION};
+pub use oauth2_proxy::{OAuth2Proxy, OAUTH2_PROXY_ENV, OAUTH2_PROXY_VERSION};
 
 use process::Process;
 
