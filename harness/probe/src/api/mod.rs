@@ -393,15 +393,12 @@ async fn send_case(
             // The status decides; a body cut short (servers close the connection after a
             // 431) only loses the detail.
             let body = read_limited(response).await.unwrap_or_default();
-            classify(
-                case,
-                target,
-                &hop,
+            let answer = Answer {
                 status,
-                &headers,
-                &body,
-                &ready.identities,
-            )
+                headers: &headers,
+                body: &body,
+            };
+            classify(case, target, &hop, &answer, &ready.identities, &token)
         }
     };
     let observed = note_key_fetches(case, observed, keys);
@@ -433,22 +430,34 @@ fn describe_send_error(e: &reqwest::Error, timeout: Duration) -> String {
     }
 }
 
+/// What the API answered.
+struct Answer<'a> {
+    status: StatusCode,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+}
+
 fn classify(
     case: &Case,
     target: &ApiTarget,
     hop: &str,
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &[u8],
+    answer: &Answer<'_>,
     identities: &[String],
+    token: &Secret,
 ) -> Observed {
+    let Answer {
+        status,
+        headers,
+        body,
+    } = *answer;
     let code = Some(status.as_u16());
-    let text = String::from_utf8_lossy(body);
+    // Redacted before it is shortened: a cut-off token would no longer be found.
+    let text = redact_all(&String::from_utf8_lossy(body), &[token]);
     let said = || {
         let challenge = headers
             .get(WWW_AUTHENTICATE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| format!("WWW-Authenticate: {v}; "))
+            .map(|v| format!("WWW-Authenticate: {}; ", redact_all(v, &[token])))
             .unwrap_or_default();
         shorten(&format!("{challenge}{}", text.trim()), 160)
     };
@@ -553,7 +562,8 @@ fn note_key_fetches(case: &Case, observed: Observed, keys: &KeyServer) -> Observ
     }
 }
 
-/// No token in anything the report prints, whatever the API echoed back.
+/// No token in anything the report prints, whatever the API echoed back (in an identity, or in
+/// a transport error's words).
 fn redact(observed: Observed, token: &Secret) -> Observed {
     let clean = |text: String| redact_all(&text, &[token]);
     match observed {
