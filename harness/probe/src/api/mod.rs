@@ -114,7 +114,7 @@ pub async fn run(
     target: &ApiTarget,
     settings: &Settings,
 ) -> Result<ProbeReport, ProbeError> {
-    let catalogue = cases::catalogue(settings);
+    let mut catalogue = cases::catalogue(settings);
     let client = reqwest::Client::builder()
         .timeout(target.timeout)
         .redirect(reqwest::redirect::Policy::none())
@@ -128,6 +128,14 @@ pub async fn run(
     let jwks = idp.jwks().await?;
     let kid = valid.header.get("kid").and_then(Value::as_str);
     let issuer_key = IssuerKey::from_jwks(&jwks, kid);
+    // Key confusion in the forms the issuer's key type has (PKCS #1 is RSA's alone; an EdDSA
+    // key has only its JWK), as the README says.
+    if let Ok(key) = &issuer_key {
+        catalogue.retain(|case| match case.recipe {
+            Recipe::Forged(Forgery::KeyConfusion(form)) => key.supports(form),
+            _ => true,
+        });
+    }
     let forge = Forge {
         valid: &valid,
         issuer_key: &issuer_key,
@@ -288,11 +296,13 @@ impl Forge<'_> {
             }
             Forgery::KeyConfusion(form) => {
                 let key = self.issuer_key.as_ref().map_err(Clone::clone)?;
-                let secret = key.as_hmac_secret(form)?;
+                let secret = key
+                    .as_hmac_secret(form)
+                    .ok_or("the issuer's key type has no such form")?;
                 craft::hs256(
                     &header(serde_json::json!({"alg": "HS256", "kid": kid})),
                     claims,
-                    &secret,
+                    secret,
                 )
                 .map_err(error)?
             }
