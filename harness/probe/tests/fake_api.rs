@@ -245,6 +245,7 @@ fn settings(group: bool) -> Settings {
         }),
         allowed_users: Vec::new(),
         denied_users: Vec::new(),
+        only: Vec::new(),
         now: now(),
     }
 }

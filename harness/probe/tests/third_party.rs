@@ -43,6 +43,7 @@ fn settings() -> Settings {
         group: None,
         allowed_users: Vec::new(),
         denied_users: Vec::new(),
+        only: Vec::new(),
         now: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap()

@@ -114,7 +114,7 @@ pub async fn run(
     target: &ApiTarget,
     settings: &Settings,
 ) -> Result<ProbeReport, ProbeError> {
-    let mut catalogue = cases::catalogue(settings);
+    let mut catalogue = cases::select(settings).map_err(|message| ProbeError::Usage { message })?;
     let client = reqwest::Client::builder()
         .timeout(target.timeout)
         .redirect(reqwest::redirect::Policy::none())
