@@ -71,3 +71,17 @@ fn the_file_error_codes_and_the_readme_tables_agree() {
         }
     }
 }
+
+#[test]
+fn the_probe_error_codes_and_the_readme_agree() {
+    let readme = readme();
+    let tabled: BTreeSet<&str> = tabled_codes(&readme)
+        .into_iter()
+        .filter(|code| code.starts_with("probe/"))
+        .collect();
+    let produced: BTreeSet<&str> = ssoproof_probe::ProbeError::CODES.into_iter().collect();
+    assert_eq!(
+        tabled, produced,
+        "README's `probe/` codes and ProbeError::CODES"
+    );
+}

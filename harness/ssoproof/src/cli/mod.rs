@@ -4,6 +4,7 @@ mod coverage;
 mod doctor;
 mod lint;
 mod login;
+mod probe;
 mod serve;
 mod verify;
 
@@ -66,6 +67,10 @@ enum Command {
   runbooks: [FILE, ...]"
     )]
     Doctor(doctor::DoctorArgs),
+    /// Test the team's own application: a bearer API (`probe api`) against a catalogue of
+    /// valid, forged and out-of-policy tokens.
+    #[command(subcommand)]
+    Probe(probe::Probe),
     /// Run an emulator in the foreground until Ctrl-C.
     #[command(subcommand)]
     Serve(serve::Serve),
@@ -79,6 +84,7 @@ pub fn main() -> ExitCode {
         Command::Lint(args) => lint::run(cli.config, args),
         Command::Login(args) => login::run(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Probe(command) => probe::run(command),
         Command::Serve(command) => serve::run(command),
     };
     match status {
