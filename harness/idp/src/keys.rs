@@ -416,7 +416,11 @@ mod tests {
         kids.push(unpublished_key().kid.clone());
         kids.sort();
         kids.dedup();
-        assert_eq!(kids.len(), total + 1, "a kid repeated, or the unpublished key was used");
+        assert_eq!(
+            kids.len(),
+            total + 1,
+            "a kid repeated, or the unpublished key was used"
+        );
     }
 
     #[test]

@@ -264,7 +264,11 @@ fn sigterm_and_sighup_stop_the_idp_cleanly_with_exit_0() {
         let served = Served::start(&["--tls"]);
         let ca = std::path::PathBuf::from(served.value("certificate"));
         let (status, after) = served.stop(signal);
-        assert_eq!(status.code(), Some(0), "{name}: {status:?}, printed {after:?}");
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{name}: {status:?}, printed {after:?}"
+        );
         assert_eq!(after, format!("Stopped on {name}."));
         // A clean stop removes the CA file it wrote to the temporary folder.
         assert!(!ca.exists(), "{name}: {} remains", ca.display());

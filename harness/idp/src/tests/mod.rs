@@ -3,6 +3,7 @@
 
 mod admin;
 mod authorize;
+mod directory;
 mod faults;
 mod flow;
 mod personas;
