@@ -28,7 +28,7 @@
 //! | `/protocol/openid-connect/certs` | JWKS: the current key and those retired within the overlap |
 //! | `/protocol/openid-connect/auth` | authorization (code flow, PKCE S256), then the login form |
 //! | `/login-actions/authenticate`, `/login-actions/consent` | the login and consent forms' targets |
-//! | `/protocol/openid-connect/token` | `authorization_code`, `refresh_token`, `password` grants |
+//! | `/protocol/openid-connect/token` | `authorization_code`, `refresh_token`, `password` and `client_credentials` grants |
 //! | `/protocol/openid-connect/userinfo` | userinfo (Bearer access token) |
 //! | `/protocol/openid-connect/logout` | RP-initiated logout; back-channel with a refresh token |
 //!
@@ -41,9 +41,15 @@
 //! - Only the code flow: implicit and hybrid `response_type`s are refused as Keycloak refuses them
 //!   for a client with the implicit flow off; JARM response modes are refused.
 //! - Roles are not imported; every user holds Keycloak's default roles plus the export's
-//!   `realmRoles`. Offline tokens, client credentials, token exchange,
-//!   introspection and custom authentication flows are not emulated; the realm import names
-//!   each such feature it meets ([`Realm::warnings`]).
+//!   `realmRoles`. Offline tokens, token exchange, introspection and custom authentication
+//!   flows are not emulated; the realm import names each such feature it meets
+//!   ([`Realm::warnings`]).
+//! - The `client_credentials` grant serves confidential clients with `serviceAccountsEnabled`
+//!   as Keycloak 26 does (a transient session: no `sid`, no refresh token; an ID token only
+//!   with `scope=openid`). The service account is the export's `service-account-<clientId>`
+//!   user when there is one, else one holding the realm's default roles; its access token has
+//!   no `resource_access` and no `aud: account` (client roles are not emulated), and userinfo
+//!   does not answer it. `use.refresh.tokens.for.client.credentials.grant` is not emulated.
 //! - Identity brokering is emulated for `google` and `oidc` identity providers with
 //!   `oidc-hardcoded-group-idp-mapper` mappers and `defaultGroups`: the login page's
 //!   `social-<alias>` link or `kc_idp_hint=<alias>` leads to the upstream (a persona started

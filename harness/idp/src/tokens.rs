@@ -30,13 +30,16 @@ pub(crate) struct TokenResponse {
     pub access_token: String,
     pub expires_in: u64,
     pub refresh_expires_in: u64,
-    pub refresh_token: String,
+    /// None for the client credentials grant, whose session is transient.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     pub token_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     #[serde(rename = "not-before-policy")]
     pub not_before_policy: u64,
-    pub session_state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_state: Option<String>,
     pub scope: String,
 }
 
@@ -46,15 +49,29 @@ pub(crate) enum Grant {
     AuthorizationCode,
     Password,
     Refresh,
+    /// A service account's tokens, for a client that called from this address.
+    ClientCredentials(std::net::IpAddr),
 }
 
 impl Grant {
+    /// The session type (`on`line, `tr`ansient), the token type and the grant.
     fn jti_prefix(self) -> &'static str {
         match self {
             Grant::AuthorizationCode => "onrtac:",
             Grant::Password => "onrtro:",
             Grant::Refresh => "onrtrt:",
+            Grant::ClientCredentials(_) => "trrtcc:",
         }
+    }
+}
+
+/// The claims of Keycloak's `service_account` client scope (user-session notes set by the
+/// client credentials grant), in its ID and access tokens.
+fn add_service_account_notes(claims: &mut Map<String, Value>, client_id: &str, grant: Grant) {
+    if let Grant::ClientCredentials(address) = grant {
+        claims.insert("client_id".into(), Value::from(client_id));
+        claims.insert("clientHost".into(), Value::from(address.to_string()));
+        claims.insert("clientAddress".into(), Value::from(address.to_string()));
     }
 }
 
@@ -90,6 +107,8 @@ pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenR
     };
     let mappers = mappers::effective(realm, issue.client, issue.scopes);
     let client_id = issue.client.client_id.as_str();
+    // Keycloak 26 keeps no session for the client credentials grant: no `sid`, no refresh token.
+    let transient = matches!(issue.grant, Grant::ClientCredentials(_));
 
     if with_id_token && faults.has(&Fault::RotateBeforeSigning) {
         shared.rotate_keys();
@@ -110,7 +129,9 @@ pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenR
     access.insert("iss".into(), Value::from(shared.issuer.clone()));
     access.insert("typ".into(), Value::from("Bearer"));
     access.insert("azp".into(), Value::from(client_id));
-    access.insert("sid".into(), Value::from(issue.session_id));
+    if !transient {
+        access.insert("sid".into(), Value::from(issue.session_id));
+    }
     access.insert("scope".into(), Value::from(scope.clone()));
     mappers::apply(
         mappers.iter().copied(),
@@ -118,6 +139,7 @@ pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenR
         Target::AccessToken,
         &mut access,
     );
+    add_service_account_notes(&mut access, client_id, issue.grant);
     shift_auth_time(&mut access, faults.clock_skew());
     let access_token = sign(&key, &access, None);
 
@@ -134,12 +156,15 @@ pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenR
         if let Some(nonce) = issue.nonce {
             id.insert("nonce".into(), Value::from(nonce));
         }
-        id.insert("sid".into(), Value::from(issue.session_id));
+        if !transient {
+            id.insert("sid".into(), Value::from(issue.session_id));
+        }
         id.insert(
             "at_hash".into(),
             Value::from(at_hash(key.alg, &access_token)),
         );
         mappers::apply(mappers.iter().copied(), &subject, Target::IdToken, &mut id);
+        add_service_account_notes(&mut id, client_id, issue.grant);
         shift_auth_time(&mut id, faults.clock_skew());
         faults.apply_to_id_token(
             &mut id,
@@ -199,18 +224,24 @@ pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenR
             settings.sso_session_max_lifespan,
         );
     }
-    store.issue_refresh(issue.session_id, client_id, &refresh_jti);
+    if !transient {
+        store.issue_refresh(issue.session_id, client_id, &refresh_jti);
+    }
     drop(store);
 
     TokenResponse {
         access_token,
         expires_in: settings.access_token_lifespan,
-        refresh_expires_in: refresh_lifespan as u64,
-        refresh_token,
+        refresh_expires_in: if transient {
+            0
+        } else {
+            refresh_lifespan as u64
+        },
+        refresh_token: (!transient).then_some(refresh_token),
         token_type: "Bearer",
         id_token,
         not_before_policy: 0,
-        session_state: issue.session_id.to_string(),
+        session_state: (!transient).then(|| issue.session_id.to_string()),
         scope,
     }
 }

@@ -770,6 +770,7 @@ pub(crate) fn client(
         web_origins: Vec::new(),
         standard_flow_enabled: true,
         direct_access_grants_enabled: false,
+        service_accounts_enabled: false,
         consent_required: false,
         attributes,
         protocol_mappers: Vec::new(),

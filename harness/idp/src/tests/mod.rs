@@ -3,6 +3,7 @@
 
 mod admin;
 mod authorize;
+mod client_credentials;
 mod directory;
 mod faults;
 mod flow;
