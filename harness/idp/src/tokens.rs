@@ -246,6 +246,11 @@ pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenR
     }
 }
 
+/// Signs an access token's claims with the current key (a persona's client credentials token).
+pub(crate) fn sign_access_token(shared: &Shared, claims: &Map<String, Value>) -> String {
+    sign(&shared.current_key(), claims, None)
+}
+
 /// Who gets a persona's tokens, through which server, for which session and scopes.
 pub(crate) struct PersonaIssue<'a> {
     pub grant: Grant,

@@ -535,6 +535,49 @@ pub(crate) enum ClientRefusal {
     ExpiredSecret,
 }
 
+/// A `client_credentials` request that passed client authentication.
+pub(crate) struct M2mRequest<'a> {
+    pub server: &'a Server,
+    /// The `iss` of the token.
+    pub issuer: &'a str,
+    pub client: &'a Client,
+    /// The `scope` parameter, when not empty.
+    pub scope: Option<&'a str>,
+    /// The `audience` parameter (Auth0), when not empty.
+    pub audience: Option<&'a str>,
+    /// The (possibly skewed) issuing time.
+    pub now: i64,
+}
+
+impl M2mRequest<'_> {
+    /// The requested scopes, in order.
+    pub fn scopes(&self) -> Vec<&str> {
+        self.scope
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+}
+
+/// A vendor's machine-to-machine token: the access token's claims (signed like every access
+/// token) and the token response without its `access_token`.
+pub(crate) struct M2mToken {
+    pub claims: Map<String, Value>,
+    pub response: Map<String, Value>,
+}
+
+/// A JSON object of these fields, in this order.
+pub(crate) fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
+    pairs
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value))
+        .collect()
+}
+
+/// A token-endpoint refusal: the status and the vendor's JSON body.
+pub(crate) type TokenRefusal = (StatusCode, Value);
+
 /// Token lifetimes, in seconds.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Lifetimes {
@@ -606,6 +649,22 @@ pub(crate) trait Dialect: fmt::Debug + Send + Sync {
         }
     }
     fn client_refusal(&self, why: ClientRefusal, client_id: &str) -> (StatusCode, Value);
+    /// The answer to a `grant_type` the vendor does not serve (checked before the client).
+    fn unsupported_grant(&self, _grant_type: &str) -> TokenRefusal {
+        (
+            StatusCode::BAD_REQUEST,
+            oauth_error("unsupported_grant_type", "The grant_type is not supported."),
+        )
+    }
+    /// Whether the vendor's token endpoint serves `client_credentials` at all.
+    fn offers_client_credentials(&self) -> bool {
+        false
+    }
+    /// The `client_credentials` grant, for a client that authenticated: the token, or the
+    /// vendor's refusal. Called only when [`Dialect::offers_client_credentials`].
+    fn client_credentials(&self, _request: &M2mRequest<'_>) -> Result<M2mToken, TokenRefusal> {
+        Err(self.unsupported_grant("client_credentials"))
+    }
     /// The answer to a refresh token that is unknown, expired, retired or revoked.
     fn refresh_refusal(&self) -> (StatusCode, Value);
     /// Parameters the vendor adds to the redirect that carries the code.

@@ -7,6 +7,7 @@ mod client_credentials;
 mod directory;
 mod faults;
 mod flow;
+mod m2m;
 mod personas;
 mod robustness;
 

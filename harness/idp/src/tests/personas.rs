@@ -104,7 +104,7 @@ async fn token_endpoints_refuse_clients_in_the_vendors_words() {
         assert_eq!(body["error"], error, "{file}: {body}");
         let answer = http()
             .post(format!("{}{path}", emulator.base_url()))
-            .form(&[("grant_type", "client_credentials")])
+            .form(&[("grant_type", "no_such_grant")])
             .send()
             .await
             .unwrap();

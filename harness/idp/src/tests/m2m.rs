@@ -1,0 +1,323 @@
+//! The `client_credentials` grant of the vendor personas: each vendor's token shape and
+//! refusals, from a persona file that enables it the vendor's way.
+
+use std::path::Path;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use super::*;
+
+/// The repository's persona `file`, with `edits` (each replacing one text) applied.
+async fn persona_with(file: &str, edits: &[(&str, &str)]) -> Emulator {
+    let path = format!("{}/../../fixtures/idp/{file}", env!("CARGO_MANIFEST_DIR"));
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{file} has no {from:?}");
+        text = text.replacen(from, to, 1);
+    }
+    let realm = Realm::from_persona_yaml(&text, Path::new(file)).unwrap();
+    Emulator::start(realm, IdpOptions::default()).await.unwrap()
+}
+
+/// POSTs a client credentials request to `path` with HTTP Basic (or the id alone without a
+/// secret) and these extra parameters.
+async fn m2m(
+    emulator: &Emulator,
+    path: &str,
+    client: (&str, Option<&str>),
+    extra: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let mut form = vec![("grant_type", "client_credentials")];
+    form.extend_from_slice(extra);
+    let request = http().post(format!("{}{path}", emulator.base_url()));
+    let request = match client.1 {
+        Some(secret) => request.basic_auth(client.0, Some(secret)),
+        None => {
+            form.push(("client_id", client.0));
+            request
+        }
+    };
+    let response = request.form(&form).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn error(error: &str, description: &str) -> Value {
+    json!({"error": error, "error_description": description})
+}
+
+async fn grant_types(emulator: &Emulator, discovery: &str) -> Value {
+    http()
+        .get(format!("{}{discovery}", emulator.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["grant_types_supported"]
+        .clone()
+}
+
+const OKTA_APP: (&str, Option<&str>) = ("0oa1b2c3d4e5f6g7h8i9", Some("acme-okta-client-secret"));
+const OKTA_TOKEN: &str = "/oauth2/default/v1/token";
+
+#[tokio::test]
+async fn okta_issues_a_service_token_for_custom_scopes_of_a_custom_server() {
+    let okta = persona_with(
+        "okta.yaml",
+        &[
+            ("scopes: []", "scopes: [models.invoke, models.list]"),
+            (
+                "grant_types: [authorization_code, refresh_token]",
+                "grant_types: [authorization_code, refresh_token, client_credentials]",
+            ),
+        ],
+    )
+    .await;
+    let (status, body) = m2m(&okta, OKTA_TOKEN, OKTA_APP, &[("scope", "models.invoke")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+    assert_eq!(body["scope"], "models.invoke");
+    assert!(body.get("refresh_token").is_none() && body.get("id_token").is_none());
+    let claims = verify_at(
+        &okta,
+        body["access_token"].as_str().unwrap(),
+        "/oauth2/default/v1/keys",
+    )
+    .await;
+    assert_eq!(claims["iss"], format!("{}/oauth2/default", okta.base_url()));
+    assert_eq!(claims["aud"], "api://default");
+    assert_eq!(claims["sub"], OKTA_APP.0);
+    assert_eq!(claims["cid"], OKTA_APP.0);
+    assert_eq!(claims["scp"], json!(["models.invoke"]));
+    assert_eq!(claims["ver"], 1);
+    assert!(claims.get("uid").is_none(), "{claims}");
+    assert!(claims["jti"].as_str().unwrap().starts_with("AT."));
+
+    let cases = [
+        (vec![], error("invalid_scope", "The authorization server resource does not have any configured default scopes, 'scope' must be provided.")),
+        (vec![("scope", "openid models.invoke")], error("invalid_scope", "Client Credentials requests cannot contain OpenID scopes.")),
+        (vec![("scope", "models.delete")], error("invalid_scope", "One or more scopes are not configured for the authorization server resource.")),
+    ];
+    for (extra, expected) in cases {
+        assert_eq!(
+            m2m(&okta, OKTA_TOKEN, OKTA_APP, &extra).await,
+            (StatusCode::BAD_REQUEST, expected)
+        );
+    }
+    // The org server serves Okta's own APIs to private_key_jwt clients only.
+    assert_eq!(
+        m2m(&okta, "/oauth2/v1/token", OKTA_APP, &[("scope", "okta.users.read")]).await,
+        (
+            StatusCode::UNAUTHORIZED,
+            error("invalid_client", "Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method.")
+        )
+    );
+    // A wrong secret fails client authentication first.
+    assert_eq!(
+        m2m(
+            &okta,
+            OKTA_TOKEN,
+            (OKTA_APP.0, Some("wrong")),
+            &[("scope", "models.invoke")]
+        )
+        .await,
+        (
+            StatusCode::UNAUTHORIZED,
+            error(
+                "invalid_client",
+                "The client secret supplied for a confidential client is invalid."
+            )
+        )
+    );
+    assert!(
+        grant_types(&okta, "/oauth2/default/.well-known/openid-configuration")
+            .await
+            .as_array()
+            .unwrap()
+            .contains(&json!("client_credentials"))
+    );
+}
+
+#[tokio::test]
+async fn okta_refuses_an_app_without_the_grant_type() {
+    let okta = persona_with("okta.yaml", &[("scopes: []", "scopes: [models.invoke]")]).await;
+    assert_eq!(
+        m2m(&okta, OKTA_TOKEN, OKTA_APP, &[("scope", "models.invoke")]).await,
+        (
+            StatusCode::BAD_REQUEST,
+            error("unauthorized_client", "The client is not authorized to use the provided grant type. Configured grant types: [authorization_code, refresh_token].")
+        )
+    );
+}
+
+/// Verifies a token's signature against the JWKS at `jwks`; the claims.
+async fn verify_at(emulator: &Emulator, token: &str, jwks: &str) -> Value {
+    let set: jsonwebtoken::jwk::JwkSet = http()
+        .get(format!("{}{jwks}", emulator.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    let key = jsonwebtoken::DecodingKey::from_jwk(set.find(&header.kid.unwrap()).unwrap()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.validate_aud = false;
+    jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .unwrap()
+        .claims
+}
+
+#[tokio::test]
+async fn google_has_no_client_credentials_grant() {
+    let google = persona_with("google-workspace.yaml", &[]).await;
+    let app = (
+        "123456789012-acmeappdirect.apps.googleusercontent.com",
+        Some("GOCSPX-acme-app-direct-secret"),
+    );
+    assert_eq!(
+        m2m(&google, "/token", app, &[("scope", "openid")]).await,
+        (
+            StatusCode::BAD_REQUEST,
+            error(
+                "unsupported_grant_type",
+                "Invalid grant_type: client_credentials"
+            )
+        )
+    );
+    assert!(!grant_types(&google, "/.well-known/openid-configuration")
+        .await
+        .as_array()
+        .unwrap()
+        .contains(&json!("client_credentials")));
+}
+
+const AUTH0_APP: (&str, Option<&str>) = (
+    "8cA0b1c2d3e4f5g6h7i8j9k0l1m2n3o4",
+    Some("acme-auth0-client-secret"),
+);
+const MODELS: &str = "https://models.acme.example";
+
+/// The fixture tenant with an API the application is authorized for, and the grant type on.
+const AUTH0_M2M: [(&str, &str); 2] = [
+    (
+        "grant_types: [authorization_code, refresh_token]",
+        "grant_types: [authorization_code, refresh_token, client_credentials]",
+    ),
+    (
+        "applications:\n",
+        "apis:\n  - name: Acme Models\n    identifier: https://models.acme.example\n    permissions: [invoke:models, list:models]\n    machine_to_machine:\n      - client_id: 8cA0b1c2d3e4f5g6h7i8j9k0l1m2n3o4\n        permissions: [invoke:models, list:models]\n  - name: Billing\n    identifier: https://billing.acme.example\n\napplications:\n",
+    ),
+];
+
+#[tokio::test]
+async fn auth0_issues_a_machine_to_machine_token_for_an_authorized_api() {
+    let auth0 = persona_with("auth0.yaml", &AUTH0_M2M).await;
+    let (status, body) = m2m(&auth0, "/oauth/token", AUTH0_APP, &[("audience", MODELS)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 86400);
+    assert_eq!(body["scope"], "invoke:models list:models");
+    let claims = verify_at(
+        &auth0,
+        body["access_token"].as_str().unwrap(),
+        "/.well-known/jwks.json",
+    )
+    .await;
+    assert_eq!(claims["iss"], format!("{}/", auth0.base_url()));
+    assert_eq!(claims["sub"], format!("{}@clients", AUTH0_APP.0));
+    assert_eq!(claims["aud"], MODELS);
+    assert_eq!(claims["gty"], "client-credentials");
+    assert_eq!(claims["azp"], AUTH0_APP.0);
+    // A `scope` narrows the granted permissions.
+    let (_, narrowed) = m2m(
+        &auth0,
+        "/oauth/token",
+        AUTH0_APP,
+        &[("audience", MODELS), ("scope", "list:models delete:models")],
+    )
+    .await;
+    assert_eq!(narrowed["scope"], "list:models");
+
+    let denied = |description: &str| (StatusCode::FORBIDDEN, error("access_denied", description));
+    assert_eq!(
+        m2m(&auth0, "/oauth/token", AUTH0_APP, &[]).await,
+        denied("No audience parameter was provided, and no default audience has been configured")
+    );
+    assert_eq!(
+        m2m(
+            &auth0,
+            "/oauth/token",
+            AUTH0_APP,
+            &[("audience", "https://nope.example")]
+        )
+        .await,
+        denied("Service not found: https://nope.example")
+    );
+    assert_eq!(
+        m2m(&auth0, "/oauth/token", AUTH0_APP, &[("audience", "https://billing.acme.example")]).await,
+        denied("Client is not authorized to access \"https://billing.acme.example\". You need to create a \"client-grant\" associated to this API. See: https://auth0.com/docs/api/v2#!/Client_Grants/post_client_grants")
+    );
+    // A wrong secret: Auth0's answer to any failed client authentication.
+    let (status, body) = m2m(
+        &auth0,
+        "/oauth/token",
+        (AUTH0_APP.0, Some("wrong")),
+        &[("audience", MODELS)],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("access_denied"))
+    );
+}
+
+#[tokio::test]
+async fn auth0_refuses_an_application_without_the_grant_type() {
+    let auth0 = persona_with("auth0.yaml", &AUTH0_M2M[1..]).await;
+    assert_eq!(
+        m2m(&auth0, "/oauth/token", AUTH0_APP, &[("audience", MODELS)]).await,
+        (
+            StatusCode::FORBIDDEN,
+            error(
+                "unauthorized_client",
+                "Grant type 'client_credentials' not allowed for the client."
+            )
+        )
+    );
+}
+
+#[test]
+fn an_auth0_api_must_authorize_known_applications_for_its_own_permissions() {
+    let path = format!(
+        "{}/../../fixtures/idp/auth0.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let base = std::fs::read_to_string(path).unwrap();
+    let with = |apis: &str| {
+        base.replacen(
+            "applications:\n",
+            &format!("apis:\n{apis}\napplications:\n"),
+            1,
+        )
+    };
+    let cases = [
+        (
+            "  - name: M\n    identifier: https://m.example\n    machine_to_machine:\n      - client_id: nobody\n",
+            "API \"https://m.example\" authorizes client \"nobody\", which `applications` does not define",
+        ),
+        (
+            "  - name: M\n    identifier: https://m.example\n    permissions: [read:m]\n    machine_to_machine:\n      - client_id: 8cA0b1c2d3e4f5g6h7i8j9k0l1m2n3o4\n        permissions: [raed:m]\n",
+            "permission \"raed:m\" is not one of API \"https://m.example\"'s `permissions` (did you mean \"read:m\"?)",
+        ),
+    ];
+    for (apis, message) in cases {
+        let error = Realm::from_persona_yaml(&with(apis), Path::new("auth0.yaml")).unwrap_err();
+        assert_eq!(error.code(), "persona/invalid");
+        assert!(error.to_string().contains(message), "{error}");
+    }
+}
