@@ -321,3 +321,111 @@ fn an_auth0_api_must_authorize_known_applications_for_its_own_permissions() {
         assert!(error.to_string().contains(message), "{error}");
     }
 }
+
+const ENTRA_TOKEN: &str = "/00000000-0000-0000-0000-000000000000/oauth2/v2.0/token";
+const ENTRA_CALLER: (&str, Option<&str>) = (
+    "55555555-5555-5555-5555-555555555555",
+    Some("acme-reporting-client-secret"),
+);
+
+/// The fixture tenant with Acme exposing an API and Acme Reporting holding an app role on it.
+const ENTRA_M2M: [(&str, &str); 2] = [
+    (
+        "    assignment_required: true\n",
+        "    assignment_required: true\n    identifier_uris: [api://acme-models]\n",
+    ),
+    (
+        "    group_membership_claims: SecurityGroup",
+        "    group_membership_claims: SecurityGroup\n    application_permissions:\n      - api: api://acme-models\n        roles: [Models.Invoke]",
+    ),
+];
+
+#[tokio::test]
+async fn entra_issues_an_app_only_token_for_a_default_scope() {
+    let entra = persona_with("entra-id.yaml", &ENTRA_M2M).await;
+    let tenant = "00000000-0000-0000-0000-000000000000";
+    let (status, body) = m2m(
+        &entra,
+        ENTRA_TOKEN,
+        ENTRA_CALLER,
+        &[("scope", "api://acme-models/.default")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["token_type"].as_str(), body["expires_in"].as_i64()),
+        (Some("Bearer"), Some(3599))
+    );
+    assert_eq!(body["ext_expires_in"], 3599);
+    let jwks = format!("/{tenant}/discovery/v2.0/keys");
+    let claims = verify_at(&entra, body["access_token"].as_str().unwrap(), &jwks).await;
+    // Acme requests v2.0 tokens for its API.
+    assert_eq!(claims["ver"], "2.0");
+    assert_eq!(claims["aud"], "44444444-4444-4444-4444-444444444444");
+    assert_eq!(claims["iss"], format!("{}/{tenant}/v2.0", entra.base_url()));
+    assert_eq!(claims["azp"], ENTRA_CALLER.0);
+    assert_eq!(claims["idtyp"], "app");
+    assert_eq!(claims["roles"], json!(["Models.Invoke"]));
+    assert_eq!(claims["sub"], claims["oid"]);
+    assert_eq!(claims["tid"], tenant);
+    assert!(
+        claims.get("scp").is_none() && claims.get("appid").is_none(),
+        "{claims}"
+    );
+
+    // Acme Reporting has no requestedAccessTokenVersion: a v1.0 token, with the URI asked for.
+    let acme = (
+        "44444444-4444-4444-4444-444444444444",
+        Some("acme-entra-client-secret"),
+    );
+    let (_, body) = m2m(
+        &entra,
+        ENTRA_TOKEN,
+        acme,
+        &[("scope", "55555555-5555-5555-5555-555555555555/.default")],
+    )
+    .await;
+    let v1 = decode(body["access_token"].as_str().unwrap()).1;
+    assert_eq!(v1["ver"], "1.0");
+    assert_eq!(v1["aud"], "55555555-5555-5555-5555-555555555555");
+    assert_eq!(v1["iss"], format!("https://sts.windows.net/{tenant}/"));
+    assert_eq!(v1["appid"], acme.0);
+    assert!(v1.get("roles").is_none(), "{v1}");
+
+    for (extra, error, text) in [
+        (vec![], "invalid_request", "AADSTS900144: The request body must contain the following parameter: 'scope'."),
+        (vec![("scope", "api://acme-models/Models.Invoke")], "invalid_scope", "AADSTS1002012: The provided value for scope api://acme-models/Models.Invoke is not valid."),
+        (vec![("scope", "api://nope/.default")], "invalid_resource", "AADSTS500011: The resource principal named api://nope was not found in the tenant named Acme."),
+    ] {
+        let (status, body) = m2m(&entra, ENTRA_TOKEN, ENTRA_CALLER, &extra).await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some(error)), "{body}");
+        assert!(body["error_description"].as_str().unwrap().starts_with(text), "{body}");
+    }
+    let (status, body) = m2m(
+        &entra,
+        ENTRA_TOKEN,
+        (ENTRA_CALLER.0, Some("wrong")),
+        &[("scope", "api://acme-models/.default")],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client"))
+    );
+}
+
+#[test]
+fn an_entra_permission_must_name_an_exposed_api() {
+    let path = format!(
+        "{}/../../fixtures/idp/entra-id.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap().replacen(
+        "    group_membership_claims: SecurityGroup",
+        "    group_membership_claims: SecurityGroup\n    application_permissions:\n      - api: api://nope\n        roles: [X]",
+        1,
+    );
+    let error = Realm::from_persona_yaml(&text, Path::new("entra-id.yaml")).unwrap_err();
+    assert_eq!(error.code(), "persona/invalid");
+    assert!(error.to_string().contains("app \"Acme Reporting\" holds permissions on API \"api://nope\", which no app registration exposes"), "{error}");
+}
