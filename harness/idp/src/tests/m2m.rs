@@ -429,3 +429,136 @@ fn an_entra_permission_must_name_an_exposed_api() {
     assert_eq!(error.code(), "persona/invalid");
     assert!(error.to_string().contains("app \"Acme Reporting\" holds permissions on API \"api://nope\", which no app registration exposes"), "{error}");
 }
+
+const COGNITO_SERVICE: (&str, Option<&str>) =
+    ("7m2ma1b2c3d4e5f6g7h8i9j0k1", Some("acme-service-secret"));
+
+/// The fixture pool with a machine-to-machine app client (client_credentials alone).
+const COGNITO_M2M: [(&str, &str); 1] = [(
+    "  app_clients:\n",
+    "  app_clients:\n    - client_name: acme-service\n      client_id: 7m2ma1b2c3d4e5f6g7h8i9j0k1\n      client_secret: acme-service-secret\n      callback_urls: []\n      allowed_oauth_flows: [client_credentials]\n      allowed_oauth_scopes: [models/invoke, models/list]\n",
+)];
+
+#[tokio::test]
+async fn cognito_issues_a_machine_token_for_resource_server_scopes() {
+    let cognito = persona_with("cognito.yaml", &COGNITO_M2M).await;
+    let (status, body) = m2m(
+        &cognito,
+        "/oauth2/token",
+        COGNITO_SERVICE,
+        &[("scope", "models/invoke")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["token_type"].as_str(), body["expires_in"].as_i64()),
+        (Some("Bearer"), Some(3600))
+    );
+    assert!(body.get("id_token").is_none() && body.get("refresh_token").is_none());
+    let claims = verify_at(
+        &cognito,
+        body["access_token"].as_str().unwrap(),
+        "/us-east-1_AcMe12345/.well-known/jwks.json",
+    )
+    .await;
+    assert_eq!(
+        claims["iss"],
+        format!("{}/us-east-1_AcMe12345", cognito.base_url())
+    );
+    assert_eq!(claims["sub"], COGNITO_SERVICE.0);
+    assert_eq!(claims["client_id"], COGNITO_SERVICE.0);
+    assert_eq!(claims["token_use"], "access");
+    assert_eq!(claims["scope"], "models/invoke");
+    assert!(claims.get("username").is_none(), "{claims}");
+    // Without `scope`, every scope the app client allows.
+    let (_, all) = m2m(&cognito, "/oauth2/token", COGNITO_SERVICE, &[]).await;
+    assert_eq!(
+        decode(all["access_token"].as_str().unwrap()).1["scope"],
+        "models/invoke models/list"
+    );
+
+    let refused = |error: &str| (StatusCode::BAD_REQUEST, json!({ "error": error }));
+    assert_eq!(
+        m2m(
+            &cognito,
+            "/oauth2/token",
+            COGNITO_SERVICE,
+            &[("scope", "models/delete")]
+        )
+        .await,
+        refused("invalid_scope")
+    );
+    // The code-flow app client may not use the grant.
+    assert_eq!(
+        m2m(
+            &cognito,
+            "/oauth2/token",
+            (
+                "4jt4a1b2c3d4e5f6g7h8i9j0k1",
+                Some("acme-cognito-client-secret")
+            ),
+            &[]
+        )
+        .await,
+        refused("unauthorized_client")
+    );
+    assert_eq!(
+        m2m(
+            &cognito,
+            "/oauth2/token",
+            (COGNITO_SERVICE.0, Some("wrong")),
+            &[]
+        )
+        .await,
+        refused("invalid_client")
+    );
+}
+
+#[test]
+fn a_cognito_client_credentials_app_client_stands_alone_with_a_secret() {
+    let path = format!(
+        "{}/../../fixtures/idp/cognito.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let base = std::fs::read_to_string(path).unwrap();
+    let with =
+        |client: &str| base.replacen("  app_clients:\n", &format!("  app_clients:\n{client}"), 1);
+    let head = "    - client_name: s\n      client_id: s1\n      callback_urls: []\n";
+    for (client, message) in [
+        (format!("{head}      client_secret: x\n      allowed_oauth_flows: [code, client_credentials]\n      allowed_oauth_scopes: [m/i]\n"), "Cognito allows `client_credentials` only alone"),
+        (format!("{head}      allowed_oauth_flows: [client_credentials]\n      allowed_oauth_scopes: [m/i]\n"), "needs a `client_secret`"),
+        (format!("{head}      client_secret: x\n      allowed_oauth_flows: [client_credentials]\n      allowed_oauth_scopes: [openid]\n"), "allows resource-server scopes only"),
+    ] {
+        let error = Realm::from_persona_yaml(&with(&client), Path::new("cognito.yaml")).unwrap_err();
+        assert_eq!(error.code(), "persona/invalid");
+        assert!(error.to_string().contains(message), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn a_cognito_machine_client_cannot_sign_users_in() {
+    let cognito = persona_with(
+        "cognito.yaml",
+        &[(
+            COGNITO_M2M[0].0,
+            &COGNITO_M2M[0].1.replace(
+                "callback_urls: []",
+                "callback_urls: [http://127.0.0.1/callback]",
+            ),
+        )],
+    )
+    .await;
+    let answer = http()
+        .get(format!("{}/oauth2/authorize", cognito.base_url()))
+        .query(&[
+            ("client_id", COGNITO_SERVICE.0),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::FOUND);
+    assert_eq!(location_params(&answer)["error"], "unauthorized_client");
+}
