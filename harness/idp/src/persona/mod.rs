@@ -38,6 +38,10 @@
 //!   vendors' docs do not quote (a bad `id_token_hint`) are the emulator's own words.
 //! - Cognito's `/logout` with `redirect_uri` (sign out, then sign in again) is not served; use
 //!   `logout_uri`.
+//! - The `client_credentials` grant is served for Okta, Auth0, Entra ID and Cognito, each the
+//!   vendor's way (the repository README lists how); its tokens are signed with the current key,
+//!   untouched by faults, and not recorded for userinfo. authentik's, which its discovery lists, is refused
+//!   as an unsupported grant type.
 //! - Auth0's `/v2/logout` without `returnTo` answers "OK" instead of going to the first Allowed
 //!   Logout URL.
 //! - authentik: a persona file holds one application and its provider; scope mappings are
