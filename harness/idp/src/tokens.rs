@@ -246,6 +246,18 @@ pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenR
     }
 }
 
+/// An ID token HS256-signed with the client secret, as a vendor does when configured so.
+pub(crate) fn sign_hs256(claims: &Map<String, Value>, secret: &str) -> String {
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = Some("JWT".into());
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("HMAC signing accepts any key")
+}
+
 /// Signs an access token's claims with the current key (a persona's client credentials token).
 pub(crate) fn sign_access_token(shared: &Shared, claims: &Map<String, Value>) -> String {
     sign(&shared.current_key(), claims, None)
@@ -324,10 +336,7 @@ pub(crate) fn issue_persona(
         );
         let secret = issue.client.secret.as_ref().map_or("", |s| s.expose());
         if dialect.id_token_hs256(issue.client) {
-            let mut header = Header::new(Algorithm::HS256);
-            header.typ = Some("JWT".into());
-            jsonwebtoken::encode(&header, &id, &EncodingKey::from_secret(secret.as_bytes()))
-                .expect("HMAC signing accepts any key")
+            sign_hs256(&id, secret)
         } else if dialect.unpublished_signing_key(issue.client) {
             sign(&super::keys::unpublished_key(), &id, None)
         } else {

@@ -517,7 +517,13 @@ fn token(shared: &Shared, index: usize, headers: &HeaderMap, form: &Params) -> R
         return refuse(ClientRefusal::UnknownClient);
     };
     if !client.public_client {
-        match secret.map(|s| persona.check_secret(client, &s)) {
+        let checked = secret.map(|s| persona.check_secret(client, &s));
+        if m2m && checked != Some(SecretCheck::Valid) {
+            if let Some((status, body)) = persona.client_credentials_bad_secret() {
+                return error_response(status, &body);
+            }
+        }
+        match checked {
             Some(SecretCheck::Valid) => {}
             Some(SecretCheck::Expired) => return refuse(ClientRefusal::ExpiredSecret),
             _ => return refuse(ClientRefusal::WrongSecret),
@@ -553,10 +559,20 @@ fn client_credentials_grant(
     match persona.client_credentials(&request) {
         Ok(M2mToken {
             claims,
+            id_token,
             mut response,
         }) => {
             let token = tokens::sign_access_token(shared, &claims);
             response.insert("access_token".into(), Value::String(token));
+            if let Some(id) = id_token {
+                let signed = if persona.id_token_hs256(client) {
+                    let secret = client.secret.as_ref().map_or("", |s| s.expose());
+                    tokens::sign_hs256(&id, secret)
+                } else {
+                    tokens::sign_access_token(shared, &id)
+                };
+                response.insert("id_token".into(), Value::String(signed));
+            }
             json_response(StatusCode::OK, &Value::Object(response))
         }
         Err((status, body)) => error_response(status, &body),

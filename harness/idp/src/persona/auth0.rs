@@ -862,6 +862,7 @@ impl Dialect for Tenant {
         claims.insert("azp".into(), json!(client_id));
         Ok(M2mToken {
             claims,
+            id_token: None,
             response: fields([
                 ("scope", json!(scopes.join(" "))),
                 ("expires_in", json!(expires_in)),

@@ -616,6 +616,7 @@ impl Dialect for Pool {
         claims.insert("client_id".into(), json!(client_id));
         Ok(M2mToken {
             claims,
+            id_token: None,
             response: fields([("expires_in", json!(3600)), ("token_type", json!("Bearer"))]),
         })
     }

@@ -1046,6 +1046,7 @@ impl Dialect for Tenant {
         claims.insert("ver".into(), json!(if v2 { "2.0" } else { "1.0" }));
         Ok(M2mToken {
             claims,
+            id_token: None,
             response: fields([
                 ("token_type", json!("Bearer")),
                 ("expires_in", json!(3599)),

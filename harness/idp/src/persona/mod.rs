@@ -38,10 +38,10 @@
 //!   vendors' docs do not quote (a bad `id_token_hint`) are the emulator's own words.
 //! - Cognito's `/logout` with `redirect_uri` (sign out, then sign in again) is not served; use
 //!   `logout_uri`.
-//! - The `client_credentials` grant is served for Okta, Auth0, Entra ID and Cognito, each the
+//! - The `client_credentials` grant is served for Okta, Auth0, Entra ID, Cognito and authentik
+//!   (its provider-secret form; app passwords and JWT assertions are not emulated), each the
 //!   vendor's way (the repository README lists how); its tokens are signed with the current key,
-//!   untouched by faults, and not recorded for userinfo. authentik's, which its discovery lists, is refused
-//!   as an unsupported grant type.
+//!   untouched by faults, and not recorded for userinfo.
 //! - Auth0's `/v2/logout` without `returnTo` answers "OK" instead of going to the first Allowed
 //!   Logout URL.
 //! - authentik: a persona file holds one application and its provider; scope mappings are
@@ -568,6 +568,9 @@ impl M2mRequest<'_> {
 /// token) and the token response without its `access_token`.
 pub(crate) struct M2mToken {
     pub claims: Map<String, Value>,
+    /// An ID token's claims, for a vendor that issues one with the grant (authentik), signed
+    /// as its ID tokens are.
+    pub id_token: Option<Map<String, Value>>,
     pub response: Map<String, Value>,
 }
 
@@ -663,6 +666,11 @@ pub(crate) trait Dialect: fmt::Debug + Send + Sync {
     /// Whether the vendor's token endpoint serves `client_credentials` at all.
     fn offers_client_credentials(&self) -> bool {
         false
+    }
+    /// The answer to a `client_credentials` request whose client secret is wrong, when the
+    /// vendor does not answer it as a failed client authentication (authentik).
+    fn client_credentials_bad_secret(&self) -> Option<TokenRefusal> {
+        None
     }
     /// The `client_credentials` grant, for a client that authenticated: the token, or the
     /// vendor's refusal. Called only when [`Dialect::offers_client_credentials`].

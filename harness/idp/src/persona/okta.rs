@@ -859,6 +859,7 @@ impl Dialect for Org {
         claims.insert("sub".into(), json!(client_id));
         Ok(M2mToken {
             claims,
+            id_token: None,
             response: fields([
                 ("token_type", json!("Bearer")),
                 ("expires_in", json!(3600)),
