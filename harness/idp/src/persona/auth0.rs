@@ -285,7 +285,6 @@ fn rotating() -> String {
 #[derive(Debug, Clone)]
 struct UserInfo {
     username: String,
-    roles: Vec<String>,
     blocked: bool,
 }
 
@@ -487,7 +486,6 @@ pub(crate) fn build(file: TenantFile, at: &Locator<'_>) -> Result<Built, Persona
                 .iter()
                 .map(|u| UserInfo {
                     username: u.email.to_lowercase(),
-                    roles: u.roles.clone(),
                     blocked: u.blocked,
                 })
                 .collect(),
@@ -531,7 +529,9 @@ impl Tenant {
     fn value(&self, value: ClaimValue, user: &User) -> Value {
         match value {
             ClaimValue::Roles => {
-                json!(self.info(user).map(|u| u.roles.clone()).unwrap_or_default())
+                // The roles are the shared model's groups, so that a membership changed at run
+                // time (`Emulator::add_user_to_group`) shows.
+                json!(super::group_names(user))
             }
             ClaimValue::Email => json!(user.email),
             ClaimValue::UserId => json!(user.id),
@@ -713,7 +713,7 @@ impl Dialect for Tenant {
         if info.is_some_and(|u| u.blocked) {
             return Err(Refusal::redirect("unauthorized", "user is blocked"));
         }
-        let roles = info.map(|u| u.roles.clone()).unwrap_or_default();
+        let roles = super::group_names(user);
         for action in self.post_login() {
             if let Some(deny) = &action.deny {
                 if !deny.unless_roles.iter().any(|r| roles.contains(r)) {

@@ -1007,3 +1007,28 @@ async fn an_upstream_for_no_identity_provider_of_the_realm_is_refused() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn an_auth0_role_granted_at_run_time_reaches_the_action_and_the_claim() {
+    let auth0 = persona(AUTH0.file).await;
+    let nora = App {
+        user: "nora@example.com",
+        ..AUTH0
+    };
+    // No role: the second Action denies her.
+    let (denied, _) = sign_in(&auth0, &nora, &[]).await;
+    assert_eq!(location_params(&denied)["error"], "access_denied");
+    let answer = http()
+        .post(format!(
+            "{}/_ssoproof/users/nora@example.com/groups",
+            auth0.base_url()
+        ))
+        .json(&json!({"group": "acme-engineers"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+    let tokens = sign_in_for_tokens(&auth0, &nora, &[]).await;
+    let id = decode(tokens["id_token"].as_str().unwrap()).1;
+    assert_eq!(id["https://example.com/groups"], json!(["acme-engineers"]));
+}
