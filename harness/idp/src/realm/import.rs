@@ -159,13 +159,7 @@ const USER_KEYS: KeyKinds = KeyKinds {
         "attributes",
         "federatedIdentities",
     ],
-    features: &[
-        "clientRoles",
-        "federationLink",
-        "requiredActions",
-        "serviceAccountClientId",
-        "totp",
-    ],
+    features: &["clientRoles", "federationLink", "requiredActions", "totp"],
     inert: &[
         "access",
         "applicationRoles",
@@ -175,6 +169,9 @@ const USER_KEYS: KeyKinds = KeyKinds {
         "notBefore",
         "origin",
         "self",
+        // The client credentials grant finds a client's service account by its username,
+        // `service-account-<clientId>`, which Keycloak derives from this same link.
+        "serviceAccountClientId",
         "socialLinks",
     ],
 };

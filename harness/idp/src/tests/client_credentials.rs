@@ -220,3 +220,30 @@ fn the_export_key_turns_the_grant_on() {
         realm.warnings
     );
 }
+
+#[tokio::test]
+async fn the_exports_service_account_user_is_the_one_that_signs_in() {
+    let text = fixture_text()
+        .replacen(
+            "\"serviceAccountsEnabled\": false",
+            "\"serviceAccountsEnabled\": true",
+            1,
+        )
+        .replacen(
+            "\"users\": [",
+            "\"users\": [{\"id\": \"5a5a5a5a-0000-4000-8000-000000000001\", \"username\": \"service-account-acme-app\", \"enabled\": true, \"serviceAccountClientId\": \"acme-app\", \"realmRoles\": [\"default-roles-acme\"]},",
+            1,
+        );
+    let realm = Realm::from_keycloak_json(&text, std::path::Path::new("r.json")).unwrap();
+    assert!(realm.warnings.is_empty(), "{:?}", realm.warnings);
+    let emulator = Emulator::start(realm, IdpOptions::default()).await.unwrap();
+    let (status, body) =
+        client_credentials(&emulator, "acme-app", Some("acme-app-secret"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let access = decode(body["access_token"].as_str().unwrap()).1;
+    assert_eq!(access["sub"], "5a5a5a5a-0000-4000-8000-000000000001");
+    assert_eq!(
+        access["realm_access"]["roles"],
+        json!(["default-roles-acme"])
+    );
+}
