@@ -2,6 +2,8 @@
 //! that drive a standalone `ssoproof serve idp`. Only loopback peers may use it (403 otherwise);
 //! the routes are listed in the module documentation of [`crate`].
 
+mod directory;
+
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -39,6 +41,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_ssoproof/persona", post(edit_persona))
         .route("/_ssoproof/clock", post(advance_clock))
         .route("/_ssoproof/tokens", post(mint))
+        .merge(directory::routes())
         .layer(middleware::from_fn(loopback_only))
         .with_state(shared)
 }

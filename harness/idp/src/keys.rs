@@ -4,12 +4,16 @@
 //! at a higher priority"); the previous key stays published for the overlap window so that tokens
 //! it signed still verify. Each `kid` is the key's RFC 7638 thumbprint.
 //!
-//! Generating RSA-2048 takes a large fraction of a second, so RS256 keys come from a pool of test
-//! keys embedded from the crate's `keys/` folder (parsed once per process); only when an emulator has
-//! rotated through the whole pool are keys generated. ES256 and Ed25519 keys are generated on
-//! the spot, which takes microseconds.
+//! Generating RSA-2048 takes 100–700 ms, so RS256 keys come from a pool of 64 test keys embedded
+//! from the crate's `keys/rsa-pool.pem` (each parsed once per process, on first use): 63 that
+//! rings take in order, so an emulator starts and rotates 62 times without generating a key,
+//! and one that no ring publishes ([`unpublished_key`]). Once any ring has used half the
+//! rotation keys, a background thread generates RSA keys ahead into a small stock of spares,
+//! so that rotations past the pool take a ready key too. ES256 and Ed25519 keys are generated
+//! on the spot, which takes microseconds.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, LazyLock, Mutex, Once, OnceLock};
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -23,20 +27,27 @@ use sha2::{Digest, Sha256};
 
 use super::SigningAlg;
 
-const RSA_POOL: [&str; 8] = [
-    include_str!("../keys/rsa-01.pem"),
-    include_str!("../keys/rsa-02.pem"),
-    include_str!("../keys/rsa-03.pem"),
-    include_str!("../keys/rsa-04.pem"),
-    include_str!("../keys/rsa-05.pem"),
-    include_str!("../keys/rsa-06.pem"),
-    include_str!("../keys/rsa-07.pem"),
-    include_str!("../keys/rsa-08.pem"),
-];
+/// PKCS#8 PEM blocks, one after the other.
+const RSA_POOL_PEM: &str = include_str!("../keys/rsa-pool.pem");
+
+/// The pool's PEM blocks, in file order.
+static RSA_POOL: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    const END: &str = "-----END PRIVATE KEY-----";
+    RSA_POOL_PEM
+        .split_inclusive(END)
+        .map(str::trim)
+        .filter(|block| block.ends_with(END))
+        .collect()
+});
 
 /// The pool keys, parsed on first use and shared by every emulator in the process.
-static PARSED_POOL: [OnceLock<Arc<SigningKey>>; RSA_POOL.len()] =
-    [const { OnceLock::new() }; RSA_POOL.len()];
+static PARSED_POOL: LazyLock<Vec<OnceLock<Arc<SigningKey>>>> =
+    LazyLock::new(|| RSA_POOL.iter().map(|_| OnceLock::new()).collect());
+
+/// How many pool keys rings take in order: all but the last, which is [`unpublished_key`].
+fn rotation_pool_len() -> usize {
+    RSA_POOL.len() - 1
+}
 
 /// A private key with its public half as a JWK.
 pub(crate) struct SigningKey {
@@ -287,25 +298,86 @@ impl KeyRing {
 /// the last pool key, which key rings never take; the others are generated, in microseconds.
 pub(crate) fn unpublished_key(alg: SigningAlg) -> Arc<SigningKey> {
     match alg {
-        SigningAlg::Rs256 => SigningKey::pooled(UNPUBLISHED_POOL_KEY),
+        SigningAlg::Rs256 => SigningKey::pooled(rotation_pool_len()),
         SigningAlg::Es256 => Arc::new(SigningKey::es256()),
         SigningAlg::EdDsa => Arc::new(SigningKey::ed25519()),
     }
 }
 
-/// The pool key kept out of every key ring, so that it stays unpublished however often keys
-/// rotate.
-const UNPUBLISHED_POOL_KEY: usize = RSA_POOL.len() - 1;
-
 fn fresh_key(alg: SigningAlg, next_pool: &mut usize) -> Arc<SigningKey> {
     match alg {
-        SigningAlg::Rs256 if *next_pool < UNPUBLISHED_POOL_KEY => {
+        SigningAlg::Rs256 => {
+            let index = *next_pool;
             *next_pool += 1;
-            SigningKey::pooled(*next_pool - 1)
+            if index == rotation_pool_len() / 2 {
+                SPARES.start();
+            }
+            if index < rotation_pool_len() {
+                SigningKey::pooled(index)
+            } else {
+                SPARES.take()
+            }
         }
-        SigningAlg::Rs256 => Arc::new(SigningKey::generated_rsa()),
         SigningAlg::Es256 => Arc::new(SigningKey::es256()),
         SigningAlg::EdDsa => Arc::new(SigningKey::ed25519()),
+    }
+}
+
+/// RSA keys generated ahead, for rings that have used up the pool. Each key is taken by one
+/// ring only, so kids never repeat within an emulator (nor across emulators).
+struct Spares {
+    /// Oldest first.
+    stock: Mutex<VecDeque<Arc<SigningKey>>>,
+    /// Signalled when a key is taken, so the generator refills.
+    taken: Condvar,
+    generator: Once,
+}
+
+/// How many keys the generator keeps ready: a burst of rotations longer than this waits for
+/// generation again, one key at a time.
+const SPARE_STOCK: usize = 8;
+
+static SPARES: Spares = Spares {
+    stock: Mutex::new(VecDeque::new()),
+    taken: Condvar::new(),
+    generator: Once::new(),
+};
+
+impl Spares {
+    /// Starts the generator thread (once per process). If it cannot start, rotations past the
+    /// pool generate their keys on the spot instead.
+    fn start(&'static self) {
+        self.generator.call_once(|| {
+            let _ = std::thread::Builder::new()
+                .name("ssoproof-idp-keys".into())
+                .spawn(move || self.generate());
+        });
+    }
+
+    fn generate(&self) {
+        loop {
+            {
+                let mut stock = self.lock();
+                while stock.len() >= SPARE_STOCK {
+                    stock = self.taken.wait(stock).unwrap_or_else(|p| p.into_inner());
+                }
+            }
+            // Outside the lock: generation takes a large fraction of a second.
+            let key = Arc::new(SigningKey::generated_rsa());
+            self.lock().push_back(key);
+        }
+    }
+
+    /// A ready key, or one generated now when the stock is empty.
+    fn take(&self) -> Arc<SigningKey> {
+        let ready = self.lock().pop_front();
+        self.taken.notify_one();
+        ready.unwrap_or_else(|| Arc::new(SigningKey::generated_rsa()))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Arc<SigningKey>>> {
+        // A panic elsewhere while holding the lock leaves a list of keys that is still valid.
+        self.stock.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -315,12 +387,13 @@ mod tests {
 
     #[test]
     fn every_pool_key_parses_and_kids_are_thumbprints() {
-        let kids: Vec<String> = (0..RSA_POOL.len())
+        assert_eq!(RSA_POOL.len(), 64);
+        let mut kids: Vec<String> = (0..RSA_POOL.len())
             .map(|i| SigningKey::pooled(i).kid.clone())
             .collect();
-        let mut unique = kids.clone();
-        unique.dedup();
-        assert_eq!(unique.len(), RSA_POOL.len());
+        kids.sort();
+        kids.dedup();
+        assert_eq!(kids.len(), RSA_POOL.len());
         // RFC 7638 section 3.1's example key has this thumbprint.
         let jwk = Jwk {
             kty: "RSA",
@@ -349,16 +422,53 @@ mod tests {
         assert_eq!(published, [new]);
     }
 
+    /// The only test that rotates a ring past the pool, so that no other takes the spares it
+    /// watches.
+    #[test]
+    fn rotations_past_the_pool_take_generated_spares_and_never_repeat_a_kid() {
+        let mut ring = KeyRing::new(SigningAlg::Rs256, Duration::from_secs(600));
+        let mut kids = vec![ring.current().kid.clone()];
+        for _ in 0..rotation_pool_len() / 2 {
+            kids.push(ring.rotate());
+        }
+        // Half the pool is used: the generator fills the stock (a hang guard, not a timing
+        // threshold).
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while SPARES.lock().len() < SPARE_STOCK {
+            assert!(Instant::now() < deadline, "no spare keys generated");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let stocked: Vec<String> = SPARES.lock().iter().map(|k| k.kid.clone()).collect();
+        while kids.len() < rotation_pool_len() {
+            kids.push(ring.rotate());
+        }
+        // Past the pool, the oldest spare.
+        let past = ring.rotate();
+        assert_eq!(past, stocked[0]);
+        kids.push(past);
+        kids.push(ring.rotate());
+
+        let total = kids.len();
+        kids.push(unpublished_key(SigningAlg::Rs256).kid.clone());
+        kids.sort();
+        kids.dedup();
+        assert_eq!(
+            kids.len(),
+            total + 1,
+            "a kid repeated, or the unpublished key was used"
+        );
+    }
+
     #[test]
     fn the_unpublished_key_stays_out_of_rings_past_the_pool() {
         let unpublished = unpublished_key(SigningAlg::Rs256).kid.clone();
         let mut ring = KeyRing::new(SigningAlg::Rs256, Duration::from_secs(600));
         // The first rotation past the pool generates a key instead.
-        for _ in 0..UNPUBLISHED_POOL_KEY {
+        for _ in 0..rotation_pool_len() {
             ring.rotate();
         }
         let published: Vec<String> = ring.published().iter().map(|k| k.kid.clone()).collect();
-        assert_eq!(published.len(), UNPUBLISHED_POOL_KEY + 1);
+        assert_eq!(published.len(), rotation_pool_len() + 1);
         assert!(!published.contains(&unpublished));
         assert_ne!(
             unpublished_key(SigningAlg::Es256).kid,

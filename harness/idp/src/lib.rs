@@ -28,7 +28,7 @@
 //! | `/protocol/openid-connect/certs` | JWKS: the current key and those retired within the overlap |
 //! | `/protocol/openid-connect/auth` | authorization (code flow, PKCE S256), then the login form |
 //! | `/login-actions/authenticate`, `/login-actions/consent` | the login and consent forms' targets |
-//! | `/protocol/openid-connect/token` | `authorization_code`, `refresh_token`, `password` grants |
+//! | `/protocol/openid-connect/token` | `authorization_code`, `refresh_token`, `password` and `client_credentials` grants |
 //! | `/protocol/openid-connect/userinfo` | userinfo (Bearer access token) |
 //! | `/protocol/openid-connect/logout` | RP-initiated logout; back-channel with a refresh token |
 //!
@@ -43,14 +43,20 @@
 //! - Roles are not imported; every user holds Keycloak's default roles plus the export's
 //!   `realmRoles`. Access tokens name no `account` audience (Keycloak 26 gives imported users no
 //!   `account` client roles either); an `oidc-audience-mapper` names an API's audience
-//!   (`included.custom.audience`), as the fixture realm's `api-gateway` client does. Offline tokens, client credentials, token exchange,
-//!   introspection and custom authentication flows are not emulated; the realm import names
-//!   each such feature it meets ([`Realm::warnings`]).
+//!   (`included.custom.audience`), as the fixture realm's `api-gateway` client does. Offline
+//!   tokens, token exchange, introspection and custom authentication flows are not emulated;
+//!   the realm import names each such feature it meets ([`Realm::warnings`]).
 //! - Userinfo answers only for access tokens the token endpoint issued. One a fault aimed at
 //!   access tokens broke is refused (`invalid_token`, `Token verification failed`) where
 //!   Keycloak's verification would refuse it — signature, `kid`, `iss`, `sub`, `exp`/`nbf`,
 //!   `azp` — and still answered for a changed `aud` or `iat`, which Keycloak does not check.
 //!   Minted tokens ([`Emulator::mint`]) are never answered for.
+//! - The `client_credentials` grant serves confidential clients with `serviceAccountsEnabled`
+//!   as Keycloak 26 does (a transient session: no `sid`, no refresh token; an ID token only
+//!   with `scope=openid`). The service account is the export's `service-account-<clientId>`
+//!   user when there is one, else one holding the realm's default roles; its access token has
+//!   no `resource_access` and no `aud: account` (client roles are not emulated), and userinfo
+//!   does not answer it. `use.refresh.tokens.for.client.credentials.grant` is not emulated.
 //! - Identity brokering is emulated for `google` and `oidc` identity providers with
 //!   `oidc-hardcoded-group-idp-mapper` mappers and `defaultGroups`: the login page's
 //!   `social-<alias>` link or `kc_idp_hint=<alias>` leads to the upstream (a persona started
@@ -90,6 +96,11 @@
 //! | `DELETE /_ssoproof/faults` | | `204`; every fault cleared |
 //! | `POST /_ssoproof/keys/rotate` | | `{"kid": "<the new current kid>"}` |
 //! | `POST /_ssoproof/users/{username}/enabled` | `{"enabled": false}` | `204`, or `404` `idp/unknown-user` |
+//! | `POST /_ssoproof/users` | a [`NewUser`], e.g. `{"username": "zoe", "password": "zoe-password", "groups": ["/acme/admins"]}` | `201` `{"id", "username"}`; `400` `idp/invalid-user` (empty username or password), `404` `idp/unknown-group`, `409` `idp/user-exists` (the username, or the e-mail address, is taken) or `idp/persona` (a persona's users come from its file) |
+//! | `POST /_ssoproof/groups` | `{"path": "/AI-Power-Users"}` (a subgroup: `/acme/AI-Power-Users`) | `201` `{"path"}`; `400` `idp/invalid-group`, `404` `idp/unknown-group` (the parent), `409` `idp/group-exists` or `idp/persona` |
+//! | `POST /_ssoproof/users/{username}/groups` | `{"group": "/acme/admins"}` (a persona: the group name) | `204` (a member already: unchanged), or `404` `idp/unknown-user` / `idp/unknown-group` |
+//! | `DELETE /_ssoproof/users/{username}/groups` | `{"group": "/acme/admins"}` | `204` (not a member: unchanged), or `404` `idp/unknown-user` / `idp/unknown-group` |
+//! | `PUT /_ssoproof/clients/{client_id}/pkce` | `{"method": "S256"}` (enforced) or `{"method": null}` (optional) | `204`; `400` `idp/pkce-method` for `plain` (refused on every client) or another method, `404` `idp/unknown-client`. Personas keep their vendor's PKCE setting in the same place |
 //! | `PUT /_ssoproof/clients/{client_id}/group-mapper/full-path` | `{"value": "true"}`, `{"value": "false"}` or `{"value": null}` (removes the key) | `204`, or `404` `idp/unknown-client` / `idp/no-group-mapper` |
 //! | `DELETE /_ssoproof/clients/{client_id}/mappers/{mapper_name}` | | `204`, or `404` `idp/unknown-client` / `idp/unknown-mapper` |
 //! | `POST /_ssoproof/persona` | a [`PersonaEdit`], e.g. `{"edit": "entra_group_membership_claims", "value": "SecurityGroup"}` | `204`, or `409` `idp/persona` when the persona cannot apply it |
@@ -100,6 +111,7 @@
 
 mod admin;
 mod builtin;
+mod directory;
 mod endpoints;
 mod faults;
 mod keys;
@@ -124,6 +136,7 @@ use std::time::Duration;
 use ssoproof_server::tls::serve_tls;
 use ssoproof_server::ServerHandle;
 
+pub use directory::NewUser;
 pub use faults::{Fault, FaultTokens};
 pub use mint::{MintRequest, Minted, Signing, TokenKind};
 pub use persona::{
@@ -267,6 +280,16 @@ pub enum IdpError {
         vendor: persona::Vendor,
         alg: SigningAlg,
     },
+    #[error("the realm already has a user {0}")]
+    UserExists(String),
+    #[error("cannot add the user: {0}")]
+    InvalidUser(String),
+    #[error("the realm already has a group \"{0}\"")]
+    GroupExists(String),
+    #[error("cannot add the group: {0}")]
+    InvalidGroup(String),
+    #[error("PKCE method \"{0}\" cannot be enforced: the emulator enforces S256 or nothing (null); it refuses `plain` on every client, where Keycloak would accept it")]
+    PkceMethod(String),
     #[error("the realm has no identity provider \"{alias}\" to serve an upstream for; {}", known_aliases(.known))]
     UnknownUpstream {
         alias: String,
@@ -315,6 +338,11 @@ impl IdpError {
             IdpError::Persona(_) => "idp/persona",
             IdpError::PersonaSigning { .. } => "idp/persona-signing",
             IdpError::UnknownUpstream { .. } => "idp/unknown-upstream",
+            IdpError::UserExists(_) => "idp/user-exists",
+            IdpError::InvalidUser(_) => "idp/invalid-user",
+            IdpError::GroupExists(_) => "idp/group-exists",
+            IdpError::InvalidGroup(_) => "idp/invalid-group",
+            IdpError::PkceMethod(_) => "idp/pkce-method",
         }
     }
 }
@@ -415,21 +443,31 @@ impl Emulator {
     /// Adds a user to a group (a full path for a Keycloak realm, a name for a persona); it
     /// takes effect at the user's next login.
     pub fn add_user_to_group(&self, username: &str, group: &str) -> Result<(), IdpError> {
-        let mut realm = self.shared.realm_mut();
-        let path = format!("/{}", group.trim_matches('/'));
-        if realm.group(&path).is_none() {
-            return Err(IdpError::UnknownGroup(group.to_string()));
-        }
-        let wanted = username.to_lowercase();
-        let user = realm
-            .users
-            .iter_mut()
-            .find(|u| u.username == wanted)
-            .ok_or_else(|| IdpError::UnknownUser(username.to_string()))?;
-        if !user.groups.contains(&path) {
-            user.groups.push(path);
-        }
-        Ok(())
+        self.shared.add_user_to_group(username, group)
+    }
+
+    /// Adds a user to a Keycloak realm (a persona's users come from its file: `idp/persona`);
+    /// returns its id, the `sub` of its tokens.
+    pub fn add_user(&self, user: &NewUser) -> Result<String, IdpError> {
+        self.shared.add_user(user)
+    }
+
+    /// Adds a group to a Keycloak realm by its full path (`/acme/AI-Power-Users`); the parent
+    /// must exist.
+    pub fn add_group(&self, path: &str) -> Result<(), IdpError> {
+        self.shared.add_group(path)
+    }
+
+    /// Takes a user out of a group; it takes effect at the user's next login.
+    pub fn remove_user_from_group(&self, username: &str, group: &str) -> Result<(), IdpError> {
+        self.shared.remove_user_from_group(username, group)
+    }
+
+    /// Makes a client enforce PKCE S256 (`Some("S256")`, Keycloak's client attribute
+    /// `pkce.code.challenge.method`) or makes PKCE optional (`None`). `plain` is refused
+    /// (`idp/pkce-method`): the emulator never accepts the plain method.
+    pub fn set_client_pkce(&self, client_id: &str, method: Option<&str>) -> Result<(), IdpError> {
+        self.shared.set_client_pkce(client_id, method)
     }
 
     /// Sets the sync mode of an identity provider's mapper (`IMPORT`, `FORCE`, `LEGACY`),

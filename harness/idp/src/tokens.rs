@@ -30,13 +30,16 @@ pub(crate) struct TokenResponse {
     pub access_token: String,
     pub expires_in: u64,
     pub refresh_expires_in: u64,
-    pub refresh_token: String,
+    /// None for the client credentials grant, whose session is transient.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     pub token_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     #[serde(rename = "not-before-policy")]
     pub not_before_policy: u64,
-    pub session_state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_state: Option<String>,
     pub scope: String,
 }
 
@@ -46,15 +49,29 @@ pub(crate) enum Grant {
     AuthorizationCode,
     Password,
     Refresh,
+    /// A service account's tokens, for a client that called from this address.
+    ClientCredentials(std::net::IpAddr),
 }
 
 impl Grant {
+    /// The session type (`on`line, `tr`ansient), the token type and the grant.
     fn jti_prefix(self) -> &'static str {
         match self {
             Grant::AuthorizationCode => "onrtac:",
             Grant::Password => "onrtro:",
             Grant::Refresh => "onrtrt:",
+            Grant::ClientCredentials(_) => "trrtcc:",
         }
+    }
+}
+
+/// The claims of Keycloak's `service_account` client scope (user-session notes set by the
+/// client credentials grant), in its ID and access tokens.
+fn add_service_account_notes(claims: &mut Map<String, Value>, client_id: &str, grant: Grant) {
+    if let Grant::ClientCredentials(address) = grant {
+        claims.insert("client_id".into(), Value::from(client_id));
+        claims.insert("clientHost".into(), Value::from(address.to_string()));
+        claims.insert("clientAddress".into(), Value::from(address.to_string()));
     }
 }
 
@@ -88,6 +105,11 @@ pub(crate) struct KeycloakClaims<'a> {
 }
 
 impl KeycloakClaims<'_> {
+    /// The client credentials grant's session is transient: Keycloak names no `sid`.
+    fn transient(&self) -> bool {
+        matches!(self.grant, Grant::ClientCredentials(_))
+    }
+
     fn subject(&self) -> Subject<'_> {
         Subject {
             client: self.client,
@@ -114,7 +136,9 @@ impl KeycloakClaims<'_> {
         access.insert("iss".into(), Value::from(self.issuer));
         access.insert("typ".into(), Value::from("Bearer"));
         access.insert("azp".into(), Value::from(self.client.client_id.as_str()));
-        access.insert("sid".into(), Value::from(self.session_id));
+        if !self.transient() {
+            access.insert("sid".into(), Value::from(self.session_id));
+        }
         access.insert("scope".into(), Value::from(realm.scope_claim(self.scopes)));
         mappers::apply(
             mappers::effective(realm, self.client, self.scopes),
@@ -122,6 +146,7 @@ impl KeycloakClaims<'_> {
             Target::AccessToken,
             &mut access,
         );
+        add_service_account_notes(&mut access, self.client.client_id.as_str(), self.grant);
         shift_auth_time(&mut access, self.skew);
         access
     }
@@ -143,7 +168,9 @@ impl KeycloakClaims<'_> {
         if let Some(nonce) = self.nonce {
             id.insert("nonce".into(), Value::from(nonce));
         }
-        id.insert("sid".into(), Value::from(self.session_id));
+        if !self.transient() {
+            id.insert("sid".into(), Value::from(self.session_id));
+        }
         if let Some(at_hash) = at_hash {
             id.insert("at_hash".into(), Value::from(at_hash));
         }
@@ -153,6 +180,7 @@ impl KeycloakClaims<'_> {
             Target::IdToken,
             &mut id,
         );
+        add_service_account_notes(&mut id, client_id, self.grant);
         shift_auth_time(&mut id, self.skew);
         id
     }
@@ -183,6 +211,8 @@ pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenR
         now: t,
         skew: faults.clock_skew(),
     };
+    // Keycloak 26 keeps no session for the client credentials grant: no `sid`, no refresh token.
+    let transient = claims.transient();
 
     let (id_faults, access_faults) = aimed(shared, &faults, with_id_token);
     let key = shared.current_key();
@@ -251,20 +281,43 @@ pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenR
             settings.sso_session_max_lifespan,
         );
     }
-    store.issue_refresh(issue.session_id, client_id, &refresh_jti);
+    if !transient {
+        store.issue_refresh(issue.session_id, client_id, &refresh_jti);
+    }
     drop(store);
 
     TokenResponse {
         access_token,
         expires_in: settings.access_token_lifespan,
-        refresh_expires_in: refresh_lifespan as u64,
-        refresh_token,
+        refresh_expires_in: if transient {
+            0
+        } else {
+            refresh_lifespan as u64
+        },
+        refresh_token: (!transient).then_some(refresh_token),
         token_type: "Bearer",
         id_token,
         not_before_policy: 0,
-        session_state: issue.session_id.to_string(),
+        session_state: (!transient).then(|| issue.session_id.to_string()),
         scope,
     }
+}
+
+/// An ID token HS256-signed with the client secret, as a vendor does when configured so.
+pub(crate) fn sign_hs256(claims: &Map<String, Value>, secret: &str) -> String {
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = Some("JWT".into());
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("HMAC signing accepts any key")
+}
+
+/// Signs an access token's claims with the current key (a persona's client credentials token).
+pub(crate) fn sign_access_token(shared: &Shared, claims: &Map<String, Value>) -> String {
+    sign(&shared.current_key(), claims, None)
 }
 
 /// Who gets a persona's tokens, through which server, for which session and scopes.
@@ -343,10 +396,7 @@ pub(crate) fn issue_persona(
         }
         id_faults.apply_to_claims(&mut id, &facts(lifetimes.id_token));
         if dialect.id_token_hs256(issue.client) {
-            let mut header = Header::new(Algorithm::HS256);
-            header.typ = Some("JWT".into());
-            jsonwebtoken::encode(&header, &id, &EncodingKey::from_secret(secret.as_bytes()))
-                .expect("HMAC signing accepts any key")
+            sign_hs256(&id, secret)
         } else if dialect.unpublished_signing_key(issue.client) {
             sign(&super::keys::unpublished_key(SigningAlg::Rs256), &id, None)
         } else {

@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 fn realm() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -70,6 +70,8 @@ fn an_unknown_signing_algorithm_is_a_usage_error() {
 struct Served {
     child: Child,
     summary: String,
+    /// The rest of its standard output, kept open so that it can still print.
+    rest: std::io::Lines<BufReader<ChildStdout>>,
 }
 
 impl Served {
@@ -87,7 +89,8 @@ impl Served {
             .spawn()
             .expect("ssoproof starts");
         let mut summary = String::new();
-        for line in BufReader::new(child.stdout.take().expect("piped stdout")).lines() {
+        let mut rest = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+        for line in rest.by_ref() {
             let line = line.expect("utf-8 output");
             summary.push_str(&line);
             summary.push('\n');
@@ -95,7 +98,33 @@ impl Served {
                 break;
             }
         }
-        Served { child, summary }
+        Served {
+            child,
+            summary,
+            rest,
+        }
+    }
+
+    /// Sends `signal`, waits for the exit (a minute at most: a hang is killed and fails the
+    /// test, it is not a timing threshold) and returns the status with what it printed after
+    /// the summary.
+    fn stop(mut self, signal: libc::c_int) -> (std::process::ExitStatus, String) {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid fits pid_t");
+        // SAFETY: signals our own child, which has not been waited for, so the pid is its.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "the signal is sent");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("the child can be waited for") {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("`ssoproof serve` still runs a minute after signal {signal}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let after: Vec<String> = self.rest.by_ref().map_while(Result::ok).collect();
+        (status, after.join("\n"))
     }
 
     /// The value after `label` on the summary line that starts with it.
@@ -230,13 +259,45 @@ fn login_maps_groups_onto_the_ladder_of_roles() {
 }
 
 #[test]
+fn sigterm_and_sighup_stop_the_idp_cleanly_with_exit_0() {
+    for (signal, name) in [(libc::SIGTERM, "SIGTERM"), (libc::SIGHUP, "SIGHUP")] {
+        let served = Served::start(&["--tls"]);
+        let ca = std::path::PathBuf::from(served.value("certificate"));
+        let (status, after) = served.stop(signal);
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{name}: {status:?}, printed {after:?}"
+        );
+        assert_eq!(after, format!("Stopped on {name}."));
+        // A clean stop removes the CA file it wrote to the temporary folder.
+        assert!(!ca.exists(), "{name}: {} remains", ca.display());
+    }
+}
+
+#[test]
+fn sigterm_stops_the_clouds_cleanly_with_exit_0() {
+    let aws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/cloud/aws.yaml");
+    let clouds = Served::command(&[
+        "clouds",
+        "--aws",
+        aws.to_str().unwrap(),
+        "--issuer",
+        "http://127.0.0.1:9/realms/acme",
+    ]);
+    let (status, after) = clouds.stop(libc::SIGTERM);
+    assert_eq!(status.code(), Some(0), "{status:?}, printed {after:?}");
+    assert_eq!(after, "Stopped on SIGTERM.");
+}
+
+#[test]
 fn tls_without_a_path_writes_the_ca_to_the_temporary_folder() {
     let served = Served::start(&["--tls"]);
     let path = std::path::PathBuf::from(served.value("certificate"));
     assert!(path.starts_with(std::env::temp_dir()), "{}", path.display());
     let pem = std::fs::read_to_string(&path).unwrap();
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
-    // Killed, the server cannot remove it itself (Ctrl-C does).
+    // Killed, the server cannot remove it itself (Ctrl-C, SIGTERM and SIGHUP do).
     drop(served);
     std::fs::remove_file(&path).unwrap();
 }

@@ -36,7 +36,7 @@ pub(crate) async fn configuration(State(shared): State<Arc<Shared>>) -> Response
         "userinfo_endpoint": endpoint("userinfo"),
         "end_session_endpoint": endpoint("logout"),
         "jwks_uri": endpoint("certs"),
-        "grant_types_supported": ["authorization_code", "refresh_token", "password"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "password", "client_credentials"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment", "form_post"],
         "subject_types_supported": ["public"],

@@ -3,6 +3,7 @@
 mod authorize;
 mod broker;
 mod client_auth;
+mod client_credentials;
 mod discovery;
 mod login;
 mod logout;

@@ -37,7 +37,8 @@ use super::token::{redeem_code, CodeRefusals, RedeemedCode};
 use crate::faults::{impostor_issuer, Fault};
 use crate::pages::{self, Step};
 use crate::persona::{
-    ClientRefusal, Ctx, Dialect, LogoutRefusal, LogoutStyle, Refusal, SecretCheck,
+    ClientRefusal, Ctx, Dialect, LogoutRefusal, LogoutStyle, M2mRequest, M2mToken, Refusal,
+    SecretCheck,
 };
 use crate::realm::{Client, Realm, OPENID};
 use crate::redirect;
@@ -506,11 +507,10 @@ fn token(shared: &Shared, index: usize, headers: &HeaderMap, form: &Params) -> R
     let realm = shared.realm();
     let persona = dialect(&realm);
     let grant_type = form.non_empty("grant_type");
-    if !matches!(grant_type, Some("authorization_code" | "refresh_token")) {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            &json!({"error": "unsupported_grant_type", "error_description": "The grant_type is not supported."}),
-        );
+    let m2m = grant_type == Some("client_credentials") && persona.offers_client_credentials();
+    if !m2m && !matches!(grant_type, Some("authorization_code" | "refresh_token")) {
+        let (status, body) = persona.unsupported_grant(grant_type.unwrap_or(""));
+        return error_response(status, &body);
     }
     let (client_id, secret) = client_credentials(headers, form);
     let client_id = client_id.unwrap_or_default();
@@ -522,16 +522,65 @@ fn token(shared: &Shared, index: usize, headers: &HeaderMap, form: &Params) -> R
         return refuse(ClientRefusal::UnknownClient);
     };
     if !client.public_client {
-        match secret.map(|s| persona.check_secret(client, &s)) {
+        let checked = secret.map(|s| persona.check_secret(client, &s));
+        if m2m && checked != Some(SecretCheck::Valid) {
+            if let Some((status, body)) = persona.client_credentials_bad_secret() {
+                return error_response(status, &body);
+            }
+        }
+        match checked {
             Some(SecretCheck::Valid) => {}
             Some(SecretCheck::Expired) => return refuse(ClientRefusal::ExpiredSecret),
             _ => return refuse(ClientRefusal::WrongSecret),
         }
     }
-    if grant_type == Some("authorization_code") {
+    if m2m {
+        client_credentials_grant(shared, persona, index, client, form)
+    } else if grant_type == Some("authorization_code") {
         code_grant(shared, &realm, persona, client, form)
     } else {
         refresh_grant(shared, &realm, persona, index, client, form)
+    }
+}
+
+/// The vendor's machine-to-machine token for an authenticated client, or its refusal.
+fn client_credentials_grant(
+    shared: &Shared,
+    persona: &dyn Dialect,
+    index: usize,
+    client: &Client,
+    form: &Params,
+) -> Response {
+    let server = &shared.servers[index];
+    let issuer = persona.token_issuer(server, &shared.servers);
+    let request = M2mRequest {
+        server,
+        issuer: &issuer,
+        client,
+        scope: form.non_empty("scope"),
+        audience: form.non_empty("audience"),
+        now: now() + shared.faults.snapshot().clock_skew(),
+    };
+    match persona.client_credentials(&request) {
+        Ok(M2mToken {
+            claims,
+            id_token,
+            mut response,
+        }) => {
+            let token = tokens::sign_access_token(shared, &claims);
+            response.insert("access_token".into(), Value::String(token));
+            if let Some(id) = id_token {
+                let signed = if persona.id_token_hs256(client) {
+                    let secret = client.secret.as_ref().map_or("", |s| s.expose());
+                    tokens::sign_hs256(&id, secret)
+                } else {
+                    tokens::sign_access_token(shared, &id)
+                };
+                response.insert("id_token".into(), Value::String(signed));
+            }
+            json_response(StatusCode::OK, &Value::Object(response))
+        }
+        Err((status, body)) => error_response(status, &body),
     }
 }
 

@@ -1,5 +1,5 @@
 //! The token endpoint, `POST /protocol/openid-connect/token`: the `authorization_code`,
-//! `refresh_token` and `password` grants.
+//! `refresh_token`, `password` and `client_credentials` grants.
 //!
 //! The checks run in the order measured on Keycloak 26: `grant_type`, client authentication, a
 //! repeated parameter, then the grant's own. A code is spent by the first exchange that gets past
@@ -9,15 +9,17 @@
 //! older than the last one used, is refused and ends the client's session, so the rotated tokens
 //! stop working too ("Session doesn't have required client").
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
 
 use super::client_auth;
+use super::client_credentials;
 use super::params::Params;
 use super::pkce;
 use super::responses::{json, oauth_error};
@@ -27,10 +29,11 @@ use crate::tokens::{self, Grant, Issue};
 
 pub(crate) async fn token(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    exchange(&shared, &headers, &Params::parse(&body))
+    exchange(&shared, peer, &headers, &Params::parse(&body))
 }
 
 fn invalid_request(description: &str) -> Response {
@@ -41,13 +44,13 @@ fn invalid_grant(description: &str) -> Response {
     oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", description)
 }
 
-fn exchange(shared: &Shared, headers: &HeaderMap, form: &Params) -> Response {
+fn exchange(shared: &Shared, peer: SocketAddr, headers: &HeaderMap, form: &Params) -> Response {
     let Some(grant_type) = form.non_empty("grant_type") else {
         return invalid_request("Missing form parameter: grant_type");
     };
     if !matches!(
         grant_type,
-        "authorization_code" | "refresh_token" | "password"
+        "authorization_code" | "refresh_token" | "password" | "client_credentials"
     ) {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -66,6 +69,7 @@ fn exchange(shared: &Shared, headers: &HeaderMap, form: &Params) -> Response {
     match grant_type {
         "authorization_code" => code_grant(shared, &realm, client, form),
         "refresh_token" => refresh_grant(shared, &realm, client, form),
+        "client_credentials" => client_credentials::grant(shared, &realm, client, form, peer.ip()),
         _ => password_grant(shared, &realm, client, form),
     }
 }

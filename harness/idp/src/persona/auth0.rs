@@ -12,10 +12,10 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::{
-    client, ids, oauth_error, suggestion, token_settings, unique, with_issued_tokens,
+    client, fields, ids, oauth_error, suggestion, token_settings, unique, with_issued_tokens,
     with_sign_out_urls, AccessToken, Built, ClientRefusal, Ctx, Dialect, ErrorPage, Issued,
-    Lifetimes, Locator, LoginForm, Logout, LogoutRefusal, LogoutStyle, Model, NewUser, PersonaEdit,
-    PersonaError, RefreshPolicy, Refusal, Server, Vendor,
+    Lifetimes, Locator, LoginForm, Logout, LogoutRefusal, LogoutStyle, M2mRequest, M2mToken, Model,
+    NewUser, PersonaEdit, PersonaError, RefreshPolicy, Refusal, Server, TokenRefusal, Vendor,
 };
 use crate::realm::{Client, User};
 
@@ -98,20 +98,36 @@ pub(crate) struct TenantFile {
     /// Action names bound to each trigger, in order.
     #[serde(default)]
     triggers: Triggers,
-    /// Applications → APIs: the audiences an authorization request may name.
+    applications: Vec<ApplicationFile>,
+    /// Applications → APIs: the audiences an authorization request may name, and those
+    /// machine-to-machine tokens are for.
     #[serde(default)]
     apis: Vec<ApiFile>,
-    applications: Vec<ApplicationFile>,
 }
 
+/// An API (a resource server): its identifier is the `audience` of its tokens.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ApiFile {
     /// Part of the vendor's model; the emulator does not act on it.
     #[allow(dead_code)]
     name: String,
-    /// The API's audience, e.g. `https://api.example.com`.
     identifier: String,
+    /// The API's Permissions tab: the scopes it defines.
+    #[serde(default)]
+    permissions: Vec<String>,
+    /// The Machine to Machine Applications tab: each authorized application (a client grant)
+    /// with the permissions granted to it.
+    #[serde(default)]
+    machine_to_machine: Vec<ClientGrantFile>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientGrantFile {
+    client_id: String,
+    #[serde(default)]
+    permissions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -272,7 +288,6 @@ fn rotating() -> String {
 #[derive(Debug, Clone)]
 struct UserInfo {
     username: String,
-    roles: Vec<String>,
     blocked: bool,
 }
 
@@ -282,8 +297,8 @@ pub(crate) struct Tenant {
     users: Vec<UserInfo>,
     actions: Vec<ActionFile>,
     triggers: Triggers,
-    apis: Vec<ApiFile>,
     applications: Vec<ApplicationFile>,
+    apis: Vec<ApiFile>,
 }
 
 pub(crate) fn build(file: TenantFile, at: &Locator<'_>) -> Result<Built, PersonaError> {
@@ -398,6 +413,43 @@ pub(crate) fn build(file: TenantFile, at: &Locator<'_>) -> Result<Built, Persona
         }
     }
 
+    for (i, api) in file.apis.iter().enumerate() {
+        for (j, grant) in api.machine_to_machine.iter().enumerate() {
+            let key = format!("apis[{i}].machine_to_machine[{j}]");
+            if !file
+                .applications
+                .iter()
+                .any(|a| a.client_id == grant.client_id)
+            {
+                return Err(at.invalid(
+                    &format!("{key}.client_id"),
+                    &api.identifier,
+                    &grant.client_id,
+                    format!(
+                        "API \"{}\" authorizes client \"{}\", which `applications` does not define",
+                        api.identifier, grant.client_id
+                    ),
+                ));
+            }
+            if let Some(unknown) = grant
+                .permissions
+                .iter()
+                .find(|p| !api.permissions.contains(p))
+            {
+                return Err(at.invalid(
+                    &format!("{key}.permissions"),
+                    &api.identifier,
+                    unknown,
+                    format!(
+                        "permission \"{unknown}\" is not one of API \"{}\"'s `permissions`{}",
+                        api.identifier,
+                        suggestion(unknown, api.permissions.iter().map(String::as_str))
+                    ),
+                ));
+            }
+        }
+    }
+
     let users: Vec<User> = file
         .users
         .iter()
@@ -443,15 +495,14 @@ pub(crate) fn build(file: TenantFile, at: &Locator<'_>) -> Result<Built, Persona
                 .iter()
                 .map(|u| UserInfo {
                     username: u.email.to_lowercase(),
-                    roles: u.roles.clone(),
                     blocked: u.blocked,
                 })
                 .collect(),
             tenant: file.tenant,
             actions: file.actions,
             triggers: file.triggers,
-            apis: file.apis,
             applications: file.applications,
+            apis: file.apis,
         }),
         users,
     })
@@ -492,7 +543,9 @@ impl Tenant {
     fn value(&self, value: ClaimValue, user: &User) -> Value {
         match value {
             ClaimValue::Roles => {
-                json!(self.info(user).map(|u| u.roles.clone()).unwrap_or_default())
+                // The roles are the shared model's groups, so that a membership changed at run
+                // time (`Emulator::add_user_to_group`) shows.
+                json!(super::group_names(user))
             }
             ClaimValue::Email => json!(user.email),
             ClaimValue::UserId => json!(user.id),
@@ -674,7 +727,7 @@ impl Dialect for Tenant {
         if info.is_some_and(|u| u.blocked) {
             return Err(Refusal::redirect("unauthorized", "user is blocked"));
         }
-        let roles = info.map(|u| u.roles.clone()).unwrap_or_default();
+        let roles = super::group_names(user);
         for action in self.post_login() {
             if let Some(deny) = &action.deny {
                 if !deny.unless_roles.iter().any(|r| roles.contains(r)) {
@@ -794,6 +847,75 @@ impl Dialect for Tenant {
             "token_type": "Bearer",
         });
         with_issued_tokens(body, issued.id_token, issued.refresh_token)
+    }
+
+    fn offers_client_credentials(&self) -> bool {
+        true
+    }
+
+    /// A machine-to-machine token for an API (`audience`) the application is authorized for:
+    /// `sub` `<client_id>@clients`, `gty` `client-credentials`, the granted permissions in
+    /// `scope` (those requested, when `scope` names some).
+    fn client_credentials(&self, m2m: &M2mRequest<'_>) -> Result<M2mToken, TokenRefusal> {
+        let denied = |error: &str, description: String| {
+            Err((StatusCode::FORBIDDEN, oauth_error(error, &description)))
+        };
+        let client_id = &m2m.client.client_id;
+        let allowed = self
+            .app(client_id)
+            .is_some_and(|a| a.grant_types.iter().any(|g| g == "client_credentials"));
+        if !allowed {
+            return denied(
+                "unauthorized_client",
+                "Grant type 'client_credentials' not allowed for the client.".into(),
+            );
+        }
+        let Some(audience) = m2m.audience else {
+            return denied(
+                "access_denied",
+                "No audience parameter was provided, and no default audience has been configured"
+                    .into(),
+            );
+        };
+        let Some(api) = self.apis.iter().find(|a| a.identifier == audience) else {
+            return denied("access_denied", format!("Service not found: {audience}"));
+        };
+        let Some(grant) = api
+            .machine_to_machine
+            .iter()
+            .find(|g| &g.client_id == client_id)
+        else {
+            return denied(
+                "access_denied",
+                format!("Client is not authorized to access \"{audience}\". You need to create a \"client-grant\" associated to this API. See: https://auth0.com/docs/api/v2#!/Client_Grants/post_client_grants"),
+            );
+        };
+        let requested = m2m.scopes();
+        let scopes: Vec<&str> = grant
+            .permissions
+            .iter()
+            .map(String::as_str)
+            .filter(|p| requested.is_empty() || requested.contains(p))
+            .collect();
+        let expires_in = 86400;
+        let mut claims = Map::new();
+        claims.insert("iss".into(), json!(m2m.issuer));
+        claims.insert("sub".into(), json!(format!("{client_id}@clients")));
+        claims.insert("aud".into(), json!(audience));
+        claims.insert("iat".into(), json!(m2m.now));
+        claims.insert("exp".into(), json!(m2m.now + expires_in));
+        claims.insert("scope".into(), json!(scopes.join(" ")));
+        claims.insert("gty".into(), json!("client-credentials"));
+        claims.insert("azp".into(), json!(client_id));
+        Ok(M2mToken {
+            claims,
+            id_token: None,
+            response: fields([
+                ("scope", json!(scopes.join(" "))),
+                ("expires_in", json!(expires_in)),
+                ("token_type", json!("Bearer")),
+            ]),
+        })
     }
 
     fn client_refusal(&self, _why: ClientRefusal, _client_id: &str) -> (StatusCode, Value) {

@@ -7,12 +7,15 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{
-    client, ids, suggestion, token_settings, unique, with_issued_tokens, with_sign_out_urls,
-    AccessToken, Built, ClientRefusal, Ctx, Dialect, ErrorPage, Issued, Locator, LoginForm, Logout,
-    LogoutRefusal, LogoutStyle, Model, NewUser, PersonaEdit, PersonaError, RefreshPolicy, Refusal,
-    Server, Vendor,
+    client, fields, ids, suggestion, token_settings, unique, with_issued_tokens,
+    with_sign_out_urls, AccessToken, Built, ClientRefusal, Ctx, Dialect, ErrorPage, Issued,
+    Locator, LoginForm, Logout, LogoutRefusal, LogoutStyle, M2mRequest, M2mToken, Model, NewUser,
+    PersonaEdit, PersonaError, RefreshPolicy, Refusal, Server, TokenRefusal, Vendor,
 };
 use crate::realm::{Client, User};
+
+/// The OAuth flow of a machine-to-machine app client; Cognito allows it alone.
+const CLIENT_CREDENTIALS: &str = "client_credentials";
 
 /// The scopes a Cognito app client can allow (besides resource-server scopes).
 const COGNITO_SCOPES: [&str; 5] = [
@@ -95,6 +98,14 @@ struct AppClientFile {
     allowed_oauth_scopes: Vec<String>,
     #[serde(default)]
     refresh_token_rotation: Rotation,
+}
+
+impl AppClientFile {
+    fn is_m2m(&self) -> bool {
+        self.allowed_oauth_flows
+            .iter()
+            .any(|f| f == CLIENT_CREDENTIALS)
+    }
 }
 
 fn code_flow() -> Vec<String> {
@@ -186,12 +197,38 @@ pub(crate) fn build(file: PoolFile, at: &Locator<'_>) -> Result<Built, PersonaEr
                 ));
             }
         }
-        if !app.allowed_oauth_flows.iter().any(|f| f == "code") {
+        let flows_key = format!("user_pool.app_clients[{i}].allowed_oauth_flows");
+        if app.is_m2m() {
+            if app.allowed_oauth_flows.len() > 1 {
+                return Err(at.invalid(
+                    &flows_key,
+                    &app.client_id,
+                    "allowed_oauth_flows",
+                    "Cognito allows `client_credentials` only alone, not with `code` or `implicit`; make a separate app client".into(),
+                ));
+            }
+            if app.client_secret.is_none() {
+                return Err(at.invalid(
+                    &format!("user_pool.app_clients[{i}]"),
+                    &app.client_id,
+                    "client_id",
+                    "an app client with `client_credentials` needs a `client_secret`".into(),
+                ));
+            }
+            if let Some(scope) = app.allowed_oauth_scopes.iter().find(|s| !s.contains('/')) {
+                return Err(at.invalid(
+                    &format!("user_pool.app_clients[{i}].allowed_oauth_scopes"),
+                    &app.client_id,
+                    scope,
+                    format!("`{scope}`: a `client_credentials` app client allows resource-server scopes only (`<identifier>/<scope>`)"),
+                ));
+            }
+        } else if !app.allowed_oauth_flows.iter().any(|f| f == "code") {
             return Err(at.invalid(
-                &format!("user_pool.app_clients[{i}].allowed_oauth_flows"),
+                &flows_key,
                 &app.client_id,
                 "allowed_oauth_flows",
-                "the emulator serves the authorization-code grant: add `code`".into(),
+                "the emulator serves the authorization-code grant (`code`) and `client_credentials`: add one".into(),
             ));
         }
         if app.refresh_token_rotation.retry_grace_period_seconds > 60 {
@@ -396,8 +433,14 @@ impl Dialect for Pool {
         client: &Client,
         requested: &[&str],
     ) -> Result<Vec<String>, Refusal> {
-        let allowed = self
-            .app(&client.client_id)
+        let app = self.app(&client.client_id);
+        if app.is_some_and(AppClientFile::is_m2m) {
+            return Err(Refusal::Redirect {
+                error: "unauthorized_client".into(),
+                description: None,
+            });
+        }
+        let allowed = app
             .map(|a| a.allowed_oauth_scopes.clone())
             .unwrap_or_default();
         if requested.iter().all(|s| allowed.iter().any(|a| a == s)) {
@@ -530,6 +573,52 @@ impl Dialect for Pool {
             "token_type": "Bearer",
         });
         with_issued_tokens(body, issued.id_token, issued.refresh_token)
+    }
+
+    fn offers_client_credentials(&self) -> bool {
+        true
+    }
+
+    /// A machine-to-machine app client's token for its resource-server scopes (all it allows
+    /// when `scope` is absent): `sub` and `client_id` the client id, `token_use` `access`, no
+    /// `username`. Cognito's errors here carry no description.
+    fn client_credentials(&self, m2m: &M2mRequest<'_>) -> Result<M2mToken, TokenRefusal> {
+        let refuse = |error: &str| Err((StatusCode::BAD_REQUEST, json!({ "error": error })));
+        let client_id = &m2m.client.client_id;
+        let Some(app) = self.app(client_id).filter(|a| a.is_m2m()) else {
+            return refuse("unauthorized_client");
+        };
+        let requested = m2m.scopes();
+        if requested
+            .iter()
+            .any(|s| !app.allowed_oauth_scopes.iter().any(|a| a == s))
+        {
+            return refuse("invalid_scope");
+        }
+        let scopes: Vec<&str> = if requested.is_empty() {
+            app.allowed_oauth_scopes
+                .iter()
+                .map(String::as_str)
+                .collect()
+        } else {
+            requested
+        };
+        let mut claims = Map::new();
+        claims.insert("sub".into(), json!(client_id));
+        claims.insert("token_use".into(), json!("access"));
+        claims.insert("scope".into(), json!(scopes.join(" ")));
+        claims.insert("auth_time".into(), json!(m2m.now));
+        claims.insert("iss".into(), json!(m2m.issuer));
+        claims.insert("exp".into(), json!(m2m.now + 3600));
+        claims.insert("iat".into(), json!(m2m.now));
+        claims.insert("version".into(), json!(2));
+        claims.insert("jti".into(), json!(ids::uuid(&ids::random(16))));
+        claims.insert("client_id".into(), json!(client_id));
+        Ok(M2mToken {
+            claims,
+            id_token: None,
+            response: fields([("expires_in", json!(3600)), ("token_type", json!("Bearer"))]),
+        })
     }
 
     fn client_refusal(&self, _why: ClientRefusal, _client_id: &str) -> (StatusCode, Value) {

@@ -8,9 +8,10 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{
-    client, ids, suggestion, token_settings, unique, with_issued_tokens, AccessToken, Built,
-    ClientRefusal, Ctx, Dialect, ErrorPage, Issued, Locator, LoginForm, Logout, LogoutStyle, Model,
-    NewUser, PersonaEdit, PersonaError, RefreshPolicy, Refusal, SecretCheck, Server, Vendor,
+    client, fields, ids, suggestion, token_settings, unique, with_issued_tokens, AccessToken,
+    Built, ClientRefusal, Ctx, Dialect, ErrorPage, Issued, Locator, LoginForm, Logout, LogoutStyle,
+    M2mRequest, M2mToken, Model, NewUser, PersonaEdit, PersonaError, RefreshPolicy, Refusal,
+    SecretCheck, Server, TokenRefusal, Vendor,
 };
 use crate::realm::{Client, User};
 
@@ -136,6 +137,18 @@ struct AppFile {
     assignments: Vec<String>,
     #[serde(default)]
     claims_mapping_policy: bool,
+    /// "API permissions", application permissions with admin consent: the app roles this app
+    /// holds on other apps' APIs, by the API's app id or Application ID URI. They are the
+    /// `roles` of its client credentials tokens.
+    #[serde(default)]
+    application_permissions: Vec<AppPermission>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppPermission {
+    api: String,
+    roles: Vec<String>,
 }
 
 fn my_org() -> String {
@@ -327,6 +340,23 @@ pub(crate) fn build(file: TenantFile, at: &Locator<'_>) -> Result<Built, Persona
     }
     for (i, app) in file.app_registrations.iter().enumerate() {
         let key = |k: &str| format!("app_registrations[{i}].{k}");
+        for permission in &app.application_permissions {
+            let known = file
+                .app_registrations
+                .iter()
+                .any(|a| a.app_id == permission.api || a.identifier_uris.contains(&permission.api));
+            if !known {
+                return Err(at.invalid(
+                    &key("application_permissions"),
+                    &app.app_id,
+                    &permission.api,
+                    format!(
+                        "app \"{}\" holds permissions on API \"{}\", which no app registration exposes (by `app_id` or `identifier_uris`)",
+                        app.display_name, permission.api
+                    ),
+                ));
+            }
+        }
         if ![
             "None",
             "SecurityGroup",
@@ -1054,6 +1084,97 @@ impl Dialect for Tenant {
         }
     }
 
+    fn offers_client_credentials(&self) -> bool {
+        true
+    }
+
+    /// An app-only token for another app registration's API, named by `<resource>/.default`:
+    /// `idtyp` `app`, the consented application permissions in `roles`, no `scp`, `sub` and
+    /// `oid` the client's service principal; v2.0 or v1.0 as the API's
+    /// `requestedAccessTokenVersion` says.
+    fn client_credentials(&self, m2m: &M2mRequest<'_>) -> Result<M2mToken, TokenRefusal> {
+        let Some(scope) = m2m.scope else {
+            return Err(aadsts(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                900144,
+                "AADSTS900144: The request body must contain the following parameter: 'scope'."
+                    .into(),
+            ));
+        };
+        let Some(resource) = scope.strip_suffix("/.default").filter(|r| !r.contains(' ')) else {
+            return Err(aadsts(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                1002012,
+                format!("AADSTS1002012: The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."),
+            ));
+        };
+        let Some(api) = self
+            .apps
+            .iter()
+            .find(|a| a.app_id == resource || a.identifier_uris.iter().any(|u| u == resource))
+        else {
+            return Err(aadsts(
+                StatusCode::BAD_REQUEST,
+                "invalid_resource",
+                500011,
+                format!("AADSTS500011: The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", self.display_name),
+            ));
+        };
+        let client_id = &m2m.client.client_id;
+        let roles: Vec<&str> = self
+            .app(client_id)
+            .into_iter()
+            .flat_map(|a| &a.application_permissions)
+            .filter(|p| p.api == api.app_id || api.identifier_uris.contains(&p.api))
+            .flat_map(|p| p.roles.iter().map(String::as_str))
+            .collect();
+        let principal = ids::uuid(&format!("{}:service-principal:{client_id}", self.id));
+        let v1_issuer = format!("https://sts.windows.net/{}/", self.id);
+        let v2 = api.requested_access_token_version == Some(2);
+        let mut claims = Map::new();
+        if v2 {
+            claims.insert("aud".into(), json!(api.app_id));
+            claims.insert("iss".into(), json!(m2m.issuer));
+        } else {
+            // v1.0 names the API as the request did.
+            claims.insert("aud".into(), json!(resource));
+            claims.insert("iss".into(), json!(v1_issuer));
+        }
+        claims.insert("iat".into(), json!(m2m.now));
+        claims.insert("nbf".into(), json!(m2m.now));
+        claims.insert("exp".into(), json!(m2m.now + 3599));
+        claims.insert("aio".into(), json!(ids::random(80)));
+        if v2 {
+            claims.insert("azp".into(), json!(client_id));
+            claims.insert("azpacr".into(), json!("1"));
+        } else {
+            claims.insert("appid".into(), json!(client_id));
+            claims.insert("appidacr".into(), json!("1"));
+        }
+        claims.insert("idp".into(), json!(v1_issuer));
+        claims.insert("idtyp".into(), json!("app"));
+        claims.insert("oid".into(), json!(principal));
+        claims.insert("rh".into(), json!(format!("1.{}.", ids::random(62))));
+        if !roles.is_empty() {
+            claims.insert("roles".into(), json!(roles));
+        }
+        claims.insert("sub".into(), json!(principal));
+        claims.insert("tid".into(), json!(self.id));
+        claims.insert("uti".into(), json!(ids::random(22)));
+        claims.insert("ver".into(), json!(if v2 { "2.0" } else { "1.0" }));
+        Ok(M2mToken {
+            claims,
+            id_token: None,
+            response: fields([
+                ("token_type", json!("Bearer")),
+                ("expires_in", json!(3599)),
+                ("ext_expires_in", json!(3599)),
+            ]),
+        })
+    }
+
     fn client_refusal(&self, why: ClientRefusal, client_id: &str) -> (StatusCode, Value) {
         let (status, error, code, text) = match why {
             ClientRefusal::UnknownClient => (
@@ -1075,19 +1196,7 @@ impl Dialect for Tenant {
                 format!("AADSTS7000222: The provided client secret keys for app '{client_id}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds."),
             ),
         };
-        let trace = ids::uuid(&ids::random(16));
-        (
-            status,
-            json!({
-                "error": error,
-                "error_description": format!("{text} Trace ID: {trace} Correlation ID: {trace} Timestamp: 2026-11-23 00:00:00Z"),
-                "error_codes": [code],
-                "timestamp": "2026-11-23 00:00:00Z",
-                "trace_id": trace,
-                "correlation_id": trace,
-                "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
-            }),
-        )
+        aadsts(status, error, code, text)
     }
 
     fn refresh_refusal(&self) -> (StatusCode, Value) {
@@ -1161,4 +1270,22 @@ impl Dialect for Tenant {
         }
         lines
     }
+}
+
+/// An error as Entra's token endpoint writes it: the AADSTS text with its trace, the code list,
+/// the timestamp and the ids.
+fn aadsts(status: StatusCode, error: &str, code: u32, text: String) -> TokenRefusal {
+    let trace = ids::uuid(&ids::random(16));
+    (
+        status,
+        json!({
+        "error": error,
+        "error_description": format!("{text} Trace ID: {trace} Correlation ID: {trace} Timestamp: 2026-11-23 00:00:00Z"),
+        "error_codes": [code],
+        "timestamp": "2026-11-23 00:00:00Z",
+        "trace_id": trace,
+        "correlation_id": trace,
+        "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
+        }),
+    )
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use super::{
     client, ids, oauth_error, token_settings, unique, with_issued_tokens, AccessToken, Built,
     ClientRefusal, Ctx, Dialect, ErrorPage, Issued, Locator, LoginForm, Model, NewUser,
-    PersonaEdit, PersonaError, RefreshPolicy, Refusal, Server, Vendor,
+    PersonaEdit, PersonaError, RefreshPolicy, Refusal, Server, TokenRefusal, Vendor,
 };
 use crate::realm::{Client, User};
 
@@ -488,6 +488,18 @@ impl Dialect for Workspace {
             "token_type": "Bearer",
         });
         with_issued_tokens(body, issued.id_token, issued.refresh_token)
+    }
+
+    /// Google's OAuth clients have no client credentials grant (a service account signs its
+    /// own JWT assertion instead), and its token endpoint names the grant it refuses.
+    fn unsupported_grant(&self, grant_type: &str) -> TokenRefusal {
+        (
+            StatusCode::BAD_REQUEST,
+            oauth_error(
+                "unsupported_grant_type",
+                &format!("Invalid grant_type: {grant_type}"),
+            ),
+        )
     }
 
     fn client_refusal(&self, why: ClientRefusal, _client_id: &str) -> (StatusCode, Value) {

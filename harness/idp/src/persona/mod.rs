@@ -38,6 +38,10 @@
 //!   vendors' docs do not quote (a bad `id_token_hint`) are the emulator's own words.
 //! - Cognito's `/logout` with `redirect_uri` (sign out, then sign in again) is not served; use
 //!   `logout_uri`.
+//! - The `client_credentials` grant is served for Okta, Auth0, Entra ID, Cognito and authentik
+//!   (its provider-secret form; app passwords and JWT assertions are not emulated), each the
+//!   vendor's way (the repository README lists how); its tokens are signed with the current key,
+//!   untouched by faults, and not recorded for userinfo.
 //! - Auth0's `/v2/logout` without `returnTo` answers "OK" instead of going to the first Allowed
 //!   Logout URL.
 //! - authentik: a persona file holds one application and its provider; scope mappings are
@@ -535,6 +539,52 @@ pub(crate) enum ClientRefusal {
     ExpiredSecret,
 }
 
+/// A `client_credentials` request that passed client authentication.
+pub(crate) struct M2mRequest<'a> {
+    pub server: &'a Server,
+    /// The `iss` of the token.
+    pub issuer: &'a str,
+    pub client: &'a Client,
+    /// The `scope` parameter, when not empty.
+    pub scope: Option<&'a str>,
+    /// The `audience` parameter (Auth0), when not empty.
+    pub audience: Option<&'a str>,
+    /// The (possibly skewed) issuing time.
+    pub now: i64,
+}
+
+impl M2mRequest<'_> {
+    /// The requested scopes, in order.
+    pub fn scopes(&self) -> Vec<&str> {
+        self.scope
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+}
+
+/// A vendor's machine-to-machine token: the access token's claims (signed like every access
+/// token) and the token response without its `access_token`.
+pub(crate) struct M2mToken {
+    pub claims: Map<String, Value>,
+    /// An ID token's claims, for a vendor that issues one with the grant (authentik), signed
+    /// as its ID tokens are.
+    pub id_token: Option<Map<String, Value>>,
+    pub response: Map<String, Value>,
+}
+
+/// A JSON object of these fields, in this order.
+pub(crate) fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
+    pairs
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value))
+        .collect()
+}
+
+/// A token-endpoint refusal: the status and the vendor's JSON body.
+pub(crate) type TokenRefusal = (StatusCode, Value);
+
 /// Token lifetimes, in seconds.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Lifetimes {
@@ -615,6 +665,27 @@ pub(crate) trait Dialect: fmt::Debug + Send + Sync {
         }
     }
     fn client_refusal(&self, why: ClientRefusal, client_id: &str) -> (StatusCode, Value);
+    /// The answer to a `grant_type` the vendor does not serve (checked before the client).
+    fn unsupported_grant(&self, _grant_type: &str) -> TokenRefusal {
+        (
+            StatusCode::BAD_REQUEST,
+            oauth_error("unsupported_grant_type", "The grant_type is not supported."),
+        )
+    }
+    /// Whether the vendor's token endpoint serves `client_credentials` at all.
+    fn offers_client_credentials(&self) -> bool {
+        false
+    }
+    /// The answer to a `client_credentials` request whose client secret is wrong, when the
+    /// vendor does not answer it as a failed client authentication (authentik).
+    fn client_credentials_bad_secret(&self) -> Option<TokenRefusal> {
+        None
+    }
+    /// The `client_credentials` grant, for a client that authenticated: the token, or the
+    /// vendor's refusal. Called only when [`Dialect::offers_client_credentials`].
+    fn client_credentials(&self, _request: &M2mRequest<'_>) -> Result<M2mToken, TokenRefusal> {
+        Err(self.unsupported_grant("client_credentials"))
+    }
     /// The answer to a refresh token that is unknown, expired, retired or revoked.
     fn refresh_refusal(&self) -> (StatusCode, Value);
     /// Parameters the vendor adds to the redirect that carries the code.
@@ -779,6 +850,7 @@ pub(crate) fn client(
         web_origins: Vec::new(),
         standard_flow_enabled: true,
         direct_access_grants_enabled: false,
+        service_accounts_enabled: false,
         consent_required: false,
         attributes,
         protocol_mappers: Vec::new(),

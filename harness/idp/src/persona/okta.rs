@@ -7,10 +7,10 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{
-    client, ids, oauth_error, suggestion, token_settings, unique, with_issued_tokens,
+    client, fields, ids, oauth_error, suggestion, token_settings, unique, with_issued_tokens,
     with_sign_out_urls, AccessToken, Built, ClientRefusal, Ctx, Dialect, ErrorPage, GroupFilter,
-    Issued, Locator, LoginForm, Logout, LogoutRefusal, LogoutStyle, Model, NewUser, PersonaEdit,
-    PersonaError, RefreshPolicy, Refusal, Server, Vendor,
+    Issued, Locator, LoginForm, Logout, LogoutRefusal, LogoutStyle, M2mRequest, M2mToken, Model,
+    NewUser, PersonaEdit, PersonaError, RefreshPolicy, Refusal, Server, TokenRefusal, Vendor,
 };
 use crate::realm::{Client, User};
 
@@ -564,7 +564,7 @@ impl Dialect for Org {
             "jwks_uri": url(&server.jwks),
             "response_types_supported": ["code", "id_token", "code id_token", "code token", "id_token token", "code id_token token"],
             "response_modes_supported": ["query", "fragment", "form_post", "okta_post_message"],
-            "grant_types_supported": ["authorization_code", "implicit", "refresh_token", "password", "urn:ietf:params:oauth:grant-type:device_code"],
+            "grant_types_supported": ["authorization_code", "implicit", "refresh_token", "password", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "scopes_supported": self.scopes_of(server),
@@ -789,6 +789,83 @@ impl Dialect for Org {
             "scope": issued.scopes.join(" "),
         });
         with_issued_tokens(body, issued.id_token, issued.refresh_token)
+    }
+
+    fn offers_client_credentials(&self) -> bool {
+        true
+    }
+
+    /// A service app's token from a custom authorization server, for its custom scopes: `sub`
+    /// and `cid` are the client id, no `uid`. The org server issues such tokens only for
+    /// Okta's own APIs, to `private_key_jwt` clients.
+    fn client_credentials(&self, m2m: &M2mRequest<'_>) -> Result<M2mToken, TokenRefusal> {
+        let refuse = |error: &str, description: &str| {
+            Err((StatusCode::BAD_REQUEST, oauth_error(error, description)))
+        };
+        let granted = self
+            .app(&m2m.client.client_id)
+            .map(|a| a.grant_types.clone())
+            .unwrap_or_default();
+        if !granted.iter().any(|g| g == "client_credentials") {
+            return refuse(
+                "unauthorized_client",
+                &format!(
+                    "The client is not authorized to use the provided grant type. Configured grant types: [{}].",
+                    granted.join(", ")
+                ),
+            );
+        }
+        let Some(server) = self.server(&m2m.server.id) else {
+            return Err((
+                StatusCode::UNAUTHORIZED,
+                oauth_error(
+                    "invalid_client",
+                    "Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method.",
+                ),
+            ));
+        };
+        let scopes = m2m.scopes();
+        if scopes.is_empty() {
+            return refuse(
+                "invalid_scope",
+                "The authorization server resource does not have any configured default scopes, 'scope' must be provided.",
+            );
+        }
+        if scopes.iter().any(|s| OIDC_SCOPES.contains(s)) {
+            return refuse(
+                "invalid_scope",
+                "Client Credentials requests cannot contain OpenID scopes.",
+            );
+        }
+        if scopes.iter().any(|s| !server.scopes.iter().any(|c| c == s)) {
+            return refuse(
+                "invalid_scope",
+                "One or more scopes are not configured for the authorization server resource.",
+            );
+        }
+        let client_id = &m2m.client.client_id;
+        let mut claims = Map::new();
+        claims.insert("ver".into(), json!(1));
+        claims.insert("jti".into(), json!(format!("AT.{}", ids::random(43))));
+        claims.insert("iss".into(), json!(m2m.issuer));
+        claims.insert(
+            "aud".into(),
+            json!(server.audiences.first().cloned().unwrap_or_default()),
+        );
+        claims.insert("iat".into(), json!(m2m.now));
+        claims.insert("exp".into(), json!(m2m.now + 3600));
+        claims.insert("cid".into(), json!(client_id));
+        claims.insert("scp".into(), json!(scopes));
+        claims.insert("sub".into(), json!(client_id));
+        Ok(M2mToken {
+            claims,
+            id_token: None,
+            response: fields([
+                ("token_type", json!("Bearer")),
+                ("expires_in", json!(3600)),
+                ("scope", json!(scopes.join(" "))),
+            ]),
+        })
     }
 
     fn client_refusal(&self, why: ClientRefusal, _client_id: &str) -> (StatusCode, Value) {

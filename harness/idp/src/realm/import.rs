@@ -159,13 +159,7 @@ const USER_KEYS: KeyKinds = KeyKinds {
         "attributes",
         "federatedIdentities",
     ],
-    features: &[
-        "clientRoles",
-        "federationLink",
-        "requiredActions",
-        "serviceAccountClientId",
-        "totp",
-    ],
+    features: &["clientRoles", "federationLink", "requiredActions", "totp"],
     inert: &[
         "access",
         "applicationRoles",
@@ -175,6 +169,9 @@ const USER_KEYS: KeyKinds = KeyKinds {
         "notBefore",
         "origin",
         "self",
+        // The client credentials grant finds a client's service account by its username,
+        // `service-account-<clientId>`, which Keycloak derives from this same link.
+        "serviceAccountClientId",
         "socialLinks",
     ],
 };
@@ -215,6 +212,7 @@ const CLIENT_KEYS: KeyKinds = KeyKinds {
         "webOrigins",
         "standardFlowEnabled",
         "directAccessGrantsEnabled",
+        "serviceAccountsEnabled",
         "consentRequired",
         "attributes",
         "protocolMappers",
@@ -355,7 +353,6 @@ const CLIENT_FEATURES: &[&str] = &[
     "directGrantsOnly",
     "implicitFlowEnabled",
     "oauth2DeviceAuthorizationGrantEnabled",
-    "serviceAccountsEnabled",
 ];
 
 const CLIENT_INERT: &[&str] = &[
@@ -394,6 +391,8 @@ const CLIENT_ATTRIBUTE_FEATURES: &[(&str, &str)] = &[
     ("tls.client.certificate.bound.access.tokens", "false"),
     ("use.lightweight.access.token.enabled", "false"),
     ("use.refresh.tokens", "true"),
+    // Keycloak 26's default: no refresh token for the client credentials grant.
+    ("use.refresh.tokens.for.client.credentials.grant", "false"),
     ("user.info.response.signature.alg", ""),
 ];
 
@@ -701,6 +700,7 @@ struct ClientRep {
     web_origins: Option<Vec<String>>,
     standard_flow_enabled: Option<bool>,
     direct_access_grants_enabled: Option<bool>,
+    service_accounts_enabled: Option<bool>,
     consent_required: Option<bool>,
     attributes: Option<Map<String, Value>>,
     protocol_mappers: Option<Vec<MapperRep>>,
@@ -1287,6 +1287,7 @@ impl Importer<'_> {
             web_origins: rep.web_origins.unwrap_or_default(),
             standard_flow_enabled: rep.standard_flow_enabled.unwrap_or(true),
             direct_access_grants_enabled: rep.direct_access_grants_enabled.unwrap_or(false),
+            service_accounts_enabled: rep.service_accounts_enabled.unwrap_or(false),
             consent_required: rep.consent_required.unwrap_or(false),
             attributes,
             protocol_mappers,

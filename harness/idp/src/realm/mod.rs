@@ -186,6 +186,8 @@ pub struct Client {
     pub web_origins: Vec<String>,
     pub standard_flow_enabled: bool,
     pub direct_access_grants_enabled: bool,
+    /// `serviceAccountsEnabled`: the `client_credentials` grant, for a confidential client.
+    pub service_accounts_enabled: bool,
     pub consent_required: bool,
     /// `attributes`: `pkce.code.challenge.method`, `post.logout.redirect.uris`, … (all kept,
     /// only the emulated ones are read).

@@ -506,9 +506,7 @@ async fn token_endpoint_errors() {
         )
     );
     assert_eq!(
-        token(vec![("grant_type", "client_credentials")], None)
-            .await
-            .1,
+        token(vec![("grant_type", "no_such_grant")], None).await.1,
         "unsupported_grant_type"
     );
     assert_eq!(

@@ -104,7 +104,7 @@ async fn token_endpoints_refuse_clients_in_the_vendors_words() {
         assert_eq!(body["error"], error, "{file}: {body}");
         let answer = http()
             .post(format!("{}{path}", emulator.base_url()))
-            .form(&[("grant_type", "client_credentials")])
+            .form(&[("grant_type", "no_such_grant")])
             .send()
             .await
             .unwrap();
@@ -1217,4 +1217,29 @@ async fn entra_issues_access_tokens_for_the_tenants_apis_in_their_version() {
             "{scope}: {params:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_auth0_role_granted_at_run_time_reaches_the_action_and_the_claim() {
+    let auth0 = persona(AUTH0.file).await;
+    let nora = App {
+        user: "nora@example.com",
+        ..AUTH0
+    };
+    // No role: the second Action denies her.
+    let (denied, _) = sign_in(&auth0, &nora, &[]).await;
+    assert_eq!(location_params(&denied)["error"], "access_denied");
+    let answer = http()
+        .post(format!(
+            "{}/_ssoproof/users/nora@example.com/groups",
+            auth0.base_url()
+        ))
+        .json(&json!({"group": "acme-engineers"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+    let tokens = sign_in_for_tokens(&auth0, &nora, &[]).await;
+    let id = decode(tokens["id_token"].as_str().unwrap()).1;
+    assert_eq!(id["https://example.com/groups"], json!(["acme-engineers"]));
 }

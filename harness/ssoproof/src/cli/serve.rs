@@ -1,4 +1,4 @@
-//! `ssoproof serve`: the emulators, standalone, until Ctrl-C.
+//! `ssoproof serve`: the emulators, standalone, until Ctrl-C, SIGTERM or SIGHUP.
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -171,13 +171,53 @@ fn serve_idp(args: IdpArgs) -> anyhow::Result<u8> {
                 "  trust it with `ssoproof login --ca-cert {path}`, `ssoproof serve clouds --ca-cert {path}`, `curl --cacert {path}`"
             )?;
         }
+        let mut stop = StopSignals::install()?;
         writeln!(out, "Serving until Ctrl-C.")?;
         out.flush()?;
         drop(out);
-        tokio::signal::ctrl_c().await?;
+        let signal = stop.recv().await;
+        drop(emulator);
         drop(upstreams);
+        say_stopped(signal);
         Ok(OK)
     })
+}
+
+/// Ctrl-C, SIGTERM (what process managers and `docker stop` send) and SIGHUP (the terminal
+/// closed): each is a request to stop, so the servers shut down and the command exits 0. The
+/// handlers are installed before "Serving until Ctrl-C." is printed, so that a signal sent as
+/// soon as a supervisor reads that line is not the default action (death by signal).
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> anyhow::Result<StopSignals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(StopSignals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+            hangup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// Waits for one, and names it.
+    async fn recv(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.interrupt.recv() => "Ctrl-C",
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.hangup.recv() => "SIGHUP",
+        }
+    }
+}
+
+/// The last line, once the servers are down. A closed stdout (the terminal gone with SIGHUP)
+/// is no reason to fail a clean stop.
+fn say_stopped(signal: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "Stopped on {signal}.").and_then(|()| out.flush());
 }
 
 /// The realm `--realm FILE` (a Keycloak export) or `--persona FILE` names; `None` when neither
@@ -323,11 +363,13 @@ fn serve_clouds(args: CloudsArgs) -> anyhow::Result<u8> {
         };
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(out.as_bytes())?;
+        let mut stop = StopSignals::install()?;
         writeln!(stdout, "Serving until Ctrl-C.")?;
         stdout.flush()?;
         drop(stdout);
-        tokio::signal::ctrl_c().await?;
+        let signal = stop.recv().await;
         drop((aws, gcp));
+        say_stopped(signal);
         Ok(OK)
     })
 }
