@@ -2,10 +2,12 @@
 //! emulator (and its faults, personas and token minting) at the application under test and
 //! report, case by case, whether it refused what it must refuse.
 //!
+//! - [`app`]: `probe app`, a browser against a web application's OIDC login.
 //! - [`outcome`]: what one case expected and observed, and the verdict; shared by every probe.
 //! - [`target`]: the safety rule every probe applies before it sends anything (loopback only
 //!   unless the user allows remote targets).
 
+pub mod app;
 pub mod outcome;
 pub mod target;
 

@@ -158,8 +158,14 @@ mod tests {
             hop: "GET http://127.0.0.1:1/".into(),
             message: "connection refused".into(),
         };
-        assert_eq!(case(Expect::Refuse, refused.clone()).verdict(), Verdict::Pass);
-        assert_eq!(case(Expect::Refuse, accepted.clone()).verdict(), Verdict::Vulnerable);
+        assert_eq!(
+            case(Expect::Refuse, refused.clone()).verdict(),
+            Verdict::Pass
+        );
+        assert_eq!(
+            case(Expect::Refuse, accepted.clone()).verdict(),
+            Verdict::Vulnerable
+        );
         assert_eq!(case(Expect::Accept, refused).verdict(), Verdict::Broken);
         assert_eq!(case(Expect::Accept, accepted).verdict(), Verdict::Pass);
         assert_eq!(case(Expect::Accept, error).verdict(), Verdict::Error);

@@ -76,6 +76,9 @@ mod tests {
         assert!(check("https://api.example.com/v1", true).is_ok());
         assert!(check("http://10.0.0.1/", false).is_err());
         assert!(check("http://localhost.example.com/", false).is_err());
-        assert_eq!(check("ftp://127.0.0.1/", true).unwrap_err().code(), "probe/target-not-http");
+        assert_eq!(
+            check("ftp://127.0.0.1/", true).unwrap_err().code(),
+            "probe/target-not-http"
+        );
     }
 }
