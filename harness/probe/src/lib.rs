@@ -4,11 +4,13 @@
 //!
 //! - [`app`]: `probe app`, a browser against a web application's OIDC login.
 //! - [`outcome`]: what one case expected and observed, and the verdict; shared by every probe.
+//! - [`report`]: the table people read, and JSON, JUnit and SARIF for CI.
 //! - [`target`]: the safety rule every probe applies before it sends anything (loopback only
 //!   unless the user allows remote targets).
 
 pub mod app;
 pub mod outcome;
+pub mod report;
 pub mod target;
 
 pub use outcome::{CaseResult, Expect, Observed, ProbeKind, ProbeReport, Verdict};
