@@ -8,6 +8,7 @@ use std::time::Duration;
 use fake_app::FakeApp;
 use ssoproof_idp::{Emulator, IdpOptions, Realm};
 use ssoproof_probe::app::{run, AppProbe, FixtureUser, RoleRule, SignedIn};
+use ssoproof_probe::report::{render, Format};
 use ssoproof_probe::{ProbeReport, Verdict};
 use url::Url;
 
@@ -104,6 +105,12 @@ async fn a_lax_application_is_caught_where_it_is_lax_only() {
         ],
         "{report:#?}"
     );
+    // The table people read, for this fixed run (the ports change from run to run).
+    let mut fixed = report.clone();
+    fixed.target = "http://127.0.0.1:PORT/login".into();
+    fixed.issuer = "http://127.0.0.1:PORT/realms/acme".into();
+    fixed.tool_version = "VERSION".into();
+    insta::assert_snapshot!(render(&fixed, Format::Table, false));
 }
 
 /// A login URL that never reaches the IdP and an application that does not answer: each

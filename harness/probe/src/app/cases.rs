@@ -416,15 +416,20 @@ fn result(case: &Case, observed: Observed) -> CaseResult {
     }
 }
 
+/// The fault's name as the admin API spells it (`wrong_issuer`).
+fn fault_name(fault: &Fault) -> String {
+    serde_json::to_value(fault)
+        .ok()
+        .and_then(|v| v.get("fault").and_then(|f| f.as_str()).map(str::to_string))
+        .unwrap_or_default()
+}
+
 async fn with_fault<T>(
     idp: &dyn FaultControl,
     fault: Fault,
     work: impl std::future::Future<Output = T>,
 ) -> Result<T, AppProbeError> {
-    let name = serde_json::to_value(&fault)
-        .ok()
-        .and_then(|v| v.get("fault").and_then(|f| f.as_str()).map(str::to_string))
-        .unwrap_or_default();
+    let name = fault_name(&fault);
     idp.inject(fault)
         .await
         .map_err(|message| AppProbeError::Fault {
@@ -563,7 +568,7 @@ async fn play_role(target: &Target, user: &FixtureUser) -> Observed {
             } if identity == *role => Observed::Accepted {
                 status: Some(status),
                 identity: Some(identity),
-                detail: format!("signed in as {role}"),
+                detail: "the role the runbook promises".into(),
             },
             Whoami::SignedIn {
                 status,
@@ -650,7 +655,7 @@ pub(crate) async fn run_all(
         };
         let observed = match &case.play {
             Play::Fault(fault) => {
-                let how = format!("a login while the IdP {}", case.title.to_lowercase());
+                let how = format!("a login with the fault `{}`", fault_name(fault));
                 with_fault(idp, fault.clone(), observe_login(target, user, &how)).await?
             }
             Play::Discovery => {

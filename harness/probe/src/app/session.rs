@@ -234,13 +234,7 @@ impl Whoami {
             Whoami::SignedIn { status, identity } => Observed::Accepted {
                 status: Some(*status),
                 identity: identity.clone(),
-                detail: format!(
-                    "{how}; the application signed the browser in{}",
-                    identity
-                        .as_ref()
-                        .map(|i| format!(" as {i}"))
-                        .unwrap_or_default()
-                ),
+                detail: format!("{how}; signed in"),
             },
             Whoami::SignedOut { status, detail } => Observed::Refused {
                 status: Some(*status),
@@ -255,7 +249,7 @@ fn classify(signed_in: &SignedIn, walk: &Walk, url: &Url) -> Result<Whoami, HopE
     if let Some(to) = &walk.stopped_at {
         return Ok(Whoami::SignedOut {
             status,
-            detail: format!("whoami redirected to {} (not signed in)", shown(to)),
+            detail: format!("whoami: not signed in (redirected to {})", shown(to)),
         });
     }
     let unexpected = |what: String| HopError {
@@ -273,7 +267,7 @@ fn classify(signed_in: &SignedIn, walk: &Walk, url: &Url) -> Result<Whoami, HopE
     if matches!(status, 401 | 403) {
         return Ok(Whoami::SignedOut {
             status,
-            detail: format!("whoami answered {status}"),
+            detail: "whoami: not signed in".into(),
         });
     }
     match signed_in {
@@ -295,7 +289,7 @@ fn classify(signed_in: &SignedIn, walk: &Walk, url: &Url) -> Result<Whoami, HopE
             match json.pointer(pointer) {
                 None | Some(serde_json::Value::Null) => Ok(Whoami::SignedOut {
                     status,
-                    detail: format!("whoami answered {status} without {pointer}"),
+                    detail: format!("whoami: not signed in (no {pointer})"),
                 }),
                 Some(serde_json::Value::String(s)) => Ok(Whoami::SignedIn {
                     status,
