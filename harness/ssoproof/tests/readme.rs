@@ -71,3 +71,22 @@ fn the_file_error_codes_and_the_readme_tables_agree() {
         }
     }
 }
+
+#[test]
+fn every_probe_app_code_is_documented() {
+    let readme = readme();
+    let tabled = tabled_codes(&readme);
+    for code in ssoproof_probe::app::AppProbeError::CODES
+        .into_iter()
+        .chain(["probe/target-not-http", "probe/target-remote"])
+    {
+        assert!(tabled.contains(code), "README's tables lack {code}");
+    }
+    for case in ssoproof_probe::app::CATALOGUE {
+        assert!(
+            readme.contains(&format!("`{}`", case.id)),
+            "README lacks the probe app case {}",
+            case.id
+        );
+    }
+}

@@ -72,6 +72,32 @@ pub struct FixtureUser {
 }
 
 impl FixtureUser {
+    /// The user `NAME[:ROLE|:-]` of `realm`, with the password the realm holds for them.
+    pub fn from_realm(
+        realm: &ssoproof_idp::Realm,
+        spec: &str,
+    ) -> Result<FixtureUser, AppProbeError> {
+        let (username, rule) = FixtureUser::parse_spec(spec)?;
+        let password = realm
+            .user(&username)
+            .and_then(|u| u.password.clone())
+            .ok_or_else(|| AppProbeError::UnknownUser {
+                user: username.clone(),
+                known: realm
+                    .users
+                    .iter()
+                    .filter(|u| u.password.is_some())
+                    .map(|u| u.username.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        Ok(FixtureUser {
+            username,
+            password,
+            rule,
+        })
+    }
+
     /// Parses `NAME`, `NAME:ROLE` or `NAME:-` (must be refused) from the command line.
     pub fn parse_spec(spec: &str) -> Result<(String, RoleRule), AppProbeError> {
         let (name, rule) = match spec.split_once(':') {
@@ -132,6 +158,8 @@ pub enum AppProbeError {
     UserSpec { spec: String },
     #[error("no fixture user: pass --user NAME at least once (the first signs in as the control)")]
     NoUser,
+    #[error("the IdP has no user `{user}` with a password; its users are {known}")]
+    UnknownUser { user: String, known: String },
     #[error("the issuer `{issuer}` is not a URL the probe can compare redirects with")]
     Issuer { issuer: String },
     #[error(
@@ -140,17 +168,32 @@ pub enum AppProbeError {
     UnknownCase { id: String },
     #[error("the IdP did not take the fault `{fault}`: {message}")]
     Fault { fault: String, message: String },
+    #[error("cannot write the report to {path}: {message}")]
+    Output { path: String, message: String },
 }
 
 impl AppProbeError {
+    /// Every code [`AppProbeError::code`] returns besides the target's, for the README check.
+    pub const CODES: [&'static str; 7] = [
+        "probe/app-user",
+        "probe/app-no-user",
+        "probe/app-unknown-user",
+        "probe/app-issuer",
+        "probe/unknown-case",
+        "probe/idp-fault",
+        "probe/output",
+    ];
+
     pub fn code(&self) -> &'static str {
         match self {
             AppProbeError::Target(e) => e.code(),
             AppProbeError::UserSpec { .. } => "probe/app-user",
             AppProbeError::NoUser => "probe/app-no-user",
+            AppProbeError::UnknownUser { .. } => "probe/app-unknown-user",
             AppProbeError::Issuer { .. } => "probe/app-issuer",
             AppProbeError::UnknownCase { .. } => "probe/unknown-case",
             AppProbeError::Fault { .. } => "probe/idp-fault",
+            AppProbeError::Output { .. } => "probe/output",
         }
     }
 }

@@ -4,6 +4,7 @@ mod coverage;
 mod doctor;
 mod lint;
 mod login;
+mod probe;
 mod serve;
 mod verify;
 
@@ -69,6 +70,9 @@ enum Command {
     /// Run an emulator in the foreground until Ctrl-C.
     #[command(subcommand)]
     Serve(serve::Serve),
+    /// Probe the team's own application with the emulator's faults and report what it accepts.
+    #[command(subcommand)]
+    Probe(probe::Probe),
 }
 
 pub fn main() -> ExitCode {
@@ -80,6 +84,7 @@ pub fn main() -> ExitCode {
         Command::Login(args) => login::run(args),
         Command::Doctor(args) => doctor::run(args),
         Command::Serve(command) => serve::run(command),
+        Command::Probe(command) => probe::run(command),
     };
     match status {
         Ok(code) => ExitCode::from(code),
