@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::faults::Fault;
+use super::mint::MintRequest;
 use super::persona::PersonaEdit;
 use super::state::Shared;
 use super::IdpError;
@@ -37,6 +38,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/_ssoproof/persona", post(edit_persona))
         .route("/_ssoproof/clock", post(advance_clock))
+        .route("/_ssoproof/tokens", post(mint))
         .layer(middleware::from_fn(loopback_only))
         .with_state(shared)
 }
@@ -177,5 +179,19 @@ async fn advance_clock(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Respo
             StatusCode::NO_CONTENT.into_response()
         }
         Err(response) => *response,
+    }
+}
+
+async fn mint(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
+    let request = match body::<MintRequest>(&bytes) {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    match super::mint::mint(&shared, &request) {
+        Ok(minted) => Json(minted).into_response(),
+        Err(e @ IdpError::OpaqueAccessToken { .. }) => {
+            error(StatusCode::CONFLICT, e.code(), e.to_string())
+        }
+        Err(e) => error(StatusCode::NOT_FOUND, e.code(), e.to_string()),
     }
 }

@@ -16,7 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::EncodingKey;
 use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::pkcs8::DecodePrivateKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
 use rsa::traits::PublicKeyParts;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -47,6 +47,9 @@ pub(crate) struct SigningKey {
     /// several milliseconds per signature, ring a fraction of one, and a login signs twice.
     pub rsa_ring: Option<ring::signature::RsaKeyPair>,
     pub jwk: Jwk,
+    /// The public key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`), the bytes a key-confusion
+    /// attack uses as an HMAC secret.
+    pub public_pem: String,
 }
 
 /// A public key as the JWKS publishes it.
@@ -73,10 +76,26 @@ fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// An SPKI DER public key as PEM, 64 characters a line, as OpenSSL writes it.
+fn spki_pem(der: &[u8]) -> String {
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        pem.push('\n');
+    }
+    pem.push_str("-----END PUBLIC KEY-----\n");
+    pem
+}
+
 impl SigningKey {
     fn rsa(key: &rsa::RsaPrivateKey) -> SigningKey {
         // Encoding a well-formed key cannot fail.
         let der = key.to_pkcs1_der().expect("an RSA key encodes as PKCS#1");
+        let public = key
+            .to_public_key()
+            .to_public_key_der()
+            .expect("an RSA public key encodes as SPKI");
         let mut signing = SigningKey::new(
             SigningAlg::Rs256,
             EncodingKey::from_rsa_der(der.as_bytes()),
@@ -86,6 +105,7 @@ impl SigningKey {
                 e: Some(b64(&key.e().to_bytes_be())),
                 ..Jwk::empty()
             },
+            public.as_bytes(),
         );
         signing.rsa_ring = ring::signature::RsaKeyPair::from_der(der.as_bytes()).ok();
         signing
@@ -111,12 +131,16 @@ impl SigningKey {
 
     fn es256() -> SigningKey {
         use p256::elliptic_curve::sec1::ToEncodedPoint;
-        use p256::pkcs8::EncodePrivateKey;
+        use p256::pkcs8::{EncodePrivateKey, EncodePublicKey};
         let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
         let der = secret
             .to_pkcs8_der()
             .expect("a P-256 key encodes as PKCS#8");
         let point = secret.public_key().to_encoded_point(false);
+        let public = secret
+            .public_key()
+            .to_public_key_der()
+            .expect("a P-256 public key encodes as SPKI");
         SigningKey::new(
             SigningAlg::Es256,
             EncodingKey::from_ec_der(der.as_bytes()),
@@ -127,15 +151,20 @@ impl SigningKey {
                 y: point.y().map(|y| b64(y)),
                 ..Jwk::empty()
             },
+            public.as_bytes(),
         )
     }
 
     fn ed25519() -> SigningKey {
-        use ed25519_dalek::pkcs8::EncodePrivateKey;
+        use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey};
         let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
         let der = key
             .to_pkcs8_der()
             .expect("an Ed25519 key encodes as PKCS#8");
+        let public = key
+            .verifying_key()
+            .to_public_key_der()
+            .expect("an Ed25519 public key encodes as SPKI");
         SigningKey::new(
             SigningAlg::EdDsa,
             EncodingKey::from_ed_der(der.as_bytes()),
@@ -145,10 +174,11 @@ impl SigningKey {
                 x: Some(b64(key.verifying_key().as_bytes())),
                 ..Jwk::empty()
             },
+            public.as_bytes(),
         )
     }
 
-    fn new(alg: SigningAlg, encoding: EncodingKey, mut jwk: Jwk) -> SigningKey {
+    fn new(alg: SigningAlg, encoding: EncodingKey, mut jwk: Jwk, spki_der: &[u8]) -> SigningKey {
         jwk.alg = alg.as_str();
         jwk.kid = jwk.thumbprint();
         SigningKey {
@@ -157,6 +187,7 @@ impl SigningKey {
             encoding,
             rsa_ring: None,
             jwk,
+            public_pem: spki_pem(spki_der),
         }
     }
 }
@@ -251,15 +282,24 @@ impl KeyRing {
     }
 }
 
-/// A key no JWKS of the emulator publishes (the last pool key, which a ring reaches only after
-/// seven rotations): what a vendor signs with when it uses an application-specific key.
-pub(crate) fn unpublished_key() -> Arc<SigningKey> {
-    SigningKey::pooled(RSA_POOL.len() - 1)
+/// A key of `alg` no JWKS of the emulator publishes: what a vendor signs with when it uses an
+/// application-specific key, and what a minted token signed with an unknown key uses. For RS256
+/// the last pool key, which key rings never take; the others are generated, in microseconds.
+pub(crate) fn unpublished_key(alg: SigningAlg) -> Arc<SigningKey> {
+    match alg {
+        SigningAlg::Rs256 => SigningKey::pooled(UNPUBLISHED_POOL_KEY),
+        SigningAlg::Es256 => Arc::new(SigningKey::es256()),
+        SigningAlg::EdDsa => Arc::new(SigningKey::ed25519()),
+    }
 }
+
+/// The pool key kept out of every key ring, so that it stays unpublished however often keys
+/// rotate.
+const UNPUBLISHED_POOL_KEY: usize = RSA_POOL.len() - 1;
 
 fn fresh_key(alg: SigningAlg, next_pool: &mut usize) -> Arc<SigningKey> {
     match alg {
-        SigningAlg::Rs256 if *next_pool < RSA_POOL.len() => {
+        SigningAlg::Rs256 if *next_pool < UNPUBLISHED_POOL_KEY => {
             *next_pool += 1;
             SigningKey::pooled(*next_pool - 1)
         }
@@ -307,6 +347,33 @@ mod tests {
         let new = short.rotate();
         let published: Vec<String> = short.published().iter().map(|k| k.kid.clone()).collect();
         assert_eq!(published, [new]);
+    }
+
+    #[test]
+    fn the_unpublished_key_stays_out_of_rings_past_the_pool() {
+        let unpublished = unpublished_key(SigningAlg::Rs256).kid.clone();
+        let mut ring = KeyRing::new(SigningAlg::Rs256, Duration::from_secs(600));
+        // The first rotation past the pool generates a key instead.
+        for _ in 0..UNPUBLISHED_POOL_KEY {
+            ring.rotate();
+        }
+        let published: Vec<String> = ring.published().iter().map(|k| k.kid.clone()).collect();
+        assert_eq!(published.len(), UNPUBLISHED_POOL_KEY + 1);
+        assert!(!published.contains(&unpublished));
+        assert_ne!(
+            unpublished_key(SigningAlg::Es256).kid,
+            unpublished_key(SigningAlg::Es256).kid
+        );
+    }
+
+    #[test]
+    fn public_pems_are_spki() {
+        let key = SigningKey::pooled(0);
+        assert!(key
+            .public_pem
+            .starts_with("-----BEGIN PUBLIC KEY-----\nMIIBIjAN"));
+        assert!(key.public_pem.ends_with("\n-----END PUBLIC KEY-----\n"));
+        assert!(key.public_pem.lines().all(|l| l.len() <= 64));
     }
 
     #[test]

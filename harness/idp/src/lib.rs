@@ -65,6 +65,10 @@
 //! [`Emulator::inject`] makes the tokens misbehave in one of the ways listed on [`Fault`]; a fault
 //! stays active until [`Emulator::clear_faults`].
 //!
+//! [`Emulator::mint`] makes one token with any claims, header, key and algorithm, starting from
+//! what the token endpoint would issue for a user (see [`MintRequest`]); [`Emulator::public_key_pem`]
+//! gives the current public key for key-confusion tokens.
+//!
 //! # Admin API
 //!
 //! The same control surface, over HTTP under `<base>/_ssoproof/`. Only loopback peers may call
@@ -72,7 +76,7 @@
 //!
 //! | method and path | body | answer |
 //! |---|---|---|
-//! | `GET /_ssoproof/state` | | `{"issuer", "faults": [Fault…], "current_kid", "published_kids": […], "jwks_fetch_count"}` |
+//! | `GET /_ssoproof/state` | | `{"issuer", "faults": [Fault…], "current_kid", "current_public_key_pem", "published_kids": […], "jwks_fetch_count"}` |
 //! | `POST /_ssoproof/faults` | a [`Fault`], e.g. `{"fault": "wrong_issuer"}`, `{"fault": "jwks_slow", "millis": 3000}` | `204` |
 //! | `DELETE /_ssoproof/faults` | | `204`; every fault cleared |
 //! | `POST /_ssoproof/keys/rotate` | | `{"kid": "<the new current kid>"}` |
@@ -81,6 +85,7 @@
 //! | `DELETE /_ssoproof/clients/{client_id}/mappers/{mapper_name}` | | `204`, or `404` `idp/unknown-client` / `idp/unknown-mapper` |
 //! | `POST /_ssoproof/persona` | a [`PersonaEdit`], e.g. `{"edit": "entra_group_membership_claims", "value": "SecurityGroup"}` | `204`, or `409` `idp/persona` when the persona cannot apply it |
 //! | `POST /_ssoproof/clock` | `{"seconds": 31}` | `204`; refresh-token grace periods see the time pass |
+//! | `POST /_ssoproof/tokens` | a [`MintRequest`], e.g. `{"token": "id", "username": "alice", "header": {"kid": "x"}, "signing": {"hs256": "k"}}` | `200` `{"token", "header", "claims"}` ([`Minted`]), or `404` `idp/unknown-user` / `idp/unknown-client`, or `409` `idp/opaque-access-token` |
 //!
 //! A body that is not the expected JSON is `400` `admin/invalid-body`.
 
@@ -90,6 +95,7 @@ mod endpoints;
 mod faults;
 mod keys;
 mod mappers;
+mod mint;
 mod pages;
 pub mod persona;
 mod realm;
@@ -110,6 +116,7 @@ use ssoproof_server::tls::serve_tls;
 use ssoproof_server::ServerHandle;
 
 pub use faults::Fault;
+pub use mint::{MintRequest, Minted, Signing, TokenKind};
 pub use persona::{
     FilterType, GroupFilter, Persona, PersonaEdit, PersonaError, PersonaFile, Vendor,
 };
@@ -240,6 +247,8 @@ pub enum IdpError {
     UnknownGroup(String),
     #[error("the realm has no identity provider \"{alias}\" with a mapper \"{mapper}\"")]
     UnknownIdpMapper { alias: String, mapper: String },
+    #[error("the {} persona's access tokens are opaque strings, not JWTs, so none can be minted; mint an ID token (\"token\": \"id\") or use a Keycloak realm", .vendor.product())]
+    OpaqueAccessToken { vendor: Vendor },
     #[error("cannot edit the persona: {0}")]
     Persona(String),
     #[error("the {vendor} persona signs as {vendor} does, with the RS256 its discovery document advertises; {alg} tokens would be signed with an algorithm discovery does not list. Drop --signing for a persona (a Keycloak realm serves {alg})", vendor = .vendor.product())]
@@ -290,6 +299,7 @@ impl IdpError {
             IdpError::NoGroupMapper(_) => "idp/no-group-mapper",
             IdpError::UnknownGroup(_) => "idp/unknown-group",
             IdpError::UnknownIdpMapper { .. } => "idp/unknown-idp-mapper",
+            IdpError::OpaqueAccessToken { .. } => "idp/opaque-access-token",
             IdpError::Persona(_) => "idp/persona",
             IdpError::PersonaSigning { .. } => "idp/persona-signing",
             IdpError::UnknownUpstream { .. } => "idp/unknown-upstream",
@@ -536,6 +546,18 @@ impl Emulator {
 
     pub fn current_kid(&self) -> String {
         self.shared.current_key().kid.clone()
+    }
+
+    /// The current signing key's public half as SPKI PEM (`-----BEGIN PUBLIC KEY-----`), as an
+    /// application configured with a PEM file would hold it; the HMAC key of a key-confusion
+    /// test ([`Signing::Hs256`]).
+    pub fn public_key_pem(&self) -> String {
+        self.shared.current_key().public_pem.clone()
+    }
+
+    /// A token with the claims, header and signature `request` asks for; see [`MintRequest`].
+    pub fn mint(&self, request: &MintRequest) -> Result<Minted, IdpError> {
+        mint::mint(&self.shared, request)
     }
 
     /// How many requests the certs endpoint has answered (faulty answers included).

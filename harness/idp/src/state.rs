@@ -501,6 +501,8 @@ pub(crate) struct StateReport {
     pub issuer: String,
     pub faults: Vec<Fault>,
     pub current_kid: String,
+    /// The current key's public half as PEM, for key-confusion tokens minted over HTTP.
+    pub current_public_key_pem: String,
     pub published_kids: Vec<String>,
     pub jwks_fetch_count: usize,
 }
@@ -672,6 +674,7 @@ impl Shared {
             issuer: self.issuer.clone(),
             faults: self.faults.snapshot().all().to_vec(),
             current_kid: keys.current().kid.clone(),
+            current_public_key_pem: keys.current().public_pem.clone(),
             published_kids: keys.published().iter().map(|k| k.kid.clone()).collect(),
             jwks_fetch_count: self.jwks_fetch_count(),
         }

@@ -70,6 +70,94 @@ pub(crate) struct Issue<'a> {
     pub nonce: Option<&'a str>,
 }
 
+/// What Keycloak's access and ID token claims are made of: the real token endpoint's issue and
+/// a minted token's share it.
+pub(crate) struct KeycloakClaims<'a> {
+    pub issuer: &'a str,
+    pub grant: Grant,
+    pub client: &'a Client,
+    pub user: &'a User,
+    pub session_id: &'a str,
+    pub auth_time: Option<i64>,
+    pub scopes: &'a [String],
+    pub nonce: Option<&'a str>,
+    /// The (possibly skewed) issuing time.
+    pub now: i64,
+    /// The clock skew in force, which shifts `auth_time` too.
+    pub skew: i64,
+}
+
+impl KeycloakClaims<'_> {
+    fn subject(&self) -> Subject<'_> {
+        Subject {
+            client: self.client,
+            user: self.user,
+            session_id: self.session_id,
+            auth_time: self.auth_time,
+        }
+    }
+
+    /// The access token's claims, as Keycloak 26 issues them.
+    pub fn access_token(&self, realm: &Realm) -> Map<String, Value> {
+        let lifespan = realm.tokens.access_token_lifespan as i64;
+        let mut access = Map::new();
+        access.insert("exp".into(), Value::from(self.now + lifespan));
+        access.insert("iat".into(), Value::from(self.now));
+        access.insert(
+            "jti".into(),
+            Value::from(format!(
+                "{}{}",
+                self.grant.jti_prefix(),
+                uuid::Uuid::new_v4()
+            )),
+        );
+        access.insert("iss".into(), Value::from(self.issuer));
+        access.insert("typ".into(), Value::from("Bearer"));
+        access.insert("azp".into(), Value::from(self.client.client_id.as_str()));
+        access.insert("sid".into(), Value::from(self.session_id));
+        access.insert("scope".into(), Value::from(realm.scope_claim(self.scopes)));
+        mappers::apply(
+            mappers::effective(realm, self.client, self.scopes),
+            &self.subject(),
+            Target::AccessToken,
+            &mut access,
+        );
+        shift_auth_time(&mut access, self.skew);
+        access
+    }
+
+    /// The ID token's claims, as Keycloak 26 issues them; `at_hash` when there is an access token
+    /// to hash.
+    pub fn id_token(&self, realm: &Realm, at_hash: Option<String>) -> Map<String, Value> {
+        let lifespan = realm.tokens.access_token_lifespan as i64;
+        let client_id = self.client.client_id.as_str();
+        let mut id = Map::new();
+        id.insert("exp".into(), Value::from(self.now + lifespan));
+        id.insert("iat".into(), Value::from(self.now));
+        id.insert("jti".into(), Value::from(uuid::Uuid::new_v4().to_string()));
+        id.insert("iss".into(), Value::from(self.issuer));
+        id.insert("aud".into(), Value::from(client_id));
+        id.insert("sub".into(), Value::from(self.user.id.clone()));
+        id.insert("typ".into(), Value::from("ID"));
+        id.insert("azp".into(), Value::from(client_id));
+        if let Some(nonce) = self.nonce {
+            id.insert("nonce".into(), Value::from(nonce));
+        }
+        id.insert("sid".into(), Value::from(self.session_id));
+        if let Some(at_hash) = at_hash {
+            id.insert("at_hash".into(), Value::from(at_hash));
+        }
+        mappers::apply(
+            mappers::effective(realm, self.client, self.scopes),
+            &self.subject(),
+            Target::IdToken,
+            &mut id,
+        );
+        shift_auth_time(&mut id, self.skew);
+        id
+    }
+}
+
 /// Issues the tokens of one token response and remembers them.
 pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenResponse {
     let faults = shared.faults.snapshot();
@@ -82,65 +170,30 @@ pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenR
         .max(0);
     let with_id_token = issue.scopes.iter().any(|s| s == OPENID);
     let scope = realm.scope_claim(issue.scopes);
-    let subject = Subject {
+    let client_id = issue.client.client_id.as_str();
+    let claims = KeycloakClaims {
+        issuer: &shared.issuer,
+        grant: issue.grant,
         client: issue.client,
         user: issue.user,
         session_id: issue.session_id,
         auth_time: issue.auth_time,
+        scopes: issue.scopes,
+        nonce: issue.nonce,
+        now: t,
+        skew: faults.clock_skew(),
     };
-    let mappers = mappers::effective(realm, issue.client, issue.scopes);
-    let client_id = issue.client.client_id.as_str();
 
     if with_id_token && faults.has(&Fault::RotateBeforeSigning) {
         shared.rotate_keys();
     }
     let key = shared.current_key();
 
-    let mut access = Map::new();
-    access.insert("exp".into(), Value::from(t + lifespan));
-    access.insert("iat".into(), Value::from(t));
-    access.insert(
-        "jti".into(),
-        Value::from(format!(
-            "{}{}",
-            issue.grant.jti_prefix(),
-            uuid::Uuid::new_v4()
-        )),
-    );
-    access.insert("iss".into(), Value::from(shared.issuer.clone()));
-    access.insert("typ".into(), Value::from("Bearer"));
-    access.insert("azp".into(), Value::from(client_id));
-    access.insert("sid".into(), Value::from(issue.session_id));
-    access.insert("scope".into(), Value::from(scope.clone()));
-    mappers::apply(
-        mappers.iter().copied(),
-        &subject,
-        Target::AccessToken,
-        &mut access,
-    );
-    shift_auth_time(&mut access, faults.clock_skew());
+    let access = claims.access_token(realm);
     let access_token = sign(&key, &access, None);
 
     let id_token = with_id_token.then(|| {
-        let mut id = Map::new();
-        id.insert("exp".into(), Value::from(t + lifespan));
-        id.insert("iat".into(), Value::from(t));
-        id.insert("jti".into(), Value::from(uuid::Uuid::new_v4().to_string()));
-        id.insert("iss".into(), Value::from(shared.issuer.clone()));
-        id.insert("aud".into(), Value::from(client_id));
-        id.insert("sub".into(), Value::from(issue.user.id.clone()));
-        id.insert("typ".into(), Value::from("ID"));
-        id.insert("azp".into(), Value::from(client_id));
-        if let Some(nonce) = issue.nonce {
-            id.insert("nonce".into(), Value::from(nonce));
-        }
-        id.insert("sid".into(), Value::from(issue.session_id));
-        id.insert(
-            "at_hash".into(),
-            Value::from(at_hash(key.alg, &access_token)),
-        );
-        mappers::apply(mappers.iter().copied(), &subject, Target::IdToken, &mut id);
-        shift_auth_time(&mut id, faults.clock_skew());
+        let mut id = claims.id_token(realm, Some(at_hash(key.alg, &access_token)));
         faults.apply_to_id_token(
             &mut id,
             &IdTokenFacts {
@@ -293,7 +346,7 @@ pub(crate) fn issue_persona(
             jsonwebtoken::encode(&header, &id, &EncodingKey::from_secret(secret.as_bytes()))
                 .expect("HMAC signing accepts any key")
         } else if dialect.unpublished_signing_key(issue.client) {
-            sign(&super::keys::unpublished_key(), &id, None)
+            sign(&super::keys::unpublished_key(SigningAlg::Rs256), &id, None)
         } else {
             sign_id_token(shared, &faults, &id, secret)
         }
@@ -395,32 +448,43 @@ pub(crate) fn at_hash(alg: SigningAlg, access_token: &str) -> String {
 fn sign(key: &SigningKey, claims: &Map<String, Value>, kid: Option<Option<String>>) -> String {
     let mut header = Header::new(key.alg.jwt_algorithm());
     header.kid = kid.unwrap_or_else(|| Some(key.kid.clone()));
-    if let Some(pair) = &key.rsa_ring {
-        return sign_rs256_with_ring(pair, &header, claims);
-    }
-    jsonwebtoken::encode(&header, claims, &key.encoding)
-        .expect("signing with a key of the header's own algorithm succeeds")
+    let header = serde_json::to_vec(&header).expect("a JWT header serializes");
+    let input = signing_input(&header, claims);
+    let signature = key_signature(key, &input);
+    format!("{input}.{signature}")
 }
 
-/// RS256 as jsonwebtoken would produce it (the same header and claims JSON), signed by ring.
-fn sign_rs256_with_ring(
-    pair: &ring::signature::RsaKeyPair,
-    header: &Header,
-    claims: &Map<String, Value>,
-) -> String {
-    let encode = |json: Vec<u8>| URL_SAFE_NO_PAD.encode(json);
-    let header = serde_json::to_vec(header).expect("a JWT header serializes");
+/// `base64url(header).base64url(claims)`: the header bytes exactly as given.
+pub(crate) fn signing_input(header: &[u8], claims: &Map<String, Value>) -> String {
     let payload = serde_json::to_vec(claims).expect("a JSON object serializes");
-    let signing_input = format!("{}.{}", encode(header), encode(payload));
+    format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    )
+}
+
+/// The base64url signature of `input` under `key`, with the key's own algorithm. RS256 goes
+/// through ring: the pure-Rust `rsa` crate behind jsonwebtoken takes several milliseconds per
+/// signature, ring a fraction of one.
+pub(crate) fn key_signature(key: &SigningKey, input: &str) -> String {
+    let Some(pair) = &key.rsa_ring else {
+        return jsonwebtoken::crypto::sign(
+            input.as_bytes(),
+            &key.encoding,
+            key.alg.jwt_algorithm(),
+        )
+        .expect("signing with a key of its own algorithm succeeds");
+    };
     let mut signature = vec![0; pair.public().modulus_len()];
     pair.sign(
         &ring::signature::RSA_PKCS1_SHA256,
         &ring::rand::SystemRandom::new(),
-        signing_input.as_bytes(),
+        input.as_bytes(),
         &mut signature,
     )
     .expect("RSA signing with a valid key and a correctly sized buffer succeeds");
-    format!("{signing_input}.{}", encode(signature))
+    URL_SAFE_NO_PAD.encode(signature)
 }
 
 fn sign_id_token(

@@ -8,10 +8,14 @@
 //! - [`target`]: the safety rule every probe applies before it sends anything (loopback only
 //!   unless the user allows remote targets).
 
+pub mod api;
 pub mod app;
+pub mod error;
+pub mod idp;
 pub mod outcome;
 pub mod report;
 pub mod target;
 
+pub use error::ProbeError;
 pub use outcome::{CaseResult, Expect, Observed, ProbeKind, ProbeReport, Verdict};
 pub use target::{check_target, TargetError};

@@ -8,6 +8,7 @@ use std::time::Duration;
 use fake_app::FakeApp;
 use ssoproof_idp::{Emulator, IdpOptions, Realm};
 use ssoproof_probe::app::{run, AppProbe, FixtureUser, RoleRule, SignedIn};
+use ssoproof_probe::idp::Idp;
 use ssoproof_probe::report::{render, Format};
 use ssoproof_probe::{ProbeReport, Verdict};
 use url::Url;
@@ -40,7 +41,7 @@ fn probe(app: &FakeApp, calls_userinfo: bool) -> AppProbe {
 }
 
 /// The realm with the application's PKCE enforcement `pkce` (the lax app sends none).
-async fn emulator(pkce: bool) -> Emulator {
+async fn emulator(pkce: bool) -> Idp {
     let mut realm = Realm::builtin_keycloak();
     if !pkce {
         let client = realm
@@ -50,7 +51,7 @@ async fn emulator(pkce: bool) -> Emulator {
             .unwrap();
         client.attributes.remove("pkce.code.challenge.method");
     }
-    Emulator::start(realm, IdpOptions::default()).await.unwrap()
+    Idp::from_emulator(Emulator::start(realm, IdpOptions::default()).await.unwrap())
 }
 
 fn verdicts(report: &ProbeReport) -> Vec<(String, Verdict)> {
@@ -168,7 +169,7 @@ async fn remote_targets_and_bad_users_are_setup_errors() {
     );
     assert_eq!(
         FixtureUser::parse_spec("alice:").unwrap_err().code(),
-        "probe/app-user"
+        "probe/usage"
     );
     assert_eq!(
         FixtureUser::parse_spec("dave:-").unwrap(),

@@ -44,10 +44,7 @@ fn setup_problems_are_exit_2_with_their_code() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("error: [probe/app-unknown-user]"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("error: [probe/unknown-user]"), "{stderr}");
     assert!(stderr.contains("alice"), "{stderr}");
     assert!(!stderr.contains("alice-password"), "{stderr}");
 }

@@ -5,6 +5,7 @@ mod admin;
 mod authorize;
 mod faults;
 mod flow;
+mod mint;
 mod personas;
 mod robustness;
 

@@ -1007,3 +1007,90 @@ async fn an_upstream_for_no_identity_provider_of_the_realm_is_refused() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn minted_persona_tokens_carry_the_claims_the_token_endpoint_issues() {
+    // Each persona's scopes as the mint asks them: `openid` and whichever of `profile`,
+    // `email`, `groups` the vendor grants the client.
+    for (app, scope) in [
+        (&OKTA, "openid profile email"),
+        (&AUTH0, "openid profile email"),
+        (&ENTRA, "openid profile email"),
+        (&GOOGLE, "openid profile email"),
+        (&COGNITO, "openid email"),
+        (&AUTHENTIK, "openid profile email groups"),
+    ] {
+        let emulator = persona(app.file).await;
+        let issued = sign_in_for_tokens(&emulator, &App { scope, ..*app }, &[]).await;
+        for (kind, field) in [
+            (crate::TokenKind::Id, "id_token"),
+            (crate::TokenKind::Access, "access_token"),
+        ] {
+            let request = crate::MintRequest {
+                token: kind,
+                username: Some(app.user.into()),
+                client_id: Some(app.client_id.into()),
+                ..crate::MintRequest::default()
+            };
+            let real = issued[field].as_str().unwrap();
+            if real.split('.').count() != 3 {
+                // An opaque access token (Auth0 without an audience, Google): none is minted.
+                let refusal = emulator.mint(&request).unwrap_err();
+                assert_eq!(refusal.code(), "idp/opaque-access-token", "{}", app.file);
+                continue;
+            }
+            let minted = emulator.mint(&request).unwrap();
+            let discovery: Value = http()
+                .get(format!(
+                    "{}/.well-known/openid-configuration",
+                    emulator.issuers()[0].1.trim_end_matches('/')
+                ))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let jwks: jsonwebtoken::jwk::JwkSet = http()
+                .get(discovery["jwks_uri"].as_str().unwrap())
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let key = jsonwebtoken::DecodingKey::from_jwk(
+                jwks.find(minted.header["kid"].as_str().unwrap()).unwrap(),
+            )
+            .unwrap();
+            let (input, signature) = minted.token.rsplit_once('.').unwrap();
+            assert!(jsonwebtoken::crypto::verify(
+                signature,
+                input.as_bytes(),
+                &key,
+                jsonwebtoken::Algorithm::RS256
+            )
+            .unwrap());
+            let keys = |claims: &serde_json::Map<String, Value>| {
+                let mut keys: Vec<String> = claims
+                    .keys()
+                    .filter(|k| !["at_hash", "c_hash", "nonce"].contains(&k.as_str()))
+                    .cloned()
+                    .collect();
+                keys.sort();
+                keys
+            };
+            let real = decode(real).1;
+            let real = real.as_object().unwrap();
+            assert_eq!(keys(&minted.claims), keys(real), "{} {field}", app.file);
+            for claim in ["iss", "sub", "aud", "groups", "email", "cognito:groups"] {
+                assert_eq!(
+                    minted.claims.get(claim),
+                    real.get(claim),
+                    "{} {field} {claim}",
+                    app.file
+                );
+            }
+        }
+    }
+}

@@ -6,7 +6,9 @@ use ssoproof_idp::Fault;
 use url::Url;
 
 use super::session::{AuthRequest, HopError, Login, Session, Target, Whoami, HOP_IDP};
-use super::{AppProbe, AppProbeError, FaultControl, FixtureUser, RoleRule};
+use super::{AppProbe, FixtureUser, RoleRule};
+use crate::error::ProbeError;
+use crate::idp::Idp;
 use crate::outcome::{CaseResult, Expect, Observed};
 
 /// Role cases are `role-<username>`.
@@ -425,24 +427,13 @@ fn fault_name(fault: &Fault) -> String {
 }
 
 async fn with_fault<T>(
-    idp: &dyn FaultControl,
+    idp: &Idp,
     fault: Fault,
     work: impl std::future::Future<Output = T>,
-) -> Result<T, AppProbeError> {
-    let name = fault_name(&fault);
-    idp.inject(fault)
-        .await
-        .map_err(|message| AppProbeError::Fault {
-            fault: name.clone(),
-            message,
-        })?;
+) -> Result<T, ProbeError> {
+    idp.inject(fault).await?;
     let out = work.await;
-    idp.clear_faults()
-        .await
-        .map_err(|message| AppProbeError::Fault {
-            fault: name,
-            message,
-        })?;
+    idp.clear_faults().await?;
     Ok(out)
 }
 
@@ -592,8 +583,8 @@ async fn play_role(target: &Target, user: &FixtureUser) -> Observed {
 pub(crate) async fn run_all(
     probe: &AppProbe,
     target: &Target,
-    idp: &dyn FaultControl,
-) -> Result<Vec<CaseResult>, AppProbeError> {
+    idp: &Idp,
+) -> Result<Vec<CaseResult>, ProbeError> {
     let user = &probe.users[0];
     let selected = |id: &str| probe.only.is_empty() || probe.only.iter().any(|o| o == id);
     let mut results = Vec::new();

@@ -16,39 +16,23 @@ mod session;
 
 use std::time::Duration;
 
-use async_trait::async_trait;
-use ssoproof_idp::Fault;
 use ssoproof_secret::Secret;
 use url::Url;
 
+use crate::error::ProbeError;
+use crate::idp::Idp;
 use crate::outcome::{ProbeKind, ProbeReport};
-use crate::target::{check_target, TargetError};
+use crate::target::check_target;
 
 pub use cases::{Case, CATALOGUE};
 pub use session::{AuthRequest, SignedIn, HOP_CALLBACK, HOP_IDP, HOP_LOGIN, HOP_WHOAMI};
 
-/// The IdP the application trusts, as far as the probe drives it: its issuer, and its faults.
-#[async_trait]
-pub trait FaultControl: Send + Sync {
-    fn issuer(&self) -> String;
-    async fn inject(&self, fault: Fault) -> Result<(), String>;
-    async fn clear_faults(&self) -> Result<(), String>;
-}
-
-#[async_trait]
-impl FaultControl for ssoproof_idp::Emulator {
-    fn issuer(&self) -> String {
-        ssoproof_idp::Emulator::issuer(self)
-    }
-
-    async fn inject(&self, fault: Fault) -> Result<(), String> {
-        ssoproof_idp::Emulator::inject(self, fault);
-        Ok(())
-    }
-
-    async fn clear_faults(&self) -> Result<(), String> {
-        ssoproof_idp::Emulator::clear_faults(self);
-        Ok(())
+fn usage_spec(spec: &str) -> ProbeError {
+    ProbeError::Usage {
+        message: format!(
+            "`{spec}` is not a fixture user: write NAME, NAME:ROLE (the role the runbook \
+             promises) or NAME:- (must be refused)"
+        ),
     }
 }
 
@@ -73,15 +57,12 @@ pub struct FixtureUser {
 
 impl FixtureUser {
     /// The user `NAME[:ROLE|:-]` of `realm`, with the password the realm holds for them.
-    pub fn from_realm(
-        realm: &ssoproof_idp::Realm,
-        spec: &str,
-    ) -> Result<FixtureUser, AppProbeError> {
+    pub fn from_realm(realm: &ssoproof_idp::Realm, spec: &str) -> Result<FixtureUser, ProbeError> {
         let (username, rule) = FixtureUser::parse_spec(spec)?;
         let password = realm
             .user(&username)
             .and_then(|u| u.password.clone())
-            .ok_or_else(|| AppProbeError::UnknownUser {
+            .ok_or_else(|| ProbeError::UnknownUser {
                 user: username.clone(),
                 known: realm
                     .users
@@ -99,23 +80,17 @@ impl FixtureUser {
     }
 
     /// Parses `NAME`, `NAME:ROLE` or `NAME:-` (must be refused) from the command line.
-    pub fn parse_spec(spec: &str) -> Result<(String, RoleRule), AppProbeError> {
+    pub fn parse_spec(spec: &str) -> Result<(String, RoleRule), ProbeError> {
         let (name, rule) = match spec.split_once(':') {
             None => (spec, RoleRule::Any),
             Some((name, "-")) => (name, RoleRule::Refused),
             Some((name, role)) if !role.trim().is_empty() => {
                 (name, RoleRule::Role(role.trim().to_string()))
             }
-            Some(_) => {
-                return Err(AppProbeError::UserSpec {
-                    spec: spec.to_string(),
-                })
-            }
+            Some(_) => return Err(usage_spec(spec)),
         };
         if name.trim().is_empty() {
-            return Err(AppProbeError::UserSpec {
-                spec: spec.to_string(),
-            });
+            return Err(usage_spec(spec));
         }
         Ok((name.trim().to_string(), rule))
     }
@@ -145,76 +120,27 @@ pub struct AppProbe {
     pub vendor: String,
 }
 
-/// Why a probe could not run at all (exit status 2); the stable codes are in the README,
-/// section "`ssoproof probe`".
-#[derive(Debug, thiserror::Error)]
-pub enum AppProbeError {
-    #[error(transparent)]
-    Target(#[from] TargetError),
-    #[error(
-        "`{spec}` is not a fixture user: write NAME, NAME:ROLE (the role the runbook promises) \
-         or NAME:- (must be refused)"
-    )]
-    UserSpec { spec: String },
-    #[error("no fixture user: pass --user NAME at least once (the first signs in as the control)")]
-    NoUser,
-    #[error("the IdP has no user `{user}` with a password; its users are {known}")]
-    UnknownUser { user: String, known: String },
-    #[error("the issuer `{issuer}` is not a URL the probe can compare redirects with")]
-    Issuer { issuer: String },
-    #[error(
-        "unknown case id `{id}`; the ids are listed in the README, section \"`ssoproof probe`\""
-    )]
-    UnknownCase { id: String },
-    #[error("the IdP did not take the fault `{fault}`: {message}")]
-    Fault { fault: String, message: String },
-    #[error("cannot write the report to {path}: {message}")]
-    Output { path: String, message: String },
-}
-
-impl AppProbeError {
-    /// Every code [`AppProbeError::code`] returns besides the target's, for the README check.
-    pub const CODES: [&'static str; 7] = [
-        "probe/app-user",
-        "probe/app-no-user",
-        "probe/app-unknown-user",
-        "probe/app-issuer",
-        "probe/unknown-case",
-        "probe/idp-fault",
-        "probe/output",
-    ];
-
-    pub fn code(&self) -> &'static str {
-        match self {
-            AppProbeError::Target(e) => e.code(),
-            AppProbeError::UserSpec { .. } => "probe/app-user",
-            AppProbeError::NoUser => "probe/app-no-user",
-            AppProbeError::UnknownUser { .. } => "probe/app-unknown-user",
-            AppProbeError::Issuer { .. } => "probe/app-issuer",
-            AppProbeError::UnknownCase { .. } => "probe/unknown-case",
-            AppProbeError::Fault { .. } => "probe/idp-fault",
-            AppProbeError::Output { .. } => "probe/output",
-        }
-    }
-}
-
 /// Runs the catalogue against the application; faults are injected one at a time and cleared
 /// after each case, so cases run one after the other.
-pub async fn run(probe: &AppProbe, idp: &dyn FaultControl) -> Result<ProbeReport, AppProbeError> {
+pub async fn run(probe: &AppProbe, idp: &Idp) -> Result<ProbeReport, ProbeError> {
     check_target(&probe.login_url, probe.allow_remote)?;
     check_target(&probe.whoami_url, probe.allow_remote)?;
     if probe.users.is_empty() {
-        return Err(AppProbeError::NoUser);
+        return Err(ProbeError::Usage {
+            message: "no fixture user: pass --user NAME at least once (the first signs in as \
+                      the control)"
+                .into(),
+        });
     }
     for id in &probe.only {
         if !CATALOGUE.iter().any(|c| c.id == id) && !id.starts_with(cases::ROLE_PREFIX) {
-            return Err(AppProbeError::UnknownCase { id: id.clone() });
+            return Err(ProbeError::UnknownCase { id: id.clone() });
         }
     }
     let issuer = idp.issuer();
     let idp_origin = Url::parse(&issuer)
-        .map_err(|_| AppProbeError::Issuer {
-            issuer: issuer.clone(),
+        .map_err(|e| ProbeError::Usage {
+            message: format!("the IdP's issuer `{issuer}` is not a URL: {e}"),
         })?
         .origin();
     let target = session::Target {
@@ -225,7 +151,7 @@ pub async fn run(probe: &AppProbe, idp: &dyn FaultControl) -> Result<ProbeReport
         timeout: probe.timeout,
     };
     // Whatever an earlier run left behind would break the control case.
-    clear(idp).await?;
+    idp.clear_faults().await?;
     let cases = cases::run_all(probe, &target, idp).await?;
     let mut shown = probe.login_url.clone();
     shown.set_query(None);
@@ -239,13 +165,4 @@ pub async fn run(probe: &AppProbe, idp: &dyn FaultControl) -> Result<ProbeReport
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         cases,
     })
-}
-
-async fn clear(idp: &dyn FaultControl) -> Result<(), AppProbeError> {
-    idp.clear_faults()
-        .await
-        .map_err(|message| AppProbeError::Fault {
-            fault: "(clear)".into(),
-            message,
-        })
 }

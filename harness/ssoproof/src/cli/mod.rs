@@ -67,12 +67,14 @@ enum Command {
   runbooks: [FILE, ...]"
     )]
     Doctor(doctor::DoctorArgs),
+    /// Test the team's own application: a bearer API (`probe api`) against a catalogue of
+    /// valid, forged and out-of-policy tokens, or a web application's OIDC login (`probe app`)
+    /// while the emulator misbehaves and the browser tampers.
+    #[command(subcommand)]
+    Probe(probe::Probe),
     /// Run an emulator in the foreground until Ctrl-C.
     #[command(subcommand)]
     Serve(serve::Serve),
-    /// Probe the team's own application with the emulator's faults and report what it accepts.
-    #[command(subcommand)]
-    Probe(probe::Probe),
 }
 
 pub fn main() -> ExitCode {
@@ -83,8 +85,8 @@ pub fn main() -> ExitCode {
         Command::Lint(args) => lint::run(cli.config, args),
         Command::Login(args) => login::run(args),
         Command::Doctor(args) => doctor::run(args),
-        Command::Serve(command) => serve::run(command),
         Command::Probe(command) => probe::run(command),
+        Command::Serve(command) => serve::run(command),
     };
     match status {
         Ok(code) => ExitCode::from(code),

@@ -107,14 +107,9 @@ fn parse_upstream(text: &str) -> Result<(String, PathBuf), String> {
 }
 
 fn serve_idp(args: IdpArgs) -> anyhow::Result<u8> {
-    let realm = match (&args.realm, &args.persona) {
-        (Some(realm), _) => {
-            Realm::from_keycloak_export(realm).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?
-        }
-        (None, Some(persona)) => {
-            Realm::from_persona(persona).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?
-        }
-        (None, None) => anyhow::bail!("pass --realm FILE or --persona FILE"),
+    let realm = match load_realm(args.realm.as_deref(), args.persona.as_deref())? {
+        Some(realm) => realm,
+        None => anyhow::bail!("pass --realm FILE or --persona FILE"),
     };
     let local_ca = if args.tls {
         let ca = LocalCa::generate().map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
@@ -183,6 +178,23 @@ fn serve_idp(args: IdpArgs) -> anyhow::Result<u8> {
         drop(upstreams);
         Ok(OK)
     })
+}
+
+/// The realm `--realm FILE` (a Keycloak export) or `--persona FILE` names; `None` when neither
+/// is given. `serve idp` and `probe` read them alike.
+pub(super) fn load_realm(
+    realm: Option<&Path>,
+    persona: Option<&Path>,
+) -> anyhow::Result<Option<Realm>> {
+    Ok(Some(match (realm, persona) {
+        (Some(realm), _) => {
+            Realm::from_keycloak_export(realm).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?
+        }
+        (None, Some(persona)) => {
+            Realm::from_persona(persona).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?
+        }
+        (None, None) => return Ok(None),
+    }))
 }
 
 /// The CA certificate `serve idp --tls` hands to other clients. A file in the temporary folder

@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use ssoproof_idp::{Emulator, IdpOptions, Realm, Vendor};
-use ssoproof_probe::app::{self, AppProbe, AppProbeError, FixtureUser, SignedIn};
-use ssoproof_probe::report::{render, Format};
+use ssoproof_idp::SigningAlg;
+use ssoproof_probe::app::{self, AppProbe, FixtureUser, SignedIn};
+use ssoproof_probe::idp::{Idp, LocalOptions};
+use ssoproof_probe::report::Format;
 use url::Url;
 
-use super::super::{FOUND_ERRORS, OK};
+use super::coded;
 
 #[derive(Args)]
 #[command(group(clap::ArgGroup::new("signed_in").required(true).args(["role_pointer", "signed_in_status"])))]
@@ -32,16 +33,22 @@ pub struct AppArgs {
     /// NAME:- (must be refused); repeatable. The first signs in for every other case.
     #[arg(long = "user", value_name = "NAME[:ROLE|:-]", required = true)]
     users: Vec<String>,
-    /// The Keycloak realm export the emulator serves (default: the built-in realm "acme").
+    /// The Keycloak realm export the emulator serves, and the fixture users' passwords
+    /// (default: the built-in realm "acme").
     #[arg(long, value_name = "FILE", conflicts_with = "persona")]
     realm: Option<PathBuf>,
-    /// A vendor persona instead: okta, auth0, entra, google, cognito, authentik (the built-in
-    /// ones), or a persona file.
+    /// A vendor persona instead: okta, auth0, entra-id, google, cognito, authentik (the
+    /// built-in ones), or a persona file.
     #[arg(long, value_name = "NAME|FILE")]
     persona: Option<String>,
     /// Where the emulator listens; the application must be configured with its issuer.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8180")]
     idp_bind: SocketAddr,
+    /// Use a running `ssoproof serve idp` at this base URL (its admin API injects the faults)
+    /// instead of starting one; --realm or --persona then name the file it serves, for the
+    /// users' passwords.
+    #[arg(long, value_name = "URL", conflicts_with = "idp_bind")]
+    idp_url: Option<Url>,
     /// The application reads the discovery document at each login: run the
     /// discovery-issuer-mismatch case (one that reads it at startup cannot see the fault).
     #[arg(long)]
@@ -80,27 +87,8 @@ fn parse_pointer(text: &str) -> Result<String, String> {
     }
 }
 
-fn coded(e: AppProbeError) -> anyhow::Error {
-    anyhow::anyhow!("[{}] {e}", e.code())
-}
-
-/// The realm the emulator serves: a file, a built-in persona, or the built-in realm.
-fn load_realm(args: &AppArgs) -> anyhow::Result<Realm> {
-    let builtin = |name: &str| Vendor::ALL.into_iter().find(|v| v.as_str() == name);
-    Ok(match (&args.realm, args.persona.as_deref()) {
-        (Some(file), _) => {
-            Realm::from_keycloak_export(file).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?
-        }
-        (None, Some(name)) => match builtin(name) {
-            Some(vendor) => Realm::builtin_persona(vendor),
-            None => Realm::from_persona(name).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?,
-        },
-        (None, None) => Realm::builtin_keycloak(),
-    })
-}
-
 pub fn run(args: AppArgs) -> anyhow::Result<u8> {
-    let realm = load_realm(&args)?;
+    let realm = super::realm(args.realm.as_deref(), args.persona.as_deref())?;
     let users = args
         .users
         .iter()
@@ -126,36 +114,37 @@ pub fn run(args: AppArgs) -> anyhow::Result<u8> {
         rediscovers: args.rediscovers,
         calls_userinfo: args.calls_userinfo,
         only: args.cases.clone(),
-        vendor,
+        vendor: vendor.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let report = runtime.block_on(async {
-        let idp = Emulator::start(
-            realm,
-            IdpOptions {
+        let idp = match &args.idp_url {
+            Some(base) => {
+                ssoproof_probe::check_target(base, false).map_err(|e| coded(e.into()))?;
+                Idp::attach(base).await.map_err(coded)?
+            }
+            None => Idp::start(LocalOptions {
+                realm,
                 bind: args.idp_bind,
-                ..IdpOptions::default()
-            },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+                signing: SigningAlg::Rs256,
+            })
+            .await
+            .map_err(coded)?,
+        };
+        // On standard error, so that a JSON or SARIF report on standard output stays parseable.
         eprintln!(
-            "IdP emulator at {} (the application must trust this issuer)",
-            idp.issuer()
+            "probe: issuer {} ({}); the application must trust it",
+            idp.issuer(),
+            vendor
         );
         app::run(&probe, &idp).await.map_err(coded)
     })?;
-    let text = render(&report, args.format, args.show_tokens);
-    match &args.output {
-        Some(path) => std::fs::write(path, &text).map_err(|e| {
-            coded(AppProbeError::Output {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })
-        })?,
-        None => print!("{text}"),
-    }
-    Ok(if report.passed() { OK } else { FOUND_ERRORS })
+    super::write_report(
+        &report,
+        args.format,
+        args.show_tokens,
+        args.output.as_deref(),
+    )
 }

@@ -1,0 +1,182 @@
+//! Test support (not published): starts the real third-party software the `ssoproof probe`
+//! tests are proven on, from a Rust test in one call, trusting an IdP (normally the emulator).
+//!
+//! | launcher | what runs | login / whoami |
+//! |---|---|---|
+//! | [`OAuth2Proxy::login`] | oauth2-proxy v7.15.6, `--provider=oidc`, in front of `static://200` | `/oauth2/start`, `/oauth2/userinfo` |
+//! | [`OAuth2Proxy::bearer`] | oauth2-proxy with `--skip-jwt-bearer-tokens` in front of an echo upstream | — |
+//! | [`NodeApp::login_app`] | `scripts/interop/probe-targets/login-app.js`: Express + openid-client 6 | `/login`, `/whoami` |
+//! | [`NodeApp::bearer_api`] | `scripts/interop/probe-targets/bearer-api.js`: Express + jose | — |
+//!
+//! Each answers with a handle ([`LoginApp`] or [`BearerApi`]) that knows its URLs and kills the
+//! target's whole process group when dropped. A bearer target reports the caller's identity the
+//! same way in both implementations: an `X-Attach-User` header (the email, else `sub`) and a
+//! JSON body `{"sub", "email", "groups"}`.
+//!
+//! # Where the targets come from
+//!
+//! - `SSOPROOF_OAUTH2_PROXY`: the oauth2-proxy binary. Unset, the path
+//!   `scripts/interop/oauth2-proxy/install` builds to by default is tried
+//!   (`$SSOPROOF_CACHE/oauth2-proxy-v7.15.6/bin/oauth2-proxy`, the cache defaulting to
+//!   `$XDG_CACHE_HOME/ssoproof` or `~/.cache/ssoproof`).
+//! - The Node apps: `node` (20 or later) on `PATH`, and `npm ci` run in
+//!   `scripts/interop/probe-targets` of this repository.
+//!
+//! A missing target is [`LaunchError::Unavailable`]: the test skips, saying why (see
+//! [`launch_or_skip!`]). With `SSOPROOF_REQUIRE_PROBE_TARGETS=1` (set by `.ci/run`) it is
+//! [`LaunchError::Required`] instead, and the test fails.
+
+mod node;
+mod oauth2_proxy;
+mod process;
+
+use std::path::PathBuf;
+
+use url::Url;
+
+pub use node::NodeApp;
+pub use oauth2_proxy::{OAuth2Proxy, OAUTH2_PROXY_VERSION};
+
+use process::Process;
+
+/// Set (to anything) to make a missing target a failure instead of a skip.
+pub const REQUIRE_ENV: &str = "SSOPROOF_REQUIRE_PROBE_TARGETS";
+
+/// Why a target did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// The target is not installed here: the test should skip, saying this.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The target is not installed, but `SSOPROOF_REQUIRE_PROBE_TARGETS` says it must be.
+    #[error("SSOPROOF_REQUIRE_PROBE_TARGETS is set but {0}")]
+    Required(String),
+    #[error("cannot start {target} ({program}): {source}")]
+    Spawn {
+        target: &'static str,
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("{target} exited before it was ready ({status}); it printed:\n{log}")]
+    Exited {
+        target: &'static str,
+        status: String,
+        log: String,
+    },
+    #[error("{target} was not ready within {secs} s; it printed:\n{log}")]
+    NotReady {
+        target: &'static str,
+        secs: u64,
+        log: String,
+    },
+    #[error("cannot set up {target}: {message}")]
+    Setup {
+        target: &'static str,
+        message: String,
+    },
+}
+
+/// A missing target: a skip, or a failure under `SSOPROOF_REQUIRE_PROBE_TARGETS`.
+fn unavailable(reason: String) -> LaunchError {
+    if std::env::var_os(REQUIRE_ENV).is_some_and(|v| !v.is_empty()) {
+        LaunchError::Required(reason)
+    } else {
+        LaunchError::Unavailable(reason)
+    }
+}
+
+/// The value of a launch, or: on [`LaunchError::Unavailable`] print `SKIPPED: <reason>` and
+/// return from the (unit-returning) test; on any other error panic with it.
+///
+/// The line goes straight to the process's stderr, past the test harness's output capture,
+/// so a skip shows in a plain `cargo test` run.
+#[macro_export]
+macro_rules! launch_or_skip {
+    ($launch:expr) => {
+        match $launch {
+            Ok(target) => target,
+            Err($crate::LaunchError::Unavailable(reason)) => {
+                use std::io::Write as _;
+                let _ = writeln!(std::io::stderr(), "SKIPPED: {reason}");
+                return;
+            }
+            Err(other) => panic!("{other}"),
+        }
+    };
+}
+
+/// The repository root (this crate is `harness/thirdparty`).
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A running web application with an OIDC login.
+pub struct LoginApp {
+    process: Process,
+    base_url: Url,
+    login_path: &'static str,
+    callback_path: &'static str,
+    whoami_path: &'static str,
+}
+
+impl LoginApp {
+    /// `http://127.0.0.1:<port>/`.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// Where a browser starts a login (the app redirects it to the IdP).
+    pub fn login_url(&self) -> Url {
+        self.join(self.login_path)
+    }
+
+    /// The redirect URI the app sends to the IdP, where the IdP sends the browser back.
+    pub fn callback_url(&self) -> Url {
+        self.join(self.callback_path)
+    }
+
+    /// Answers `200` with JSON naming the signed-in user, `401` without a session:
+    /// oauth2-proxy's `{"user", "email", "groups", "preferredUsername"}`, the Node app's
+    /// `{"sub", "email", "role"}`.
+    pub fn whoami_url(&self) -> Url {
+        self.join(self.whoami_path)
+    }
+
+    /// What the app printed so far (stdout and stderr), for a failing test's message.
+    pub fn log(&self) -> String {
+        self.process.log()
+    }
+
+    fn join(&self, path: &str) -> Url {
+        self.base_url
+            .join(path)
+            .expect("a path joins onto an http URL")
+    }
+}
+
+/// A running API that takes bearer tokens.
+pub struct BearerApi {
+    process: Process,
+    base_url: Url,
+    /// oauth2-proxy's upstream, stopped with the proxy.
+    _upstream: Option<ssoproof_server::ServerHandle>,
+}
+
+impl BearerApi {
+    /// `http://127.0.0.1:<port>/`.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// `path` on the API, e.g. `/v1/models/gpt-4`.
+    pub fn url(&self, path: &str) -> Url {
+        self.base_url
+            .join(path)
+            .expect("a path joins onto an http URL")
+    }
+
+    /// What the API printed so far (stdout and stderr), for a failing test's message.
+    pub fn log(&self) -> String {
+        self.process.log()
+    }
+}

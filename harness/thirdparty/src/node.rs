@@ -1,0 +1,147 @@
+//! The two Node apps of `scripts/interop/probe-targets`, started with `node`.
+
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use ssoproof_secret::Secret;
+use tokio::process::Command;
+use url::Url;
+
+use crate::process::Process;
+use crate::{repo_root, unavailable, BearerApi, LaunchError, LoginApp};
+
+/// Starts the Node apps of `scripts/interop/probe-targets`.
+pub struct NodeApp;
+
+impl NodeApp {
+    /// `login-app.js`: an Express app whose OIDC login is openid-client 6 (code flow, PKCE
+    /// S256, state, nonce, userinfo), with the confidential client `client_id`. `role_map`
+    /// gives each group its role, the first entry naming one of the user's groups winning.
+    /// `env` sets further variables the app reads (`DEFAULT_ROLE`, `GROUPS_CLAIM`, `SCOPE`; see
+    /// the file's header). Its redirect URI is `http://127.0.0.1:<port>/callback`.
+    pub async fn login_app(
+        issuer: &str,
+        client_id: &str,
+        client_secret: &Secret,
+        role_map: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> Result<LoginApp, LaunchError> {
+        let map: serde_json::Map<String, serde_json::Value> = role_map
+            .iter()
+            .map(|(group, role)| (group.to_string(), (*role).into()))
+            .collect();
+        let mut command = node("login-app.js")?;
+        command
+            .env("ISSUER", issuer)
+            .env("CLIENT_ID", client_id)
+            .env("CLIENT_SECRET", client_secret.expose())
+            .env("ROLE_MAP", serde_json::Value::Object(map).to_string())
+            .envs(env.iter().copied());
+        let (process, base_url) = start("login-app.js", command).await?;
+        Ok(LoginApp {
+            process,
+            base_url,
+            login_path: "/login",
+            callback_path: "/callback",
+            whoami_path: "/whoami",
+        })
+    }
+
+    /// `bearer-api.js`: an Express API that verifies bearer tokens with jose
+    /// (`createRemoteJWKSet` + `jwtVerify` with `issuer`, `audience` and RS256/ES256).
+    /// `GET /v1/me` answers any valid token; `POST /v1/models/{model}` also needs the group
+    /// `model_groups` names for the model (`*` for every other model). `env` sets further
+    /// variables the app reads (`ALGORITHMS`, `CLOCK_TOLERANCE`, `GROUPS_CLAIM`, `JWKS_URI`).
+    pub async fn bearer_api(
+        issuer: &str,
+        audience: &str,
+        model_groups: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> Result<BearerApi, LaunchError> {
+        let map: serde_json::Map<String, serde_json::Value> = model_groups
+            .iter()
+            .map(|(model, group)| (model.to_string(), (*group).into()))
+            .collect();
+        let mut command = node("bearer-api.js")?;
+        command
+            .env("ISSUER", issuer)
+            .env("AUDIENCE", audience)
+            .env("MODEL_GROUPS", serde_json::Value::Object(map).to_string())
+            .envs(env.iter().copied());
+        let (process, base_url) = start("bearer-api.js", command).await?;
+        Ok(BearerApi {
+            process,
+            base_url,
+            _upstream: None,
+        })
+    }
+}
+
+/// The Node package's folder in this repository.
+fn package_dir() -> PathBuf {
+    repo_root().join("scripts/interop/probe-targets")
+}
+
+/// `node <script>` in the package folder, once its dependencies are installed.
+fn node(script: &str) -> Result<Command, LaunchError> {
+    let dir = package_dir();
+    let missing = missing_dependencies(&dir)?;
+    if !missing.is_empty() {
+        return Err(unavailable(format!(
+            "{} lacks {} in node_modules: run `npm ci` there",
+            dir.display(),
+            missing.join(", ")
+        )));
+    }
+    let mut command = Command::new("node");
+    command.arg(script).current_dir(dir).env("PORT", "0");
+    Ok(command)
+}
+
+/// The dependencies `package.json` names that `node_modules` does not hold.
+fn missing_dependencies(dir: &Path) -> Result<Vec<String>, LaunchError> {
+    let setup = |message: String| LaunchError::Setup {
+        target: "the Node probe targets",
+        message,
+    };
+    let manifest = dir.join("package.json");
+    let text = ssoproof_config::fs::read_to_string(&manifest)
+        .map_err(|e| setup(format!("{}: {e}", manifest.display())))?;
+    let package: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| setup(format!("{}: not JSON: {e}", manifest.display())))?;
+    let dependencies = package
+        .get("dependencies")
+        .and_then(serde_json::Value::as_object)
+        .ok_or_else(|| setup(format!("{} has no dependencies", manifest.display())))?;
+    Ok(dependencies
+        .keys()
+        .filter(|name| {
+            !dir.join("node_modules")
+                .join(name)
+                .join("package.json")
+                .is_file()
+        })
+        .cloned()
+        .collect())
+}
+
+/// Spawns the app and waits for its `listening on <base URL>` line.
+async fn start(name: &'static str, command: Command) -> Result<(Process, Url), LaunchError> {
+    let (mut process, mut lines) = match Process::spawn(name, command) {
+        Err(LaunchError::Spawn { source, .. }) if source.kind() == ErrorKind::NotFound => {
+            return Err(unavailable(
+                "node is not on PATH: install Node 20 or later".to_string(),
+            ))
+        }
+        other => other?,
+    };
+    let base = process
+        .until_line(&mut lines, |line| {
+            line.strip_prefix("listening on ")
+                .and_then(|url| Url::parse(url.trim()).ok())
+        })
+        .await?;
+    // The base URL with its trailing slash, so paths join onto it.
+    let base_url = base.join("/").expect("an http URL has a root");
+    Ok((process, base_url))
+}

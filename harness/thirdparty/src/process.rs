@@ -1,0 +1,174 @@
+//! A child process started for a test: in a process group of its own (killed whole when the
+//! handle drops), its stdout and stderr collected into one log for error messages, and its
+//! start-up awaited with a bound.
+
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::LaunchError;
+
+/// How long a target may take to say it is ready. Generous: CI runs it on two busy cores.
+pub(crate) const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The most of a target's output kept (its tail), so a chatty target cannot grow the test.
+const LOG_CAP: usize = 64 * 1024;
+
+pub(crate) struct Process {
+    name: &'static str,
+    child: Child,
+    log: Arc<Mutex<String>>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+impl Process {
+    /// Starts `command` in a new process group, and returns it with a channel carrying each
+    /// line it prints on stdout (as well as into the log).
+    pub(crate) fn spawn(
+        name: &'static str,
+        mut command: Command,
+    ) -> Result<(Process, mpsc::UnboundedReceiver<String>), LaunchError> {
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true);
+        let mut child = command.spawn().map_err(|source| LaunchError::Spawn {
+            target: name,
+            program: command
+                .as_std()
+                .get_program()
+                .to_string_lossy()
+                .into_owned(),
+            source,
+        })?;
+        let log = Arc::new(Mutex::new(String::new()));
+        let (lines, stdout_lines) = mpsc::unbounded_channel();
+        let readers = vec![
+            collect(child.stdout.take(), log.clone(), Some(lines)),
+            collect(child.stderr.take(), log.clone(), None),
+        ];
+        let process = Process {
+            name,
+            child,
+            log,
+            readers,
+        };
+        Ok((process, stdout_lines))
+    }
+
+    /// What the target printed so far (the last 64 KiB of stdout and stderr, interleaved).
+    pub(crate) fn log(&self) -> String {
+        self.log.lock().map(|log| log.clone()).unwrap_or_default()
+    }
+
+    /// `Some(status)` once the process has exited.
+    pub(crate) fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Waits for the first stdout line `ready` accepts, and returns what it extracted. Fails
+    /// with the log when the process exits first or stays silent past [`READY_TIMEOUT`].
+    pub(crate) async fn until_line<T>(
+        &mut self,
+        lines: &mut mpsc::UnboundedReceiver<String>,
+        ready: impl Fn(&str) -> Option<T>,
+    ) -> Result<T, LaunchError> {
+        let found = tokio::time::timeout(READY_TIMEOUT, async {
+            while let Some(line) = lines.recv().await {
+                if let Some(found) = ready(&line) {
+                    return Some(found);
+                }
+            }
+            None
+        })
+        .await;
+        match found {
+            Ok(Some(found)) => Ok(found),
+            // stdout closed: the process is exiting.
+            Ok(None) => {
+                let status = self.child.wait().await.ok();
+                Err(self.exited_error(status).await)
+            }
+            Err(_) => Err(self.not_ready()),
+        }
+    }
+
+    /// The error for a process that exited before it was ready, with everything it printed.
+    pub(crate) async fn exited_error(&mut self, status: Option<ExitStatus>) -> LaunchError {
+        // The readers end at end-of-file, which follows the exit; bounded all the same.
+        for reader in self.readers.drain(..) {
+            let _ = tokio::time::timeout(Duration::from_secs(2), reader).await;
+        }
+        LaunchError::Exited {
+            target: self.name,
+            status: status.map_or_else(|| "unknown status".to_string(), |s| s.to_string()),
+            log: self.log(),
+        }
+    }
+
+    pub(crate) fn not_ready(&self) -> LaunchError {
+        LaunchError::NotReady {
+            target: self.name,
+            secs: READY_TIMEOUT.as_secs(),
+            log: self.log(),
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // Only a child not yet reaped: its pid (the group's id) cannot have been reused.
+        if let (Ok(None), Some(pid)) = (self.child.try_wait(), self.child.id()) {
+            if let Ok(pid) = libc::pid_t::try_from(pid) {
+                // SAFETY: kill(2) with a negative pid signals that process group and touches
+                // no memory of ours.
+                unsafe {
+                    libc::kill(-pid, libc::SIGKILL);
+                }
+            }
+        }
+    }
+}
+
+/// Appends each line of `stream` to `log` (keeping its tail), and sends it on `lines`.
+fn collect(
+    stream: Option<impl AsyncRead + Unpin + Send + 'static>,
+    log: Arc<Mutex<String>>,
+    lines: Option<mpsc::UnboundedSender<String>>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let Some(stream) = stream else { return };
+        let mut reader = BufReader::new(stream);
+        let mut bytes = Vec::new();
+        // Bytes, not `lines()`: a line that is not UTF-8 must not stop the draining (a child
+        // whose pipe fills up blocks).
+        while matches!(reader.read_until(b'\n', &mut bytes).await, Ok(n) if n > 0) {
+            let line = String::from_utf8_lossy(&bytes)
+                .trim_end_matches(['\n', '\r'])
+                .to_string();
+            bytes.clear();
+            if let Ok(mut log) = log.lock() {
+                log.push_str(&line);
+                log.push('\n');
+                if log.len() > LOG_CAP {
+                    let mut cut = log.len() - LOG_CAP;
+                    while !log.is_char_boundary(cut) {
+                        cut += 1;
+                    }
+                    log.drain(..cut);
+                }
+            }
+            if let Some(lines) = &lines {
+                // A closed receiver only means nobody waits for readiness any more.
+                let _ = lines.send(line);
+            }
+        }
+    })
+}
