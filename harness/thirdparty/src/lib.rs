@@ -78,7 +78,14 @@ pub enum LaunchError {
 
 /// A missing target: a skip, or a failure under `SSOPROOF_REQUIRE_PROBE_TARGETS`.
 fn unavailable(reason: String) -> LaunchError {
-    if std::env::var_os(REQUIRE_ENV).is_some_and(|v| !v.is_empty()) {
+    missing(
+        std::env::var_os(REQUIRE_ENV).is_some_and(|v| !v.is_empty()),
+        reason,
+    )
+}
+
+fn missing(required: bool, reason: String) -> LaunchError {
+    if required {
         LaunchError::Required(reason)
     } else {
         LaunchError::Unavailable(reason)
@@ -178,5 +185,23 @@ impl BearerApi {
     /// What the API printed so far (stdout and stderr), for a failing test's message.
     pub fn log(&self) -> String {
         self.process.log()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_target_is_a_skip_unless_targets_are_required() {
+        let skip = missing(false, "oauth2-proxy is not installed".to_string());
+        assert!(
+            matches!(&skip, LaunchError::Unavailable(r) if r == "oauth2-proxy is not installed")
+        );
+        let fail = missing(true, "oauth2-proxy is not installed".to_string());
+        assert_eq!(
+            fail.to_string(),
+            "SSOPROOF_REQUIRE_PROBE_TARGETS is set but oauth2-proxy is not installed"
+        );
     }
 }

@@ -145,3 +145,43 @@ async fn start(name: &'static str, command: Command) -> Result<(Process, Url), L
     let base_url = base.join("/").expect("an http URL has a root");
     Ok((process, base_url))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependencies_missing_from_node_modules_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("package.json"),
+            r#"{"dependencies": {"jose": "6.2.19", "express": "5.3.0"}}"#,
+        )
+        .unwrap();
+        let express = dir.path().join("node_modules/express");
+        std::fs::create_dir_all(&express).unwrap();
+        std::fs::write(express.join("package.json"), "{}").unwrap();
+        assert_eq!(missing_dependencies(dir.path()).unwrap(), ["jose"]);
+    }
+
+    #[test]
+    fn a_broken_package_json_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("package.json"), "{").unwrap();
+        let error = missing_dependencies(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("package.json: not JSON"), "{error}");
+    }
+
+    #[test]
+    fn the_repositorys_package_names_the_apps_dependencies() {
+        let text = std::fs::read_to_string(package_dir().join("package.json")).unwrap();
+        let package: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for name in ["express", "express-session", "jose", "openid-client"] {
+            let version = package["dependencies"][name].as_str().unwrap_or_default();
+            assert!(
+                !version.is_empty() && version.chars().all(|c| c.is_ascii_digit() || c == '.'),
+                "{name} is pinned to an exact version: {version:?}"
+            );
+        }
+    }
+}

@@ -114,39 +114,40 @@ fn common_args(issuer: &str, client_id: &str) -> Vec<String> {
 
 /// The binary: `SSOPROOF_OAUTH2_PROXY`, else where the install script puts it by default.
 fn binary() -> Result<PathBuf, LaunchError> {
+    let named = std::env::var_os(OAUTH2_PROXY_ENV).filter(|p| !p.is_empty());
+    locate(named.map(PathBuf::from), default_binary()).map_err(unavailable)
+}
+
+/// The named binary, which must exist, or else the default one; the reason when neither does.
+fn locate(named: Option<PathBuf>, default: Option<PathBuf>) -> Result<PathBuf, String> {
     let install = "scripts/interop/oauth2-proxy/install";
-    if let Some(path) = std::env::var_os(OAUTH2_PROXY_ENV).filter(|p| !p.is_empty()) {
-        let path = PathBuf::from(path);
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(unavailable(format!(
-                "{OAUTH2_PROXY_ENV} names {}, which is not a file: run {install}",
-                path.display()
-            )))
-        };
-    }
-    let cache = std::env::var_os("SSOPROOF_CACHE")
-        .filter(|c| !c.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("XDG_CACHE_HOME")
-                .filter(|c| !c.is_empty())
-                .map(|c| PathBuf::from(c).join("ssoproof"))
-        })
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/ssoproof")));
-    let default = cache.map(|c| {
-        c.join(format!(
-            "oauth2-proxy-{OAUTH2_PROXY_VERSION}/bin/oauth2-proxy"
-        ))
-    });
-    match default {
-        Some(path) if path.is_file() => Ok(path),
-        _ => Err(unavailable(format!(
+    match (named, default) {
+        (Some(path), _) if path.is_file() => Ok(path),
+        (Some(path), _) => Err(format!(
+            "{OAUTH2_PROXY_ENV} names {}, which is not a file: run {install}",
+            path.display()
+        )),
+        (None, Some(path)) if path.is_file() => Ok(path),
+        (None, _) => Err(format!(
             "oauth2-proxy {OAUTH2_PROXY_VERSION} is not installed: run {install} and set \
              {OAUTH2_PROXY_ENV} to the path it prints"
-        ))),
+        )),
     }
+}
+
+/// `$SSOPROOF_CACHE/oauth2-proxy-<version>/bin/oauth2-proxy`, the cache defaulting as in the
+/// install script (`${SSOPROOF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ssoproof}`).
+fn default_binary() -> Option<PathBuf> {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    let cache = set("SSOPROOF_CACHE").map(PathBuf::from).or_else(|| {
+        set("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| set("HOME").map(|home| PathBuf::from(home).join(".cache")))
+            .map(|cache| cache.join("ssoproof"))
+    })?;
+    Some(cache.join(format!(
+        "oauth2-proxy-{OAUTH2_PROXY_VERSION}/bin/oauth2-proxy"
+    )))
 }
 
 /// The listening socket oauth2-proxy inherits.
@@ -272,4 +273,38 @@ async fn echo(headers: HeaderMap) -> impl IntoResponse {
         [("x-attach-user", attach)],
         Json(serde_json::json!({ "sub": user, "email": email, "groups": groups })),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_named_binary_wins_and_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let (named, default) = (dir.path().join("named"), dir.path().join("default"));
+        std::fs::write(&default, "").unwrap();
+        let missing = locate(Some(named.clone()), Some(default.clone())).unwrap_err();
+        assert!(
+            missing.starts_with("SSOPROOF_OAUTH2_PROXY names "),
+            "{missing}"
+        );
+        assert!(missing.contains("which is not a file"), "{missing}");
+        std::fs::write(&named, "").unwrap();
+        assert_eq!(locate(Some(named.clone()), Some(default)), Ok(named));
+    }
+
+    #[test]
+    fn without_a_name_the_install_scripts_default_is_tried() {
+        let dir = tempfile::tempdir().unwrap();
+        let default = dir.path().join("oauth2-proxy");
+        let missing = locate(None, Some(default.clone())).unwrap_err();
+        assert!(
+            missing.contains("is not installed: run scripts/interop/oauth2-proxy/install"),
+            "{missing}"
+        );
+        assert_eq!(locate(None, None), Err(missing));
+        std::fs::write(&default, "").unwrap();
+        assert_eq!(locate(None, Some(default.clone())), Ok(default));
+    }
 }

@@ -172,3 +172,83 @@ fn collect(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut command = Command::new("/bin/sh");
+        command.arg("-c").arg(script);
+        command
+    }
+
+    #[tokio::test]
+    async fn the_ready_line_is_found_past_lines_that_are_not_utf8() {
+        let (mut process, mut lines) =
+            Process::spawn("test", sh(r"printf 'x\377\n'; echo 'ready 42'; sleep 60")).unwrap();
+        let found = process
+            .until_line(&mut lines, |line| {
+                line.strip_prefix("ready ").map(str::to_string)
+            })
+            .await
+            .unwrap();
+        assert_eq!(found, "42");
+        assert!(
+            process.log().starts_with("x\u{fffd}\nready 42\n"),
+            "{}",
+            process.log()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_target_that_exits_first_is_reported_with_its_output() {
+        let (mut process, mut lines) =
+            Process::spawn("test", sh("echo starting; echo 'no config' >&2; exit 3")).unwrap();
+        let error = process
+            .until_line(&mut lines, |_| None::<()>)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("test exited before it was ready (exit status: 3)"),
+            "{error}"
+        );
+        assert!(
+            error.contains("starting\n") && error.contains("no config\n"),
+            "{error}"
+        );
+    }
+
+    /// Whether `pid` is gone or a zombie (dead, not yet reaped by its new parent).
+    fn dead(pid: &str) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+            stat.rsplit(')')
+                .next()
+                .is_some_and(|s| s.trim_start().starts_with('Z'))
+        })
+    }
+
+    #[tokio::test]
+    async fn dropping_the_handle_kills_the_whole_process_group() {
+        // The shell starts a grandchild, which only a kill of the group reaches.
+        let (mut process, mut lines) =
+            Process::spawn("test", sh("sleep 600 & echo \"child $!\"; wait")).unwrap();
+        let grandchild = process
+            .until_line(&mut lines, |line| {
+                line.strip_prefix("child ").map(str::to_string)
+            })
+            .await
+            .unwrap();
+        assert!(!dead(&grandchild));
+        drop(process);
+        // SIGKILL is delivered asynchronously: wait for it, bounded.
+        for _ in 0..200 {
+            if dead(&grandchild) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the grandchild {grandchild} outlived the handle");
+    }
+}
