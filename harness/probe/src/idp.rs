@@ -163,6 +163,12 @@ impl Idp {
         }
     }
 
+    /// The realm's first user, as stored (`alice` in the built-in realm, `alice@example.com` in
+    /// the Okta persona); unknown for an attached emulator.
+    pub fn first_user(&self) -> Option<String> {
+        self.local()?.usernames().into_iter().next()
+    }
+
     /// The emulator in this process, for what only it can do (start a second one alongside).
     pub fn local(&self) -> Option<&Emulator> {
         match self {

@@ -90,3 +90,36 @@ fn an_unreachable_api_is_exit_1_with_a_json_report_and_the_issuer_on_stderr() {
     assert!(cases.len() > 30, "{json}");
     assert!(cases.iter().all(|c| c["observed"] == "error"), "{json}");
 }
+
+#[test]
+fn a_builtin_persona_is_named_and_a_persona_file_that_is_not_there_is_its_code() {
+    let url = format!("http://127.0.0.1:{}/v1/chat", closed_port());
+    let okta = probe(&[
+        "--url",
+        &url,
+        "--idp-bind",
+        "127.0.0.1:0",
+        "--persona",
+        "okta",
+    ]);
+    assert_eq!(
+        okta.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&okta.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&okta.stderr);
+    assert!(
+        stderr.starts_with("probe: issuer http://127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("/oauth2/") && stderr.contains("(okta)"),
+        "{stderr}"
+    );
+
+    let missing = probe(&["--url", &url, "--persona", "no/such/persona.yaml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.starts_with("error: [persona/read]"), "{stderr}");
+}

@@ -364,8 +364,11 @@ pub fn catalogue(s: &Settings) -> Vec<Case> {
         ROTATION,
         "signed by a newly rotated key",
         Accept,
-        "After the IdP rotates its signing key the API refuses every new token until it restarts or its JWKS cache expires: an outage at each rotation.",
-        "Refetch the JWKS when a token names an unknown `kid` (rate-limited, not blocked for minutes).",
+        "After the IdP rotates its signing key the API refuses new tokens until it refetches its \
+         JWKS (at a restart, when its cache expires, or after a cooldown since its last fetch): an \
+         outage at each rotation.",
+        "Refetch the JWKS when a token names an unknown `kid`, rate-limited by seconds, not \
+         blocked for minutes.",
         Recipe::Rotation,
     ));
     cases

@@ -390,24 +390,18 @@ async fn send_case(
         Ok(response) => {
             let status = response.status();
             let headers = response.headers().clone();
-            match read_limited(response).await {
-                Err(e) => Observed::Error {
-                    hop,
-                    message: format!(
-                        "answered {status}, then the body failed: {}",
-                        describe_send_error(&e.without_url(), target.timeout)
-                    ),
-                },
-                Ok(body) => classify(
-                    case,
-                    target,
-                    &hop,
-                    status,
-                    &headers,
-                    &body,
-                    &ready.identities,
-                ),
-            }
+            // The status decides; a body cut short (servers close the connection after a
+            // 431) only loses the detail.
+            let body = read_limited(response).await.unwrap_or_default();
+            classify(
+                case,
+                target,
+                &hop,
+                status,
+                &headers,
+                &body,
+                &ready.identities,
+            )
         }
     };
     let observed = note_key_fetches(case, observed, keys);
@@ -415,6 +409,7 @@ async fn send_case(
     result(observed, Some(token))
 }
 
+/// At most [`BODY_LIMIT`] bytes of the body.
 async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {

@@ -37,9 +37,10 @@ pub struct ApiArgs {
     /// carries it.
     #[arg(long, value_name = "AUD")]
     audience: String,
-    /// The user the tokens are for.
-    #[arg(long, value_name = "USER", default_value = "alice")]
-    user: String,
+    /// The user the tokens are for (default: the realm's first user, e.g. alice; required with
+    /// --idp-url).
+    #[arg(long, value_name = "USER")]
+    user: Option<String>,
     /// The response header in which the API reports whom it took the caller for, e.g.
     /// X-Attach-User. A valid token's identity must be its `sub`, `email` or
     /// `preferred_username`.
@@ -150,8 +151,8 @@ pub fn run(args: ApiArgs) -> anyhow::Result<u8> {
             IdpChoice::Start(Box::new(realm))
         }
     };
-    let settings = Settings {
-        user: args.user.clone(),
+    let mut settings = Settings {
+        user: args.user.clone().unwrap_or_default(),
         audience: args.audience.clone(),
         group: args.allow_group.clone().map(|group| GroupRule {
             group,
@@ -178,8 +179,22 @@ pub fn run(args: ApiArgs) -> anyhow::Result<u8> {
             .await
             .map_err(coded)?,
         };
+        if args.user.is_none() {
+            settings.user = idp.first_user().ok_or_else(|| {
+                coded(ProbeError::Usage {
+                    message: "pass --user: the users of an emulator attached with --idp-url are \
+                              not known to the probe"
+                        .into(),
+                })
+            })?;
+        }
         // On standard error, so that a JSON or SARIF report on standard output stays parseable.
-        eprintln!("probe: issuer {} ({})", idp.issuer(), idp.vendor());
+        eprintln!(
+            "probe: issuer {} ({}), tokens for {}",
+            idp.issuer(),
+            idp.vendor(),
+            settings.user
+        );
         api::run(&idp, &target, &settings).await.map_err(coded)
     })?;
     super::write_report(
