@@ -176,3 +176,26 @@ async fn remote_targets_and_bad_users_are_setup_errors() {
         ("dave".to_string(), RoleRule::Refused)
     );
 }
+
+/// An authorization the IdP refuses (here a scope the client may not ask for) is an error at
+/// the IdP hop with the IdP's words, not a refusal by the application.
+#[tokio::test]
+async fn an_idp_refusal_is_an_idp_error() {
+    let idp = emulator(true).await;
+    let app = FakeApp::with_scope(
+        true,
+        &idp.issuer(),
+        "acme-app",
+        "acme-app-secret",
+        "openid no-such-scope",
+    )
+    .await;
+    let mut p = probe(&app, true);
+    p.only = vec!["valid-login".into()];
+    let report = run(&p, &idp).await.unwrap();
+    let ssoproof_probe::Observed::Error { hop, message } = &report.cases[0].observed else {
+        panic!("{report:?}")
+    };
+    assert_eq!(hop, "IdP");
+    assert!(message.contains("error=invalid_scope"), "{message}");
+}

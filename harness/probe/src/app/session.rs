@@ -193,6 +193,25 @@ impl<'a> Session<'a> {
     pub async fn login(&self, username: &str, password: &Secret) -> Result<Login, HopError> {
         let auth = self.start().await?;
         let callback = self.sign_in(&auth, username, password).await?;
+        // The IdP refused the authorization (a scope, the client, the user's assignment): the
+        // application was never given a login to accept or refuse.
+        let param = |name: &str| {
+            callback
+                .query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        if let Some(error) = param("error") {
+            return Err(HopError {
+                hop: HOP_IDP,
+                message: format!(
+                    "signing in as {username}: the IdP redirected back with error={error}{}",
+                    param("error_description")
+                        .map(|d| format!(" ({d})"))
+                        .unwrap_or_default()
+                ),
+            });
+        }
         let delivered = self.deliver(&callback).await?;
         let whoami = self.whoami().await?;
         Ok(Login {

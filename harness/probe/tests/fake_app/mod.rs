@@ -26,6 +26,7 @@ struct Pending {
 
 struct App {
     strict: bool,
+    scope: String,
     rp: RelyingParty,
     client_id: String,
     secret: String,
@@ -79,7 +80,7 @@ async fn login(State(app): State<Arc<App>>) -> Response {
         .append_pair("response_type", "code")
         .append_pair("client_id", &app.client_id)
         .append_pair("redirect_uri", &app.redirect_uri)
-        .append_pair("scope", "openid email profile")
+        .append_pair("scope", &app.scope)
         .append_pair("state", &pending.state)
         .append_pair("nonce", &pending.nonce);
     if let Some(verifier) = &pending.verifier {
@@ -207,6 +208,17 @@ async fn whoami(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
 impl FakeApp {
     /// Starts the application against `issuer`, as the confidential client `client_id`.
     pub async fn start(strict: bool, issuer: &str, client_id: &str, secret: &str) -> FakeApp {
+        FakeApp::with_scope(strict, issuer, client_id, secret, "openid email profile").await
+    }
+
+    /// [`FakeApp::start`], asking for `scope`.
+    pub async fn with_scope(
+        strict: bool,
+        issuer: &str,
+        client_id: &str,
+        secret: &str,
+        scope: &str,
+    ) -> FakeApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let redirect_uri = format!("{base}/callback");
@@ -215,6 +227,7 @@ impl FakeApp {
         let rp = RelyingParty::discover(config).await.unwrap();
         let app = Arc::new(App {
             strict,
+            scope: scope.into(),
             rp,
             client_id: client_id.into(),
             secret: secret.into(),

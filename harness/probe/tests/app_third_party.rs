@@ -1,0 +1,183 @@
+//! `probe app` against real third-party software, started by `ssoproof-thirdparty`:
+//! oauth2-proxy v7.15.6 in browser-login mode and an Express application whose login is
+//! openid-client 6 (`scripts/interop/probe-targets/login-app.js`). Each test asserts what the
+//! target does with every case, findings included: a real project that accepts what it should
+//! not is stated here (and in the README), not hidden.
+//!
+//! Skips (printing `SKIPPED: …`) when a target is not installed, unless
+//! `SSOPROOF_REQUIRE_PROBE_TARGETS=1`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use ssoproof_idp::{Realm, SigningAlg};
+use ssoproof_probe::app::{self, AppProbe, FixtureUser, SignedIn};
+use ssoproof_probe::idp::{Idp, LocalOptions};
+use ssoproof_probe::report::{render, Format};
+use ssoproof_probe::ProbeReport;
+use ssoproof_secret::Secret;
+use ssoproof_thirdparty::{launch_or_skip, LoginApp, NodeApp, OAuth2Proxy};
+
+const CLIENT: &str = "acme-app";
+
+async fn idp() -> (Idp, Realm) {
+    let realm = Realm::builtin_keycloak();
+    let idp = Idp::start(LocalOptions {
+        realm: realm.clone(),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        signing: SigningAlg::Rs256,
+    })
+    .await
+    .unwrap();
+    (idp, realm)
+}
+
+fn secret(realm: &Realm) -> Secret {
+    realm.client(CLIENT).unwrap().secret.clone().unwrap()
+}
+
+fn probe(
+    app: &LoginApp,
+    realm: &Realm,
+    pointer: &str,
+    users: &[&str],
+    calls_userinfo: bool,
+) -> AppProbe {
+    AppProbe {
+        login_url: app.login_url(),
+        whoami_url: app.whoami_url(),
+        signed_in: SignedIn::Pointer(pointer.into()),
+        users: users
+            .iter()
+            .map(|spec| FixtureUser::from_realm(realm, spec).unwrap())
+            .collect(),
+        timeout: Duration::from_secs(10),
+        allow_remote: false,
+        rediscovers: false,
+        calls_userinfo,
+        only: Vec::new(),
+        vendor: "keycloak".into(),
+    }
+}
+
+/// Each case's observation (`REFUSED`, `ACCEPTED`, `ERROR`).
+fn observed(report: &ProbeReport) -> BTreeMap<&str, &'static str> {
+    report
+        .cases
+        .iter()
+        .map(|c| (c.id.as_str(), c.observed_label()))
+        .collect()
+}
+
+fn cases_observed<'a>(report: &'a ProbeReport, label: &str) -> Vec<&'a str> {
+    observed(report)
+        .into_iter()
+        .filter(|(_, l)| *l == label)
+        .map(|(id, _)| id)
+        .collect()
+}
+
+#[tokio::test]
+async fn oauth2_proxy_browser_login() {
+    let (idp, realm) = idp().await;
+    let proxy = launch_or_skip!(
+        OAuth2Proxy::login(
+            &idp.issuer(),
+            CLIENT,
+            &secret(&realm),
+            &[
+                "--allowed-group=/acme/admins",
+                "--allowed-group=/acme/engineers",
+                "--scope=openid email profile",
+            ],
+        )
+        .await
+    );
+    let probe = probe(
+        &proxy,
+        &realm,
+        "/groups/0",
+        &["alice:/acme/admins", "bob:/acme/engineers", "dave:-"],
+        false,
+    );
+    let report = app::run(&probe, &idp).await.unwrap();
+    let table = render(&report, Format::Table, false);
+    let context = format!("{table}\n{}", proxy.log());
+    assert_eq!(
+        cases_observed(&report, "ERROR"),
+        Vec::<&str>::new(),
+        "{context}"
+    );
+    // Findings. oauth2-proxy sends no nonce and checks none (`--insecure-oidc-skip-nonce`
+    // defaults to true); go-oidc's verifier checks neither `azp` nor `at_hash` nor `iat`.
+    assert_eq!(
+        cases_observed(&report, "ACCEPTED"),
+        [
+            "id-token-iat-future",
+            "id-token-wrong-at-hash",
+            "id-token-wrong-azp",
+            "id-token-wrong-nonce",
+            "nonce-unpredictable",
+            "role-alice",
+            "role-bob",
+            "valid-login",
+        ],
+        "{context}"
+    );
+    // Everything else is refused, among them every signature fault, the tampered callbacks
+    // and dave, whose group --allowed-group does not admit.
+    assert_eq!(cases_observed(&report, "REFUSED").len(), 15, "{context}");
+}
+
+#[tokio::test]
+async fn openid_client_express_app() {
+    let (idp, realm) = idp().await;
+    let app = launch_or_skip!(
+        NodeApp::login_app(
+            &idp.issuer(),
+            CLIENT,
+            &secret(&realm),
+            &[("/acme/admins", "admin"), ("/acme/engineers", "user")],
+            &[],
+        )
+        .await
+    );
+    let probe = probe(
+        &app,
+        &realm,
+        "/role",
+        &["alice:admin", "bob:user", "carol:admin", "dave:-"],
+        true,
+    );
+    let report = app::run(&probe, &idp).await.unwrap();
+    let table = render(&report, Format::Table, false);
+    let context = format!("{table}\n{}", app.log());
+    assert_eq!(
+        cases_observed(&report, "ERROR"),
+        Vec::<&str>::new(),
+        "{context}"
+    );
+    // Findings. openid-client 6 does not verify the signature of an ID token that comes from
+    // the token endpoint (OIDC Core 3.1.3.7 lets TLS stand in for it; the emulator here is
+    // plain HTTP on loopback), so a broken signature, an unknown key and HS256 with the client
+    // secret all pass; `alg: none` is refused by its algorithm check. It checks `azp` only
+    // with several audiences, `at_hash` not at all in the code flow, and `iat` not against
+    // the future.
+    assert_eq!(
+        cases_observed(&report, "ACCEPTED"),
+        [
+            "id-token-bad-signature",
+            "id-token-hs256-client-secret",
+            "id-token-iat-future",
+            "id-token-unknown-kid",
+            "id-token-wrong-at-hash",
+            "id-token-wrong-azp",
+            "role-alice",
+            "role-bob",
+            "role-carol",
+            "valid-login",
+        ],
+        "{context}"
+    );
+    assert_eq!(cases_observed(&report, "REFUSED").len(), 15, "{context}");
+}
