@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::faults::Fault;
+use super::faults::AimedFault;
 use super::mint::MintRequest;
 use super::persona::PersonaEdit;
 use super::state::Shared;
@@ -96,12 +96,17 @@ async fn state(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn inject(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
-    match body::<Fault>(&bytes) {
-        Ok(fault) => {
-            shared.faults.inject(fault);
+    let aimed = match body::<AimedFault>(&bytes) {
+        Ok(aimed) => aimed,
+        Err(response) => return *response,
+    };
+    // Deserializing skips the check that the fault can break the tokens it is aimed at.
+    match AimedFault::new(aimed.fault, aimed.tokens) {
+        Ok(aimed) => {
+            shared.faults.inject(aimed);
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(response) => *response,
+        Err(e) => error(StatusCode::BAD_REQUEST, e.code(), e.to_string()),
     }
 }
 

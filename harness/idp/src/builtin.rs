@@ -40,7 +40,8 @@ fn persona_file(vendor: Vendor) -> (&'static str, &'static str) {
 
 impl Realm {
     /// The built-in Keycloak realm `acme` (users alice, bob, carol, dave, erin; confidential
-    /// client `acme-app`, public client `acme-spa`, `acme-consent` with consent required).
+    /// client `acme-app`, public client `acme-spa`, `acme-consent` with consent required,
+    /// `api-gateway` whose access tokens name the API audience `https://api.example.com`).
     pub fn builtin_keycloak() -> Realm {
         // Compiled-in data, checked by this module's tests: failing here is a build defect.
         Realm::from_keycloak_json(KEYCLOAK_REALM, Path::new("builtin/keycloak-realm.json"))

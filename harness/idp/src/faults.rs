@@ -2,10 +2,10 @@
 //! rejections can be tested one by one (the OpenID Foundation's RP certification cases).
 //!
 //! A fault stays active until it is cleared: every token issued meanwhile is broken the same
-//! way. Injecting a fault of a kind already active replaces it (`jwks_slow` with a new delay).
-//! Claim and signature faults apply to ID tokens only; access and refresh tokens stay valid so
-//! that the flow itself can complete, except for `clock_skew`, which shifts the time claims of
-//! every token.
+//! way. Injecting a fault of a kind already active replaces it (`jwks_slow` with a new delay, or
+//! the same fault aimed at other tokens). Claim and signature faults break ID tokens unless they
+//! are aimed at access tokens ([`FaultTokens`]); refresh tokens stay valid so that the flow itself
+//! can complete. `clock_skew` shifts the time claims of every token.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::state::lock;
+use super::IdpError;
 
 /// One way to misbehave. As JSON (the admin API): `{"fault": "wrong_issuer"}`,
 /// `{"fault": "jwks_slow", "millis": 3000}`, `{"fault": "clock_skew", "seconds": -120}`.
@@ -76,16 +77,114 @@ pub enum Fault {
     /// Every issued time claim (`iat`, `exp`, `auth_time`, `nbf`) is shifted by this many seconds,
     /// as if the provider's clock were wrong.
     ClockSkew { seconds: i64 },
+    /// Authorization responses leave out the RFC 9207 `iss` parameter although discovery
+    /// advertises `authorization_response_iss_parameter_supported` (no effect where `iss` is not
+    /// sent, see [`crate::IdpOptions::iss_parameter`]).
+    IssParameterMissing,
+    /// Authorization responses carry another issuer as the RFC 9207 `iss` parameter (no effect
+    /// where `iss` is not sent).
+    IssParameterWrong,
+}
+
+impl Fault {
+    /// Whether the fault can break an access token: the claim and signature faults, but not those
+    /// about the nonce, `at_hash`, refreshes, userinfo, discovery, the JWKS, the clock or the
+    /// authorization response.
+    pub fn breaks_access_tokens(&self) -> bool {
+        matches!(
+            self,
+            Fault::WrongIssuer
+                | Fault::WrongAudience
+                | Fault::MissingAudience
+                | Fault::MissingSub
+                | Fault::MissingIat
+                | Fault::Expired
+                | Fault::IatInFuture
+                | Fault::NotYetValid
+                | Fault::AlgNone
+                | Fault::Hs256ClientSecret
+                | Fault::BadSignature
+                | Fault::NoKid
+                | Fault::NoKidMultipleKeys
+                | Fault::UnknownKid
+                | Fault::RotateBeforeSigning
+                | Fault::MultipleAudiencesWithoutAzp
+                | Fault::WrongAzp
+        )
+    }
+
+    /// The fault's name as the admin API spells it (`wrong_issuer`).
+    fn name(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v["fault"].as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    /// Whether Keycloak's token verification at userinfo refuses an access token this fault
+    /// broke: a bad signature or key id, another issuer, no subject, outside its validity window,
+    /// no or another `azp` (the client is looked up by it). The audience and `iat` are not checked.
+    fn refused_by_userinfo(&self) -> bool {
+        !matches!(
+            self,
+            Fault::WrongAudience
+                | Fault::MissingAudience
+                | Fault::MissingIat
+                | Fault::IatInFuture
+                | Fault::RotateBeforeSigning
+        )
+    }
+}
+
+/// Which tokens a claim or signature fault breaks. As JSON, beside the fault (the admin API):
+/// `{"fault": "alg_none", "tokens": "access"}`; without `tokens`, ID tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultTokens {
+    #[default]
+    Id,
+    Access,
+    Both,
+}
+
+impl FaultTokens {
+    fn is_id(&self) -> bool {
+        *self == FaultTokens::Id
+    }
+
+    fn covers(self, token: FaultTokens) -> bool {
+        self == FaultTokens::Both || self == token
+    }
+}
+
+/// A fault with the tokens it is aimed at: the admin API's body and state entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct AimedFault {
+    #[serde(flatten)]
+    pub fault: Fault,
+    /// Left out of the state when it is the default, so that ID-token faults read as before.
+    #[serde(default, skip_serializing_if = "FaultTokens::is_id")]
+    pub tokens: FaultTokens,
+}
+
+impl AimedFault {
+    /// The fault, unless it is aimed at access tokens it cannot break.
+    pub fn new(fault: Fault, tokens: FaultTokens) -> Result<AimedFault, IdpError> {
+        if tokens != FaultTokens::Id && !fault.breaks_access_tokens() {
+            return Err(IdpError::FaultTokens(fault.name()));
+        }
+        Ok(AimedFault { fault, tokens })
+    }
 }
 
 /// The faults in force. Cheap to share: every request takes a snapshot.
 #[derive(Default)]
-pub(crate) struct ActiveFaults(Mutex<Vec<Fault>>);
+pub(crate) struct ActiveFaults(Mutex<Vec<AimedFault>>);
 
 impl ActiveFaults {
-    pub fn inject(&self, fault: Fault) {
+    pub fn inject(&self, fault: AimedFault) {
         let mut faults = lock(&self.0);
-        faults.retain(|f| std::mem::discriminant(f) != std::mem::discriminant(&fault));
+        faults.retain(|f| std::mem::discriminant(&f.fault) != std::mem::discriminant(&fault.fault));
         faults.push(fault);
     }
 
@@ -100,10 +199,10 @@ impl ActiveFaults {
 
 /// A snapshot of the active faults.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Faults(Vec<Fault>);
+pub(crate) struct Faults(Vec<AimedFault>);
 
-/// What the ID-token faults need to know about the token being broken.
-pub(crate) struct IdTokenFacts<'a> {
+/// What the claim faults need to know about the token being broken.
+pub(crate) struct TokenFacts<'a> {
     pub issuer: &'a str,
     pub client_id: &'a str,
     /// The (skewed) issuing time.
@@ -113,7 +212,7 @@ pub(crate) struct IdTokenFacts<'a> {
     pub refresh: bool,
 }
 
-/// How the ID token's JOSE header and signature are to be broken.
+/// How a token's JOSE header and signature are to be broken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SignatureFault {
     None,
@@ -136,17 +235,49 @@ pub(crate) fn impostor_issuer(issuer: &str) -> String {
 }
 
 impl Faults {
-    pub fn all(&self) -> &[Fault] {
+    pub fn all(&self) -> &[AimedFault] {
         &self.0
     }
 
+    fn faults(&self) -> impl Iterator<Item = &Fault> {
+        self.0.iter().map(|f| &f.fault)
+    }
+
+    /// The faults aimed at ID tokens ([`FaultTokens::Id`]) or at access tokens
+    /// ([`FaultTokens::Access`]); those about no token are kept with the ID tokens' (where they
+    /// are aimed by default).
+    pub fn aimed_at(&self, tokens: FaultTokens) -> Faults {
+        Faults(
+            self.0
+                .iter()
+                .filter(|f| f.tokens.covers(tokens))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// Whether any fault in the snapshot makes userinfo refuse the access token it broke.
+    pub fn refused_by_userinfo(&self) -> bool {
+        self.faults().any(Fault::refused_by_userinfo)
+    }
+
     pub fn has(&self, fault: &Fault) -> bool {
-        self.0.contains(fault)
+        self.faults().any(|f| f == fault)
+    }
+
+    /// The RFC 9207 `iss` an authorization response carries instead of `iss`.
+    pub fn iss_parameter(&self, iss: Option<String>) -> Option<String> {
+        if self.has(&Fault::IssParameterMissing) {
+            None
+        } else if self.has(&Fault::IssParameterWrong) {
+            iss.map(|iss| impostor_issuer(&iss))
+        } else {
+            iss
+        }
     }
 
     pub fn clock_skew(&self) -> i64 {
-        self.0
-            .iter()
+        self.faults()
             .find_map(|f| match f {
                 Fault::ClockSkew { seconds } => Some(*seconds),
                 _ => None,
@@ -155,7 +286,7 @@ impl Faults {
     }
 
     pub fn jwks_delay(&self) -> Option<Duration> {
-        self.0.iter().find_map(|f| match f {
+        self.faults().find_map(|f| match f {
             Fault::JwksSlow { millis } => Some(Duration::from_millis(*millis)),
             _ => None,
         })
@@ -186,10 +317,11 @@ impl Faults {
         }
     }
 
-    /// Breaks the claims of an ID token as the active faults say.
-    pub fn apply_to_id_token(&self, claims: &mut Map<String, Value>, facts: &IdTokenFacts<'_>) {
+    /// Breaks a token's claims as the faults say (those aimed at the token: see
+    /// [`Faults::aimed_at`]).
+    pub fn apply_to_claims(&self, claims: &mut Map<String, Value>, facts: &TokenFacts<'_>) {
         let now = facts.now;
-        for fault in &self.0 {
+        for fault in self.faults() {
             match fault {
                 Fault::WrongIssuer => set(claims, "iss", impostor_issuer(facts.issuer)),
                 Fault::RefreshWrongIssuer if facts.refresh => {
@@ -257,13 +389,14 @@ mod tests {
             r#"{"fault":"clock_skew","seconds":-90}"#
         );
         let active = ActiveFaults::default();
-        active.inject(Fault::JwksSlow { millis: 1 });
-        active.inject(Fault::NoKid);
-        active.inject(Fault::JwksSlow { millis: 2 });
+        let id = |fault| AimedFault::new(fault, FaultTokens::Id).unwrap();
+        active.inject(id(Fault::JwksSlow { millis: 1 }));
+        active.inject(id(Fault::NoKid));
+        active.inject(id(Fault::JwksSlow { millis: 2 }));
         let snapshot = active.snapshot();
         assert_eq!(
             snapshot.all(),
-            [Fault::NoKid, Fault::JwksSlow { millis: 2 }]
+            [id(Fault::NoKid), id(Fault::JwksSlow { millis: 2 })]
         );
         assert_eq!(snapshot.jwks_delay(), Some(Duration::from_millis(2)));
         active.clear();
@@ -272,24 +405,77 @@ mod tests {
 
     #[test]
     fn refresh_faults_spare_the_first_id_token() {
-        let faults = Faults(vec![Fault::RefreshOtherSub, Fault::RefreshWrongIssuer]);
+        let faults = Faults(vec![
+            AimedFault::new(Fault::RefreshOtherSub, FaultTokens::Id).unwrap(),
+            AimedFault::new(Fault::RefreshWrongIssuer, FaultTokens::Id).unwrap(),
+        ]);
         let mut claims = Map::new();
         claims.insert("sub".into(), "u".into());
         claims.insert("iss".into(), "i".into());
-        let facts = |refresh| IdTokenFacts {
+        let facts = |refresh| TokenFacts {
             issuer: "i",
             client_id: "c",
             now: 0,
             lifespan: 300,
             refresh,
         };
-        faults.apply_to_id_token(&mut claims, &facts(false));
+        faults.apply_to_claims(&mut claims, &facts(false));
         assert_eq!(
             (claims["sub"].as_str(), claims["iss"].as_str()),
             (Some("u"), Some("i"))
         );
-        faults.apply_to_id_token(&mut claims, &facts(true));
+        faults.apply_to_claims(&mut claims, &facts(true));
         assert_ne!(claims["sub"], "u");
         assert_eq!(claims["iss"], "i-impostor");
+    }
+
+    #[test]
+    fn faults_are_aimed_at_id_tokens_unless_told() {
+        let aimed: AimedFault = serde_json::from_str(r#"{"fault": "alg_none"}"#).unwrap();
+        assert_eq!(aimed.tokens, FaultTokens::Id);
+        let aimed: AimedFault =
+            serde_json::from_str(r#"{"fault": "expired", "tokens": "both"}"#).unwrap();
+        assert_eq!(
+            (aimed.fault, aimed.tokens),
+            (Fault::Expired, FaultTokens::Both)
+        );
+        let skew = AimedFault::new(Fault::ClockSkew { seconds: 1 }, FaultTokens::Id).unwrap();
+        assert_eq!(
+            serde_json::to_value(&skew).unwrap(),
+            serde_json::json!({"fault": "clock_skew", "seconds": 1})
+        );
+        let refused = AimedFault::new(Fault::WrongNonce, FaultTokens::Access).unwrap_err();
+        assert_eq!(refused.code(), "idp/fault-tokens");
+        assert!(refused.to_string().contains("wrong_nonce"), "{refused}");
+
+        let faults = Faults(vec![
+            AimedFault::new(Fault::WrongIssuer, FaultTokens::Access).unwrap(),
+            AimedFault::new(Fault::MissingSub, FaultTokens::Both).unwrap(),
+            AimedFault::new(Fault::WrongNonce, FaultTokens::Id).unwrap(),
+        ]);
+        let names = |f: Faults| f.faults().map(Fault::name).collect::<Vec<_>>();
+        assert_eq!(
+            names(faults.aimed_at(FaultTokens::Access)),
+            ["wrong_issuer", "missing_sub"]
+        );
+        assert_eq!(
+            names(faults.aimed_at(FaultTokens::Id)),
+            ["missing_sub", "wrong_nonce"]
+        );
+    }
+
+    #[test]
+    fn iss_parameter_faults() {
+        let with = |fault| Faults(vec![AimedFault::new(fault, FaultTokens::Id).unwrap()]);
+        let iss = || Some("http://idp/realms/acme".to_string());
+        assert_eq!(Faults::default().iss_parameter(iss()), iss());
+        assert_eq!(with(Fault::IssParameterMissing).iss_parameter(iss()), None);
+        assert_eq!(
+            with(Fault::IssParameterWrong)
+                .iss_parameter(iss())
+                .as_deref(),
+            Some("http://idp/realms/acme-impostor")
+        );
+        assert_eq!(with(Fault::IssParameterWrong).iss_parameter(None), None);
     }
 }

@@ -41,9 +41,16 @@
 //! - Only the code flow: implicit and hybrid `response_type`s are refused as Keycloak refuses them
 //!   for a client with the implicit flow off; JARM response modes are refused.
 //! - Roles are not imported; every user holds Keycloak's default roles plus the export's
-//!   `realmRoles`. Offline tokens, client credentials, token exchange,
+//!   `realmRoles`. Access tokens name no `account` audience (Keycloak 26 gives imported users no
+//!   `account` client roles either); an `oidc-audience-mapper` names an API's audience
+//!   (`included.custom.audience`), as the fixture realm's `api-gateway` client does. Offline tokens, client credentials, token exchange,
 //!   introspection and custom authentication flows are not emulated; the realm import names
 //!   each such feature it meets ([`Realm::warnings`]).
+//! - Userinfo answers only for access tokens the token endpoint issued. One a fault aimed at
+//!   access tokens broke is refused (`invalid_token`, `Token verification failed`) where
+//!   Keycloak's verification would refuse it — signature, `kid`, `iss`, `sub`, `exp`/`nbf`,
+//!   `azp` — and still answered for a changed `aud` or `iat`, which Keycloak does not check.
+//!   Minted tokens ([`Emulator::mint`]) are never answered for.
 //! - Identity brokering is emulated for `google` and `oidc` identity providers with
 //!   `oidc-hardcoded-group-idp-mapper` mappers and `defaultGroups`: the login page's
 //!   `social-<alias>` link or `kc_idp_hint=<alias>` leads to the upstream (a persona started
@@ -63,7 +70,9 @@
 //! # Faults
 //!
 //! [`Emulator::inject`] makes the tokens misbehave in one of the ways listed on [`Fault`]; a fault
-//! stays active until [`Emulator::clear_faults`].
+//! stays active until [`Emulator::clear_faults`]. Claim and signature faults break ID tokens;
+//! [`Emulator::inject_for`] aims them at access tokens or both ([`FaultTokens`]), for testing
+//! resource servers.
 //!
 //! [`Emulator::mint`] makes one token with any claims, header, key and algorithm, starting from
 //! what the token endpoint would issue for a user (see [`MintRequest`]); [`Emulator::public_key_pem`]
@@ -76,8 +85,8 @@
 //!
 //! | method and path | body | answer |
 //! |---|---|---|
-//! | `GET /_ssoproof/state` | | `{"issuer", "faults": [Fault…], "current_kid", "current_public_key_pem", "published_kids": […], "jwks_fetch_count"}` |
-//! | `POST /_ssoproof/faults` | a [`Fault`], e.g. `{"fault": "wrong_issuer"}`, `{"fault": "jwks_slow", "millis": 3000}` | `204` |
+//! | `GET /_ssoproof/state` | | `{"issuer", "faults": [{"fault", "tokens" unless "id"}…], "current_kid", "current_public_key_pem", "published_kids": […], "jwks_fetch_count"}` |
+//! | `POST /_ssoproof/faults` | a [`Fault`], e.g. `{"fault": "wrong_issuer"}`, `{"fault": "jwks_slow", "millis": 3000}`, with the tokens it breaks beside it ([`FaultTokens`], default `id`): `{"fault": "alg_none", "tokens": "access"}` | `204`, or `400` `idp/fault-tokens` for a fault that cannot break an access token |
 //! | `DELETE /_ssoproof/faults` | | `204`; every fault cleared |
 //! | `POST /_ssoproof/keys/rotate` | | `{"kid": "<the new current kid>"}` |
 //! | `POST /_ssoproof/users/{username}/enabled` | `{"enabled": false}` | `204`, or `404` `idp/unknown-user` |
@@ -115,7 +124,7 @@ use std::time::Duration;
 use ssoproof_server::tls::serve_tls;
 use ssoproof_server::ServerHandle;
 
-pub use faults::Fault;
+pub use faults::{Fault, FaultTokens};
 pub use mint::{MintRequest, Minted, Signing, TokenKind};
 pub use persona::{
     FilterType, GroupFilter, Persona, PersonaEdit, PersonaError, PersonaFile, Vendor,
@@ -249,6 +258,8 @@ pub enum IdpError {
     UnknownIdpMapper { alias: String, mapper: String },
     #[error("the {} persona's access tokens are opaque strings, not JWTs, so none can be minted; mint an ID token (\"token\": \"id\") or use a Keycloak realm", .vendor.product())]
     OpaqueAccessToken { vendor: Vendor },
+    #[error("the fault \"{0}\" cannot break an access token: it is about the nonce or at_hash of an ID token, a refresh, userinfo, discovery, the JWKS, the clock or the authorization response; leave out \"tokens\" (or set it to \"id\")")]
+    FaultTokens(String),
     #[error("cannot edit the persona: {0}")]
     Persona(String),
     #[error("the {vendor} persona signs as {vendor} does, with the RS256 its discovery document advertises; {alg} tokens would be signed with an algorithm discovery does not list. Drop --signing for a persona (a Keycloak realm serves {alg})", vendor = .vendor.product())]
@@ -300,6 +311,7 @@ impl IdpError {
             IdpError::UnknownGroup(_) => "idp/unknown-group",
             IdpError::UnknownIdpMapper { .. } => "idp/unknown-idp-mapper",
             IdpError::OpaqueAccessToken { .. } => "idp/opaque-access-token",
+            IdpError::FaultTokens(_) => "idp/fault-tokens",
             IdpError::Persona(_) => "idp/persona",
             IdpError::PersonaSigning { .. } => "idp/persona-signing",
             IdpError::UnknownUpstream { .. } => "idp/unknown-upstream",
@@ -529,9 +541,23 @@ impl Emulator {
         self.shared.realm().name.clone()
     }
 
-    /// Activates a fault until [`Emulator::clear_faults`].
+    /// Activates a fault until [`Emulator::clear_faults`]; a claim or signature fault breaks ID
+    /// tokens (see [`Emulator::inject_for`]).
     pub fn inject(&self, fault: Fault) {
-        self.shared.faults.inject(fault);
+        self.shared.faults.inject(
+            faults::AimedFault::new(fault, FaultTokens::Id).expect("any fault breaks ID tokens"),
+        );
+    }
+
+    /// Activates a claim or signature fault for access tokens, ID tokens or both, until
+    /// [`Emulator::clear_faults`]; a fault that cannot break an access token (the nonce, `at_hash`,
+    /// refresh, userinfo, discovery, JWKS, clock and `iss`-parameter faults) is refused for
+    /// [`FaultTokens::Access`] and [`FaultTokens::Both`] (`idp/fault-tokens`).
+    pub fn inject_for(&self, fault: Fault, tokens: FaultTokens) -> Result<(), IdpError> {
+        self.shared
+            .faults
+            .inject(faults::AimedFault::new(fault, tokens)?);
+        Ok(())
     }
 
     pub fn clear_faults(&self) {

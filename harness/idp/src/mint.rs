@@ -231,7 +231,13 @@ fn persona_claims(
     let server = &shared.servers[0];
     let issuer = dialect.token_issuer(server, &shared.servers);
     let scopes = persona_scopes(dialect, server, client);
-    let params = BTreeMap::new();
+    // As an application that asks for its API's audience (Auth0 issues JWT access tokens only
+    // then).
+    let params: BTreeMap<String, String> = dialect
+        .default_audience()
+        .map(|audience| ("audience".to_string(), audience))
+        .into_iter()
+        .collect();
     let session_id = uuid::Uuid::new_v4().to_string();
     let ctx = Ctx {
         server,

@@ -15,7 +15,7 @@ use base64::Engine;
 use rand::RngCore;
 use serde::Serialize;
 
-use super::faults::{ActiveFaults, Fault};
+use super::faults::{ActiveFaults, AimedFault};
 use super::keys::{KeyRing, SigningKey};
 use super::persona::Server;
 use super::realm::{Realm, TokenSettings};
@@ -499,7 +499,7 @@ pub(crate) struct Shared {
 #[derive(Debug, Serialize)]
 pub(crate) struct StateReport {
     pub issuer: String,
-    pub faults: Vec<Fault>,
+    pub faults: Vec<AimedFault>,
     pub current_kid: String,
     /// The current key's public half as PEM, for key-confusion tokens minted over HTTP.
     pub current_public_key_pem: String,

@@ -3,7 +3,7 @@
 //! Access and ID tokens are signed with the current key ([`super::keys`]); refresh tokens, as in
 //! Keycloak, are HS512 JWTs under a key of the realm's own that never leaves the server. The
 //! token response carries Keycloak's nine fields in Keycloak's order. Faults are applied to the
-//! ID token here; the deliberately broken signatures (`alg: none`, a flipped bit) are written by
+//! ID and access tokens here (each those aimed at it); the deliberately broken signatures (`alg: none`, a flipped bit) are written by
 //! hand, everything else goes through `jsonwebtoken`.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256, Sha512};
 
 use std::collections::BTreeMap;
 
-use super::faults::{Fault, Faults, IdTokenFacts, KidFault, SignatureFault};
+use super::faults::{Fault, FaultTokens, Faults, KidFault, SignatureFault, TokenFacts};
 use super::keys::SigningKey;
 use super::mappers::{self, Subject, Target};
 use super::persona::{AccessToken, Ctx, Dialect, Issued};
@@ -184,28 +184,25 @@ pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenR
         skew: faults.clock_skew(),
     };
 
-    if with_id_token && faults.has(&Fault::RotateBeforeSigning) {
-        shared.rotate_keys();
-    }
+    let (id_faults, access_faults) = aimed(shared, &faults, with_id_token);
     let key = shared.current_key();
+    let secret = issue.client.secret.as_ref().map_or("", |s| s.expose());
+    let facts = TokenFacts {
+        issuer: &shared.issuer,
+        client_id,
+        now: t,
+        lifespan,
+        refresh: issue.grant == Grant::Refresh,
+    };
 
-    let access = claims.access_token(realm);
-    let access_token = sign(&key, &access, None);
+    let mut access = claims.access_token(realm);
+    access_faults.apply_to_claims(&mut access, &facts);
+    let access_token = sign_with_faults(shared, &access_faults, &access, secret);
 
     let id_token = with_id_token.then(|| {
         let mut id = claims.id_token(realm, Some(at_hash(key.alg, &access_token)));
-        faults.apply_to_id_token(
-            &mut id,
-            &IdTokenFacts {
-                issuer: &shared.issuer,
-                client_id,
-                now: t,
-                lifespan,
-                refresh: issue.grant == Grant::Refresh,
-            },
-        );
-        let secret = issue.client.secret.as_ref().map_or("", |s| s.expose());
-        sign_id_token(shared, &faults, &id, secret)
+        id_faults.apply_to_claims(&mut id, &facts);
+        sign_with_faults(shared, &id_faults, &id, secret)
     });
 
     let refresh_jti = uuid::Uuid::new_v4().to_string();
@@ -231,18 +228,20 @@ pub(crate) fn issue(shared: &Shared, realm: &Realm, issue: &Issue<'_>) -> TokenR
     let refresh_token = shared.refresh_key.sign(&refresh);
 
     let mut store = shared.store();
-    store.record_access_token(
-        access_token.clone(),
-        AccessGrantInput {
-            user_id: issue.user.id.clone(),
-            session_id: issue.session_id.to_string(),
-            client_id: client_id.to_string(),
-            scopes: issue.scopes.to_vec(),
-            server: 0,
-            expires_at: real_now + lifespan,
-        },
-        real_now,
-    );
+    if !access_faults.refused_by_userinfo() {
+        store.record_access_token(
+            access_token.clone(),
+            AccessGrantInput {
+                user_id: issue.user.id.clone(),
+                session_id: issue.session_id.to_string(),
+                client_id: client_id.to_string(),
+                scopes: issue.scopes.to_vec(),
+                server: 0,
+                expires_at: real_now + lifespan,
+            },
+            real_now,
+        );
+    }
     if let Some(id_token) = &id_token {
         store.record_id_token(
             id_token.clone(),
@@ -313,13 +312,26 @@ pub(crate) fn issue_persona(
     };
     let lifetimes = dialect.lifetimes();
     let with_id_token = issue.scopes.iter().any(|s| s == OPENID);
-    if with_id_token && faults.has(&Fault::RotateBeforeSigning) {
-        shared.rotate_keys();
-    }
+    let (id_faults, access_faults) = aimed(shared, &faults, with_id_token);
     let key = shared.current_key();
-    let access_token = match dialect.access_token(&ctx) {
-        AccessToken::Jwt(claims) => sign(&key, &claims, None),
-        AccessToken::Opaque(token) => token,
+    let secret = issue.client.secret.as_ref().map_or("", |s| s.expose());
+    let facts = |lifespan| TokenFacts {
+        issuer: &issuer,
+        client_id,
+        now: t,
+        lifespan,
+        refresh: issue.grant == Grant::Refresh,
+    };
+    // An opaque access token is no JWT for a fault to break: it stays valid.
+    let (access_token, access_refused) = match dialect.access_token(&ctx) {
+        AccessToken::Jwt(mut claims) => {
+            access_faults.apply_to_claims(&mut claims, &facts(lifetimes.access_token));
+            (
+                sign_with_faults(shared, &access_faults, &claims, secret),
+                access_faults.refused_by_userinfo(),
+            )
+        }
+        AccessToken::Opaque(token) => (token, false),
     };
     let id_token = with_id_token.then(|| {
         let mut id = dialect.id_token(&ctx);
@@ -329,17 +341,7 @@ pub(crate) fn issue_persona(
                 Value::from(at_hash(key.alg, &access_token)),
             );
         }
-        faults.apply_to_id_token(
-            &mut id,
-            &IdTokenFacts {
-                issuer: &issuer,
-                client_id,
-                now: t,
-                lifespan: lifetimes.id_token,
-                refresh: issue.grant == Grant::Refresh,
-            },
-        );
-        let secret = issue.client.secret.as_ref().map_or("", |s| s.expose());
+        id_faults.apply_to_claims(&mut id, &facts(lifetimes.id_token));
         if dialect.id_token_hs256(issue.client) {
             let mut header = Header::new(Algorithm::HS256);
             header.typ = Some("JWT".into());
@@ -348,7 +350,7 @@ pub(crate) fn issue_persona(
         } else if dialect.unpublished_signing_key(issue.client) {
             sign(&super::keys::unpublished_key(SigningAlg::Rs256), &id, None)
         } else {
-            sign_id_token(shared, &faults, &id, secret)
+            sign_with_faults(shared, &id_faults, &id, secret)
         }
     });
 
@@ -395,18 +397,20 @@ pub(crate) fn issue_persona(
     };
 
     let mut store = shared.store();
-    store.record_access_token(
-        access_token.clone(),
-        AccessGrantInput {
-            user_id: issue.user.id.clone(),
-            session_id: issue.session_id.to_string(),
-            client_id: client_id.to_string(),
-            scopes: issue.scopes.to_vec(),
-            server: issue.server,
-            expires_at: real_now + lifetimes.access_token,
-        },
-        real_now,
-    );
+    if !access_refused {
+        store.record_access_token(
+            access_token.clone(),
+            AccessGrantInput {
+                user_id: issue.user.id.clone(),
+                session_id: issue.session_id.to_string(),
+                client_id: client_id.to_string(),
+                scopes: issue.scopes.to_vec(),
+                server: issue.server,
+                expires_at: real_now + lifetimes.access_token,
+            },
+            real_now,
+        );
+    }
     if let Some(id_token) = &id_token {
         store.record_id_token(
             id_token.clone(),
@@ -487,7 +491,21 @@ pub(crate) fn key_signature(key: &SigningKey, input: &str) -> String {
     URL_SAFE_NO_PAD.encode(signature)
 }
 
-fn sign_id_token(
+/// The faults aimed at the ID token and at the access token of one response; rotates the keys
+/// first when `rotate_before_signing` is aimed at a token the response carries.
+fn aimed(shared: &Shared, faults: &Faults, with_id_token: bool) -> (Faults, Faults) {
+    let id = faults.aimed_at(FaultTokens::Id);
+    let access = faults.aimed_at(FaultTokens::Access);
+    let rotate = &Fault::RotateBeforeSigning;
+    if (with_id_token && id.has(rotate)) || access.has(rotate) {
+        shared.rotate_keys();
+    }
+    (id, access)
+}
+
+/// Signs with the current key, or breaks the header and signature as the faults aimed at the
+/// token say.
+fn sign_with_faults(
     shared: &Shared,
     faults: &Faults,
     claims: &Map<String, Value>,

@@ -85,11 +85,13 @@ fn keycloak_router(shared: Arc<Shared>, realm: &str) -> Router {
         .with_state(shared)
 }
 
-/// The issuer for the RFC 9207 `iss` authorization-response parameter, when it is sent.
+/// The issuer for the RFC 9207 `iss` authorization-response parameter, when it is sent (or
+/// what a fault sends instead).
 fn iss_parameter(shared: &Shared, client: &Client) -> Option<String> {
-    (shared.options.realm_sends_iss()
+    let iss = (shared.options.realm_sends_iss()
         && !client.attribute_is_true("exclude.issuer.from.auth.response"))
-    .then(|| shared.issuer.clone())
+    .then(|| shared.issuer.clone());
+    shared.faults.snapshot().iss_parameter(iss)
 }
 
 /// Keycloak's two 404 bodies: another realm, or no such resource.

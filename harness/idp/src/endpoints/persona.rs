@@ -156,11 +156,12 @@ struct ReplyTo<'a> {
 }
 
 /// The `iss` authorization responses through `server` carry, when they carry one.
-fn response_iss(shared: &Shared, server: usize) -> Option<&str> {
-    shared
+fn response_iss(shared: &Shared, server: usize) -> Option<String> {
+    let iss = shared
         .options
         .persona_sends_iss()
-        .then(|| shared.servers[server].issuer.as_str())
+        .then(|| shared.servers[server].issuer.clone());
+    shared.faults.snapshot().iss_parameter(iss)
 }
 
 fn refusal_response(refusal: Refusal, to: &ReplyTo<'_>, title: &str) -> Response {
@@ -203,7 +204,7 @@ fn authorize(shared: &Shared, index: usize, params: &Params) -> Response {
         redirect_uri,
         mode,
         state,
-        iss,
+        iss: iss.as_deref(),
     };
     let reply = |mode, error: &str, description: &str| {
         refusal_response(Refusal::redirect(error, description), &to(mode), title)
@@ -271,6 +272,9 @@ fn authorize(shared: &Shared, index: usize, params: &Params) -> Response {
         .iter()
         .filter_map(|k| params.get(k).map(|v| (k.to_string(), v.to_string())))
         .collect();
+    if let Err(refusal) = persona.check_params(&kept) {
+        return refusal_response(refusal, &to(mode), title);
+    }
     let login = PendingLogin {
         request: AuthRequest {
             client_id: client.client_id.clone(),
@@ -402,11 +406,12 @@ fn submit(shared: &Shared, query: &Params, form: &Params) -> Response {
     };
     if let Err(refusal) = persona.admit(client, user) {
         let request = &login.request;
+        let iss = response_iss(shared, request.server);
         let to = ReplyTo {
             redirect_uri: &request.redirect_uri,
             mode: request.response_mode,
             state: request.state.as_deref(),
-            iss: response_iss(shared, request.server),
+            iss: iss.as_deref(),
         };
         return refusal_response(refusal, &to, realm.title());
     }
@@ -456,7 +461,7 @@ fn finish(
     }
     params.extend(extra);
     if let Some(iss) = response_iss(shared, request.server) {
-        params.push(("iss", iss.to_string()));
+        params.push(("iss", iss));
     }
     AuthResponse {
         redirect_uri: &request.redirect_uri,

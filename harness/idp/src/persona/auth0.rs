@@ -2,6 +2,8 @@
 //! declaratively: the custom claims the Action's code sets, or an `api.access.deny`), the
 //! post-login trigger that runs them, and Regular Web Applications.
 
+use std::collections::BTreeMap;
+
 use axum::http::StatusCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -96,7 +98,20 @@ pub(crate) struct TenantFile {
     /// Action names bound to each trigger, in order.
     #[serde(default)]
     triggers: Triggers,
+    /// Applications → APIs: the audiences an authorization request may name.
+    #[serde(default)]
+    apis: Vec<ApiFile>,
     applications: Vec<ApplicationFile>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiFile {
+    /// Part of the vendor's model; the emulator does not act on it.
+    #[allow(dead_code)]
+    name: String,
+    /// The API's audience, e.g. `https://api.example.com`.
+    identifier: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -267,6 +282,7 @@ pub(crate) struct Tenant {
     users: Vec<UserInfo>,
     actions: Vec<ActionFile>,
     triggers: Triggers,
+    apis: Vec<ApiFile>,
     applications: Vec<ApplicationFile>,
 }
 
@@ -288,6 +304,12 @@ pub(crate) fn build(file: TenantFile, at: &Locator<'_>) -> Result<Built, Persona
         "actions.name",
         "Action",
         file.actions.iter().map(|a| a.name.as_str()),
+    )?;
+    unique(
+        at,
+        "apis.identifier",
+        "API",
+        file.apis.iter().map(|a| a.identifier.as_str()),
     )?;
     unique(
         at,
@@ -428,6 +450,7 @@ pub(crate) fn build(file: TenantFile, at: &Locator<'_>) -> Result<Built, Persona
             tenant: file.tenant,
             actions: file.actions,
             triggers: file.triggers,
+            apis: file.apis,
             applications: file.applications,
         }),
         users,
@@ -446,6 +469,11 @@ fn user_id(tenant: &str, user: &UserFile) -> String {
 impl Tenant {
     fn app(&self, client_id: &str) -> Option<&ApplicationFile> {
         self.applications.iter().find(|a| a.client_id == client_id)
+    }
+
+    /// The API an authorization request's `audience` names.
+    fn api(&self, audience: &str) -> Option<&ApiFile> {
+        self.apis.iter().find(|a| a.identifier == audience)
     }
 
     fn info(&self, user: &User) -> Option<&UserInfo> {
@@ -693,7 +721,40 @@ impl Dialect for Tenant {
             .is_some_and(|a| a.jwt_signature_algorithm == "HS256")
     }
 
+    fn check_params(&self, params: &BTreeMap<String, String>) -> Result<(), Refusal> {
+        match params.get("audience") {
+            Some(audience) if self.api(audience).is_none() => Err(Refusal::redirect(
+                "access_denied",
+                &format!("Service not found: {audience}"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn default_audience(&self) -> Option<String> {
+        self.apis.first().map(|a| a.identifier.clone())
+    }
+
     fn access_token(&self, ctx: &Ctx<'_>) -> AccessToken {
+        // With an API's `audience`, a JWT for that API (Auth0's "Access Token Profiles", the
+        // default profile); its /userinfo is an audience too when `openid` was granted.
+        if let Some(api) = ctx.params.get("audience").and_then(|a| self.api(a)) {
+            let userinfo = format!("{}userinfo", ctx.issuer);
+            let aud = if ctx.has_scope("openid") {
+                json!([api.identifier, userinfo])
+            } else {
+                json!(api.identifier)
+            };
+            let mut claims = Map::new();
+            claims.insert("iss".into(), json!(ctx.issuer));
+            claims.insert("sub".into(), json!(ctx.user.id));
+            claims.insert("aud".into(), aud);
+            claims.insert("azp".into(), json!(ctx.client.client_id));
+            claims.insert("exp".into(), json!(ctx.now + self.lifetimes().access_token));
+            claims.insert("iat".into(), json!(ctx.now));
+            claims.insert("scope".into(), json!(ctx.scopes.join(" ")));
+            return AccessToken::Jwt(claims);
+        }
         // Without an `audience`, Auth0's access token is an encrypted token (JWE, `alg: dir`)
         // that only its own /userinfo reads.
         let header = URL_SAFE_NO_PAD

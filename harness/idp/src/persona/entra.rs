@@ -115,6 +115,14 @@ struct AppFile {
     /// `null` (absent) behaves as 1 for the app's own API; ID tokens follow the endpoint.
     #[serde(default)]
     requested_access_token_version: Option<u8>,
+    /// Expose an API → Application ID URIs (`api://<app id>`): what a scope
+    /// `<uri>/.default` names, besides the application id itself.
+    #[serde(default)]
+    identifier_uris: Vec<String>,
+    /// Expose an API → the scopes it defines (`access_as_user`): `<uri>/<scope>` asks for one,
+    /// `<uri>/.default` for all.
+    #[serde(default)]
+    api_scopes: Vec<String>,
     /// `None`, `SecurityGroup`, `ApplicationGroup`, `DirectoryRole` or `All`.
     #[serde(default = "none")]
     group_membership_claims: String,
@@ -500,11 +508,21 @@ impl Tenant {
         format!("{base}/{tenant}/v2.0")
     }
 
-    /// The `groups` claim (object ids), or the overage marker, per `groupMembershipClaims`.
-    fn groups_claims(&self, ctx: &Ctx<'_>, claims: &mut Map<String, Value>) {
-        let Some(app) = self.app(&ctx.client.client_id) else {
-            return;
-        };
+    /// A scope naming one of the tenant's APIs, `<resource>/<scope>`: the API's app
+    /// registration, the resource as written (an Application ID URI or the application id) and
+    /// the scope. `None` for OIDC and Graph scopes.
+    fn api_scope<'s>(&self, scope: &'s str) -> Option<(&AppFile, &'s str, &'s str)> {
+        let (resource, name) = scope.rsplit_once('/')?;
+        let app = self
+            .apps
+            .iter()
+            .find(|a| a.app_id == resource || a.identifier_uris.iter().any(|u| u == resource))?;
+        Some((app, resource, name))
+    }
+
+    /// The `groups` claim (object ids), or the overage marker, per the `groupMembershipClaims`
+    /// of `app`: the client for an ID token, the API for its access token.
+    fn groups_claims(&self, app: &AppFile, ctx: &Ctx<'_>, claims: &mut Map<String, Value>) {
         let member: Vec<&GroupInfo> = ctx
             .group_names()
             .iter()
@@ -531,6 +549,80 @@ impl Tenant {
                 json!(emitted.iter().map(|g| g.oid.clone()).collect::<Vec<_>>()),
             );
         }
+    }
+
+    /// An access token for one of the tenant's APIs, in the version its registration requests
+    /// (`requestedAccessTokenVersion`, 1 when absent): v1.0 names the resource as it was asked
+    /// for and is issued by `sts.windows.net`, v2.0 names the application id ("Access token
+    /// claims reference").
+    fn api_access_token(&self, ctx: &Ctx<'_>, api: &AppFile, resource: &str) -> Map<String, Value> {
+        let user = ctx.user;
+        let v2 = api.requested_access_token_version == Some(2);
+        let scp: Vec<&str> = ctx
+            .scopes
+            .iter()
+            .filter_map(|s| self.api_scope(s))
+            .flat_map(|(_, _, name)| match name {
+                ".default" => api.api_scopes.iter().map(String::as_str).collect(),
+                name => vec![name],
+            })
+            .collect();
+        let mut claims = Map::new();
+        if v2 {
+            claims.insert("aud".into(), json!(api.app_id));
+            claims.insert(
+                "iss".into(),
+                json!(format!(
+                    "https://login.microsoftonline.com/{}/v2.0",
+                    self.id
+                )),
+            );
+        } else {
+            claims.insert("aud".into(), json!(resource));
+            claims.insert(
+                "iss".into(),
+                json!(format!("https://sts.windows.net/{}/", self.id)),
+            );
+        }
+        claims.insert("iat".into(), json!(ctx.now));
+        claims.insert("nbf".into(), json!(ctx.now));
+        claims.insert("exp".into(), json!(ctx.now + 3600));
+        if !v2 {
+            claims.insert("acr".into(), json!("1"));
+        }
+        claims.insert("aio".into(), json!(ids::random(120)));
+        if v2 {
+            claims.insert("azp".into(), json!(ctx.client.client_id));
+            claims.insert("azpacr".into(), json!("1"));
+        } else {
+            claims.insert("amr".into(), json!(["pwd"]));
+            claims.insert("appid".into(), json!(ctx.client.client_id));
+            claims.insert("appidacr".into(), json!("1"));
+            if let Some(family) = &user.last_name {
+                claims.insert("family_name".into(), json!(family));
+            }
+            if let Some(given) = &user.first_name {
+                claims.insert("given_name".into(), json!(given));
+            }
+            claims.insert("ipaddr".into(), json!("127.0.0.1"));
+        }
+        self.groups_claims(api, ctx, &mut claims);
+        claims.insert("name".into(), json!(self.name(user)));
+        claims.insert("oid".into(), json!(user.id));
+        if v2 {
+            claims.insert("preferred_username".into(), json!(user.username));
+        }
+        claims.insert("rh".into(), json!(format!("1.{}.", ids::random(62))));
+        claims.insert("scp".into(), json!(scp.join(" ")));
+        claims.insert("sub".into(), json!(ids::pairwise(&user.id, &api.app_id)));
+        claims.insert("tid".into(), json!(self.id));
+        if !v2 {
+            claims.insert("unique_name".into(), json!(user.username));
+            claims.insert("upn".into(), json!(user.username));
+        }
+        claims.insert("uti".into(), json!(ids::random(22)));
+        claims.insert("ver".into(), json!(if v2 { "2.0" } else { "1.0" }));
+        claims
     }
 
     fn name(&self, user: &User) -> String {
@@ -707,11 +799,38 @@ impl Dialect for Tenant {
         _client: &Client,
         requested: &[&str],
     ) -> Result<Vec<String>, Refusal> {
-        let ok = |s: &&str| {
-            ["openid", "profile", "email", "offline_access", "User.Read"].contains(s)
-                || s.starts_with("https://graph.microsoft.com/")
+        let oidc = |s: &&str| ["openid", "profile", "email", "offline_access"].contains(s);
+        let graph = |s: &&str| *s == "User.Read" || s.starts_with("https://graph.microsoft.com/");
+        // An access token is for one resource: Graph or one API.
+        let apis: std::collections::BTreeSet<&str> = requested
+            .iter()
+            .filter_map(|s| self.api_scope(s).map(|(app, _, _)| app.app_id.as_str()))
+            .collect();
+        if apis.len() > 1 || (!apis.is_empty() && requested.iter().any(graph)) {
+            return Err(Refusal::redirect(
+                "invalid_scope",
+                "AADSTS28000: Provided value for the input parameter scope is not valid because it contains more than one resource.",
+            ));
+        }
+        if let Some(unknown) = requested
+            .iter()
+            .filter(|s| !oidc(s) && !graph(s) && s.contains('/'))
+            .find(|s| self.api_scope(s).is_none())
+        {
+            let resource = unknown.rsplit_once('/').map_or(*unknown, |(r, _)| r);
+            return Err(Refusal::redirect(
+                "invalid_resource",
+                &format!("AADSTS500011: The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", self.display_name),
+            ));
+        }
+        let known = |s: &&str| {
+            oidc(s)
+                || graph(s)
+                || self.api_scope(s).is_some_and(|(app, _, name)| {
+                    name == ".default" || app.api_scopes.iter().any(|d| d == name)
+                })
         };
-        if requested.iter().all(ok) {
+        if requested.iter().all(known) {
             Ok(requested.iter().map(|s| s.to_string()).collect())
         } else {
             Err(Refusal::redirect(
@@ -783,7 +902,9 @@ impl Dialect for Tenant {
                 claims.insert("email".into(), json!(mail));
             }
         }
-        self.groups_claims(ctx, &mut claims);
+        if let Some(app) = app {
+            self.groups_claims(app, ctx, &mut claims);
+        }
         if ctx.has_scope("profile") {
             claims.insert("name".into(), json!(self.name(user)));
             claims.insert("preferred_username".into(), json!(user.username));
@@ -807,6 +928,9 @@ impl Dialect for Tenant {
     }
 
     fn access_token(&self, ctx: &Ctx<'_>) -> AccessToken {
+        if let Some((api, resource, _)) = ctx.scopes.iter().find_map(|s| self.api_scope(s)) {
+            return AccessToken::Jwt(self.api_access_token(ctx, api, resource));
+        }
         // openid/profile/email only: a Microsoft Graph token, always v1.0, for Graph alone.
         let user = ctx.user;
         let app = self.app(&ctx.client.client_id);

@@ -1,7 +1,9 @@
 //! The emulator over real HTTP: a browser and a relying party written with reqwest, driving the
 //! fixture realm (`fixtures/keycloak-realm.json`).
 
+mod access_faults;
 mod admin;
+mod audience;
 mod authorize;
 mod faults;
 mod flow;
@@ -231,6 +233,7 @@ pub(super) fn secret_of(client_id: &str) -> Option<&'static str> {
     match client_id {
         "acme-app" => Some("acme-app-secret"),
         "acme-consent" => Some("acme-consent-secret"),
+        "api-gateway" => Some("api-gateway-secret"),
         _ => None,
     }
 }

@@ -1012,16 +1012,18 @@ async fn an_upstream_for_no_identity_provider_of_the_realm_is_refused() {
 async fn minted_persona_tokens_carry_the_claims_the_token_endpoint_issues() {
     // Each persona's scopes as the mint asks them: `openid` and whichever of `profile`,
     // `email`, `groups` the vendor grants the client.
-    for (app, scope) in [
-        (&OKTA, "openid profile email"),
-        (&AUTH0, "openid profile email"),
-        (&ENTRA, "openid profile email"),
-        (&GOOGLE, "openid profile email"),
-        (&COGNITO, "openid email"),
-        (&AUTHENTIK, "openid profile email groups"),
+    // Auth0 issues a JWT access token only for an API's audience; the mint asks for the first.
+    let auth0_api: &[(&str, &str)] = &[("audience", "https://api.example.com")];
+    for (app, scope, extra) in [
+        (&OKTA, "openid profile email", &[][..]),
+        (&AUTH0, "openid profile email", auth0_api),
+        (&ENTRA, "openid profile email", &[]),
+        (&GOOGLE, "openid profile email", &[]),
+        (&COGNITO, "openid email", &[]),
+        (&AUTHENTIK, "openid profile email groups", &[]),
     ] {
         let emulator = persona(app.file).await;
-        let issued = sign_in_for_tokens(&emulator, &App { scope, ..*app }, &[]).await;
+        let issued = sign_in_for_tokens(&emulator, &App { scope, ..*app }, extra).await;
         for (kind, field) in [
             (crate::TokenKind::Id, "id_token"),
             (crate::TokenKind::Access, "access_token"),
@@ -1034,7 +1036,7 @@ async fn minted_persona_tokens_carry_the_claims_the_token_endpoint_issues() {
             };
             let real = issued[field].as_str().unwrap();
             if real.split('.').count() != 3 {
-                // An opaque access token (Auth0 without an audience, Google): none is minted.
+                // An opaque access token (Google): none is minted.
                 let refusal = emulator.mint(&request).unwrap_err();
                 assert_eq!(refusal.code(), "idp/opaque-access-token", "{}", app.file);
                 continue;
@@ -1092,5 +1094,127 @@ async fn minted_persona_tokens_carry_the_claims_the_token_endpoint_issues() {
                 );
             }
         }
+    }
+}
+
+#[tokio::test]
+async fn auth0_issues_jwt_access_tokens_for_an_api_audience_and_refuses_an_unknown_one() {
+    let auth0 = persona("auth0.yaml").await;
+    let api = "https://api.example.com";
+    let tokens = sign_in_for_tokens(&auth0, &AUTH0, &[("audience", api)]).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let (header, claims) = decode(access);
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(
+        claims["aud"],
+        json!([api, format!("{}userinfo", auth0.issuer())])
+    );
+    assert_eq!(claims["azp"], AUTH0.client_id);
+    assert_eq!(claims["iss"], auth0.issuer());
+    assert_eq!(claims["scope"], "openid email offline_access");
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        86400
+    );
+    // Its /userinfo accepts it, as Auth0's does.
+    let userinfo = http()
+        .get(format!("{}/userinfo", auth0.base_url()))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), StatusCode::OK);
+    // Without an audience, the encrypted token as before.
+    let tokens = sign_in_for_tokens(&auth0, &AUTH0, &[]).await;
+    assert_eq!(
+        tokens["access_token"].as_str().unwrap().split('.').count(),
+        5
+    );
+    // An audience no API has: Auth0's redirect.
+    let (refused, _) = sign_in(&auth0, &AUTH0, &[("audience", "https://nope.example.com")]).await;
+    let params = location_params(&refused);
+    assert_eq!(params["error"], "access_denied");
+    assert_eq!(
+        params["error_description"],
+        "Service not found: https://nope.example.com"
+    );
+}
+
+#[tokio::test]
+async fn entra_issues_access_tokens_for_the_tenants_apis_in_their_version() {
+    let entra = persona("entra-id.yaml").await;
+    let tenant = "00000000-0000-0000-0000-000000000000";
+    // The Acme app's own API, by its Application ID URI: v2.0, as its registration requests.
+    let own = App {
+        scope: "openid profile api://44444444-4444-4444-4444-444444444444/.default",
+        ..ENTRA
+    };
+    let tokens = sign_in_for_tokens(&entra, &own, &[]).await;
+    let (header, claims) = decode(tokens["access_token"].as_str().unwrap());
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(claims["aud"], ENTRA.client_id);
+    assert_eq!(
+        claims["iss"],
+        format!("https://login.microsoftonline.com/{tenant}/v2.0")
+    );
+    assert_eq!(claims["ver"], "2.0");
+    assert_eq!(claims["azp"], ENTRA.client_id);
+    assert_eq!(claims["scp"], "access_as_user");
+    assert_eq!(claims["preferred_username"], "alice@example.com");
+    // The API's groupMembershipClaims: the groups assigned to it.
+    assert_eq!(
+        claims["groups"],
+        json!(["11111111-1111-1111-1111-111111111111"])
+    );
+    // The reporting app's API by its application id: v1.0 (no requested version), naming the
+    // resource as asked, its security groups.
+    let reporting = App {
+        scope: "openid 55555555-5555-5555-5555-555555555555/.default",
+        ..ENTRA
+    };
+    let tokens = sign_in_for_tokens(&entra, &reporting, &[]).await;
+    let claims = decode(tokens["access_token"].as_str().unwrap()).1;
+    assert_eq!(claims["aud"], "55555555-5555-5555-5555-555555555555");
+    assert_eq!(claims["iss"], format!("https://sts.windows.net/{tenant}/"));
+    assert_eq!(claims["ver"], "1.0");
+    assert_eq!(claims["appid"], ENTRA.client_id);
+    assert_eq!(claims["upn"], "alice@example.com");
+    assert_eq!(
+        claims["groups"],
+        json!([
+            "11111111-1111-1111-1111-111111111111",
+            "66666666-6666-6666-6666-666666666666"
+        ])
+    );
+    // Without an API scope, the Graph token as before.
+    let tokens = sign_in_for_tokens(&entra, &ENTRA, &[]).await;
+    assert_eq!(
+        decode(tokens["access_token"].as_str().unwrap()).1["aud"],
+        "00000003-0000-0000-c000-000000000000"
+    );
+    for (scope, error, code) in [
+        (
+            "openid User.Read api://44444444-4444-4444-4444-444444444444/.default",
+            "invalid_scope",
+            "AADSTS28000",
+        ),
+        (
+            "openid api://nope.example.com/.default",
+            "invalid_resource",
+            "AADSTS500011",
+        ),
+        (
+            "openid api://44444444-4444-4444-4444-444444444444/write",
+            "invalid_scope",
+            "AADSTS70011",
+        ),
+    ] {
+        let (refused, _) = sign_in(&entra, &App { scope, ..ENTRA }, &[]).await;
+        let params = location_params(&refused);
+        assert_eq!(params["error"], error, "{scope}");
+        assert!(
+            params["error_description"].starts_with(code),
+            "{scope}: {params:?}"
+        );
     }
 }
