@@ -79,6 +79,7 @@ async fn a_strict_application_passes_every_case() {
     assert!(ids.contains(&"role-dave".to_string()), "{ids:?}");
     assert!(ids.contains(&"code-other-session".to_string()), "{ids:?}");
     assert!(ids.contains(&"userinfo-other-sub".to_string()), "{ids:?}");
+    assert!(ids.contains(&"iss-parameter-wrong".to_string()), "{ids:?}");
     assert!(
         !ids.contains(&"discovery-issuer-mismatch".to_string()),
         "{ids:?}"
@@ -97,6 +98,8 @@ async fn a_lax_application_is_caught_where_it_is_lax_only() {
         not_passing(&report),
         [
             v("id-token-wrong-nonce"),
+            v("iss-parameter-missing"),
+            v("iss-parameter-wrong"),
             v("state-changed"),
             v("state-missing"),
             v("code-other-session"),

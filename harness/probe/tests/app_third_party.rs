@@ -109,7 +109,8 @@ async fn oauth2_proxy_browser_login() {
         "{context}"
     );
     // Findings. oauth2-proxy sends no nonce and checks none (`--insecure-oidc-skip-nonce`
-    // defaults to true); go-oidc's verifier checks neither `azp` nor `at_hash` nor `iat`.
+    // defaults to true); go-oidc's verifier checks neither `azp` nor `at_hash` nor `iat`; the
+    // RFC 9207 `iss` parameter is ignored, present, absent or wrong.
     assert_eq!(
         cases_observed(&report, "ACCEPTED"),
         [
@@ -117,6 +118,8 @@ async fn oauth2_proxy_browser_login() {
             "id-token-wrong-at-hash",
             "id-token-wrong-azp",
             "id-token-wrong-nonce",
+            "iss-parameter-missing",
+            "iss-parameter-wrong",
             "nonce-unpredictable",
             "role-alice",
             "role-bob",
@@ -162,7 +165,7 @@ async fn openid_client_express_app() {
     // plain HTTP on loopback), so a broken signature, an unknown key and HS256 with the client
     // secret all pass; `alg: none` is refused by its algorithm check. It checks `azp` only
     // with several audiences, `at_hash` not at all in the code flow, and `iat` not against
-    // the future.
+    // the future. It does check the RFC 9207 `iss` parameter (both iss cases refused).
     assert_eq!(
         cases_observed(&report, "ACCEPTED"),
         [
@@ -179,5 +182,5 @@ async fn openid_client_express_app() {
         ],
         "{context}"
     );
-    assert_eq!(cases_observed(&report, "REFUSED").len(), 15, "{context}");
+    assert_eq!(cases_observed(&report, "REFUSED").len(), 17, "{context}");
 }

@@ -33,6 +33,9 @@ enum Play {
     /// The userinfo-subject fault: only for applications that call userinfo (one that never
     /// does is not affected, and would accept the case for no fault of its own).
     Userinfo,
+    /// An RFC 9207 `iss` fault: only where the IdP sends `iss` (the control login's callback
+    /// carried it), since only then may a client rely on it.
+    IssParameter(Fault),
     Tamper(Tamper),
     Inspect(Inspect),
 }
@@ -222,6 +225,26 @@ pub const CATALOGUE: &[Case] = &[
         meaning: "Profile data (e-mail, groups) of another user is attached to this session.",
         fix: "Refuse a userinfo answer whose sub differs from the ID token's (OIDC Core 5.3.2).",
         play: Play::Userinfo,
+    },
+    Case {
+        id: "iss-parameter-missing",
+        title: "callback without the RFC 9207 iss parameter the IdP advertises",
+        expect: Expect::Refuse,
+        meaning: "The application does not use the iss authorization-response parameter, its \
+                  defence against mix-up attacks when it trusts more than one IdP (RFC 9207).",
+        fix: "When discovery advertises authorization_response_iss_parameter_supported, require \
+              iss in the callback and compare it with the issuer (RFC 9207, section 2.4).",
+        play: Play::IssParameter(Fault::IssParameterMissing),
+    },
+    Case {
+        id: "iss-parameter-wrong",
+        title: "callback whose RFC 9207 iss parameter names another issuer",
+        expect: Expect::Refuse,
+        meaning: "A callback that says it comes from another IdP is accepted: a mix-up attack \
+                  can hand this application another IdP's code (RFC 9207).",
+        fix: "Compare the callback's iss with the issuer the login was started with and refuse \
+              a mismatch (RFC 9207, section 2.4).",
+        play: Play::IssParameter(Fault::IssParameterWrong),
     },
     Case {
         id: "discovery-issuer-mismatch",
@@ -614,6 +637,9 @@ pub(crate) async fn run_all(
         let applies = match case.play {
             Play::Discovery => probe.rediscovers,
             Play::Userinfo => probe.calls_userinfo,
+            Play::IssParameter(_) => control
+                .as_ref()
+                .is_none_or(|c| param(&c.callback, "iss").is_some()),
             _ => true,
         };
         if !selected(case.id) || !applies {
@@ -645,7 +671,7 @@ pub(crate) async fn run_all(
             continue;
         };
         let observed = match &case.play {
-            Play::Fault(fault) => {
+            Play::Fault(fault) | Play::IssParameter(fault) => {
                 let how = format!("a login with the fault `{}`", fault_name(fault));
                 with_fault(idp, fault.clone(), observe_login(target, user, &how)).await?
             }

@@ -1,5 +1,5 @@
 //! A web application with an OIDC login, in-process, for the `probe app` tests: `strict`
-//! checks everything; `lax` ignores `state` and the ID token's `nonce`, sends no PKCE, uses a
+//! checks everything; `lax` ignores `state`, the RFC 9207 `iss` and the ID token's `nonce`, sends no PKCE, uses a
 //! constant state, and gives unmapped users a default role (fails open).
 
 use std::collections::HashMap;
@@ -120,6 +120,14 @@ async fn callback(
     }
     if app.strict && query.get("state") != Some(&pending.state) {
         return refuse("state mismatch");
+    }
+    let discovery = app.rp.discovery();
+    let advertised = discovery["authorization_response_iss_parameter_supported"] == true;
+    if app.strict
+        && advertised
+        && query.get("iss").map(String::as_str) != discovery["issuer"].as_str()
+    {
+        return refuse("iss parameter missing or wrong (RFC 9207)");
     }
     let Some(code) = query.get("code") else {
         return refuse("no code");

@@ -10,6 +10,7 @@ use ssoproof_probe::api::cases::{GroupRule, Settings};
 use ssoproof_probe::api::{self, ApiTarget, IdentitySource};
 use ssoproof_probe::idp::{Idp, LocalOptions};
 use ssoproof_probe::report::Format;
+use ssoproof_probe::ProbeError;
 use url::Url;
 
 use super::coded;
