@@ -202,3 +202,19 @@ async fn an_idp_refusal_is_an_idp_error() {
     assert_eq!(hop, "IdP");
     assert!(message.contains("error=invalid_scope"), "{message}");
 }
+
+/// Attached to an emulator through its admin API (as to a running `ssoproof serve idp`), the
+/// faults travel over HTTP and the strict application still passes every case.
+#[tokio::test]
+async fn attached_over_the_admin_api() {
+    let emulator = Emulator::start(Realm::builtin_keycloak(), IdpOptions::default())
+        .await
+        .unwrap();
+    let idp = Idp::attach(&Url::parse(&emulator.base_url()).unwrap())
+        .await
+        .unwrap();
+    let app = FakeApp::start(true, &idp.issuer(), "acme-app", "acme-app-secret").await;
+    let report = run(&probe(&app, true), &idp).await.unwrap();
+    assert_eq!(not_passing(&report), [], "{report:#?}");
+    assert!(report.cases.iter().any(|c| c.id == "id-token-alg-none"));
+}
