@@ -12,7 +12,7 @@
 //! (`http://127.0.0.1/*`) admits every loopback callback.
 
 mod cases;
-mod session;
+pub mod session;
 
 use std::time::Duration;
 
