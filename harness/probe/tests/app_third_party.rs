@@ -163,7 +163,8 @@ async fn openid_client_express_app() {
     // Findings. openid-client 6 does not verify the signature of an ID token that comes from
     // the token endpoint (OIDC Core 3.1.3.7 lets TLS stand in for it; the emulator here is
     // plain HTTP on loopback), so a broken signature, an unknown key and HS256 with the client
-    // secret all pass; `alg: none` is refused by its algorithm check. It checks `azp` only
+    // secret (Keycloak's discovery lists HS256) all pass; `alg: none` is refused by its
+    // algorithm check. It checks `azp` only
     // with several audiences, `at_hash` not at all in the code flow, and `iat` not against
     // the future. It does check the RFC 9207 `iss` parameter (both iss cases refused).
     assert_eq!(
@@ -183,4 +184,73 @@ async fn openid_client_express_app() {
         "{context}"
     );
     assert_eq!(cases_observed(&report, "REFUSED").len(), 17, "{context}");
+}
+
+/// The same probe against another vendor: the Express application trusting the Okta persona
+/// (its custom authorization server `default`, groups filtered to `acme-*`, users assigned to
+/// the app through their groups).
+#[tokio::test]
+async fn openid_client_express_app_against_okta() {
+    let realm = Realm::builtin_persona(ssoproof_idp::Vendor::Okta);
+    let idp = Idp::start(LocalOptions {
+        realm: realm.clone(),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        signing: SigningAlg::Rs256,
+    })
+    .await
+    .unwrap();
+    let client = &realm.clients[0];
+    let app = launch_or_skip!(
+        NodeApp::login_app(
+            &idp.issuer(),
+            &client.client_id,
+            client.secret.as_ref().unwrap(),
+            &[("acme-admins", "admin"), ("acme-engineers", "user")],
+            &[],
+        )
+        .await
+    );
+    let mut probe = probe(
+        &app,
+        &realm,
+        "/role",
+        &[
+            "alice@example.com:admin",
+            "bob@example.com:user",
+            "dave@example.com:-",
+            "uma@example.com:-",
+        ],
+        true,
+    );
+    probe.vendor = "okta".into();
+    let report = app::run(&probe, &idp).await.unwrap();
+    let table = render(&report, Format::Table, false);
+    let context = format!("{table}\n{}", app.log());
+    assert_eq!(
+        cases_observed(&report, "ERROR"),
+        Vec::<&str>::new(),
+        "{context}"
+    );
+    // The Okta persona sends no RFC 9207 `iss`, so its cases do not run; the findings are
+    // openid-client's, as against Keycloak, but for HS256 with the client secret: refused
+    // here, because Okta's discovery lists only RS256 while Keycloak's lists HS256 too, and
+    // openid-client holds the algorithm to what discovery advertises.
+    assert_eq!(
+        cases_observed(&report, "ACCEPTED"),
+        [
+            "id-token-bad-signature",
+            "id-token-iat-future",
+            "id-token-unknown-kid",
+            "id-token-wrong-at-hash",
+            "id-token-wrong-azp",
+            "role-alice@example.com",
+            "role-bob@example.com",
+            "valid-login",
+        ],
+        "{context}"
+    );
+    assert!(!observed(&report).contains_key("iss-parameter-missing"));
+    // dave's groups map to no role (the app refuses him); uma is not assigned (Okta refuses).
+    assert_eq!(observed(&report)["role-dave@example.com"], "REFUSED");
+    assert_eq!(observed(&report)["role-uma@example.com"], "REFUSED");
 }
