@@ -254,3 +254,28 @@ async fn openid_client_express_app_against_okta() {
     assert_eq!(observed(&report)["role-dave@example.com"], "REFUSED");
     assert_eq!(observed(&report)["role-uma@example.com"], "REFUSED");
 }
+
+/// `discovery-issuer-mismatch` does not run against oauth2-proxy (it reads discovery once, at
+/// startup, so a fault injected later cannot reach it); what the README says to do instead:
+/// start it while the fault is active. It refuses to start, naming the mismatch.
+#[tokio::test]
+async fn oauth2_proxy_refuses_to_start_on_a_mismatching_discovery_document() {
+    let (idp, realm) = idp().await;
+    idp.inject(ssoproof_idp::Fault::DiscoveryIssuerMismatch)
+        .await
+        .unwrap();
+    let started = OAuth2Proxy::login(&idp.issuer(), CLIENT, &secret(&realm), &[]).await;
+    let error = match started {
+        Ok(proxy) => panic!("oauth2-proxy started:\n{}", proxy.log()),
+        Err(ssoproof_thirdparty::LaunchError::Unavailable(reason)) => {
+            eprintln!("SKIPPED: {reason}");
+            return;
+        }
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        error.starts_with("oauth2-proxy exited before it was ready"),
+        "{error}"
+    );
+    assert!(error.contains("issuer did not match"), "{error}");
+}
