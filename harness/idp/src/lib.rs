@@ -544,9 +544,10 @@ impl Emulator {
     /// Activates a fault until [`Emulator::clear_faults`]; a claim or signature fault breaks ID
     /// tokens (see [`Emulator::inject_for`]).
     pub fn inject(&self, fault: Fault) {
-        self.shared.faults.inject(
-            faults::AimedFault::new(fault, FaultTokens::Id).expect("any fault breaks ID tokens"),
-        );
+        self.shared.faults.inject(faults::AimedFault {
+            fault,
+            tokens: FaultTokens::Id,
+        });
     }
 
     /// Activates a claim or signature fault for access tokens, ID tokens or both, until

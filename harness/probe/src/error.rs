@@ -28,17 +28,13 @@ pub enum ProbeError {
     Http { message: String },
     #[error("the IdP has no user `{user}` with a password; its users are {known}")]
     UnknownUser { user: String, known: String },
-    #[error(
-        "unknown case `{id}`; the case ids are listed in the README, section \"`ssoproof probe`\""
-    )]
-    UnknownCase { id: String },
     #[error("cannot write the report to {path}: {message}")]
     Output { path: String, message: String },
 }
 
 impl ProbeError {
     /// Every code [`ProbeError::code`] returns, for the README check.
-    pub const CODES: [&'static str; 14] = [
+    pub const CODES: [&'static str; 13] = [
         "probe/target-not-http",
         "probe/target-remote",
         "probe/usage",
@@ -51,7 +47,6 @@ impl ProbeError {
         "probe/key-server",
         "probe/http",
         "probe/unknown-user",
-        "probe/unknown-case",
         "probe/output",
     ];
 
@@ -68,7 +63,6 @@ impl ProbeError {
             ProbeError::KeyServer { .. } => "probe/key-server",
             ProbeError::Http { .. } => "probe/http",
             ProbeError::UnknownUser { .. } => "probe/unknown-user",
-            ProbeError::UnknownCase { .. } => "probe/unknown-case",
             ProbeError::Output { .. } => "probe/output",
         }
     }

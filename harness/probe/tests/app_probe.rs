@@ -166,10 +166,7 @@ async fn remote_targets_and_bad_users_are_setup_errors() {
     assert_eq!(err.code(), "probe/target-remote");
     let mut p = probe(&app, true);
     p.only = vec!["no-such-case".into()];
-    assert_eq!(
-        run(&p, &idp).await.unwrap_err().code(),
-        "probe/unknown-case"
-    );
+    assert_eq!(run(&p, &idp).await.unwrap_err().code(), "probe/usage");
     assert_eq!(
         FixtureUser::parse_spec("alice:").unwrap_err().code(),
         "probe/usage"

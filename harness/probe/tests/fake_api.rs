@@ -32,6 +32,8 @@ const GROUP: &str = "AI-Power-Users";
 enum Kind {
     Strict,
     Vulnerable,
+    /// Fails with 500 on `alg: none`, refuses everything else echoing the Authorization header.
+    Clumsy,
 }
 
 #[derive(Clone)]
@@ -79,6 +81,7 @@ async fn handle(State(api): State<Api>, headers: HeaderMap) -> Response {
     let claims = match api.kind {
         Kind::Strict => strict(&api, token).await,
         Kind::Vulnerable => vulnerable(&api, token).await,
+        Kind::Clumsy => Err(clumsy(token)),
     };
     let claims = match claims {
         Ok(claims) => claims,
@@ -101,6 +104,22 @@ async fn handle(State(api): State<Api>, headers: HeaderMap) -> Response {
 }
 
 type Refusal = (StatusCode, String);
+
+fn clumsy(token: &str) -> Refusal {
+    let header = token.split('.').next().unwrap_or_default();
+    let header = String::from_utf8(URL_SAFE_NO_PAD.decode(header).unwrap_or_default()).unwrap();
+    if header.to_lowercase().contains(r#""alg":"none""#) {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "TypeError: key is undefined".into(),
+        )
+    } else {
+        (
+            StatusCode::UNAUTHORIZED,
+            format!("bad token: Bearer {token}"),
+        )
+    }
+}
 
 async fn key_for(api: &Api, kid: &str) -> Option<DecodingKey> {
     let known = api.jwks.lock().unwrap().find(kid).cloned();
@@ -150,8 +169,8 @@ async fn strict(api: &Api, token: &str) -> Result<Value, Refusal> {
     Ok(claims)
 }
 
-/// Takes `alg: none` in any spelling and verifies the rest with a key from the JWKS, but never
-/// checks `aud`, `typ`, `crit`, `iat` or size.
+/// Takes `alg: none` in any spelling, trusts the key set a `jku` header names, and verifies the
+/// rest with a key from the JWKS, but never checks `aud`, `typ`, `crit`, `iat` or size.
 async fn vulnerable(api: &Api, token: &str) -> Result<Value, Refusal> {
     let unauthorized = |why: String| (StatusCode::UNAUTHORIZED, why);
     let parts: Vec<&str> = token.split('.').collect();
@@ -171,9 +190,16 @@ async fn vulnerable(api: &Api, token: &str) -> Result<Value, Refusal> {
             .ok_or_else(|| unauthorized("bad claims".into()));
     }
     let kid = header["kid"].as_str().unwrap_or_default();
-    let key = key_for(api, kid)
-        .await
-        .ok_or_else(|| unauthorized("unknown kid".into()))?;
+    // Trusts the key set the token names.
+    let key = match header["jku"].as_str() {
+        Some(jku) => {
+            let set: JwkSet = reqwest::get(jku).await.unwrap().json().await.unwrap();
+            set.find(kid)
+                .and_then(|jwk| DecodingKey::from_jwk(jwk).ok())
+        }
+        None => key_for(api, kid).await,
+    }
+    .ok_or_else(|| unauthorized("unknown kid".into()))?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_issuer(&[&api.issuer]);
     validation.validate_aud = false;
@@ -219,6 +245,7 @@ fn settings(group: bool) -> Settings {
         }),
         allowed_users: Vec::new(),
         denied_users: Vec::new(),
+        only: Vec::new(),
         now: now(),
     }
 }
@@ -332,6 +359,7 @@ async fn a_vulnerable_api_is_caught_on_exactly_its_holes() {
         "id-token",
         "crit-unknown",
         "iat-future",
+        "jku-header",
         "oversized",
     ]
     .into();
@@ -347,6 +375,14 @@ async fn a_vulnerable_api_is_caught_on_exactly_its_holes() {
         "{table}"
     );
     assert!(!report.passed());
+    let jku = report.cases.iter().find(|c| c.id == "jku-header").unwrap();
+    let Observed::Accepted { detail, .. } = &jku.observed else {
+        panic!("{table}")
+    };
+    assert!(
+        detail.starts_with("it fetched the key URL the token named (1x)"),
+        "{detail}"
+    );
 }
 
 #[tokio::test]
@@ -433,4 +469,62 @@ async fn attaching_to_nothing_names_the_admin_url() {
         message.starts_with(&format!("GET http://127.0.0.1:{port}/_ssoproof/state: ")),
         "{message}"
     );
+}
+
+#[tokio::test]
+async fn a_server_error_on_a_forgery_is_flagged_and_an_echoed_token_is_redacted() {
+    let (report, _idp) = probe(Kind::Clumsy, false, IdentitySource::None).await;
+    let table = render(&report, Format::Table, false);
+    for id in [
+        "alg-none",
+        "alg-none-title",
+        "alg-none-upper",
+        "alg-none-mixed",
+    ] {
+        let case = report.cases.iter().find(|c| c.id == id).unwrap();
+        let Observed::Error { message, .. } = &case.observed else {
+            panic!("{table}")
+        };
+        assert!(
+            message.starts_with("answered 500 Internal Server Error: a server error on a forged"),
+            "{message}"
+        );
+    }
+    let valid = &report.cases[0];
+    assert_eq!(valid.verdict(), Verdict::Broken, "{table}");
+    let Observed::Refused { detail, .. } = &valid.observed else {
+        panic!("{table}")
+    };
+    assert!(detail.contains("bad token: Bearer [redacted]"), "{detail}");
+    for case in &report.cases {
+        let token = case.token.as_ref().unwrap().expose();
+        assert!(!table.contains(token), "{} leaked in\n{table}", case.id);
+        assert!(!render(&report, Format::Json, false).contains(token));
+    }
+}
+
+#[tokio::test]
+async fn an_api_that_never_answers_is_an_error_after_the_timeout_not_a_hang() {
+    let idp = idp().await;
+    // Accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = silent.local_addr().unwrap();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            open.push(stream);
+        }
+    });
+    let url = Url::parse(&format!("http://{addr}/api")).unwrap();
+    let mut target = ApiTarget::new(url, false).unwrap();
+    target.timeout = std::time::Duration::from_secs(1);
+    target.concurrency = 64;
+    let report = api::run(&idp, &target, &settings(false)).await.unwrap();
+    held.abort();
+    for case in &report.cases {
+        let Observed::Error { message, .. } = &case.observed else {
+            panic!("{}: {:?}", case.id, case.observed)
+        };
+        assert_eq!(message, "no answer within 1 s (--timeout)", "{}", case.id);
+    }
 }

@@ -52,6 +52,26 @@ fn a_header_without_a_colon_is_a_usage_error() {
 }
 
 #[test]
+fn an_unknown_case_is_a_usage_error_that_lists_the_cases() {
+    let out = probe(&[
+        "--url",
+        "http://127.0.0.1:9/",
+        "--idp-bind",
+        "127.0.0.1:0",
+        "--case",
+        "alg-nope",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "error: [probe/usage] --case alg-nope: no such case; the cases are valid,"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_taken_idp_address_is_probe_idp() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let bind = taken.local_addr().unwrap().to_string();

@@ -11,7 +11,8 @@
 //! Each answers with a handle ([`LoginApp`] or [`BearerApi`]) that knows its URLs and kills the
 //! target's whole process group when dropped. A bearer target reports the caller's identity the
 //! same way in both implementations: an `X-Attach-User` header (the email, else `sub`) and a
-//! JSON body `{"sub", "email", "groups"}`.
+//! JSON body `{"sub", "email", "groups"}`. A target runs with a clean environment (`PATH` and
+//! `HOME` only) plus what its launcher sets, so nothing in the test's environment changes it.
 //!
 //! # Where the targets come from
 //!
@@ -35,7 +36,7 @@ use std::path::PathBuf;
 use url::Url;
 
 pub use node::NodeApp;
-pub use oauth2_proxy::{OAuth2Proxy, OAUTH2_PROXY_VERSION};
+pub use oauth2_proxy::{OAuth2Proxy, OAUTH2_PROXY_ENV, OAUTH2_PROXY_VERSION};
 
 use process::Process;
 
@@ -191,6 +192,32 @@ impl BearerApi {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn launch(result: Result<u8, LaunchError>, reached: &mut Option<u8>) {
+        let value = launch_or_skip!(result);
+        *reached = Some(value);
+    }
+
+    #[test]
+    fn launch_or_skip_returns_early_on_a_skip_and_hands_over_a_target() {
+        let mut reached = None;
+        launch(
+            // Prints `SKIPPED: …` as any skip does; the reason says whose it is.
+            Err(LaunchError::Unavailable(
+                "launch_or_skip!'s own test of a skip".into(),
+            )),
+            &mut reached,
+        );
+        assert_eq!(reached, None);
+        launch(Ok(7), &mut reached);
+        assert_eq!(reached, Some(7));
+    }
+
+    #[test]
+    #[should_panic(expected = "SSOPROOF_REQUIRE_PROBE_TARGETS is set but not here")]
+    fn launch_or_skip_fails_the_test_when_targets_are_required() {
+        launch(Err(LaunchError::Required("not here".into())), &mut None);
+    }
 
     #[test]
     fn a_missing_target_is_a_skip_unless_targets_are_required() {

@@ -7,7 +7,7 @@ use ssoproof_secret::Secret;
 use tokio::process::Command;
 use url::Url;
 
-use crate::process::Process;
+use crate::process::{clean_env, Process};
 use crate::{repo_root, unavailable, BearerApi, LaunchError, LoginApp};
 
 /// Starts the Node apps of `scripts/interop/probe-targets`.
@@ -51,7 +51,8 @@ impl NodeApp {
     /// (`createRemoteJWKSet` + `jwtVerify` with `issuer`, `audience` and RS256/ES256).
     /// `GET /v1/me` answers any valid token; `POST /v1/models/{model}` also needs the group
     /// `model_groups` names for the model (`*` for every other model). `env` sets further
-    /// variables the app reads (`ALGORITHMS`, `CLOCK_TOLERANCE`, `GROUPS_CLAIM`, `JWKS_URI`).
+    /// variables the app reads (`ALGORITHMS`, `CLOCK_TOLERANCE`, `GROUPS_CLAIM`, `JWKS_URI`,
+    /// `JWKS_COOLDOWN`).
     pub async fn bearer_api(
         issuer: &str,
         audience: &str,
@@ -94,6 +95,7 @@ fn node(script: &str) -> Result<Command, LaunchError> {
         )));
     }
     let mut command = Command::new("node");
+    clean_env(&mut command);
     command.arg(script).current_dir(dir).env("PORT", "0");
     Ok(command)
 }

@@ -19,7 +19,7 @@ use ssoproof_secret::Secret;
 use tokio::process::Command;
 use url::Url;
 
-use crate::process::{Process, READY_TIMEOUT};
+use crate::process::{clean_env, Process, READY_TIMEOUT};
 use crate::{unavailable, BearerApi, LaunchError, LoginApp};
 
 /// The version `scripts/interop/oauth2-proxy/install` builds.
@@ -180,6 +180,7 @@ async fn start(
     // `sh` sets LISTEN_PID to its own pid and `exec`s oauth2-proxy, which keeps that pid:
     // socket activation serves only the process LISTEN_PID names.
     let mut command = Command::new("/bin/sh");
+    clean_env(&mut command);
     command
         .arg("-c")
         .arg(r#"LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@""#)
@@ -215,6 +216,7 @@ async fn start(
     let base_url = socket.base_url;
     let ping = base_url.join("ping").expect("a path joins");
     let client = reqwest::Client::builder()
+        .no_proxy()
         .timeout(Duration::from_secs(2))
         .build()
         .map_err(|e| LaunchError::Setup {

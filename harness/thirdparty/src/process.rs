@@ -3,9 +3,10 @@
 //! start-up awaited with a bound.
 
 use std::process::{ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use regex::Regex;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
@@ -24,6 +25,18 @@ pub(crate) struct Process {
     child: Child,
     log: Arc<Mutex<String>>,
     readers: Vec<JoinHandle<()>>,
+}
+
+/// Empties `command`'s environment but for `PATH` and `HOME`: a target sees only what its
+/// launcher sets, so a variable left in the test's environment (`ISSUER`, `OAUTH2_PROXY_*`, a
+/// proxy) cannot change what runs.
+pub(crate) fn clean_env(command: &mut Command) {
+    command.env_clear();
+    for name in ["PATH", "HOME"] {
+        if let Some(value) = std::env::var_os(name) {
+            command.env(name, value);
+        }
+    }
 }
 
 impl Process {
@@ -137,6 +150,31 @@ impl Drop for Process {
     }
 }
 
+/// `line` with credentials a target may log replaced: oauth2-proxy's request log shows the
+/// callback's authorization `code`, and a JWT may appear in an error. The log ends up in test
+/// failure messages.
+fn redact(line: &str) -> String {
+    static PATTERNS: OnceLock<[(Regex, &str); 2]> = OnceLock::new();
+    let patterns = PATTERNS.get_or_init(|| {
+        let regex = |pattern: &str| Regex::new(pattern).expect("a valid pattern");
+        [
+            (
+                regex(r"(?i)\b(code|access_token|id_token|refresh_token|client_secret)=[^&\s]+"),
+                "$1=<redacted>",
+            ),
+            (
+                regex(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),
+                "<redacted JWT>",
+            ),
+        ]
+    });
+    let mut line = line.to_string();
+    for (pattern, replacement) in patterns {
+        line = pattern.replace_all(&line, *replacement).into_owned();
+    }
+    line
+}
+
 /// Appends each line of `stream` to `log` (keeping its tail), and sends it on `lines`.
 fn collect(
     stream: Option<impl AsyncRead + Unpin + Send + 'static>,
@@ -150,9 +188,7 @@ fn collect(
         // Bytes, not `lines()`: a line that is not UTF-8 must not stop the draining (a child
         // whose pipe fills up blocks).
         while matches!(reader.read_until(b'\n', &mut bytes).await, Ok(n) if n > 0) {
-            let line = String::from_utf8_lossy(&bytes)
-                .trim_end_matches(['\n', '\r'])
-                .to_string();
+            let line = redact(String::from_utf8_lossy(&bytes).trim_end_matches(['\n', '\r']));
             bytes.clear();
             if let Ok(mut log) = log.lock() {
                 log.push_str(&line);
@@ -217,6 +253,39 @@ mod tests {
         assert!(
             error.contains("starting\n") && error.contains("no config\n"),
             "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_clean_environment_keeps_only_path_and_home() {
+        let mut command = sh("env; echo done");
+        clean_env(&mut command);
+        let (mut process, mut lines) = Process::spawn("test", command).unwrap();
+        process
+            .until_line(&mut lines, |line| (line == "done").then_some(()))
+            .await
+            .unwrap();
+        let log = process.log();
+        // cargo runs tests with CARGO_* variables set; none reaches the target.
+        assert!(std::env::var_os("CARGO_PKG_NAME").is_some());
+        assert!(!log.contains("CARGO"), "{log}");
+        assert!(log.lines().any(|l| l.starts_with("PATH=")), "{log}");
+    }
+
+    #[test]
+    fn codes_and_tokens_in_a_targets_output_are_redacted() {
+        let line = r#"GET - "/oauth2/callback?state=abc&code=4f1e.9c2&iss=http%3A%2F%2Fx" 302"#;
+        assert_eq!(
+            redact(line),
+            r#"GET - "/oauth2/callback?state=abc&code=<redacted>&iss=http%3A%2F%2Fx" 302"#
+        );
+        assert_eq!(
+            redact("bad token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln here"),
+            "bad token <redacted JWT> here"
+        );
+        assert_eq!(
+            redact("listening on http://127.0.0.1:1"),
+            "listening on http://127.0.0.1:1"
         );
     }
 

@@ -193,3 +193,36 @@ async fn bearer_api_takes_emulator_tokens_applies_its_group_rule_and_refuses_for
     let anonymous = client.post(model).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn bearer_api_refetches_the_keys_for_a_rotated_key_when_its_cooldown_allows() {
+    let idp = keycloak_with_api_audience().await;
+    // jose waits 30 s after a fetch before another by default; 0 lets this test rotate at once.
+    let api = launch_or_skip!(
+        NodeApp::bearer_api(&idp.issuer(), API_AUDIENCE, &[], &[("JWKS_COOLDOWN", "0")]).await
+    );
+    let client = reqwest::Client::new();
+    let before = access_token(&idp, "bob").await;
+    let answer = client
+        .get(api.url("/v1/me"))
+        .bearer_auth(before.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK, "{}", api.log());
+
+    idp.rotate_keys();
+    let after = access_token(&idp, "bob").await;
+    let answer = client
+        .get(api.url("/v1/me"))
+        .bearer_auth(after.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.status(),
+        StatusCode::OK,
+        "a token signed with the new key: {}",
+        api.log()
+    );
+}

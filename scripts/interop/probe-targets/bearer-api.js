@@ -11,6 +11,9 @@
 //   AUDIENCE       the audience tokens must carry
 //   ALGORITHMS     comma-separated allow-list, default RS256,ES256
 //   CLOCK_TOLERANCE  seconds of clock skew accepted for exp/nbf, default 60
+//   JWKS_COOLDOWN  seconds after a JWKS fetch before a token with an unknown `kid` may cause
+//                  another, default jose's 30 (so a key rotation within 30 s of the last fetch
+//                  is refused until then)
 //   GROUPS_CLAIM   the claim holding the caller's groups, default `groups`
 //   MODEL_GROUPS   JSON object model → the group that may call it, e.g. {"gpt-4":"AI-Power-Users"};
 //                  the key `*` covers every other model; a model covered by neither is 404
@@ -49,6 +52,7 @@ const audience = required('AUDIENCE');
 const algorithms = (process.env.ALGORITHMS || 'RS256,ES256').split(',').map((a) => a.trim());
 const clockTolerance = Number(process.env.CLOCK_TOLERANCE ?? 60);
 const groupsClaim = process.env.GROUPS_CLAIM || 'groups';
+const cooldown = process.env.JWKS_COOLDOWN;
 const models = modelGroups();
 
 let jwks = null;
@@ -62,7 +66,7 @@ async function keySet() {
       uri = (await answer.json()).jwks_uri;
       if (typeof uri !== 'string') throw new Error(`${discovery} names no jwks_uri`);
     }
-    jwks = jose.createRemoteJWKSet(new URL(uri));
+    jwks = jose.createRemoteJWKSet(new URL(uri), cooldown ? { cooldownDuration: Number(cooldown) * 1000 } : {});
   }
   return jwks;
 }

@@ -91,6 +91,8 @@ pub struct Settings {
     pub denied_users: Vec<String>,
     /// Unix time the time cases are relative to.
     pub now: i64,
+    /// Run only these cases (and the valid token, the control); empty: all.
+    pub only: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -154,6 +156,23 @@ fn case(id: &str, title: &str, expect: Expect, meaning: &str, fix: &str, recipe:
 pub const VALID: &str = "valid";
 /// The rotation case: always last.
 pub const ROTATION: &str = "key-rotation";
+
+/// The cases `s.only` selects (all when it is empty), the valid token always first; an id the
+/// catalogue does not have is an error that lists the ones it has.
+pub fn select(s: &Settings) -> Result<Vec<Case>, String> {
+    let mut cases = catalogue(s);
+    if let Some(unknown) = s.only.iter().find(|id| !cases.iter().any(|c| &c.id == *id)) {
+        let known: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+        return Err(format!(
+            "--case {unknown}: no such case; the cases are {}",
+            known.join(", ")
+        ));
+    }
+    if !s.only.is_empty() {
+        cases.retain(|c| c.id == VALID || s.only.contains(&c.id));
+    }
+    Ok(cases)
+}
 
 /// Every case, in report order.
 pub fn catalogue(s: &Settings) -> Vec<Case> {
@@ -390,6 +409,7 @@ mod tests {
             allowed_users: vec!["carol".into()],
             denied_users: vec!["dave".into()],
             now: 1_000_000,
+            only: Vec::new(),
         }
     }
 
@@ -406,6 +426,28 @@ mod tests {
         for id in ["user-allowed:carol", "user-denied:dave", "group-non-member"] {
             assert!(ids.contains(id), "{id}");
         }
+    }
+
+    #[test]
+    fn a_selection_keeps_the_valid_control_and_refuses_unknown_ids() {
+        let only = |ids: &[&str]| Settings {
+            only: ids.iter().map(|id| id.to_string()).collect(),
+            ..settings()
+        };
+        let ids = |cases: Vec<Case>| cases.into_iter().map(|c| c.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(select(&only(&["alg-none", ROTATION])).unwrap()),
+            [VALID, "alg-none", ROTATION]
+        );
+        assert_eq!(
+            select(&only(&[])).unwrap().len(),
+            catalogue(&settings()).len()
+        );
+        let error = select(&only(&["alg-nope"])).unwrap_err();
+        assert!(
+            error.starts_with("--case alg-nope: no such case; the cases are valid, alg-none,"),
+            "{error}"
+        );
     }
 
     #[test]

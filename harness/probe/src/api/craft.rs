@@ -117,19 +117,18 @@ pub fn es256_zero_signature(der: bool) -> Vec<u8> {
     }
 }
 
-/// The issuer's RSA public key, in each form a key-confusion attacker feeds to HMAC: the
-/// library under test may turn its configured "key" (a PEM file, a JWK) into HMAC bytes.
+/// The issuer's public key in each form a key-confusion attacker feeds to HMAC: the library
+/// under test may turn its configured "key" (a PEM file, a JWK) into HMAC bytes.
 pub struct IssuerKey {
-    public: RsaPublicKey,
-    jwk: Value,
+    forms: Vec<(KeyForm, Vec<u8>)>,
 }
 
-/// How the RSA public key was written before it was used as an HMAC secret.
+/// How the public key was written before it was used as an HMAC secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyForm {
     /// `-----BEGIN PUBLIC KEY-----` (SubjectPublicKeyInfo), as most libraries load it.
     SpkiPem,
-    /// `-----BEGIN RSA PUBLIC KEY-----` (PKCS #1).
+    /// `-----BEGIN RSA PUBLIC KEY-----` (PKCS #1; RSA keys only).
     Pkcs1Pem,
     /// The SubjectPublicKeyInfo DER bytes.
     SpkiDer,
@@ -138,56 +137,89 @@ pub enum KeyForm {
 }
 
 impl IssuerKey {
-    /// The RSA key with `kid` from a JWKS (or its only RSA key when `kid` is absent).
+    /// The key with `kid` from a JWKS (or its first key when `kid` is absent), in every form its
+    /// type has: RSA all four, EC P-256 SPKI PEM, DER and JWK, any other type its JWK.
     pub fn from_jwks(jwks: &Value, kid: Option<&str>) -> Result<IssuerKey, String> {
         let keys = jwks["keys"].as_array().ok_or("the JWKS has no `keys`")?;
         let jwk = keys
             .iter()
             .find(|k| kid.is_none_or(|kid| k["kid"] == kid))
             .ok_or_else(|| format!("the JWKS has no key with kid {kid:?}"))?;
-        if jwk["kty"] != "RSA" {
-            return Err(format!(
-                "the issuer's key is {}, not RSA: HMAC key confusion needs an RSA public key",
-                jwk["kty"]
-            ));
-        }
-        let component = |name: &str| -> Result<BigUint, String> {
-            let text = jwk[name]
-                .as_str()
-                .ok_or(format!("the JWK has no `{name}`"))?;
-            let bytes = URL_SAFE_NO_PAD
-                .decode(text)
-                .map_err(|e| format!("the JWK's `{name}` is not base64url: {e}"))?;
-            Ok(BigUint::from_bytes_be(&bytes))
+        let unusable = |e: &dyn std::fmt::Display| format!("the issuer's JWK is not usable: {e}");
+        let mut forms = match (jwk["kty"].as_str(), jwk["crv"].as_str()) {
+            (Some("RSA"), _) => {
+                let component = |name: &str| -> Result<BigUint, String> {
+                    let text = jwk[name]
+                        .as_str()
+                        .ok_or(format!("the JWK has no `{name}`"))?;
+                    let bytes = URL_SAFE_NO_PAD
+                        .decode(text)
+                        .map_err(|e| format!("the JWK's `{name}` is not base64url: {e}"))?;
+                    Ok(BigUint::from_bytes_be(&bytes))
+                };
+                let public = RsaPublicKey::new(component("n")?, component("e")?)
+                    .map_err(|e| unusable(&e))?;
+                vec![
+                    (
+                        KeyForm::SpkiPem,
+                        public
+                            .to_public_key_pem(LineEnding::LF)
+                            .map_err(|e| unusable(&e))?
+                            .into_bytes(),
+                    ),
+                    (
+                        KeyForm::Pkcs1Pem,
+                        public
+                            .to_pkcs1_pem(LineEnding::LF)
+                            .map_err(|e| unusable(&e))?
+                            .into_bytes(),
+                    ),
+                    (
+                        KeyForm::SpkiDer,
+                        public
+                            .to_public_key_der()
+                            .map_err(|e| unusable(&e))?
+                            .into_vec(),
+                    ),
+                ]
+            }
+            (Some("EC"), Some("P-256")) => {
+                // Only the key's own members: the parser refuses `kid`, `use` and `alg`.
+                let bare = json!({"kty": "EC", "crv": "P-256", "x": jwk["x"], "y": jwk["y"]});
+                let public =
+                    p256::PublicKey::from_jwk_str(&bare.to_string()).map_err(|e| unusable(&e))?;
+                vec![
+                    (
+                        KeyForm::SpkiPem,
+                        p256::pkcs8::EncodePublicKey::to_public_key_pem(&public, LineEnding::LF)
+                            .map_err(|e| unusable(&e))?
+                            .into_bytes(),
+                    ),
+                    (
+                        KeyForm::SpkiDer,
+                        p256::pkcs8::EncodePublicKey::to_public_key_der(&public)
+                            .map_err(|e| unusable(&e))?
+                            .into_vec(),
+                    ),
+                ]
+            }
+            _ => Vec::new(),
         };
-        let public = RsaPublicKey::new(component("n")?, component("e")?)
-            .map_err(|e| format!("the JWK is not a usable RSA key: {e}"))?;
-        Ok(IssuerKey {
-            public,
-            jwk: jwk.clone(),
-        })
+        forms.push((KeyForm::JwkJson, jwk.to_string().into_bytes()));
+        Ok(IssuerKey { forms })
     }
 
-    pub fn as_hmac_secret(&self, form: KeyForm) -> Result<Vec<u8>, String> {
-        let error = |e: &dyn std::fmt::Display| format!("cannot encode the public key: {e}");
-        Ok(match form {
-            KeyForm::SpkiPem => self
-                .public
-                .to_public_key_pem(LineEnding::LF)
-                .map_err(|e| error(&e))?
-                .into_bytes(),
-            KeyForm::Pkcs1Pem => self
-                .public
-                .to_pkcs1_pem(LineEnding::LF)
-                .map_err(|e| error(&e))?
-                .into_bytes(),
-            KeyForm::SpkiDer => self
-                .public
-                .to_public_key_der()
-                .map_err(|e| error(&e))?
-                .into_vec(),
-            KeyForm::JwkJson => self.jwk.to_string().into_bytes(),
-        })
+    /// Whether the key's type has this form (PKCS #1 is RSA's alone, SPKI needs RSA or EC).
+    pub fn supports(&self, form: KeyForm) -> bool {
+        self.forms.iter().any(|(f, _)| *f == form)
+    }
+
+    /// The key written in `form`, as HMAC key bytes.
+    pub fn as_hmac_secret(&self, form: KeyForm) -> Option<&[u8]> {
+        self.forms
+            .iter()
+            .find(|(f, _)| *f == form)
+            .map(|(_, bytes)| bytes.as_slice())
     }
 }
 
@@ -415,9 +447,10 @@ mod tests {
 
         // The key-confusion secrets are the issuer's public key in each written form.
         let issuer = IssuerKey::from_jwks(&json!({"keys": [key.jwk]}), Some(ATTACKER_KID)).unwrap();
-        let pem = String::from_utf8(issuer.as_hmac_secret(KeyForm::SpkiPem).unwrap()).unwrap();
+        let pem =
+            String::from_utf8(issuer.as_hmac_secret(KeyForm::SpkiPem).unwrap().to_vec()).unwrap();
         assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----"), "{pem}");
-        let pkcs1 = String::from_utf8(issuer.as_hmac_secret(KeyForm::Pkcs1Pem).unwrap()).unwrap();
+        let pkcs1 = std::str::from_utf8(issuer.as_hmac_secret(KeyForm::Pkcs1Pem).unwrap()).unwrap();
         assert!(
             pkcs1.starts_with("-----BEGIN RSA PUBLIC KEY-----"),
             "{pkcs1}"
@@ -426,8 +459,28 @@ mod tests {
         assert_eq!(der[0], 0x30, "a DER SEQUENCE");
         assert!(DecodingKey::from_rsa_pem(pem.as_bytes()).is_ok());
         let jwk_json: Value =
-            serde_json::from_slice(&issuer.as_hmac_secret(KeyForm::JwkJson).unwrap()).unwrap();
+            serde_json::from_slice(issuer.as_hmac_secret(KeyForm::JwkJson).unwrap()).unwrap();
         assert_eq!(jwk_json["kid"], ATTACKER_KID);
+    }
+
+    #[test]
+    fn an_ec_key_has_no_pkcs1_form_and_an_okp_key_only_its_jwk() {
+        let secret = p256::SecretKey::random(&mut rand::thread_rng());
+        let mut jwk: Value = serde_json::from_str(&secret.public_key().to_jwk_string()).unwrap();
+        jwk["kid"] = "ec".into();
+        let ec = IssuerKey::from_jwks(&json!({"keys": [jwk]}), Some("ec")).unwrap();
+        assert!(ec.supports(KeyForm::SpkiPem) && ec.supports(KeyForm::SpkiDer));
+        assert!(!ec.supports(KeyForm::Pkcs1Pem));
+        let pem = std::str::from_utf8(ec.as_hmac_secret(KeyForm::SpkiPem).unwrap()).unwrap();
+        assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----"), "{pem}");
+        let okp = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "AAAA", "kid": "ed"}]});
+        let okp = IssuerKey::from_jwks(&okp, Some("ed")).unwrap();
+        assert!(okp.supports(KeyForm::JwkJson) && !okp.supports(KeyForm::SpkiPem));
+        assert!(IssuerKey::from_jwks(&okp_jwks_without("ed"), Some("ed")).is_err());
+    }
+
+    fn okp_jwks_without(kid: &str) -> Value {
+        json!({"keys": [{"kty": "OKP", "kid": format!("not-{kid}")}]})
     }
 
     #[tokio::test]

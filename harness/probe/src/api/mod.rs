@@ -114,7 +114,7 @@ pub async fn run(
     target: &ApiTarget,
     settings: &Settings,
 ) -> Result<ProbeReport, ProbeError> {
-    let catalogue = cases::catalogue(settings);
+    let mut catalogue = cases::select(settings).map_err(|message| ProbeError::Usage { message })?;
     let client = reqwest::Client::builder()
         .timeout(target.timeout)
         .redirect(reqwest::redirect::Policy::none())
@@ -128,6 +128,14 @@ pub async fn run(
     let jwks = idp.jwks().await?;
     let kid = valid.header.get("kid").and_then(Value::as_str);
     let issuer_key = IssuerKey::from_jwks(&jwks, kid);
+    // Key confusion in the forms the issuer's key type has (PKCS #1 is RSA's alone; an EdDSA
+    // key has only its JWK), as the README says.
+    if let Ok(key) = &issuer_key {
+        catalogue.retain(|case| match case.recipe {
+            Recipe::Forged(Forgery::KeyConfusion(form)) => key.supports(form),
+            _ => true,
+        });
+    }
     let forge = Forge {
         valid: &valid,
         issuer_key: &issuer_key,
@@ -288,11 +296,13 @@ impl Forge<'_> {
             }
             Forgery::KeyConfusion(form) => {
                 let key = self.issuer_key.as_ref().map_err(Clone::clone)?;
-                let secret = key.as_hmac_secret(form)?;
+                let secret = key
+                    .as_hmac_secret(form)
+                    .ok_or("the issuer's key type has no such form")?;
                 craft::hs256(
                     &header(serde_json::json!({"alg": "HS256", "kid": kid})),
                     claims,
-                    &secret,
+                    secret,
                 )
                 .map_err(error)?
             }
@@ -393,15 +403,12 @@ async fn send_case(
             // The status decides; a body cut short (servers close the connection after a
             // 431) only loses the detail.
             let body = read_limited(response).await.unwrap_or_default();
-            classify(
-                case,
-                target,
-                &hop,
+            let answer = Answer {
                 status,
-                &headers,
-                &body,
-                &ready.identities,
-            )
+                headers: &headers,
+                body: &body,
+            };
+            classify(case, target, &hop, &answer, &ready.identities, &token)
         }
     };
     let observed = note_key_fetches(case, observed, keys);
@@ -433,22 +440,34 @@ fn describe_send_error(e: &reqwest::Error, timeout: Duration) -> String {
     }
 }
 
+/// What the API answered.
+struct Answer<'a> {
+    status: StatusCode,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+}
+
 fn classify(
     case: &Case,
     target: &ApiTarget,
     hop: &str,
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &[u8],
+    answer: &Answer<'_>,
     identities: &[String],
+    token: &Secret,
 ) -> Observed {
+    let Answer {
+        status,
+        headers,
+        body,
+    } = *answer;
     let code = Some(status.as_u16());
-    let text = String::from_utf8_lossy(body);
+    // Redacted before it is shortened: a cut-off token would no longer be found.
+    let text = redact_all(&String::from_utf8_lossy(body), &[token]);
     let said = || {
         let challenge = headers
             .get(WWW_AUTHENTICATE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| format!("WWW-Authenticate: {v}; "))
+            .map(|v| format!("WWW-Authenticate: {}; ", redact_all(v, &[token])))
             .unwrap_or_default();
         shorten(&format!("{challenge}{}", text.trim()), 160)
     };
@@ -553,7 +572,8 @@ fn note_key_fetches(case: &Case, observed: Observed, keys: &KeyServer) -> Observ
     }
 }
 
-/// No token in anything the report prints, whatever the API echoed back.
+/// No token in anything the report prints, whatever the API echoed back (in an identity, or in
+/// a transport error's words).
 fn redact(observed: Observed, token: &Secret) -> Observed {
     let clean = |text: String| redact_all(&text, &[token]);
     match observed {

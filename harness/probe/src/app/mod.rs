@@ -134,7 +134,12 @@ pub async fn run(probe: &AppProbe, idp: &Idp) -> Result<ProbeReport, ProbeError>
     }
     for id in &probe.only {
         if !CATALOGUE.iter().any(|c| c.id == id) && !id.starts_with(cases::ROLE_PREFIX) {
-            return Err(ProbeError::UnknownCase { id: id.clone() });
+            return Err(ProbeError::Usage {
+                message: format!(
+                    "unknown case `{id}`; the case ids are listed in the README, section \
+                     \"`ssoproof probe app`\""
+                ),
+            });
         }
     }
     let issuer = idp.issuer();

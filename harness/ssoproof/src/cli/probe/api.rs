@@ -95,6 +95,9 @@ pub struct ApiArgs {
     /// Allow a target that is not on this machine.
     #[arg(long)]
     allow_remote: bool,
+    /// Run only this case (repeatable); the valid token, the control, always runs.
+    #[arg(long = "case", value_name = "ID")]
+    cases: Vec<String>,
     /// Output format: table, json, junit or sarif.
     #[arg(long, default_value = "table")]
     format: Format,
@@ -161,11 +164,15 @@ pub fn run(args: ApiArgs) -> anyhow::Result<u8> {
         }),
         allowed_users: args.allowed_users.clone(),
         denied_users: args.denied_users.clone(),
+        only: args.cases.clone(),
         now: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or_default(),
     };
+    // An unknown --case is found before any emulator starts.
+    ssoproof_probe::api::cases::select(&settings)
+        .map_err(|message| coded(ProbeError::Usage { message }))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
