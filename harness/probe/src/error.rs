@@ -26,11 +26,15 @@ pub enum ProbeError {
     KeyServer { message: String },
     #[error("cannot build the HTTP client: {message}")]
     Http { message: String },
+    #[error("the IdP has no user `{user}` with a password; its users are {known}")]
+    UnknownUser { user: String, known: String },
+    #[error("cannot write the report to {path}: {message}")]
+    Output { path: String, message: String },
 }
 
 impl ProbeError {
     /// Every code [`ProbeError::code`] returns, for the README check.
-    pub const CODES: [&'static str; 11] = [
+    pub const CODES: [&'static str; 13] = [
         "probe/target-not-http",
         "probe/target-remote",
         "probe/usage",
@@ -42,6 +46,8 @@ impl ProbeError {
         "probe/keys",
         "probe/key-server",
         "probe/http",
+        "probe/unknown-user",
+        "probe/output",
     ];
 
     pub fn code(&self) -> &'static str {
@@ -56,6 +62,8 @@ impl ProbeError {
             ProbeError::Keys { .. } => "probe/keys",
             ProbeError::KeyServer { .. } => "probe/key-server",
             ProbeError::Http { .. } => "probe/http",
+            ProbeError::UnknownUser { .. } => "probe/unknown-user",
+            ProbeError::Output { .. } => "probe/output",
         }
     }
 }

@@ -2,12 +2,14 @@
 //! emulator (and its faults, personas and token minting) at the application under test and
 //! report, case by case, whether it refused what it must refuse.
 //!
+//! - [`app`]: `probe app`, a browser against a web application's OIDC login.
 //! - [`outcome`]: what one case expected and observed, and the verdict; shared by every probe.
 //! - [`report`]: the table people read, and JSON, JUnit and SARIF for CI.
 //! - [`target`]: the safety rule every probe applies before it sends anything (loopback only
 //!   unless the user allows remote targets).
 
 pub mod api;
+pub mod app;
 pub mod error;
 pub mod idp;
 pub mod outcome;

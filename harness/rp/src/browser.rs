@@ -1,13 +1,16 @@
 //! A minimal browser that signs in to any issuer whose login page is a plain HTML form.
 //!
-//! It GETs the authorization URL with a cookie-keeping client, follows redirects itself (at most
+//! A [`Browser`] is one session: one cookie jar, one timeout for every request.
+//! [`Browser::sign_in`] GETs the authorization URL, follows redirects itself (at most
 //! [`MAX_REDIRECTS`], relative locations resolved against the current URL), fills the form that
 //! holds the password input (username into the field named `username`, `email`, `login`, `user`
 //! or `identifier`, else the first text or email input; hidden inputs kept), accepts a consent
-//! form if one appears, and stops at the first redirect to the redirect URI, whose parameters it
-//! returns. Nothing listens on the redirect URI. Pages are parsed without running JavaScript,
-//! on a blocking thread and in chunks, so that a sign-in past its deadline stops the parse.
-//! Pages larger than [`http::MAX_BODY_BYTES`] are refused.
+//! form if one appears, and stops at the first redirect to the redirect URI, which it returns
+//! unvisited: nothing need listen there. [`Browser::follow`] walks plain redirects, for a probe
+//! that opens someone else's application at its login URL and delivers the callback to it.
+//! Pages are parsed without running JavaScript, on a blocking thread and in chunks, so that a
+//! sign-in past its deadline stops the parse. Pages larger than [`http::MAX_BODY_BYTES`] are
+//! refused.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -624,7 +627,259 @@ fn status_text(status: StatusCode) -> String {
     }
 }
 
-/// Signs `username` in at the authorization URL `start` and returns the redirect back.
+/// A browser session: one cookie jar, every request bounded by the same timeout, redirects
+/// followed by hand (so that each hop can be inspected and a walk can stop before one).
+/// [`Browser::sign_in`] is the relying party's sign-in; a probe of someone else's application
+/// also walks the application's own redirects with [`Browser::follow`].
+pub struct Browser {
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+/// What a walk through redirects ended at.
+#[derive(Debug)]
+pub struct Walk {
+    /// The last URL requested.
+    pub url: Url,
+    /// Its status.
+    pub status: u16,
+    /// Where it redirected, when the walk stopped before following it.
+    pub stopped_at: Option<Url>,
+    /// Its body (empty for a redirect), at most [`http::MAX_BODY_BYTES`].
+    pub body: String,
+    /// Its `Content-Type`.
+    pub content_type: String,
+}
+
+/// A request of a walk that failed: which one (`METHOD URL`, without query) and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{request}: {problem}")]
+pub struct WalkError {
+    pub request: String,
+    pub problem: String,
+}
+
+impl From<http::Failure> for WalkError {
+    fn from(f: http::Failure) -> Self {
+        WalkError {
+            request: f.request,
+            problem: f.problem,
+        }
+    }
+}
+
+const ACCEPT_HTML: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
+
+impl Browser {
+    /// A fresh session: an empty cookie jar.
+    pub fn new(timeout: Duration, roots: &[reqwest::Certificate]) -> Result<Browser, String> {
+        let client = http::client_builder(timeout, roots)
+            .cookie_store(true)
+            .build()
+            .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
+        Ok(Browser { client, timeout })
+    }
+
+    /// GETs `start` and follows redirects (at most [`MAX_REDIRECTS`]) while `follow` accepts
+    /// the next URL; the first one it refuses is returned unvisited in [`Walk::stopped_at`].
+    pub async fn follow(
+        &self,
+        start: &Url,
+        mut follow: impl FnMut(&Url) -> bool,
+    ) -> Result<Walk, WalkError> {
+        let mut url = start.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let label = format!("GET {}", display_url(&url));
+            let builder = self
+                .client
+                .get(url.clone())
+                .header(reqwest::header::ACCEPT, ACCEPT_HTML);
+            let response = http::send(builder, &label, self.timeout).await?;
+            let answer = http::read(response, &label, self.timeout).await?;
+            let mut walk = Walk {
+                url: url.clone(),
+                status: answer.status.as_u16(),
+                stopped_at: None,
+                body: answer.body,
+                content_type: answer.content_type,
+            };
+            let Some(location) = answer.location.filter(|_| answer.status.is_redirection()) else {
+                return Ok(walk);
+            };
+            let next = url.join(&location).map_err(|e| WalkError {
+                request: label.clone(),
+                problem: format!("redirected to an unusable Location: {e}"),
+            })?;
+            if !follow(&next) {
+                walk.stopped_at = Some(next);
+                return Ok(walk);
+            }
+            url = next;
+        }
+        Err(WalkError {
+            request: format!("GET {}", display_url(&url)),
+            problem: format!("more than {MAX_REDIRECTS} redirects: a redirect loop"),
+        })
+    }
+
+    /// Signs `username` in at the authorization URL `start`, filling the IdP's forms, and
+    /// returns the redirect to `redirect_uri` (unvisited: nothing need listen there).
+    pub async fn sign_in(
+        &self,
+        start: &Url,
+        redirect_uri: &str,
+        username: &str,
+        password: &Secret,
+        secrets: &[&Secret],
+    ) -> Result<Url, RpError> {
+        let (client, timeout) = (&self.client, self.timeout);
+        // The reason is ssoproof's own words with server values already redacted where they
+        // were quoted; redacting it whole would also hit those words when a secret is short.
+        let failed = |page: &Url, reason: String| RpError::LoginFailed {
+            page: shown_url(page, secrets),
+            reason,
+        };
+        let mut request = Request {
+            method: Method::Get,
+            url: start.clone(),
+            fields: Vec::new(),
+        };
+        let (mut redirects, mut submissions) = (0usize, 0usize);
+        let (mut sent_password, mut sent_username, mut consents) = (false, false, 0usize);
+        loop {
+            let label = request.label(secrets);
+            let builder = match request.method {
+                Method::Get => client.get(request.url.clone()),
+                Method::Post => client.post(request.url.clone()).form(&request.fields),
+            }
+            .header(reqwest::header::ACCEPT, ACCEPT_HTML);
+            let answer = async {
+                let response = http::send(builder, &label, timeout).await?;
+                http::read(response, &label, timeout).await
+            }
+            .await
+            .map_err(|f| failed(&request.url, format!("{}: {}", f.request, f.problem)))?;
+
+            if answer.status.is_redirection() {
+                let Some(location) = answer.location.as_deref() else {
+                    return Err(failed(
+                        &request.url,
+                        format!(
+                            "{label} answered {} without a Location header",
+                            status_text(answer.status)
+                        ),
+                    ));
+                };
+                let next = request.url.join(location).map_err(|e| {
+                    failed(
+                        &request.url,
+                        format!("{label} redirected to an unusable Location: {e}"),
+                    )
+                })?;
+                if is_callback(location, &next, redirect_uri) {
+                    return Ok(next);
+                }
+                redirects += 1;
+                if redirects > MAX_REDIRECTS {
+                    return Err(failed(
+                        &next,
+                        format!(
+                        "more than {MAX_REDIRECTS} redirects without reaching the redirect URI; \
+                         the IdP is in a redirect loop (cookies refused, or a hostname or proxy \
+                         misconfiguration)"
+                    ),
+                    ));
+                }
+                request = match answer.status.as_u16() {
+                    307 | 308 => Request {
+                        url: next,
+                        ..request
+                    },
+                    _ => Request {
+                        method: Method::Get,
+                        url: next,
+                        fields: Vec::new(),
+                    },
+                };
+                continue;
+            }
+
+            let analysis = read_page(answer.body, &request.url, username, password, secrets)
+                .await
+                .map_err(|reason| failed(&request.url, reason))?;
+            let shown = analysis.text.describe();
+            let status = if answer.status.is_success() {
+                String::new()
+            } else {
+                format!("answered {} with ", status_text(answer.status))
+            };
+            let next = match analysis.page {
+                Page::Login(_) if sent_password => {
+                    let reason = match &analysis.text.error {
+                        Some(error) => format!(
+                            "the login form came back after the password was submitted, saying \
+                         \u{201c}{error}\u{201d}; check the username and password, and that the \
+                         user is enabled"
+                        ),
+                        None => format!(
+                            "the login form came back after the password was submitted ({shown}) \
+                         without an error message; check the username and password"
+                        ),
+                    };
+                    return Err(failed(&request.url, reason));
+                }
+                Page::Login(next) => {
+                    sent_password = true;
+                    next
+                }
+                Page::Username(_) if sent_username => {
+                    return Err(failed(
+                        &request.url,
+                        format!(
+                        "the username form came back after the username was submitted ({shown}); \
+                         check the username"
+                    ),
+                    ));
+                }
+                Page::Username(next) => {
+                    sent_username = true;
+                    next
+                }
+                Page::Consent(next) => {
+                    consents += 1;
+                    if consents > 2 {
+                        return Err(failed(
+                            &request.url,
+                            format!("the consent form keeps coming back ({shown})"),
+                        ));
+                    }
+                    next
+                }
+                Page::Other => {
+                    return Err(failed(
+                        &request.url,
+                        format!(
+                            "{status}{shown}: no form holding a password input was found (and no \
+                         redirect to the redirect URI); the IdP refused the authorization request \
+                         (check the client id, redirect URI and scopes) or its login page needs \
+                         JavaScript"
+                        ),
+                    ));
+                }
+            };
+            submissions += 1;
+            if submissions > MAX_SUBMISSIONS {
+                return Err(failed(
+                &request.url,
+                format!("more than {MAX_SUBMISSIONS} forms submitted without reaching the redirect URI ({shown})"),
+            ));
+            }
+            request = next;
+        }
+    }
+}
+
+/// The relying party's sign-in: a fresh session, then [`Callback::from_url`] of the redirect.
 pub(crate) async fn sign_in(
     start: &Url,
     redirect_uri: &str,
@@ -634,157 +889,17 @@ pub(crate) async fn sign_in(
     roots: &[reqwest::Certificate],
     secrets: &[&Secret],
 ) -> Result<Callback, RpError> {
-    // The reason is ssoproof's own words with server values already redacted where they were
-    // quoted; redacting it whole would also hit those words when a secret is short.
-    let failed = |page: &Url, reason: String| RpError::LoginFailed {
-        page: shown_url(page, secrets),
+    let browser = Browser::new(timeout, roots).map_err(|reason| RpError::LoginFailed {
+        page: shown_url(start, secrets),
         reason,
-    };
-    let client = http::client_builder(timeout, roots)
-        .cookie_store(true)
-        .build()
-        .map_err(|e| failed(start, format!("cannot build an HTTP client: {e}")))?;
-
-    let mut request = Request {
-        method: Method::Get,
-        url: start.clone(),
-        fields: Vec::new(),
-    };
-    let (mut redirects, mut submissions) = (0usize, 0usize);
-    let (mut sent_password, mut sent_username, mut consents) = (false, false, 0usize);
-    loop {
-        let label = request.label(secrets);
-        let builder = match request.method {
-            Method::Get => client.get(request.url.clone()),
-            Method::Post => client.post(request.url.clone()).form(&request.fields),
-        }
-        .header(
-            reqwest::header::ACCEPT,
-            "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",
-        );
-        let answer = async {
-            let response = http::send(builder, &label, timeout).await?;
-            http::read(response, &label, timeout).await
-        }
-        .await
-        .map_err(|f| failed(&request.url, format!("{}: {}", f.request, f.problem)))?;
-
-        if answer.status.is_redirection() {
-            let Some(location) = answer.location.as_deref() else {
-                return Err(failed(
-                    &request.url,
-                    format!(
-                        "{label} answered {} without a Location header",
-                        status_text(answer.status)
-                    ),
-                ));
-            };
-            let next = request.url.join(location).map_err(|e| {
-                failed(
-                    &request.url,
-                    format!("{label} redirected to an unusable Location: {e}"),
-                )
-            })?;
-            if is_callback(location, &next, redirect_uri) {
-                return Callback::from_url(&next).map_err(|reason| failed(&next, reason));
-            }
-            redirects += 1;
-            if redirects > MAX_REDIRECTS {
-                return Err(failed(
-                    &next,
-                    format!(
-                        "more than {MAX_REDIRECTS} redirects without reaching the redirect URI; \
-                         the IdP is in a redirect loop (cookies refused, or a hostname or proxy \
-                         misconfiguration)"
-                    ),
-                ));
-            }
-            request = match answer.status.as_u16() {
-                307 | 308 => Request {
-                    url: next,
-                    ..request
-                },
-                _ => Request {
-                    method: Method::Get,
-                    url: next,
-                    fields: Vec::new(),
-                },
-            };
-            continue;
-        }
-
-        let analysis = read_page(answer.body, &request.url, username, password, secrets)
-            .await
-            .map_err(|reason| failed(&request.url, reason))?;
-        let shown = analysis.text.describe();
-        let status = if answer.status.is_success() {
-            String::new()
-        } else {
-            format!("answered {} with ", status_text(answer.status))
-        };
-        let next = match analysis.page {
-            Page::Login(_) if sent_password => {
-                let reason = match &analysis.text.error {
-                    Some(error) => format!(
-                        "the login form came back after the password was submitted, saying \
-                         \u{201c}{error}\u{201d}; check the username and password, and that the \
-                         user is enabled"
-                    ),
-                    None => format!(
-                        "the login form came back after the password was submitted ({shown}) \
-                         without an error message; check the username and password"
-                    ),
-                };
-                return Err(failed(&request.url, reason));
-            }
-            Page::Login(next) => {
-                sent_password = true;
-                next
-            }
-            Page::Username(_) if sent_username => {
-                return Err(failed(
-                    &request.url,
-                    format!(
-                        "the username form came back after the username was submitted ({shown}); \
-                         check the username"
-                    ),
-                ));
-            }
-            Page::Username(next) => {
-                sent_username = true;
-                next
-            }
-            Page::Consent(next) => {
-                consents += 1;
-                if consents > 2 {
-                    return Err(failed(
-                        &request.url,
-                        format!("the consent form keeps coming back ({shown})"),
-                    ));
-                }
-                next
-            }
-            Page::Other => {
-                return Err(failed(
-                    &request.url,
-                    format!(
-                        "{status}{shown}: no form holding a password input was found (and no \
-                         redirect to the redirect URI); the IdP refused the authorization request \
-                         (check the client id, redirect URI and scopes) or its login page needs \
-                         JavaScript"
-                    ),
-                ));
-            }
-        };
-        submissions += 1;
-        if submissions > MAX_SUBMISSIONS {
-            return Err(failed(
-                &request.url,
-                format!("more than {MAX_SUBMISSIONS} forms submitted without reaching the redirect URI ({shown})"),
-            ));
-        }
-        request = next;
-    }
+    })?;
+    let next = browser
+        .sign_in(start, redirect_uri, username, password, secrets)
+        .await?;
+    Callback::from_url(&next).map_err(|reason| RpError::LoginFailed {
+        page: shown_url(&next, secrets),
+        reason,
+    })
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-pub use browser::page_message;
+pub use browser::{page_message, Browser, Walk, WalkError};
 pub use error::{meaning_of, RpError, ERROR_CODES};
 pub use groups::{map_role, resolve_groups};
 pub use id_token::{ALLOWED_ALGS, CLOCK_SKEW_SECS};

@@ -1613,3 +1613,64 @@ async fn an_echoing_token_endpoint_never_gets_the_client_secret_printed() {
         }
     }
 }
+
+/// A probe's walk: redirects are followed while the caller accepts them, the first refused
+/// one is handed back unvisited, cookies set on the way are sent again, and a loop is an
+/// error naming the request.
+#[tokio::test]
+async fn browser_follows_redirects_until_told_to_stop() {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let app = axum::Router::new()
+        .route(
+            "/start",
+            axum::routing::get(|| async {
+                (
+                    axum::http::StatusCode::FOUND,
+                    [
+                        (header::LOCATION, "/next"),
+                        (header::SET_COOKIE, "sid=s1; Path=/"),
+                    ],
+                )
+                    .into_response()
+            }),
+        )
+        .route(
+            "/next",
+            axum::routing::get(|headers: axum::http::HeaderMap| async move {
+                let cookie = headers
+                    .get(header::COOKIE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                (
+                    axum::http::StatusCode::FOUND,
+                    [(
+                        header::LOCATION,
+                        format!("http://idp.invalid/auth?c={cookie}"),
+                    )],
+                )
+                    .into_response()
+            }),
+        )
+        .route(
+            "/loop",
+            axum::routing::get(|| async { axum::response::Redirect::to("/loop") }),
+        );
+    let base = serve(app).await;
+    let browser = Browser::new(Duration::from_secs(5), &[]).unwrap();
+    let start = Url::parse(&format!("{base}/start")).unwrap();
+    let walk = browser
+        .follow(&start, |next| next.host_str() != Some("idp.invalid"))
+        .await
+        .unwrap();
+    assert_eq!(walk.status, 302);
+    assert_eq!(
+        walk.stopped_at.unwrap().as_str(),
+        "http://idp.invalid/auth?c=sid=s1"
+    );
+    let looping = Url::parse(&format!("{base}/loop")).unwrap();
+    let err = browser.follow(&looping, |_| true).await.unwrap_err();
+    assert!(err.problem.contains("redirect loop"), "{err}");
+    assert!(err.request.starts_with("GET http://"), "{err}");
+}

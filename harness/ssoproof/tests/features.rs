@@ -1,4 +1,5 @@
-//! `cargo test --test features`: every feature under `features/` against every backend.
+//! `cargo test --test features`: every feature under `features/` against every backend, and
+//! the examples under `examples/features/` against the embedded emulator.
 //!
 //! The embedded emulator always runs. The Keycloak container runs where a Docker engine exists
 //! and the live tenant where `SSOPROOF_LIVE_*` is set; otherwise their scenarios are reported as
@@ -18,17 +19,24 @@ fn main() -> ExitCode {
         .expect("workspace root");
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
     let mut all = Vec::new();
-    for kind in [
-        BackendKind::Emulator,
-        BackendKind::Keycloak,
-        BackendKind::Live,
+    // The repository's features on every backend; the examples (a team's own application under
+    // test, which needs Node) on the emulator, apart so that `ssoproof verify`'s report of this
+    // repository does not depend on what is installed.
+    for (kind, features, junit) in [
+        (BackendKind::Emulator, "features", "emulator"),
+        (BackendKind::Keycloak, "features", "keycloak"),
+        (BackendKind::Live, "features", "live"),
+        (
+            BackendKind::Emulator,
+            "examples/features",
+            "emulator-examples",
+        ),
     ] {
         let backend = kind.build(root);
-        let junit =
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cucumber-{}.xml", backend.name()));
+        let junit = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cucumber-{junit}.xml"));
         let options = RunOptions {
             root: root.to_path_buf(),
-            features: root.join("features"),
+            features: root.join(features),
             junit: Some(junit),
             verbose: true,
         };

@@ -85,3 +85,15 @@ fn the_probe_error_codes_and_the_readme_agree() {
         "README's `probe/` codes and ProbeError::CODES"
     );
 }
+
+#[test]
+fn every_probe_app_case_is_documented() {
+    let readme = readme();
+    for case in ssoproof_probe::app::CATALOGUE {
+        assert!(
+            readme.contains(&format!("`{}`", case.id)),
+            "README lacks the probe app case {}",
+            case.id
+        );
+    }
+}

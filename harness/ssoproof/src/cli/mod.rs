@@ -68,7 +68,8 @@ enum Command {
     )]
     Doctor(doctor::DoctorArgs),
     /// Test the team's own application: a bearer API (`probe api`) against a catalogue of
-    /// valid, forged and out-of-policy tokens.
+    /// valid, forged and out-of-policy tokens, or a web application's OIDC login (`probe app`)
+    /// while the emulator misbehaves and the browser tampers.
     #[command(subcommand)]
     Probe(probe::Probe),
     /// Run an emulator in the foreground until Ctrl-C.

@@ -135,8 +135,31 @@ fn all_tags(
         .collect()
 }
 
+/// The tag of scenarios that start the repository's example application under test
+/// (`scripts/interop/probe-targets/login-app.js`, Node with `npm ci` run in its folder).
+pub const PROBE_TARGET_TAG: &str = "probe-target";
+
+/// Why a scenario tagged `@probe-target` cannot run here, if it cannot: the example
+/// application is not installed, and `SSOPROOF_REQUIRE_PROBE_TARGETS` (set by CI) does not
+/// demand it (then the scenario runs and fails, saying what is missing).
+fn probe_target_missing(root: &Path, required: bool) -> Option<String> {
+    let modules = root.join("scripts/interop/probe-targets/node_modules");
+    (!required && !modules.is_dir()).then(|| {
+        "needs the example application: run `npm ci` in scripts/interop/probe-targets (Node 20 \
+         or later)"
+            .to_string()
+    })
+}
+
 /// Why `backend` cannot run a scenario with these tags, if it cannot.
-fn cannot_run(tags: &[String], backend: &dyn Backend) -> Option<String> {
+fn cannot_run(tags: &[String], backend: &dyn Backend, root: &Path) -> Option<String> {
+    if tags.iter().any(|t| t == PROBE_TARGET_TAG) {
+        let required =
+            std::env::var_os("SSOPROOF_REQUIRE_PROBE_TARGETS").is_some_and(|v| !v.is_empty());
+        if let Some(reason) = probe_target_missing(root, required) {
+            return Some(reason);
+        }
+    }
     let name = backend.name();
     if let Some(persona) = persona_of(tags) {
         if !backend.serves_persona(persona) {
@@ -180,7 +203,7 @@ pub async fn run(
     let mut results: Vec<ScenarioResult> = Vec::new();
     for feature in &features {
         for scenario in &feature.scenarios {
-            if let Some(reason) = cannot_run(&scenario.tags, backend.as_ref()) {
+            if let Some(reason) = cannot_run(&scenario.tags, backend.as_ref(), &options.root) {
                 results.extend(skip(feature, scenario, &reason));
             }
         }
@@ -217,6 +240,7 @@ pub async fn run(
     let root = options.root.clone();
     let for_after = collected.clone();
     let for_filter = backend.clone();
+    let filter_root = options.root.clone();
     let mut cucumber = RunbookWorld::cucumber();
     if let Some(limit) = backend.max_concurrent_scenarios() {
         cucumber = cucumber.max_concurrent_scenarios(limit);
@@ -278,7 +302,12 @@ pub async fn run(
         })
         .with_default_cli()
         .filter_run(options.features.clone(), move |feature, rule, scenario| {
-            cannot_run(&all_tags(feature, rule, scenario), for_filter.as_ref()).is_none()
+            cannot_run(
+                &all_tags(feature, rule, scenario),
+                for_filter.as_ref(),
+                &filter_root,
+            )
+            .is_none()
         })
         .await;
 
@@ -355,6 +384,22 @@ mod tests {
         ) -> Result<Arc<dyn Idp>, BackendError> {
             panic!("a persona scenario was started on a backend without personas")
         }
+    }
+
+    /// issue 12: the example application's scenarios skip, saying how to install it, where it
+    /// is not installed, unless CI requires it (then they run and fail, naming what is missing).
+    #[test]
+    fn probe_target_scenarios_skip_only_when_the_example_app_is_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let reason = probe_target_missing(dir.path(), false).unwrap();
+        assert!(reason.contains("npm ci"), "{reason}");
+        assert_eq!(probe_target_missing(dir.path(), true), None);
+        std::fs::create_dir_all(
+            dir.path()
+                .join("scripts/interop/probe-targets/node_modules"),
+        )
+        .unwrap();
+        assert_eq!(probe_target_missing(dir.path(), false), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::clouds::Clouds;
+use super::steps::app::AppUnderTest;
 use crate::backend::{Backend, Idp};
 use ssoproof_rp::{ClientConfig, LoginOutcome, RelyingParty, RpError, Session};
 use ssoproof_secret::Secret;
@@ -37,6 +38,12 @@ pub struct RunbookWorld {
     pub rotated_kid: Option<String>,
     pub observed: Option<Observed>,
     pub clouds: Clouds,
+    /// The team's own application, when the scenario started one.
+    pub app_under_test: Option<AppUnderTest>,
+    /// What the last sign-in through the application under test ended with.
+    pub app_login: Option<
+        Result<ssoproof_probe::app::session::Whoami, ssoproof_probe::app::session::HopError>,
+    >,
 }
 
 impl RunbookWorld {
@@ -55,6 +62,8 @@ impl RunbookWorld {
             rotated_kid: None,
             observed: None,
             clouds: Clouds::default(),
+            app_under_test: None,
+            app_login: None,
         }
     }
 

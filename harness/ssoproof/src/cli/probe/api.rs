@@ -1,21 +1,19 @@
 //! `ssoproof probe api`.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
-use ssoproof_idp::{Realm, SigningAlg, Vendor};
+use ssoproof_idp::{Realm, SigningAlg};
 use ssoproof_probe::api::cases::{GroupRule, Settings};
 use ssoproof_probe::api::{self, ApiTarget, IdentitySource};
 use ssoproof_probe::idp::{Idp, LocalOptions};
-use ssoproof_probe::report::{render, Format};
+use ssoproof_probe::report::Format;
 use ssoproof_probe::ProbeError;
 use url::Url;
 
-use super::super::serve::load_realm;
-use super::super::{FOUND_ERRORS, OK};
+use super::coded;
 
 #[derive(Args)]
 #[command(group(clap::ArgGroup::new("idp").args(["realm", "persona", "idp_url"])))]
@@ -121,28 +119,11 @@ fn parse_pointer(text: &str) -> Result<String, String> {
     }
 }
 
-/// A built-in persona by the name of its fixture file.
-fn builtin_persona(name: &str) -> Option<Vendor> {
-    Some(match name {
-        "okta" => Vendor::Okta,
-        "auth0" => Vendor::Auth0,
-        "entra-id" | "entra" => Vendor::Entra,
-        "google" | "google-workspace" => Vendor::Google,
-        "cognito" => Vendor::Cognito,
-        "authentik" => Vendor::Authentik,
-        _ => return None,
-    })
-}
-
 /// Attach to a running emulator (its admin API is loopback-only, so is the probe's use of it),
 /// or start one.
 enum IdpChoice {
     Attach(Url),
     Start(Box<Realm>),
-}
-
-fn coded(e: ProbeError) -> anyhow::Error {
-    anyhow::anyhow!("[{}] {e}", e.code())
 }
 
 pub fn run(args: ApiArgs) -> anyhow::Result<u8> {
@@ -170,14 +151,7 @@ pub fn run(args: ApiArgs) -> anyhow::Result<u8> {
             IdpChoice::Attach(base.clone())
         }
         (None, persona) => {
-            let realm = match persona.as_deref().and_then(builtin_persona) {
-                Some(vendor) => Realm::builtin_persona(vendor),
-                None => load_realm(
-                    args.realm.as_deref(),
-                    persona.as_deref().map(std::path::Path::new),
-                )?
-                .unwrap_or_else(Realm::builtin_keycloak),
-            };
+            let realm = super::realm(args.realm.as_deref(), persona.as_deref())?;
             IdpChoice::Start(Box::new(realm))
         }
     };
@@ -231,15 +205,10 @@ pub fn run(args: ApiArgs) -> anyhow::Result<u8> {
         );
         api::run(&idp, &target, &settings).await.map_err(coded)
     })?;
-    let text = render(&report, args.format, args.show_tokens);
-    match &args.output {
-        Some(path) => std::fs::write(path, &text)
-            .map_err(|e| anyhow::anyhow!("cannot write the report to {}: {e}", path.display()))?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
-        }
-    }
-    Ok(if report.passed() { OK } else { FOUND_ERRORS })
+    super::write_report(
+        &report,
+        args.format,
+        args.show_tokens,
+        args.output.as_deref(),
+    )
 }

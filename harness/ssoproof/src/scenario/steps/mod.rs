@@ -1,6 +1,7 @@
 //! Step definitions. They read like the runbooks: the IdP is set up "as in the runbook", the
 //! application is configured "as in the runbook", and deviations name the runbook's mistake.
 
+pub(crate) mod app;
 mod aws;
 mod cloud;
 mod gcp;
