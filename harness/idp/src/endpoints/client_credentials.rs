@@ -86,16 +86,10 @@ pub(crate) fn grant(
             &format!("User '{}' disabled", account.username),
         );
     }
-    let raw_scope = form.get("scope").unwrap_or("");
-    let requested: Vec<&str> = raw_scope.split(' ').filter(|s| !s.is_empty()).collect();
-    if requested.iter().any(|s| !client.allows_scope(s)) {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_scope",
-            &format!("Invalid scopes: {raw_scope}"),
-        );
-    }
-    let scopes = realm.granted_scopes(client, &requested);
+    let scopes = match super::token::requested_scopes(form, realm, client) {
+        Ok(scopes) => scopes,
+        Err(refusal) => return *refusal,
+    };
     let response = tokens::issue(
         shared,
         realm,

@@ -280,16 +280,10 @@ fn password_grant(shared: &Shared, realm: &Realm, client: &Client, form: &Params
     if !user.enabled {
         return invalid_grant("Account disabled");
     }
-    let raw_scope = form.get("scope").unwrap_or("");
-    let requested: Vec<&str> = raw_scope.split(' ').filter(|s| !s.is_empty()).collect();
-    if requested.iter().any(|s| !client.allows_scope(s)) {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_scope",
-            &format!("Invalid scopes: {raw_scope}"),
-        );
-    }
-    let scopes = realm.granted_scopes(client, &requested);
+    let scopes = match requested_scopes(form, realm, client) {
+        Ok(scopes) => scopes,
+        Err(refusal) => return *refusal,
+    };
     let session_id = random_token(18);
     let now = now();
     shared.store().start_session(
@@ -318,4 +312,23 @@ fn password_grant(shared: &Shared, realm: &Realm, client: &Client, form: &Params
         },
     );
     json(StatusCode::OK, &response)
+}
+
+/// The scopes a direct grant (password, client credentials) is given for its `scope`
+/// parameter, or Keycloak's `invalid_scope` refusal when it names one the client may not have.
+pub(crate) fn requested_scopes(
+    form: &Params,
+    realm: &Realm,
+    client: &Client,
+) -> Result<Vec<String>, Box<Response>> {
+    let raw_scope = form.get("scope").unwrap_or("");
+    let requested: Vec<&str> = raw_scope.split(' ').filter(|s| !s.is_empty()).collect();
+    if requested.iter().any(|s| !client.allows_scope(s)) {
+        return Err(Box::new(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            &format!("Invalid scopes: {raw_scope}"),
+        )));
+    }
+    Ok(realm.granted_scopes(client, &requested))
 }

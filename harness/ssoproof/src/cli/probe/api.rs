@@ -9,7 +9,6 @@ use ssoproof_idp::{Realm, SigningAlg};
 use ssoproof_probe::api::cases::{GroupRule, Settings};
 use ssoproof_probe::api::{self, ApiTarget, IdentitySource};
 use ssoproof_probe::idp::{Idp, LocalOptions};
-use ssoproof_probe::report::Format;
 use ssoproof_probe::ProbeError;
 use url::Url;
 
@@ -48,7 +47,7 @@ pub struct ApiArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "identity_pointer")]
     identity_header: Option<reqwest::header::HeaderName>,
     /// The JSON pointer, in the response body, of whom the API took the caller for, e.g. /sub.
-    #[arg(long, value_name = "POINTER", value_parser = parse_pointer)]
+    #[arg(long, value_name = "POINTER", value_parser = super::parse_pointer)]
     identity_pointer: Option<String>,
     /// The group the API requires: every token carries it in --groups-claim, and one token
     /// without it must get 403.
@@ -98,25 +97,8 @@ pub struct ApiArgs {
     /// Run only this case (repeatable); the valid token, the control, always runs.
     #[arg(long = "case", value_name = "ID")]
     cases: Vec<String>,
-    /// Output format: table, json, junit or sarif.
-    #[arg(long, default_value = "table")]
-    format: Format,
-    /// Write the report to this file instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Include the tokens each case sent in the report.
-    #[arg(long)]
-    show_tokens: bool,
-}
-
-fn parse_pointer(text: &str) -> Result<String, String> {
-    if text.is_empty() || text.starts_with('/') {
-        Ok(text.to_string())
-    } else {
-        Err(format!(
-            "`{text}` is not a JSON pointer; they start with `/`, e.g. /sub"
-        ))
-    }
+    #[command(flatten)]
+    report: super::ReportArgs,
 }
 
 /// Attach to a running emulator (its admin API is loopback-only, so is the probe's use of it),
@@ -205,10 +187,5 @@ pub fn run(args: ApiArgs) -> anyhow::Result<u8> {
         );
         api::run(&idp, &target, &settings).await.map_err(coded)
     })?;
-    super::write_report(
-        &report,
-        args.format,
-        args.show_tokens,
-        args.output.as_deref(),
-    )
+    super::write_report(&report, &args.report)
 }

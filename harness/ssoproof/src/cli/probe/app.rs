@@ -8,7 +8,6 @@ use clap::Args;
 use ssoproof_idp::SigningAlg;
 use ssoproof_probe::app::{self, AppProbe, FixtureUser, SignedIn};
 use ssoproof_probe::idp::{Idp, LocalOptions};
-use ssoproof_probe::report::Format;
 use url::Url;
 
 use super::coded;
@@ -24,7 +23,7 @@ pub struct AppArgs {
     #[arg(long, value_name = "URL")]
     whoami_url: Url,
     /// The JSON pointer of the role in the whoami answer, e.g. /role: present means signed in.
-    #[arg(long, value_name = "POINTER", value_parser = parse_pointer)]
+    #[arg(long, value_name = "POINTER", value_parser = super::parse_pointer)]
     role_pointer: Option<String>,
     /// The whoami status that means signed in (when the answer names no role), e.g. 200.
     #[arg(long, value_name = "CODE", value_parser = clap::value_parser!(u16).range(100..=599))]
@@ -65,26 +64,8 @@ pub struct AppArgs {
     /// Allow an application that is not on this machine.
     #[arg(long)]
     allow_remote: bool,
-    /// Output format: table, json, junit or sarif.
-    #[arg(long, default_value = "table")]
-    format: Format,
-    /// Write the report to this file instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Include tokens in the report (the app probe sends none of its own; kept for symmetry
-    /// with probe api).
-    #[arg(long)]
-    show_tokens: bool,
-}
-
-fn parse_pointer(text: &str) -> Result<String, String> {
-    if text.starts_with('/') {
-        Ok(text.to_string())
-    } else {
-        Err(format!(
-            "`{text}` is not a JSON pointer; they start with `/`, e.g. /role"
-        ))
-    }
+    #[command(flatten)]
+    report: super::ReportArgs,
 }
 
 pub fn run(args: AppArgs) -> anyhow::Result<u8> {
@@ -141,10 +122,5 @@ pub fn run(args: AppArgs) -> anyhow::Result<u8> {
         );
         app::run(&probe, &idp).await.map_err(coded)
     })?;
-    super::write_report(
-        &report,
-        args.format,
-        args.show_tokens,
-        args.output.as_deref(),
-    )
+    super::write_report(&report, &args.report)
 }

@@ -4,9 +4,9 @@ mod api;
 mod app;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use ssoproof_idp::{Realm, Vendor};
 use ssoproof_probe::report::{render, Format};
 use ssoproof_probe::{ProbeError, ProbeReport};
@@ -69,16 +69,37 @@ fn coded(e: ProbeError) -> anyhow::Error {
     anyhow::anyhow!("[{}] {e}", e.code())
 }
 
+/// How both probes report.
+#[derive(Args)]
+struct ReportArgs {
+    /// Output format: table, json, junit or sarif.
+    #[arg(long, default_value = "table")]
+    format: Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Include the tokens each case sent in the report (probe api; probe app sends no token of
+    /// its own, the application redeems the code).
+    #[arg(long)]
+    show_tokens: bool,
+}
+
+/// A JSON pointer (RFC 6901): empty (the whole document) or starting with `/`.
+fn parse_pointer(text: &str) -> Result<String, String> {
+    if text.is_empty() || text.starts_with('/') {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "`{text}` is not a JSON pointer; they start with `/`, e.g. /sub or /role"
+        ))
+    }
+}
+
 /// Writes the report where `--output` says (standard output by default) and gives the exit
 /// status: 0 when every case passed, 1 otherwise.
-fn write_report(
-    report: &ProbeReport,
-    format: Format,
-    show_tokens: bool,
-    output: Option<&Path>,
-) -> anyhow::Result<u8> {
-    let text = render(report, format, show_tokens);
-    match output {
+fn write_report(report: &ProbeReport, args: &ReportArgs) -> anyhow::Result<u8> {
+    let text = render(report, args.format, args.show_tokens);
+    match args.output.as_deref() {
         Some(path) => std::fs::write(path, &text).map_err(|e| {
             coded(ProbeError::Output {
                 path: path.display().to_string(),
