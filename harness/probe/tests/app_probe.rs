@@ -31,6 +31,7 @@ fn probe(app: &FakeApp, calls_userinfo: bool) -> AppProbe {
             user("bob", RoleRule::Role("user".into())),
             user("dave", RoleRule::Refused),
         ],
+        overage_user: None,
         timeout: Duration::from_secs(10),
         allow_remote: false,
         rediscovers: false,
@@ -214,4 +215,64 @@ async fn attached_over_the_admin_api() {
     let report = run(&probe(&app, true), &idp).await.unwrap();
     assert_eq!(not_passing(&report), [], "{report:#?}");
     assert!(report.cases.iter().any(|c| c.id == "id-token-alg-none"));
+}
+
+/// Entra's group overage: olga is in 251 groups, so her ID token carries `_claim_names` instead
+/// of `groups`. The lax application gives anyone without a mapped group the default role.
+#[tokio::test]
+async fn entra_group_overage_is_held_to_the_runbook() {
+    let idp = Idp::from_emulator(
+        Emulator::start(
+            Realm::builtin_persona(ssoproof_idp::Vendor::Entra),
+            IdpOptions::default(),
+        )
+        .await
+        .unwrap(),
+    );
+    let app = FakeApp::start(
+        false,
+        &idp.issuer(),
+        "44444444-4444-4444-4444-444444444444",
+        "acme-entra-client-secret",
+    )
+    .await;
+    let entra_user = |name: &str, rule| FixtureUser {
+        username: format!("{name}@example.com"),
+        password: format!("{name}-password").into(),
+        rule,
+    };
+    let mut p = probe(&app, false);
+    p.users = vec![entra_user("alice", RoleRule::Any)];
+    p.only = vec!["valid-login".into(), "groups-overage".into()];
+    // The runbook refuses such a user (groups_overage); the lax application signs her in.
+    p.overage_user = Some(entra_user("olga", RoleRule::Refused));
+    let report = run(&p, &idp).await.unwrap();
+    assert_eq!(
+        verdicts(&report),
+        [
+            ("valid-login".to_string(), Verdict::Pass),
+            ("groups-overage".to_string(), Verdict::Vulnerable)
+        ],
+        "{report:#?}"
+    );
+    // A runbook that documents the default role is what the lax application does.
+    p.overage_user = Some(entra_user("olga", RoleRule::Role("viewer".into())));
+    let report = run(&p, &idp).await.unwrap();
+    assert_eq!(report.cases[1].verdict(), Verdict::Pass, "{report:#?}");
+}
+
+/// Where the IdP cannot send the overage marker, the case says so instead of passing.
+#[tokio::test]
+async fn an_overage_case_without_the_marker_is_an_error() {
+    let idp = emulator(true).await;
+    let app = FakeApp::start(true, &idp.issuer(), "acme-app", "acme-app-secret").await;
+    let mut p = probe(&app, false);
+    p.only = vec!["valid-login".into(), "groups-overage".into()];
+    p.overage_user = Some(user("dave", RoleRule::Refused));
+    let report = run(&p, &idp).await.unwrap();
+    assert_eq!(report.cases[1].id, "groups-overage");
+    assert_eq!(report.cases[1].verdict(), Verdict::Error, "{report:#?}");
+    p.overage_user = Some(user("dave", RoleRule::Any));
+    let refused = run(&p, &idp).await.unwrap_err();
+    assert_eq!(refused.code(), "probe/usage");
 }

@@ -51,6 +51,7 @@ fn probe(
             .iter()
             .map(|spec| FixtureUser::from_realm(realm, spec).unwrap())
             .collect(),
+        overage_user: None,
         timeout: Duration::from_secs(10),
         allow_remote: false,
         rediscovers: false,
@@ -278,4 +279,43 @@ async fn oauth2_proxy_refuses_to_start_on_a_mismatching_discovery_document() {
         "{error}"
     );
     assert!(error.contains("issuer did not match"), "{error}");
+}
+
+/// Entra's group overage against the openid-client application: olga is in 251 groups, her ID
+/// token carries `_claim_names` instead of `groups`, and an application that maps roles from
+/// `groups` with no default role must refuse her, as `runbooks/entra-id.md` says.
+#[tokio::test]
+async fn openid_client_express_app_against_entra_group_overage() {
+    let realm = Realm::builtin_persona(ssoproof_idp::Vendor::Entra);
+    let idp = Idp::start(LocalOptions {
+        realm: realm.clone(),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        signing: SigningAlg::Rs256,
+    })
+    .await
+    .unwrap();
+    let client = &realm.clients[0];
+    let app = launch_or_skip!(
+        NodeApp::login_app(
+            &idp.issuer(),
+            &client.client_id,
+            client.secret.as_ref().unwrap(),
+            // Entra's groups are object ids: acme-admins, acme-engineers.
+            &[
+                ("11111111-1111-1111-1111-111111111111", "admin"),
+                ("22222222-2222-2222-2222-222222222222", "user"),
+            ],
+            &[],
+        )
+        .await
+    );
+    let mut probe = probe(&app, &realm, "/role", &["alice@example.com:admin"], false);
+    probe.vendor = "entra-id".into();
+    probe.only = vec!["valid-login".into(), "groups-overage".into()];
+    probe.overage_user = Some(FixtureUser::from_realm(&realm, "olga@example.com:-").unwrap());
+    let report = app::run(&probe, &idp).await.unwrap();
+    let context = format!("{}\n{}", render(&report, Format::Table, false), app.log());
+    assert_eq!(observed(&report)["valid-login"], "ACCEPTED", "{context}");
+    assert_eq!(observed(&report)["groups-overage"], "REFUSED", "{context}");
+    assert!(report.passed(), "{context}");
 }

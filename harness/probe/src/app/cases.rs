@@ -2,17 +2,19 @@
 //! accepting means, how to fix it, and how the probe plays it.
 
 use rand::RngCore;
-use ssoproof_idp::Fault;
+use ssoproof_idp::{Fault, PersonaEdit};
 use url::Url;
 
 use super::session::{AuthRequest, HopError, Login, Session, Target, Whoami, HOP_IDP};
 use super::{AppProbe, FixtureUser, RoleRule};
 use crate::error::ProbeError;
-use crate::idp::Idp;
+use crate::idp::{Idp, Mint, TokenKind};
 use crate::outcome::{CaseResult, Expect, Observed};
 
 /// Role cases are `role-<username>`.
 pub const ROLE_PREFIX: &str = "role-";
+/// The Entra group-overage case (with `--overage-user`).
+pub const OVERAGE: &str = "groups-overage";
 
 /// The id of the control case: a valid login that must sign the first user in.
 pub const CONTROL: &str = "valid-login";
@@ -712,7 +714,86 @@ pub(crate) async fn run_all(
         };
         results.push(role_case(user, observed));
     }
+
+    if let Some(user) = probe.overage_user.as_ref().filter(|_| selected(OVERAGE)) {
+        let observed = if control.is_none() {
+            control_failed()
+        } else {
+            match prepare_overage(idp, user).await {
+                Ok(()) => play_role(target, user).await,
+                Err(observed) => observed,
+            }
+        };
+        results.push(overage_case(user, observed));
+    }
     Ok(results)
+}
+
+/// Makes sure the IdP sends `user`'s groups as Entra's overage marker: an emulator of this
+/// process is switched to "Security groups" (the case runs last, so no other case sees it); a
+/// running one must already be set so, which a token minted for the user shows.
+async fn prepare_overage(idp: &Idp, user: &FixtureUser) -> Result<(), Observed> {
+    let error = |message: String| Observed::Error {
+        hop: "IdP".into(),
+        message,
+    };
+    if let Some(emulator) = idp.local() {
+        emulator
+            .edit_persona(&PersonaEdit::EntraGroupMembershipClaims {
+                value: "SecurityGroup".into(),
+            })
+            .map_err(|e| error(format!("cannot emit Security groups claims: {e}")))?;
+    }
+    let mut mint = Mint::access(&user.username);
+    mint.token = TokenKind::Id;
+    let minted = idp
+        .mint(&mint)
+        .await
+        .map_err(|e| error(format!("cannot mint {}'s ID token: {e}", user.username)))?;
+    if minted
+        .claims
+        .get("_claim_names")
+        .and_then(|n| n.get("groups"))
+        .is_some()
+    {
+        Ok(())
+    } else {
+        Err(error(format!(
+            "the IdP sends {}'s groups without the overage marker (`_claim_names.groups`): \
+             --overage-user needs an Entra user in more than 200 groups, and an app registration \
+             that emits Security groups (POST /_ssoproof/persona \
+             {{\"edit\": \"entra_group_membership_claims\", \"value\": \"SecurityGroup\"}})",
+            user.username
+        )))
+    }
+}
+
+fn overage_case(user: &FixtureUser, observed: Observed) -> CaseResult {
+    let mut case = role_case(user, observed);
+    case.id = OVERAGE.into();
+    case.title = format!(
+        "{} (more than 200 groups: Entra's overage marker instead of `groups`) {}",
+        user.username,
+        match &user.rule {
+            RoleRule::Role(role) => format!("signs in as {role}"),
+            _ => "is refused".into(),
+        }
+    );
+    case.meaning = match case.expect {
+        Expect::Accept => "A user in many groups does not get the role the runbook promises: \
+                           the application does not fetch the groups the overage marker \
+                           points at as the runbook says."
+            .into(),
+        Expect::Refuse => "A user whose groups the token does not carry gets a session: the \
+                           application reads the missing `groups` claim as \"no groups\" and \
+                           fails open, or grants a default role the runbook does not."
+            .into(),
+    };
+    case.fix = "Detect `_claim_names.groups` / `_claim_sources` and do what the runbook says \
+                (refuse with groups_overage, or fetch the groups from Microsoft Graph); better, \
+                emit only the groups assigned to the application."
+        .into();
+    case
 }
 
 fn control_failed() -> Observed {

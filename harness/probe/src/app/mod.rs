@@ -104,6 +104,9 @@ pub struct AppProbe {
     pub signed_in: SignedIn,
     /// The first is the control user, who must be signed in by a valid login.
     pub users: Vec<FixtureUser>,
+    /// An Entra user in more than 200 groups and what the runbook promises for them (the
+    /// `groups-overage` case; Entra sends `_claim_names` instead of `groups` then).
+    pub overage_user: Option<FixtureUser>,
     /// Every request's limit (default 10 s).
     pub timeout: Duration,
     pub allow_remote: bool,
@@ -125,6 +128,16 @@ pub struct AppProbe {
 pub async fn run(probe: &AppProbe, idp: &Idp) -> Result<ProbeReport, ProbeError> {
     check_target(&probe.login_url, probe.allow_remote)?;
     check_target(&probe.whoami_url, probe.allow_remote)?;
+    if probe
+        .overage_user
+        .as_ref()
+        .is_some_and(|u| u.rule == RoleRule::Any)
+    {
+        return Err(ProbeError::Usage {
+            message: "--overage-user needs the runbook's promise: NAME:ROLE, or NAME:- (refused)"
+                .into(),
+        });
+    }
     if probe.users.is_empty() {
         return Err(ProbeError::Usage {
             message: "no fixture user: pass --user NAME at least once (the first signs in as \
@@ -133,7 +146,10 @@ pub async fn run(probe: &AppProbe, idp: &Idp) -> Result<ProbeReport, ProbeError>
         });
     }
     for id in &probe.only {
-        if !CATALOGUE.iter().any(|c| c.id == id) && !id.starts_with(cases::ROLE_PREFIX) {
+        if !CATALOGUE.iter().any(|c| c.id == id)
+            && !id.starts_with(cases::ROLE_PREFIX)
+            && id != cases::OVERAGE
+        {
             return Err(ProbeError::Usage {
                 message: format!(
                     "unknown case `{id}`; the case ids are listed in the README, section \

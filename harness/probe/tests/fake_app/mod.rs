@@ -182,8 +182,10 @@ async fn callback(
             return refuse("userinfo names another user");
         }
     }
-    let groups: Vec<String> = claims["groups"]
-        .as_array()
+    // No `groups` (Entra's overage marker replaces it) is no group, not a crash.
+    let groups: Vec<String> = claims
+        .get("groups")
+        .and_then(|g| g.as_array())
         .into_iter()
         .flatten()
         .filter_map(|g| g.as_str().map(str::to_string))

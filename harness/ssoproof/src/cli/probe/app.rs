@@ -32,6 +32,11 @@ pub struct AppArgs {
     /// NAME:- (must be refused); repeatable. The first signs in for every other case.
     #[arg(long = "user", value_name = "NAME[:ROLE|:-]", required = true)]
     users: Vec<String>,
+    /// An Entra user in more than 200 groups, NAME:ROLE or NAME:- (must be refused): the
+    /// groups-overage case, where Entra sends `_claim_names` instead of `groups`. An emulator
+    /// the probe starts is switched to "Security groups" for it; one at --idp-url must be.
+    #[arg(long, value_name = "NAME:ROLE|NAME:-")]
+    overage_user: Option<String>,
     /// The Keycloak realm export the emulator serves, and the fixture users' passwords
     /// (default: the built-in realm "acme").
     #[arg(long, value_name = "FILE", conflicts_with = "persona")]
@@ -76,6 +81,12 @@ pub fn run(args: AppArgs) -> anyhow::Result<u8> {
         .map(|spec| FixtureUser::from_realm(&realm, spec))
         .collect::<Result<Vec<_>, _>>()
         .map_err(coded)?;
+    let overage_user = args
+        .overage_user
+        .as_deref()
+        .map(|spec| FixtureUser::from_realm(&realm, spec))
+        .transpose()
+        .map_err(coded)?;
     let vendor = realm
         .persona
         .as_ref()
@@ -90,6 +101,7 @@ pub fn run(args: AppArgs) -> anyhow::Result<u8> {
             (None, None) => unreachable!("clap requires one of them"),
         },
         users,
+        overage_user,
         timeout: Duration::from_secs(args.timeout),
         allow_remote: args.allow_remote,
         rediscovers: args.rediscovers,
