@@ -2,4 +2,5 @@
 //! coverage`. (Lint output lives with the linter, in `ssoproof_lint::report`.)
 
 pub mod coverage;
+pub mod html;
 pub mod verify;
