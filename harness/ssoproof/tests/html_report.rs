@@ -285,7 +285,12 @@ fn coverage_fixture() -> CoverageReport {
                     false,
                     vec![proof("second-idp", None, Vec::new())],
                 ),
-                coverage_item(45, "A break-glass admin can sign in [manual]", true, Vec::new()),
+                coverage_item(
+                    45,
+                    "A break-glass admin can sign in [manual]",
+                    true,
+                    Vec::new(),
+                ),
                 coverage_item(46, "Nobody wrote a scenario for this", false, Vec::new()),
             ],
         }],
@@ -299,7 +304,11 @@ fn coverage_fixture() -> CoverageReport {
 
 fn verify_page() -> String {
     let dir = project();
-    verify_report::html(&verify_fixture(), &mut StepSource::new(dir.path()), GENERATED)
+    verify_report::html(
+        &verify_fixture(),
+        &mut StepSource::new(dir.path()),
+        GENERATED,
+    )
 }
 
 fn coverage_page() -> String {
@@ -362,7 +371,10 @@ fn references(page: &str) -> Vec<String> {
     let pattern = regex::Regex::new(r#"(?i)\b(?:src|href)\s*=\s*"([^"]*)"|url\(|@import"#).unwrap();
     pattern
         .captures_iter(page)
-        .map(|c| c.get(1).map_or(c[0].to_string(), |m| m.as_str().to_string()))
+        .map(|c| {
+            c.get(1)
+                .map_or(c[0].to_string(), |m| m.as_str().to_string())
+        })
         .collect()
 }
 
@@ -381,7 +393,9 @@ fn the_page_loads_nothing_from_anywhere() {
     }
     // The check itself sees an asset when there is one.
     assert_eq!(
-        references("<img src=\"https://x/y.png\"><a href=\"#a\"></a><style>b{background:url(x)}</style>"),
+        references(
+            "<img src=\"https://x/y.png\"><a href=\"#a\"></a><style>b{background:url(x)}</style>"
+        ),
         ["https://x/y.png", "#a", "url("]
     );
 }
@@ -392,8 +406,14 @@ fn steps_come_from_the_scenario_a_line_falls_in() {
     let mut steps = StepSource::new(dir.path());
     let feature = Path::new("features/login.feature");
     let alice = steps.steps(feature, 8).unwrap();
-    assert_eq!(alice.background, ["Given the Keycloak realm from the runbook"]);
-    assert_eq!(alice.steps, ["When alice signs in", "Then her role is \"admin\""]);
+    assert_eq!(
+        alice.background,
+        ["Given the Keycloak realm from the runbook"]
+    );
+    assert_eq!(
+        alice.steps,
+        ["When alice signs in", "Then her role is \"admin\""]
+    );
     // An outline's example row (line 26) is its outline's.
     assert_eq!(
         steps.steps(feature, 26).unwrap().steps[0],
@@ -401,7 +421,9 @@ fn steps_come_from_the_scenario_a_line_falls_in() {
     );
     let before = steps.steps(feature, 3).unwrap_err();
     assert_eq!(before, "features/login.feature:3: no scenario there");
-    let missing = steps.steps(Path::new("features/gone.feature"), 3).unwrap_err();
+    let missing = steps
+        .steps(Path::new("features/gone.feature"), 3)
+        .unwrap_err();
     assert!(missing.contains("gone.feature"), "{missing}");
 }
 
@@ -435,7 +457,10 @@ fn verify_and_coverage_take_format_html() {
     assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
     assert!(page.contains("verify: NOTHING RAN"), "{page}");
     assert!(page.contains("<h2>runbooks/keycloak.md</h2>"), "{page}");
-    assert!(page.contains("SSOPROOF_LIVE_ISSUER"), "the skip reason: {page}");
+    assert!(
+        page.contains("SSOPROOF_LIVE_ISSUER"),
+        "the skip reason: {page}"
+    );
     assert!(page.contains("<ol class=\"steps\">"), "the steps: {page}");
     let (code, page) = ssoproof(&["coverage", "--format", "html"]);
     assert_eq!(code, 0);
@@ -491,7 +516,10 @@ fn render(chromium: &Path, page: &Path, extra: &[String]) -> Rendered {
             "--enable-logging=stderr",
             "--v=0",
         ])
-        .arg(format!("--user-data-dir={}", scratch.path().join("profile").display()))
+        .arg(format!(
+            "--user-data-dir={}",
+            scratch.path().join("profile").display()
+        ))
         .arg(format!("--log-net-log={}", net_log.display()))
         .args(extra)
         .arg(format!("file://{}", page.display()))
@@ -525,7 +553,10 @@ fn page_requests(net_log: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(net_log).expect("chromium wrote its network log");
     let log: serde_json::Value = serde_json::from_str(&text).expect("a whole network log");
     let start_job = &log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"];
-    assert!(start_job.is_number(), "the network log names its event types");
+    assert!(
+        start_job.is_number(),
+        "the network log names its event types"
+    );
     log["events"]
         .as_array()
         .expect("events")
@@ -582,11 +613,24 @@ fn the_page_renders_in_chromium_without_console_errors_or_requests() {
         (&coverage, &["runbooks/keycloak.md", "runbooks/okta.md"][..]),
     ] {
         let rendered = render(&chromium, page, &["--dump-dom".into()]);
-        assert!(rendered.console.is_empty(), "{}: {:?}", page.display(), rendered.console);
-        assert!(rendered.requests.is_empty(), "{}: {:?}", page.display(), rendered.requests);
+        assert!(
+            rendered.console.is_empty(),
+            "{}: {:?}",
+            page.display(),
+            rendered.console
+        );
+        assert!(
+            rendered.requests.is_empty(),
+            "{}: {:?}",
+            page.display(),
+            rendered.requests
+        );
         let dom = &rendered.dom;
         for title in titles {
-            assert!(dom.contains(&format!("<h2>{title}</h2>")), "{title} in {dom}");
+            assert!(
+                dom.contains(&format!("<h2>{title}</h2>")),
+                "{title} in {dom}"
+            );
         }
         assert!(dom.contains("<svg class=\"chart\""), "the chart: {dom}");
         assert!(dom.contains("<rect "), "the chart's bars: {dom}");

@@ -108,7 +108,11 @@ pub fn html(report: &CoverageReport, steps: &mut StepSource, generated_at: &str)
         .iter()
         .map(|runbook| html::Runbook {
             file: runbook.file.clone(),
-            items: runbook.items.iter().map(|item| html_item(item, steps)).collect(),
+            items: runbook
+                .items
+                .iter()
+                .map(|item| html_item(item, steps))
+                .collect(),
         })
         .collect();
     let uncited = report
@@ -136,9 +140,23 @@ fn html_item(item: &ItemCoverage, steps: &mut StepSource) -> html::Item {
     let results = || proofs.iter().flat_map(|p| &p.results);
     let first = |status: Status| results().find(|r| r.status == status);
     let (status, reason) = if item.proofs.is_empty() {
-        (if item.manual { Status::Manual } else { Status::Unbound }, None)
+        (
+            if item.manual {
+                Status::Manual
+            } else {
+                Status::Unbound
+            },
+            None,
+        )
     } else if let Some(failed) = first(Status::Fail) {
-        (Status::Fail, Some(format!("[{}] {}", failed.backend, failed.reason.clone().unwrap_or_default())))
+        (
+            Status::Fail,
+            Some(format!(
+                "[{}] {}",
+                failed.backend,
+                failed.reason.clone().unwrap_or_default()
+            )),
+        )
     } else if first(Status::Pass).is_some() {
         (Status::Pass, None)
     } else if let Some(skipped) = first(Status::Skip) {
@@ -164,7 +182,11 @@ fn html_proof(proof: &Proof, steps: &mut StepSource) -> html::Proof {
             Outcome::Failed(reason) => (Status::Fail, Some(reason.clone())),
             Outcome::Skipped(reason) => (Status::Skip, Some(reason.clone())),
         };
-        let run = RunResult { backend: last.backend.clone(), status, reason };
+        let run = RunResult {
+            backend: last.backend.clone(),
+            status,
+            reason,
+        };
         // Outline rows repeat a result per example; one mention per backend and outcome.
         if !results.contains(&run) {
             results.push(run);

@@ -259,7 +259,12 @@ const CHART_ROW: f64 = 24.0;
 /// A stacked bar per runbook, scaled to the longest runbook, with a legend.
 fn chart(runbooks: &[Runbook]) -> Markup {
     let statuses = present(runbooks);
-    let longest = runbooks.iter().map(|r| r.items.len()).max().unwrap_or(0).max(1) as f64;
+    let longest = runbooks
+        .iter()
+        .map(|r| r.items.len())
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
     let width = CHART_LABEL + CHART_BAR + 50.0;
     let height = CHART_ROW * (runbooks.len() as f64 + 1.0) + 8.0;
     // Each bar's segments: status, count, left edge, width.
