@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use ssoproof_lint::binding::FeatureFile;
 
+use super::truncate;
+
 const CSS: &str = include_str!("html.css");
 
 /// Forbids every fetch: a page that tried to load an asset would show it as a console error
@@ -234,8 +236,8 @@ pub fn render(page: &Page) -> String {
 fn counts(runbook: &Runbook) -> [usize; 6] {
     let mut counts = [0; 6];
     for item in &runbook.items {
-        let index = Status::ALL.iter().position(|s| *s == item.status);
-        counts[index.expect("ALL lists every status")] += 1;
+        // ALL is in declaration order, so the discriminant is the index.
+        counts[item.status as usize] += 1;
     }
     counts
 }
@@ -291,7 +293,8 @@ fn chart(runbooks: &[Runbook]) -> Markup {
             aria-label="Items per runbook by status" {
             @for (row, (runbook, bar)) in runbooks.iter().zip(&bars).enumerate() {
                 @let y = CHART_ROW * row as f64;
-                text x=(px(CHART_LABEL - 8.0)) y=(px(y + 16.0)) text-anchor="end" { (runbook.file) }
+                // Cut to fit the label column; the totals table below has the whole name.
+                text x=(px(CHART_LABEL - 8.0)) y=(px(y + 16.0)) text-anchor="end" { (truncate(&runbook.file, 34)) }
                 @for (status, count, x, w) in bar {
                     rect x=(px(*x)) y=(px(y + 4.0)) width=(px(*w)) height="16" fill=(status.colour()) {
                         title { (runbook.file) ": " (count) " " (status.label()) }
@@ -412,5 +415,32 @@ fn proof_details(proof: &Proof, open: bool) -> Markup {
                 Err(why) => { p class="reason" { "steps unavailable: " (why) } }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_is_in_declaration_order_so_counts_index_by_discriminant() {
+        for (index, status) in Status::ALL.iter().enumerate() {
+            assert_eq!(*status as usize, index, "{status:?}");
+        }
+    }
+
+    #[test]
+    fn a_long_runbook_name_is_cut_in_the_chart_and_whole_in_the_table() {
+        let file = format!("runbooks/{}.md", "very-long-name-".repeat(4));
+        let runbooks = [Runbook {
+            file: file.clone(),
+            items: Vec::new(),
+        }];
+        let chart = chart(&runbooks).into_string();
+        assert!(
+            chart.contains(">runbooks/very-long-name-very-long…</text>"),
+            "{chart}"
+        );
+        assert!(totals_table(&runbooks).into_string().contains(&file));
     }
 }

@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use super::html::{self, Page, Proof, RunResult, Status, StepSource};
+use super::truncate;
 use crate::scenario::{tally, Outcome, ScenarioResult};
 use crate::verify::{lint_counts, ItemStatus, VerifyOutcome, VerifyReport};
 use ssoproof_lint::binding::ItemKind;
@@ -216,12 +217,4 @@ fn proofs(results: &[ScenarioResult], steps: &mut StepSource) -> Vec<Proof> {
             steps: steps.steps(&result.feature, result.line),
         })
         .collect()
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(max - 1).collect();
-    format!("{cut}…")
 }
