@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use ssoproof::coverage::{
     CoverageReport, ItemCoverage, LastResult, Proof, RunbookCoverage, ScenarioLocation,
@@ -532,7 +533,18 @@ fn render(chromium: &Path, page: &Path, extra: &[String]) -> Rendered {
     let stderr = child.stderr.take().unwrap();
     let out = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
     let err = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
-    let status = child.wait().expect("chromium runs");
+    // A browser that never finishes must fail the test, not hang it.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("chromium runs") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("chromium did not finish with {} in 120 s", page.display());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     let (dom, log) = (out.join().unwrap(), err.join().unwrap());
     assert!(status.success(), "chromium failed ({status}):\n{log}");
     let console = log
