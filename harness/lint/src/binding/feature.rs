@@ -12,6 +12,12 @@ pub struct ScenarioRef {
     pub line: usize,
     /// How many times it runs: the rows of a Scenario Outline's examples, else 1.
     pub runs: usize,
+    /// The steps of the feature's and rule's `Background`, which run first, as written (see
+    /// `steps`).
+    pub background: Vec<String>,
+    /// Its steps as written: keyword and text, then any data table's rows or doc string on
+    /// lines of their own. An outline's keep their `<placeholders>`.
+    pub steps: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -59,7 +65,9 @@ impl FeatureFile {
     }
 
     pub fn from_feature(feature: &Feature, path: &Path) -> FeatureFile {
-        let scenario = |s: &gherkin::Scenario, inherited: &[String]| ScenarioRef {
+        let scenario = |s: &gherkin::Scenario,
+                        inherited: &[String],
+                        backgrounds: &[&gherkin::Background]| ScenarioRef {
             name: s.name.clone(),
             tags: inherited.iter().chain(&s.tags).cloned().collect(),
             line: s.position.line,
@@ -73,15 +81,28 @@ impl FeatureFile {
                 })
                 .sum::<usize>()
                 .max(1),
+            background: backgrounds
+                .iter()
+                .flat_map(|b| &b.steps)
+                .map(step_text)
+                .collect(),
+            steps: s.steps.iter().map(step_text).collect(),
         };
+        let outer: Vec<&gherkin::Background> = feature.background.iter().collect();
         let mut scenarios: Vec<ScenarioRef> = feature
             .scenarios
             .iter()
-            .map(|s| scenario(s, &feature.tags))
+            .map(|s| scenario(s, &feature.tags, &outer))
             .collect();
         for rule in &feature.rules {
             let inherited: Vec<String> = feature.tags.iter().chain(&rule.tags).cloned().collect();
-            scenarios.extend(rule.scenarios.iter().map(|s| scenario(s, &inherited)));
+            let backgrounds: Vec<&gherkin::Background> =
+                outer.iter().copied().chain(&rule.background).collect();
+            scenarios.extend(
+                rule.scenarios
+                    .iter()
+                    .map(|s| scenario(s, &inherited, &backgrounds)),
+            );
         }
         FeatureFile {
             path: path.to_path_buf(),
@@ -97,6 +118,19 @@ impl FeatureFile {
             .filter(|s| s.tags.iter().any(|t| t == id))
             .collect()
     }
+}
+
+/// A step as written: `Keyword text`, then its data table's rows or its doc string.
+fn step_text(step: &gherkin::Step) -> String {
+    let mut text = format!("{} {}", step.keyword.trim(), step.value);
+    for row in step.table.iter().flat_map(|t| &t.rows) {
+        let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+        text.push_str(&format!("\n| {} |", cells.join(" | ")));
+    }
+    if let Some(doc) = &step.docstring {
+        text.push_str(&format!("\n\"\"\"\n{}\n\"\"\"", doc.trim_matches('\n')));
+    }
+    text
 }
 
 /// Where a parse error is, as a line and column of the file. The crate's error exposes its
@@ -216,6 +250,47 @@ mod tests {
         assert_eq!(file.tagged("one")[0].line, 5);
         assert_eq!(file.tagged("two")[0].tags, ["kc", "two"]);
         assert_eq!(file.tagged("kc").len(), 2);
+    }
+
+    #[test]
+    fn keeps_each_scenarios_steps_with_the_backgrounds_that_run_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.feature");
+        std::fs::write(
+            &path,
+            "Feature: X
+  Background:
+    Given the realm
+
+  Scenario: First
+    When alice signs in
+      | user  | group |
+      | alice | admin |
+    Then she sees
+      \"\"\"
+      welcome
+      \"\"\"
+
+  Rule: R
+    Background:
+      Given a rule setup
+    Scenario: Second
+      But nothing else
+",
+        )
+        .unwrap();
+        let file = FeatureFile::load(&path).unwrap();
+        let (first, second) = (&file.scenarios[0], &file.scenarios[1]);
+        assert_eq!(first.background, ["Given the realm"]);
+        assert_eq!(
+            first.steps,
+            [
+                "When alice signs in\n| user | group |\n| alice | admin |",
+                "Then she sees\n\"\"\"\nwelcome\n\"\"\""
+            ]
+        );
+        assert_eq!(second.background, ["Given the realm", "Given a rule setup"]);
+        assert_eq!(second.steps, ["But nothing else"]);
     }
 
     #[test]

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use ssoproof::coverage::coverage;
 use ssoproof::report::coverage as render;
+use ssoproof::report::html::StepSource;
 
-use super::{load_config, OK};
+use super::{load_config, now, OK};
 
 #[derive(Args)]
 pub struct CoverageArgs {
@@ -20,6 +21,8 @@ pub struct CoverageArgs {
 enum CoverageFormat {
     Human,
     Json,
+    /// One self-contained page (no external assets) that prints to PDF.
+    Html,
 }
 
 pub fn run(config: Option<PathBuf>, args: CoverageArgs) -> anyhow::Result<u8> {
@@ -28,6 +31,7 @@ pub fn run(config: Option<PathBuf>, args: CoverageArgs) -> anyhow::Result<u8> {
     let text = match args.format {
         CoverageFormat::Human => render::human(&report),
         CoverageFormat::Json => render::json(&report),
+        CoverageFormat::Html => render::html(&report, &mut StepSource::new(&config.root), &now()),
     };
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;

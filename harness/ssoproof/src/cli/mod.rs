@@ -100,3 +100,12 @@ pub fn main() -> ExitCode {
 pub fn load_config(path: Option<PathBuf>) -> anyhow::Result<LoadedConfig> {
     ssoproof_lint::cli::load_config(path).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))
 }
+
+/// Now, in UTC (RFC 3339), for the "generated" line of a report.
+pub fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

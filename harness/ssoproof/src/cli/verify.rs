@@ -6,10 +6,11 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use ssoproof::backend::BackendKind;
+use ssoproof::report::html::StepSource;
 use ssoproof::report::verify as render;
 use ssoproof::verify::{verify, VerifyOptions};
 
-use super::{load_config, FOUND_ERRORS, OK};
+use super::{load_config, now, FOUND_ERRORS, OK};
 
 #[derive(Args)]
 pub struct VerifyArgs {
@@ -32,6 +33,8 @@ pub struct VerifyArgs {
 enum VerifyFormat {
     Human,
     Json,
+    /// One self-contained page (no external assets) that prints to PDF.
+    Html,
 }
 
 pub fn run(config: Option<PathBuf>, args: VerifyArgs) -> anyhow::Result<u8> {
@@ -55,6 +58,7 @@ pub fn run(config: Option<PathBuf>, args: VerifyArgs) -> anyhow::Result<u8> {
     let text = match args.format {
         VerifyFormat::Human => render::human(&report),
         VerifyFormat::Json => render::json(&report),
+        VerifyFormat::Html => render::html(&report, &mut StepSource::new(&config.root), &now()),
     };
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;

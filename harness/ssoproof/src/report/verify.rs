@@ -3,8 +3,11 @@
 
 use serde_json::json;
 
-use crate::scenario::tally;
+use super::html::{self, Page, Proof, RunResult, Status, StepSource};
+use super::truncate;
+use crate::scenario::{tally, Outcome, ScenarioResult};
 use crate::verify::{lint_counts, ItemStatus, VerifyOutcome, VerifyReport};
+use ssoproof_lint::binding::ItemKind;
 
 pub fn human(report: &VerifyReport) -> String {
     let mut out = String::new();
@@ -51,40 +54,167 @@ pub fn json(report: &VerifyReport) -> String {
 fn summary(report: &VerifyReport) -> String {
     let (errors, warnings) = lint_counts(&report.lint);
     let (passed, failed, skipped) = tally(&report.results);
-    let mut backends: Vec<&str> = report.results.iter().map(|r| r.backend.as_str()).collect();
-    backends.dedup();
-    let mut skip_reasons: Vec<String> = report
-        .results
-        .iter()
-        .filter_map(|r| match &r.outcome {
-            crate::scenario::Outcome::Skipped(reason) => Some(format!("{}: {reason}", r.backend)),
-            _ => None,
-        })
-        .collect();
-    skip_reasons.sort();
-    skip_reasons.dedup();
     let mut text = format!(
         "lint: {errors} errors, {warnings} warnings in {} files\nscenarios ({}): {passed} passed, {failed} failed, {skipped} skipped\n",
         report.lint.files.len(),
-        backends.join(", ")
+        backends(report).join(", ")
     );
-    for reason in skip_reasons {
+    for reason in skip_reasons(report) {
         text.push_str(&format!("  skipped — {reason}\n"));
     }
-    text.push_str(match report.outcome() {
+    text.push_str(verdict(report.outcome()));
+    text
+}
+
+/// The backends that ran, each once, in the order they ran.
+fn backends(report: &VerifyReport) -> Vec<&str> {
+    let mut backends: Vec<&str> = Vec::new();
+    for result in &report.results {
+        if !backends.contains(&result.backend.as_str()) {
+            backends.push(&result.backend);
+        }
+    }
+    backends
+}
+
+/// Each distinct reason scenarios were skipped, with its backend.
+fn skip_reasons(report: &VerifyReport) -> Vec<String> {
+    let mut reasons: Vec<String> = report
+        .results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Skipped(reason) => Some(format!("{}: {reason}", r.backend)),
+            _ => None,
+        })
+        .collect();
+    reasons.sort();
+    reasons.dedup();
+    reasons
+}
+
+fn verdict(outcome: VerifyOutcome) -> &'static str {
+    match outcome {
         VerifyOutcome::Passed => "verify: passed",
         VerifyOutcome::Failed => "verify: FAILED",
         VerifyOutcome::NothingRan => {
             "verify: NOTHING RAN — every scenario was skipped (see above); nothing was verified"
         }
-    });
-    text
+    }
 }
 
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
+/// The report as a self-contained HTML page; `steps` reads the proving scenarios' steps,
+/// `generated_at` says when the page was made.
+pub fn html(report: &VerifyReport, steps: &mut StepSource, generated_at: &str) -> String {
+    html::render(&page(report, steps, generated_at))
+}
+
+fn page(report: &VerifyReport, steps: &mut StepSource, generated_at: &str) -> Page {
+    let (errors, warnings) = lint_counts(&report.lint);
+    let (passed, failed, skipped) = tally(&report.results);
+    let outcome = report.outcome();
+    let verdict_status = match outcome {
+        VerifyOutcome::Passed => Status::Pass,
+        VerifyOutcome::Failed => Status::Fail,
+        VerifyOutcome::NothingRan => Status::Skip,
+    };
+    let mut facts = vec![
+        ("Generated".to_string(), generated_at.to_string()),
+        ("Backends".to_string(), backends(report).join(", ")),
+        (
+            "Lint".to_string(),
+            format!(
+                "{errors} errors, {warnings} warnings in {} files",
+                report.lint.files.len()
+            ),
+        ),
+        (
+            "Scenarios".to_string(),
+            format!("{passed} passed, {failed} failed, {skipped} skipped"),
+        ),
+    ];
+    facts.extend(
+        skip_reasons(report)
+            .into_iter()
+            .map(|reason| ("Skipped".to_string(), reason)),
+    );
+    let runbooks = report
+        .runbooks
+        .iter()
+        .map(|runbook| html::Runbook {
+            file: runbook.file.clone(),
+            items: runbook
+                .items
+                .iter()
+                .map(|item| {
+                    let (status, reason) = match &item.status {
+                        ItemStatus::Passed => (Status::Pass, None),
+                        ItemStatus::Failed(reason) => (Status::Fail, Some(reason.clone())),
+                        ItemStatus::Skipped(reason) => (Status::Skip, Some(reason.clone())),
+                        ItemStatus::Manual => (Status::Manual, None),
+                        ItemStatus::Unbound => (Status::Unbound, None),
+                    };
+                    html::Item {
+                        kind: kind_label(item.kind).to_string(),
+                        line: item.line,
+                        text: item.text.clone(),
+                        status,
+                        reason,
+                        proofs: proofs(&item.scenarios, steps),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Page {
+        title: "ssoproof verify".into(),
+        verdict: Some((verdict_status, verdict(outcome).to_string())),
+        facts,
+        runbooks,
+        lists: Vec::new(),
     }
-    let cut: String = text.chars().take(max - 1).collect();
-    format!("{cut}…")
+}
+
+/// What the item is, in a word; shared with the coverage page.
+pub(super) fn kind_label(kind: ItemKind) -> &'static str {
+    match kind {
+        ItemKind::ChecklistItem => "checklist",
+        ItemKind::TroubleshootingRow => "troubleshooting",
+    }
+}
+
+/// The results grouped by scenario (an outline's example rows each their own), each with its
+/// distinct results per backend.
+fn proofs(results: &[ScenarioResult], steps: &mut StepSource) -> Vec<Proof> {
+    let mut proofs: Vec<(&ScenarioResult, Vec<RunResult>)> = Vec::new();
+    for result in results {
+        let run = RunResult {
+            backend: result.backend.clone(),
+            status: match result.outcome {
+                Outcome::Passed => Status::Pass,
+                Outcome::Failed(_) => Status::Fail,
+                Outcome::Skipped(_) => Status::Skip,
+            },
+            reason: match &result.outcome {
+                Outcome::Passed => None,
+                Outcome::Failed(reason) | Outcome::Skipped(reason) => Some(reason.clone()),
+            },
+        };
+        let same = |(r, _): &&mut (&ScenarioResult, Vec<RunResult>)| {
+            (&r.feature, r.line, &r.scenario) == (&result.feature, result.line, &result.scenario)
+        };
+        match proofs.iter_mut().find(same) {
+            Some((_, runs)) if runs.contains(&run) => {}
+            Some((_, runs)) => runs.push(run),
+            None => proofs.push((result, vec![run])),
+        }
+    }
+    proofs
+        .into_iter()
+        .map(|(result, results)| Proof {
+            scenario: result.scenario.clone(),
+            place: format!("{}:{}", result.feature.display(), result.line),
+            results,
+            steps: steps.steps(&result.feature, result.line),
+        })
+        .collect()
 }
