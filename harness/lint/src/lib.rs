@@ -157,7 +157,7 @@ pub fn lint(config: &LoadedConfig, request: &LintRequest) -> Result<LintReport, 
         sources.push(source);
     }
 
-    let run_runbooks = ["date", "layout", "checklist", "index", "binding"]
+    let run_runbooks = ["date", "layout", "checklist", "index", "binding", "signoff"]
         .iter()
         .any(|f| filter.any_in(f));
     let today = if run_runbooks {
@@ -247,6 +247,9 @@ impl Context<'_> {
                     &self.features,
                     &mut out,
                 );
+            }
+            if self.filter.any_in("signoff") {
+                runbook::signoff::check(&runbook, &input.path, self.root, self.config, self.today, &mut out);
             }
         }
         if self.filter.any_in("index") && runbooks.indexes.iter().any(|i| i == relative) {
