@@ -24,7 +24,7 @@ pub mod rules;
 mod runbook;
 mod slug;
 mod target;
-mod today;
+pub mod today;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};

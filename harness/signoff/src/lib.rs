@@ -211,8 +211,8 @@ impl Record {
     }
 }
 
-/// Claims as evidence: every value whose name says token, secret or password is replaced, so a
-/// record can be shared with an auditor.
+/// Claims as evidence: every value whose name says token, secret, password, code or nonce (and
+/// the session id) is replaced, so a record can be shared with an auditor.
 pub fn redact_claims(
     claims: &serde_json::Map<String, serde_json::Value>,
 ) -> serde_json::Map<String, serde_json::Value> {
@@ -220,9 +220,11 @@ pub fn redact_claims(
         .iter()
         .map(|(name, value)| {
             let lower = name.to_ascii_lowercase();
-            let secret = ["token", "secret", "password", "code"]
+            // `sid` and `nonce` are not credentials, but tie the record to one live session.
+            let secret = ["token", "secret", "password", "code", "nonce"]
                 .iter()
-                .any(|word| lower.contains(word));
+                .any(|word| lower.contains(word))
+                || lower == "sid";
             let value = if secret {
                 serde_json::Value::String("[redacted]".into())
             } else {
@@ -299,11 +301,13 @@ pub(crate) mod tests {
 
     #[test]
     fn token_like_claims_are_redacted_and_the_rest_kept() {
-        let claims = serde_json::json!({"sub": "u1", "at_hash": "x", "id_token_hint": "t", "client_secret": "s", "groups": ["/a"]});
+        let claims = serde_json::json!({"sub": "u1", "id_token_hint": "t", "client_secret": "s", "sid": "s1", "nonce": "n", "groups": ["/a"]});
         let redacted = redact_claims(claims.as_object().unwrap());
         assert_eq!(redacted["sub"], "u1");
         assert_eq!(redacted["groups"][0], "/a");
         assert_eq!(redacted["id_token_hint"], "[redacted]");
         assert_eq!(redacted["client_secret"], "[redacted]");
+        assert_eq!(redacted["sid"], "[redacted]");
+        assert_eq!(redacted["nonce"], "[redacted]");
     }
 }
