@@ -179,6 +179,18 @@ pub async fn signoff(
     if operator.ask.is_none() && !unanswered.is_empty() {
         return Err(SignoffError::Unanswered { items: unanswered }.into());
     }
+    let records = options
+        .out
+        .clone()
+        .unwrap_or_else(|| root.join(&config.config.signoff.dir));
+    let records = store::runbook_dir(&records, &prepared.relative);
+    // Refused before anything runs; `store::write` checks again when it writes.
+    if !options.force {
+        let today = RecordPaths::for_date(&records, now().get(..10).unwrap_or_default());
+        if today.json.exists() {
+            return Err(SignoffError::Exists { path: today.json }.into());
+        }
+    }
     let operator_name = match &options.operator {
         Some(name) => name.clone(),
         None => git_user_name(&root).ok_or(SignoffRunError::NoOperator)?,
@@ -347,12 +359,8 @@ pub async fn signoff(
         Some(key) => Some(sign::sign(key, record.to_json().as_bytes())?),
         None => None,
     };
-    let records = options
-        .out
-        .clone()
-        .unwrap_or_else(|| root.join(&config.config.signoff.dir));
     let date = record.signed_at.get(..10).unwrap_or("undated").to_string();
-    let paths = RecordPaths::for_date(&store::runbook_dir(&records, &prepared.relative), &date);
+    let paths = RecordPaths::for_date(&records, &date);
     store::write(&paths, &record, signature.as_deref(), options.force)?;
     Ok(SignoffOutcome {
         record,
