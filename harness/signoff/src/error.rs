@@ -42,6 +42,20 @@ pub enum SignoffError {
 }
 
 impl SignoffError {
+    /// Every code [`SignoffError::code`] returns, for the README's table.
+    pub const CODES: &'static [&'static str] = &[
+        "signoff/read",
+        "signoff/no-checklist",
+        "signoff/not-bound",
+        "signoff/write",
+        "signoff/exists",
+        "signoff/edited",
+        "signoff/record",
+        "signoff/signature",
+        "signoff/answers",
+        "signoff/unanswered",
+    ];
+
     pub fn code(&self) -> &'static str {
         match self {
             SignoffError::Read { .. } => "signoff/read",
@@ -55,5 +69,30 @@ impl SignoffError {
             SignoffError::Answers(_) => "signoff/answers",
             SignoffError::Unanswered { .. } => "signoff/unanswered",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_lists_what_code_returns() {
+        let io = || std::io::Error::other("x");
+        let path = PathBuf::from("r.md");
+        let errors = [
+            SignoffError::Read { path: path.clone(), source: io() },
+            SignoffError::NoChecklist { path: path.clone(), section: "C".into() },
+            SignoffError::NotBound { path: path.clone(), problem: "p".into() },
+            SignoffError::Write { dir: path.clone(), source: io() },
+            SignoffError::Exists { path: path.clone() },
+            SignoffError::Edited { path: path.clone(), line: 1, problem: "p".into() },
+            SignoffError::Record { path: path.clone(), line: 1, column: 1, message: "m".into() },
+            SignoffError::Signature { path: path.clone(), problem: "p".into() },
+            SignoffError::Answers(crate::store::AnswersError::read(&path, io())),
+            SignoffError::Unanswered { items: vec![] },
+        ];
+        let codes: Vec<&str> = errors.iter().map(SignoffError::code).collect();
+        assert_eq!(codes, SignoffError::CODES);
     }
 }
