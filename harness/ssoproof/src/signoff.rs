@@ -444,6 +444,39 @@ pub fn check(
     Ok(reports)
 }
 
+/// Asks one `[manual]` item on `output` and reads the answer from `input` until it is yes, no
+/// or skip, then an optional note (an empty line: none).
+pub fn ask(
+    item: &ItemFingerprint,
+    input: &mut impl std::io::BufRead,
+    output: &mut impl std::io::Write,
+) -> std::io::Result<AnswerEntry> {
+    let mut line = |prompt: &str| -> std::io::Result<String> {
+        write!(output, "{prompt}")?;
+        output.flush()?;
+        let mut typed = String::new();
+        if input.read_line(&mut typed)? == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("input ended before `{}` was answered", item.text),
+            ));
+        }
+        Ok(typed.trim().to_string())
+    };
+    let mut prompt = format!("[manual] {}\n  checked? [y]es / [n]o / [s]kip: ", item.text);
+    let answer = loop {
+        match parse_answer(&line(&prompt)?) {
+            Some(answer) => break answer,
+            None => prompt = "  answer y, n or s: ".to_string(),
+        }
+    };
+    let note = line("  note (optional, Enter for none): ").unwrap_or_default();
+    Ok(AnswerEntry {
+        answer,
+        note: (!note.is_empty()).then_some(note),
+    })
+}
+
 /// The `[manual]` answer parsed from what an operator typed: `y`/`yes`, `n`/`no`, `s`/`skip`.
 pub fn parse_answer(typed: &str) -> Option<Answer> {
     match typed.trim().to_ascii_lowercase().as_str() {
@@ -464,5 +497,27 @@ mod tests {
         assert_eq!(parse_answer("no"), Some(Answer::No));
         assert_eq!(parse_answer("skip"), Some(Answer::Skip));
         assert_eq!(parse_answer("maybe"), None);
+    }
+
+    #[test]
+    fn asks_until_the_answer_is_yes_no_or_skip_then_takes_a_note() {
+        let item = ItemFingerprint {
+            id: "item-1".into(),
+            text: "Store tokens is off. [manual]".into(),
+            line: 3,
+            sha256: String::new(),
+            manual: true,
+            scenarios: vec![],
+        };
+        let mut shown = Vec::new();
+        let entry = ask(&item, &mut &b"maybe\nn\nnot yet\n"[..], &mut shown).unwrap();
+        assert_eq!(entry, AnswerEntry { answer: Answer::No, note: Some("not yet".into()) });
+        let shown = String::from_utf8(shown).unwrap();
+        assert!(shown.starts_with("[manual] Store tokens is off. [manual]\n"), "{shown}");
+        assert!(shown.contains("answer y, n or s"), "{shown}");
+        let entry = ask(&item, &mut &b"y\n\n"[..], &mut Vec::new()).unwrap();
+        assert_eq!(entry.note, None);
+        // A closed input is an error, never a loop.
+        assert!(ask(&item, &mut &b""[..], &mut Vec::new()).is_err());
     }
 }

@@ -1,7 +1,7 @@
 //! `ssoproof signoff RUNBOOK` and `ssoproof signoff check`: progress on stderr (a bar on a
 //! terminal, plain lines elsewhere), `[manual]` questions on the terminal, the verdict on stdout.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use ssoproof::backend::BackendKind;
 use ssoproof::scenario::{Outcome, ScenarioResult};
-use ssoproof::signoff::{self, parse_answer, Operator, SignoffOptions};
+use ssoproof::signoff::{self, Operator, SignoffOptions};
 use ssoproof_config::IsoDate;
 use ssoproof_signoff::store::AnswerEntry;
 use ssoproof_signoff::{ItemFingerprint, Verdict};
@@ -200,34 +200,9 @@ pub fn run(config: Option<PathBuf>, args: SignoffArgs) -> anyhow::Result<u8> {
     }
 }
 
-/// Asks one `[manual]` item on the terminal until the answer is yes, no or skip; then a note.
+/// Asks one `[manual]` item on the terminal, with the progress bar out of the way.
 fn ask(item: &ItemFingerprint, bar: Option<&ProgressBar>) -> std::io::Result<AnswerEntry> {
-    let prompt = || -> std::io::Result<AnswerEntry> {
-        let stdin = std::io::stdin();
-        let mut lines = stdin.lock();
-        loop {
-            eprint!("[manual] {}\n  checked? [y]es / [n]o / [s]kip: ", item.text);
-            let mut typed = String::new();
-            if lines.read_line(&mut typed)? == 0 {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "stdin closed before the item was answered",
-                ));
-            }
-            let Some(answer) = parse_answer(&typed) else {
-                eprintln!("  answer y, n or s");
-                continue;
-            };
-            eprint!("  note (optional, Enter for none): ");
-            let mut note = String::new();
-            lines.read_line(&mut note)?;
-            let note = note.trim();
-            return Ok(AnswerEntry {
-                answer,
-                note: (!note.is_empty()).then(|| note.to_string()),
-            });
-        }
-    };
+    let prompt = || signoff::ask(item, &mut std::io::stdin().lock(), &mut std::io::stderr());
     match bar {
         Some(bar) => bar.suspend(prompt),
         None => prompt(),
