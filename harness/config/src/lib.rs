@@ -616,11 +616,17 @@ mod tests {
         assert_eq!(defaults.dir, PathBuf::from("signoffs"));
         assert_eq!(defaults.review_days, 90);
         let set = parse("signoff:\n  required: [runbooks/keycloak.md]\n  review_days: 30\n  require_signature: true\n  allowed_signers: .ssoproof/allowed_signers\n").unwrap();
-        assert_eq!(set.signoff.required, [PathBuf::from("runbooks/keycloak.md")]);
+        assert_eq!(
+            set.signoff.required,
+            [PathBuf::from("runbooks/keycloak.md")]
+        );
         let err = parse("signoff:\n  required: []\n  require_signature: true\n").unwrap_err();
         assert_eq!(err.code(), "config/invalid");
         assert!(err.to_string().contains(":3:"), "{err}");
-        assert_eq!(parse("signoff:\n  folder: x\n").unwrap_err().code(), "config/syntax");
+        assert_eq!(
+            parse("signoff:\n  folder: x\n").unwrap_err().code(),
+            "config/syntax"
+        );
     }
 
     #[test]

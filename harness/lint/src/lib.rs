@@ -249,7 +249,14 @@ impl Context<'_> {
                 );
             }
             if self.filter.any_in("signoff") {
-                runbook::signoff::check(&runbook, &input.path, self.root, self.config, self.today, &mut out);
+                runbook::signoff::check(
+                    &runbook,
+                    &input.path,
+                    self.root,
+                    self.config,
+                    self.today,
+                    &mut out,
+                );
             }
         }
         if self.filter.any_in("index") && runbooks.indexes.iter().any(|i| i == relative) {

@@ -175,7 +175,16 @@ mod tests {
         for id in ids {
             let (family, name) = id.split_once('/').expect("family/name");
             assert!(
-                ["link", "date", "layout", "checklist", "index", "binding", "signoff"].contains(&family),
+                [
+                    "link",
+                    "date",
+                    "layout",
+                    "checklist",
+                    "index",
+                    "binding",
+                    "signoff"
+                ]
+                .contains(&family),
                 "{id}"
             );
             assert!(

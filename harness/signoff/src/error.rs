@@ -81,14 +81,38 @@ mod tests {
         let io = || std::io::Error::other("x");
         let path = PathBuf::from("r.md");
         let errors = [
-            SignoffError::Read { path: path.clone(), source: io() },
-            SignoffError::NoChecklist { path: path.clone(), section: "C".into() },
-            SignoffError::NotBound { path: path.clone(), problem: "p".into() },
-            SignoffError::Write { dir: path.clone(), source: io() },
+            SignoffError::Read {
+                path: path.clone(),
+                source: io(),
+            },
+            SignoffError::NoChecklist {
+                path: path.clone(),
+                section: "C".into(),
+            },
+            SignoffError::NotBound {
+                path: path.clone(),
+                problem: "p".into(),
+            },
+            SignoffError::Write {
+                dir: path.clone(),
+                source: io(),
+            },
             SignoffError::Exists { path: path.clone() },
-            SignoffError::Edited { path: path.clone(), line: 1, problem: "p".into() },
-            SignoffError::Record { path: path.clone(), line: 1, column: 1, message: "m".into() },
-            SignoffError::Signature { path: path.clone(), problem: "p".into() },
+            SignoffError::Edited {
+                path: path.clone(),
+                line: 1,
+                problem: "p".into(),
+            },
+            SignoffError::Record {
+                path: path.clone(),
+                line: 1,
+                column: 1,
+                message: "m".into(),
+            },
+            SignoffError::Signature {
+                path: path.clone(),
+                problem: "p".into(),
+            },
             SignoffError::Answers(crate::store::AnswersError::read(&path, io())),
             SignoffError::Unanswered { items: vec![] },
         ];

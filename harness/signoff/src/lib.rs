@@ -291,10 +291,10 @@ pub(crate) mod tests {
         let record = record();
         let back: Record = serde_json::from_str(&record.to_json()).unwrap();
         assert!(back.is_sealed());
-        let edited = record.to_json().replace("\"failed\"", "x").replace(
-            "\"operator\": \"Ada\"",
-            "\"operator\": \"Eve\"",
-        );
+        let edited = record
+            .to_json()
+            .replace("\"failed\"", "x")
+            .replace("\"operator\": \"Ada\"", "\"operator\": \"Eve\"");
         let edited: Record = serde_json::from_str(&edited).unwrap();
         assert!(!edited.is_sealed());
     }

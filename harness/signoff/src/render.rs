@@ -36,7 +36,11 @@ pub fn markdown(record: &Record, json_name: &str) -> String {
     }
     out.push_str("\n## Validation checklist\n\n");
     for item in &record.items {
-        let tick = if item.result == Verdict::Passed { "x" } else { " " };
+        let tick = if item.result == Verdict::Passed {
+            "x"
+        } else {
+            " "
+        };
         let proof = if item.item.manual {
             match item.answer {
                 Some(answer) => format!("answered {}", serde_plain(answer)),
@@ -101,9 +105,15 @@ mod tests {
         record.items[1].result = Verdict::Failed;
         record.items[1].reason = Some("login_failed\nexpected".into());
         let text = markdown(&record, "2026-12-01.json");
-        assert!(text.contains("- [x] item admin-role — passed by `features/kc.feature#admin-role`\n"), "{text}");
+        assert!(
+            text.contains("- [x] item admin-role — passed by `features/kc.feature#admin-role`\n"),
+            "{text}"
+        );
         assert!(text.contains("- [ ] item wrong-password — failed by `features/kc.feature#wrong-password`: login_failed expected\n"), "{text}");
-        assert!(text.contains("Sign-off: Ada (operator) on 2026-12-01 (date).\n"), "{text}");
+        assert!(
+            text.contains("Sign-off: Ada (operator) on 2026-12-01 (date).\n"),
+            "{text}"
+        );
         record.complete = false;
         assert!(markdown(&record, "x.json").contains("Sign-off: withheld, 1 item(s) did not pass"));
     }

@@ -8,7 +8,11 @@ use std::process::{Command, Stdio};
 use crate::{SignoffError, NAMESPACE};
 
 /// Runs `ssh-keygen` with `data` on stdin; its stdout, or its stderr as the problem.
-fn ssh_keygen(args: &[&std::ffi::OsStr], data: &[u8], about: &Path) -> Result<String, SignoffError> {
+fn ssh_keygen(
+    args: &[&std::ffi::OsStr],
+    data: &[u8],
+    about: &Path,
+) -> Result<String, SignoffError> {
     let problem = |problem: String| SignoffError::Signature {
         path: about.to_path_buf(),
         problem,
@@ -19,7 +23,11 @@ fn ssh_keygen(args: &[&std::ffi::OsStr], data: &[u8], about: &Path) -> Result<St
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| problem(format!("cannot run ssh-keygen (install OpenSSH's client): {e}")))?;
+        .map_err(|e| {
+            problem(format!(
+                "cannot run ssh-keygen (install OpenSSH's client): {e}"
+            ))
+        })?;
     let mut stdin = child.stdin.take().expect("stdin is piped");
     // A write error means ssh-keygen exited early; its stderr says why.
     let _ = stdin.write_all(data);
@@ -38,7 +46,14 @@ fn ssh_keygen(args: &[&std::ffi::OsStr], data: &[u8], about: &Path) -> Result<St
 /// `ssh-keygen -Y sign -f KEY -n ssoproof-signoff` over `data`: the armoured signature.
 pub fn sign(key: &Path, data: &[u8]) -> Result<String, SignoffError> {
     ssh_keygen(
-        &["-Y".as_ref(), "sign".as_ref(), "-f".as_ref(), key.as_os_str(), "-n".as_ref(), NAMESPACE.as_ref()],
+        &[
+            "-Y".as_ref(),
+            "sign".as_ref(),
+            "-f".as_ref(),
+            key.as_os_str(),
+            "-n".as_ref(),
+            NAMESPACE.as_ref(),
+        ],
         data,
         key,
     )
@@ -59,7 +74,14 @@ pub fn verify(
         });
     }
     let found = ssh_keygen(
-        &["-Y".as_ref(), "find-principals".as_ref(), "-f".as_ref(), allowed_signers.as_os_str(), "-s".as_ref(), signature.as_os_str()],
+        &[
+            "-Y".as_ref(),
+            "find-principals".as_ref(),
+            "-f".as_ref(),
+            allowed_signers.as_os_str(),
+            "-s".as_ref(),
+            signature.as_os_str(),
+        ],
         b"",
         signature,
     )
@@ -73,9 +95,16 @@ pub fn verify(
     let principal = found.lines().next().unwrap_or_default().trim().to_string();
     ssh_keygen(
         &[
-            "-Y".as_ref(), "verify".as_ref(), "-f".as_ref(), allowed_signers.as_os_str(),
-            "-I".as_ref(), principal.as_ref(), "-n".as_ref(), NAMESPACE.as_ref(),
-            "-s".as_ref(), signature.as_os_str(),
+            "-Y".as_ref(),
+            "verify".as_ref(),
+            "-f".as_ref(),
+            allowed_signers.as_os_str(),
+            "-I".as_ref(),
+            principal.as_ref(),
+            "-n".as_ref(),
+            NAMESPACE.as_ref(),
+            "-s".as_ref(),
+            signature.as_os_str(),
         ],
         data,
         signature,
@@ -109,20 +138,30 @@ mod tests {
     #[test]
     fn a_signature_verifies_only_by_an_allowed_key_and_over_the_same_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        let Some((ada, ada_pub)) = key(dir.path(), "ada") else { return };
-        let Some((eve, _)) = key(dir.path(), "eve") else { return };
+        let Some((ada, ada_pub)) = key(dir.path(), "ada") else {
+            return;
+        };
+        let Some((eve, _)) = key(dir.path(), "eve") else {
+            return;
+        };
         let signers = dir.path().join("allowed_signers");
         std::fs::write(&signers, format!("ada@example.com {ada_pub}")).unwrap();
         let sig = dir.path().join("r.json.sig");
 
         std::fs::write(&sig, sign(&ada, b"record").unwrap()).unwrap();
-        assert_eq!(verify(&signers, &sig, b"record").unwrap(), "ada@example.com");
+        assert_eq!(
+            verify(&signers, &sig, b"record").unwrap(),
+            "ada@example.com"
+        );
         let err = verify(&signers, &sig, b"edited").unwrap_err();
         assert_eq!(err.code(), "signoff/signature");
 
         std::fs::write(&sig, sign(&eve, b"record").unwrap()).unwrap();
         let err = verify(&signers, &sig, b"record").unwrap_err();
-        assert!(err.to_string().contains("not in the allowed signers"), "{err}");
+        assert!(
+            err.to_string().contains("not in the allowed signers"),
+            "{err}"
+        );
         let err = verify(&signers, &dir.path().join("none.sig"), b"record").unwrap_err();
         assert!(err.to_string().contains("no signature"), "{err}");
     }

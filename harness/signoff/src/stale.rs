@@ -32,12 +32,7 @@ pub struct Finding {
 }
 
 /// The findings for one runbook (none: its latest record covers it).
-pub fn check(
-    runbook: &str,
-    records: &Path,
-    current: &Checklist,
-    policy: &Policy,
-) -> Vec<Finding> {
+pub fn check(runbook: &str, records: &Path, current: &Checklist, policy: &Policy) -> Vec<Finding> {
     let at = |line: usize, code, message: String, record: Option<&Path>| Finding {
         code,
         line,
@@ -51,7 +46,10 @@ pub fn check(
             return vec![at(
                 current.line,
                 "signoff/stale",
-                format!("no sign-off record in {}: run `ssoproof signoff {runbook}`", dir.display()),
+                format!(
+                    "no sign-off record in {}: run `ssoproof signoff {runbook}`",
+                    dir.display()
+                ),
                 None,
             )]
         }
@@ -72,7 +70,10 @@ pub fn check(
         out.push(at(
             current.line,
             "signoff/stale",
-            format!("the latest sign-off ({}) is incomplete (`--partial`)", record.signed_at),
+            format!(
+                "the latest sign-off ({}) is incomplete (`--partial`)",
+                record.signed_at
+            ),
             json,
         ));
     }
@@ -99,14 +100,21 @@ pub fn check(
             json,
         )),
     }
-    let signed: HashSet<&str> = record.items.iter().map(|i| i.item.sha256.as_str()).collect();
+    let signed: HashSet<&str> = record
+        .items
+        .iter()
+        .map(|i| i.item.sha256.as_str())
+        .collect();
     let now: HashSet<&str> = current.items.iter().map(|i| i.sha256.as_str()).collect();
     for item in &current.items {
         if !signed.contains(item.sha256.as_str()) {
             out.push(at(
                 item.line,
                 "signoff/stale",
-                format!("checklist item `{}` changed or was added since the sign-off of {}", item.text, record.signed_at),
+                format!(
+                    "checklist item `{}` changed or was added since the sign-off of {}",
+                    item.text, record.signed_at
+                ),
                 json,
             ));
             continue;
@@ -133,11 +141,18 @@ pub fn check(
             }
         }
     }
-    for gone in record.items.iter().filter(|i| !now.contains(i.item.sha256.as_str())) {
+    for gone in record
+        .items
+        .iter()
+        .filter(|i| !now.contains(i.item.sha256.as_str()))
+    {
         out.push(at(
             current.line,
             "signoff/stale",
-            format!("checklist item `{}` was signed off but is no longer in the checklist as it was", gone.item.text),
+            format!(
+                "checklist item `{}` was signed off but is no longer in the checklist as it was",
+                gone.item.text
+            ),
             json,
         ));
     }
@@ -165,14 +180,26 @@ mod tests {
     }
 
     fn policy(today: Date) -> Policy<'static> {
-        Policy { review_days: 90, today, allowed_signers: None }
+        Policy {
+            review_days: 90,
+            today,
+            allowed_signers: None,
+        }
     }
 
     #[test]
     fn a_fresh_record_has_no_finding_and_moved_lines_change_nothing() {
         let (dir, mut current) = setup();
         current.items.iter_mut().for_each(|i| i.line += 40);
-        assert_eq!(check("runbooks/kc.md", dir.path(), &current, &policy(date!(2026 - 12 - 07))), []);
+        assert_eq!(
+            check(
+                "runbooks/kc.md",
+                dir.path(),
+                &current,
+                &policy(date!(2026 - 12 - 07))
+            ),
+            []
+        );
     }
 
     #[test]
@@ -180,26 +207,56 @@ mod tests {
         let (dir, mut current) = setup();
         current.items[1].sha256 = crate::sha256_hex("edited");
         current.items[0].scenarios[0].sha256 = Some(crate::sha256_hex("edited"));
-        let found = check("runbooks/kc.md", dir.path(), &current, &policy(date!(2026 - 12 - 07)));
-        let lines: Vec<(usize, &str)> = found.iter().map(|f| (f.line, f.message.as_str())).collect();
+        let found = check(
+            "runbooks/kc.md",
+            dir.path(),
+            &current,
+            &policy(date!(2026 - 12 - 07)),
+        );
+        let lines: Vec<(usize, &str)> =
+            found.iter().map(|f| (f.line, f.message.as_str())).collect();
         assert_eq!(found.len(), 3, "{lines:?}");
         assert!(found[0].message.starts_with("scenario `features/kc.feature#admin-role` of checklist item `item admin-role` changed"), "{lines:?}");
         assert_eq!(found[0].line, 10);
-        assert!(found[1].message.contains("`item wrong-password` changed or was added"), "{lines:?}");
+        assert!(
+            found[1]
+                .message
+                .contains("`item wrong-password` changed or was added"),
+            "{lines:?}"
+        );
         assert_eq!(found[1].line, 11);
-        assert!(found[2].message.contains("no longer in the checklist"), "{lines:?}");
+        assert!(
+            found[2].message.contains("no longer in the checklist"),
+            "{lines:?}"
+        );
     }
 
     #[test]
     fn an_old_missing_or_unsigned_record_is_stale() {
         let (dir, current) = setup();
-        let found = check("runbooks/kc.md", dir.path(), &current, &policy(date!(2027 - 03 - 01)));
+        let found = check(
+            "runbooks/kc.md",
+            dir.path(),
+            &current,
+            &policy(date!(2027 - 03 - 01)),
+        );
         assert!(found[0].message.contains("90 days old"), "{found:?}");
-        let found = check("runbooks/other.md", dir.path(), &current, &policy(date!(2026 - 12 - 07)));
-        assert!(found[0].message.starts_with("no sign-off record"), "{found:?}");
+        let found = check(
+            "runbooks/other.md",
+            dir.path(),
+            &current,
+            &policy(date!(2026 - 12 - 07)),
+        );
+        assert!(
+            found[0].message.starts_with("no sign-off record"),
+            "{found:?}"
+        );
         let signers = dir.path().join("allowed_signers");
         std::fs::write(&signers, "").unwrap();
-        let strict = Policy { allowed_signers: Some(&signers), ..policy(date!(2026 - 12 - 07)) };
+        let strict = Policy {
+            allowed_signers: Some(&signers),
+            ..policy(date!(2026 - 12 - 07))
+        };
         let found = check("runbooks/kc.md", dir.path(), &current, &strict);
         assert_eq!(found[0].code, "signoff/signature", "{found:?}");
     }

@@ -63,12 +63,11 @@ pub fn latest(dir: &Path) -> Result<Option<RecordPaths>, SignoffError> {
 /// record model (no field added or removed), its own hash matches its content, and the
 /// Markdown beside it is exactly the rendering of the JSON.
 pub fn load(paths: &RecordPaths) -> Result<(Record, String), SignoffError> {
-    let text = ssoproof_config::fs::read_to_string(&paths.json).map_err(|source| {
-        SignoffError::Read {
+    let text =
+        ssoproof_config::fs::read_to_string(&paths.json).map_err(|source| SignoffError::Read {
             path: paths.json.clone(),
             source,
-        }
-    })?;
+        })?;
     let record: Record = serde_json::from_str(&text).map_err(|e| SignoffError::Record {
         path: paths.json.clone(),
         line: e.line(),
@@ -207,7 +206,12 @@ pub fn read_answers(
     } else {
         ssoproof_config::from_yaml::<_, AnswersFile>(&text, path)?
     };
-    let plain = |t: &str| t.replace(manual_marker, "").split_whitespace().collect::<Vec<_>>().join(" ");
+    let plain = |t: &str| {
+        t.replace(manual_marker, "")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     let mut by_id = BTreeMap::new();
     for (key, entry) in entries {
         let Some(item) = items
@@ -244,7 +248,10 @@ mod tests {
         write(&paths, &record, None, false).unwrap();
         assert!(paths.json.ends_with("runbooks/kc/2026-12-01.json"));
         assert_eq!(load(&paths).unwrap().0, record);
-        assert_eq!(latest(&paths.json.parent().unwrap()).unwrap().unwrap().json, paths.json);
+        assert_eq!(
+            latest(&paths.json.parent().unwrap()).unwrap().unwrap().json,
+            paths.json
+        );
 
         // Nothing is overwritten without force, and no partial file is left behind.
         let err = write(&paths, &record, None, false).unwrap_err();
@@ -257,7 +264,11 @@ mod tests {
         assert!(names.iter().all(|n| !n.contains("partial")), "{names:?}");
 
         let md = std::fs::read_to_string(&paths.markdown).unwrap();
-        std::fs::write(&paths.markdown, md.replace("- [x] item admin", "- [x] item ADMIN")).unwrap();
+        std::fs::write(
+            &paths.markdown,
+            md.replace("- [x] item admin", "- [x] item ADMIN"),
+        )
+        .unwrap();
         let err = load(&paths).unwrap_err();
         assert_eq!(err.code(), "signoff/edited");
         assert!(err.to_string().contains(".md:"), "{err}");
@@ -292,13 +303,25 @@ mod tests {
     fn answers_match_items_by_id_or_text_and_an_unknown_one_names_its_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("answers.yaml");
-        let items = crate::tests::record().items.into_iter().map(|i| i.item).collect::<Vec<_>>();
-        std::fs::write(&path, "admin-role: {answer: yes}\n\"item wrong-password\":\n  answer: no\n  note: not yet\n").unwrap();
+        let items = crate::tests::record()
+            .items
+            .into_iter()
+            .map(|i| i.item)
+            .collect::<Vec<_>>();
+        std::fs::write(
+            &path,
+            "admin-role: {answer: yes}\n\"item wrong-password\":\n  answer: no\n  note: not yet\n",
+        )
+        .unwrap();
         let answers = read_answers(&path, &items, "[manual]").unwrap();
         assert_eq!(answers["admin-role"].answer, Answer::Yes);
         assert_eq!(answers["wrong-password"].note.as_deref(), Some("not yet"));
 
-        std::fs::write(&path, "admin-role: {answer: yes}\nno such item: {answer: yes}\n").unwrap();
+        std::fs::write(
+            &path,
+            "admin-role: {answer: yes}\nno such item: {answer: yes}\n",
+        )
+        .unwrap();
         let err = read_answers(&path, &items, "[manual]").unwrap_err();
         assert_eq!(err.code(), "signoff/answers");
         assert!(err.to_string().contains("answers.yaml:2"), "{err}");
@@ -307,6 +330,9 @@ mod tests {
         let err = read_answers(&path, &items, "[manual]").unwrap_err();
         assert!(err.to_string().contains("answers.yaml:1"), "{err}");
         std::fs::write(&path, "admin-role: {answer: maybe}\n").unwrap();
-        assert_eq!(read_answers(&path, &items, "[manual]").unwrap_err().code(), "signoff/answers");
+        assert_eq!(
+            read_answers(&path, &items, "[manual]").unwrap_err().code(),
+            "signoff/answers"
+        );
     }
 }

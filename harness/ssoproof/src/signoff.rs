@@ -90,16 +90,21 @@ fn prepare(config: &LoadedConfig, runbook: &Path) -> Result<Prepared, SignoffRun
         path: runbook.to_path_buf(),
         source,
     })?;
-    let within = path.strip_prefix(&root).map_err(|_| SignoffError::NotBound {
-        path: runbook.to_path_buf(),
-        problem: format!("it is outside the project ({})", root.display()),
-    })?;
+    let within = path
+        .strip_prefix(&root)
+        .map_err(|_| SignoffError::NotBound {
+            path: runbook.to_path_buf(),
+            problem: format!("it is outside the project ({})", root.display()),
+        })?;
     let relative = binding::relative(within, Path::new(""));
     let runbooks = &config.config.runbooks;
     let kind = runbooks.kinds.iter().find(|k| k.matches(within));
     if !kind.is_some_and(|k| k.bindings) {
         let problem = match kind {
-            Some(kind) => format!("its runbook kind `{}` does not have `bindings: true`", kind.name),
+            Some(kind) => format!(
+                "its runbook kind `{}` does not have `bindings: true`",
+                kind.name
+            ),
             None => "no runbook kind in ssoproof.yaml matches it".to_string(),
         };
         return Err(SignoffError::NotBound {
@@ -147,7 +152,10 @@ fn now() -> String {
     time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -223,32 +231,35 @@ pub async fn signoff(
         let seen = seen.clone();
         let root = root.clone();
         let finished = operator.finished.clone();
-        Arc::new(move |result: &ScenarioResult, world: Option<&scenario::RunbookWorld>| {
-            let mut entry = Seen {
-                at: now(),
-                ..Seen::default()
-            };
-            if let Some(world) = world {
-                if let Some(idp) = &world.idp {
-                    entry.issuer = Some(idp.issuer());
-                    entry.client_id = Some(idp.client().client_id);
-                }
-                match &world.login {
-                    Some(Ok(outcome)) => {
-                        entry.role = Some(outcome.role.to_string());
-                        entry.claims = ssoproof_signoff::redact_claims(&outcome.claims);
+        Arc::new(
+            move |result: &ScenarioResult, world: Option<&scenario::RunbookWorld>| {
+                let mut entry = Seen {
+                    at: now(),
+                    ..Seen::default()
+                };
+                if let Some(world) = world {
+                    if let Some(idp) = &world.idp {
+                        entry.issuer = Some(idp.issuer());
+                        entry.client_id = Some(idp.client().client_id);
                     }
-                    Some(Err(error)) => entry.error_code = Some(error.code().to_string()),
-                    None => {}
+                    match &world.login {
+                        Some(Ok(outcome)) => {
+                            entry.role = Some(outcome.role.to_string());
+                            entry.claims = ssoproof_signoff::redact_claims(&outcome.claims);
+                        }
+                        Some(Err(error)) => entry.error_code = Some(error.code().to_string()),
+                        None => {}
+                    }
                 }
-            }
-            seen.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert((binding::relative(&result.feature, &root), result.line), entry);
-            if let Some(finished) = &finished {
-                finished(result, world);
-            }
-        }) as OnResult
+                seen.lock().unwrap_or_else(|e| e.into_inner()).insert(
+                    (binding::relative(&result.feature, &root), result.line),
+                    entry,
+                );
+                if let Some(finished) = &finished {
+                    finished(result, world);
+                }
+            },
+        ) as OnResult
     };
     let backend = options.backend.build(&root);
     let mut results = Vec::new();
@@ -294,7 +305,13 @@ pub async fn signoff(
         let evidence: Vec<Evidence> = report
             .scenarios
             .iter()
-            .map(|r| evidence(r, seen.get(&(binding::relative(&r.feature, &root), r.line)), &root))
+            .map(|r| {
+                evidence(
+                    r,
+                    seen.get(&(binding::relative(&r.feature, &root), r.line)),
+                    &root,
+                )
+            })
             .collect();
         let answer = answers.get(&fingerprint.id);
         let (result, reason) = match &report.status {
@@ -511,9 +528,18 @@ mod tests {
         };
         let mut shown = Vec::new();
         let entry = ask(&item, &mut &b"maybe\nn\nnot yet\n"[..], &mut shown).unwrap();
-        assert_eq!(entry, AnswerEntry { answer: Answer::No, note: Some("not yet".into()) });
+        assert_eq!(
+            entry,
+            AnswerEntry {
+                answer: Answer::No,
+                note: Some("not yet".into())
+            }
+        );
         let shown = String::from_utf8(shown).unwrap();
-        assert!(shown.starts_with("[manual] Store tokens is off. [manual]\n"), "{shown}");
+        assert!(
+            shown.starts_with("[manual] Store tokens is off. [manual]\n"),
+            "{shown}"
+        );
         assert!(shown.contains("answer y, n or s"), "{shown}");
         let entry = ask(&item, &mut &b"y\n\n"[..], &mut Vec::new()).unwrap();
         assert_eq!(entry.note, None);

@@ -91,12 +91,14 @@ fn normalized(text: &str) -> String {
         (r"[0-9a-f]{64}", "[sha256]"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
     ];
-    rules.iter().fold(text.to_string(), |text, (pattern, with)| {
-        regex::Regex::new(pattern)
-            .unwrap()
-            .replace_all(&text, *with)
-            .into_owned()
-    })
+    rules
+        .iter()
+        .fold(text.to_string(), |text, (pattern, with)| {
+            regex::Regex::new(pattern)
+                .unwrap()
+                .replace_all(&text, *with)
+                .into_owned()
+        })
 }
 
 fn edit(path: &Path, from: &str, to: &str) {
@@ -124,37 +126,64 @@ fn signs_off_the_keycloak_runbook_and_the_record_goes_stale_only_when_what_it_si
     let items = value["items"].as_array().unwrap();
     let admin = items.iter().find(|i| i["id"] == "admin-role").unwrap();
     assert_eq!(admin["evidence"][0]["role"], "admin");
-    assert_eq!(admin["evidence"][0]["claims"]["preferred_username"], "alice");
+    assert_eq!(
+        admin["evidence"][0]["claims"]["preferred_username"],
+        "alice"
+    );
     let wrong = items.iter().find(|i| i["id"] == "wrong-password").unwrap();
     assert_eq!(wrong["evidence"][0]["error_code"], "login_failed");
     let manual = items.iter().find(|i| i["manual"] == true).unwrap();
     assert_eq!(manual["answer"], "yes");
     assert_eq!(manual["note"], "checked in the console");
-    for secret in ["acme-app-secret", "alice-password", "not-her-password", "eyJ"] {
-        assert!(!evidence.contains(secret), "{secret} leaked into the evidence");
+    for secret in [
+        "acme-app-secret",
+        "alice-password",
+        "not-her-password",
+        "eyJ",
+    ] {
+        assert!(
+            !evidence.contains(secret),
+            "{secret} leaked into the evidence"
+        );
     }
 
     let fresh = |why: &str| {
         let out = ssoproof(root, &["signoff", "check"]);
         assert_eq!(out.status.code(), Some(0), "{why}: {}", text(&out));
-        assert!(text(&out).contains("runbooks/keycloak.md: signed off"), "{}", text(&out));
+        assert!(
+            text(&out).contains("runbooks/keycloak.md: signed off"),
+            "{}",
+            text(&out)
+        );
     };
     fresh("just signed");
 
     // Nothing is overwritten without --force.
     let again = sign_off(root, &[]);
     assert_eq!(again.status.code(), Some(2), "{}", text(&again));
-    assert!(text(&again).contains("[signoff/exists]"), "{}", text(&again));
+    assert!(
+        text(&again).contains("[signoff/exists]"),
+        "{}",
+        text(&again)
+    );
     assert_eq!(std::fs::read_to_string(&json).unwrap(), evidence);
 
     // Prose outside the checklist, and lines moving, change nothing.
     let runbook = root.join("runbooks/keycloak.md");
     let original = std::fs::read_to_string(&runbook).unwrap();
-    edit(&runbook, "## Prerequisites\n", "## Prerequisites\n\nA new paragraph.\n\n");
+    edit(
+        &runbook,
+        "## Prerequisites\n",
+        "## Prerequisites\n\nA new paragraph.\n\n",
+    );
     fresh("prose edited");
 
     // An edited item is stale, named at its line.
-    edit(&runbook, "A wrong password gives `login_failed`.", "A wrong password gives `invalid_grant`.");
+    edit(
+        &runbook,
+        "A wrong password gives `login_failed`.",
+        "A wrong password gives `invalid_grant`.",
+    );
     let out = ssoproof(root, &["signoff", "check"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let line = std::fs::read_to_string(&runbook)
@@ -173,7 +202,11 @@ fn signs_off_the_keycloak_runbook_and_the_record_goes_stale_only_when_what_it_si
 
     // An edited scenario is stale, naming it and its item; only its item.
     let feature = root.join("features/keycloak.feature");
-    edit(&feature, "Then the login is rejected with \"login_failed\"", "Then the login is rejected with \"invalid_grant\"");
+    edit(
+        &feature,
+        "Then the login is rejected with \"login_failed\"",
+        "Then the login is rejected with \"invalid_grant\"",
+    );
     let out = ssoproof(root, &["signoff", "check"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let report = text(&out);
@@ -181,9 +214,16 @@ fn signs_off_the_keycloak_runbook_and_the_record_goes_stale_only_when_what_it_si
     assert!(report.contains("1 finding(s)"), "{report}");
 
     // The lint rule reports the same at the item's line.
-    let lint = ssoproof(root, &["lint", "--select", "signoff", "runbooks/keycloak.md"]);
+    let lint = ssoproof(
+        root,
+        &["lint", "--select", "signoff", "runbooks/keycloak.md"],
+    );
     assert_eq!(lint.status.code(), Some(1), "{}", text(&lint));
-    assert!(text(&lint).contains("error[signoff/stale]"), "{}", text(&lint));
+    assert!(
+        text(&lint).contains("error[signoff/stale]"),
+        "{}",
+        text(&lint)
+    );
     std::fs::copy(repo().join("features/keycloak.feature"), &feature).unwrap();
     fresh("scenario restored");
 
@@ -199,18 +239,35 @@ fn signs_off_the_keycloak_runbook_and_the_record_goes_stale_only_when_what_it_si
 fn refuses_to_sign_items_that_did_not_pass_and_partial_writes_an_incomplete_record() {
     let dir = project("");
     let root = dir.path();
-    std::fs::write(root.join("answers.yaml"), format!("item-16: {{answer: no, note: open to the internet}}\n")).unwrap();
+    std::fs::write(
+        root.join("answers.yaml"),
+        format!("item-16: {{answer: no, note: open to the internet}}\n"),
+    )
+    .unwrap();
     let out = sign_off(root, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains(&format!("answered no: {MANUAL} [manual]")), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("answered no: {MANUAL} [manual]")),
+        "{}",
+        text(&out)
+    );
     assert!(!root.join("signoffs").exists(), "nothing written");
 
     let out = sign_off(root, &["--partial"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("incomplete record written"), "{}", text(&out));
+    assert!(
+        text(&out).contains("incomplete record written"),
+        "{}",
+        text(&out)
+    );
     let markdown = std::fs::read_to_string(record(root).with_extension("md")).unwrap();
     assert!(markdown.contains("**Incomplete**"), "{markdown}");
-    assert!(markdown.contains(&format!("- [ ] {MANUAL} [manual] — answered no (note: open to the internet)")), "{markdown}");
+    assert!(
+        markdown.contains(&format!(
+            "- [ ] {MANUAL} [manual] — answered no (note: open to the internet)"
+        )),
+        "{markdown}"
+    );
     let check = ssoproof(root, &["signoff", "check"]);
     assert_eq!(check.status.code(), Some(1));
     assert!(text(&check).contains("is incomplete"), "{}", text(&check));
@@ -226,7 +283,10 @@ fn bad_input_is_a_coded_error_naming_the_file() {
         assert!(text(out).contains(also), "{also}: {}", text(out));
     };
     // No answer for a manual item, and stdin is not a terminal.
-    let out = ssoproof(root, &["signoff", "runbooks/keycloak.md", "--operator", "A"]);
+    let out = ssoproof(
+        root,
+        &["signoff", "runbooks/keycloak.md", "--operator", "A"],
+    );
     code(&out, "signoff/unanswered", MANUAL);
     // An answer naming no item, and one of the wrong shape.
     let answers = root.join("answers.yaml");
@@ -237,18 +297,37 @@ fn bad_input_is_a_coded_error_naming_the_file() {
     code(&sign_off(root, &[]), "signoff/answers", "answers.yaml:1:");
     std::fs::write(&answers, good).unwrap();
     // A runbook of a kind without bindings, and one without a checklist.
-    std::fs::write(root.join("runbooks/notes.md"), "# Notes\n\n## Validation checklist\n\n- [ ] x\n").unwrap();
+    std::fs::write(
+        root.join("runbooks/notes.md"),
+        "# Notes\n\n## Validation checklist\n\n- [ ] x\n",
+    )
+    .unwrap();
     let out = ssoproof(root, &["signoff", "runbooks/notes.md", "--operator", "A"]);
     code(&out, "signoff/not-bound", "runbooks/notes.md:1:");
     let runbook = root.join("runbooks/keycloak.md");
     let text_of = std::fs::read_to_string(&runbook).unwrap();
-    std::fs::write(&runbook, text_of.replace("## Validation checklist", "## Checks")).unwrap();
-    code(&sign_off(root, &[]), "signoff/no-checklist", "runbooks/keycloak.md:1:");
+    std::fs::write(
+        &runbook,
+        text_of.replace("## Validation checklist", "## Checks"),
+    )
+    .unwrap();
+    code(
+        &sign_off(root, &[]),
+        "signoff/no-checklist",
+        "runbooks/keycloak.md:1:",
+    );
     std::fs::write(&runbook, &text_of).unwrap();
     // A record folder that cannot be written: nothing half-written is left.
     std::fs::write(root.join("blocked"), "a file").unwrap();
-    code(&sign_off(root, &["--out", "blocked"]), "signoff/write", "blocked");
-    assert_eq!(std::fs::read_to_string(root.join("blocked")).unwrap(), "a file");
+    code(
+        &sign_off(root, &["--out", "blocked"]),
+        "signoff/write",
+        "blocked",
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("blocked")).unwrap(),
+        "a file"
+    );
 }
 
 /// A throwaway ed25519 key pair, or `None` (said aloud) where ssh-keygen is absent.
@@ -262,23 +341,38 @@ fn key(dir: &Path, name: &str) -> Option<(PathBuf, String)> {
         eprintln!("skipped: ssh-keygen is not installed");
         return None;
     }
-    Some((path.clone(), std::fs::read_to_string(path.with_extension("pub")).unwrap()))
+    Some((
+        path.clone(),
+        std::fs::read_to_string(path.with_extension("pub")).unwrap(),
+    ))
 }
 
 #[test]
 fn a_required_signature_must_be_by_an_allowed_key() {
     let keys = tempfile::tempdir().unwrap();
-    let Some((ada, ada_pub)) = key(keys.path(), "ada") else { return };
-    let Some((eve, _)) = key(keys.path(), "eve") else { return };
+    let Some((ada, ada_pub)) = key(keys.path(), "ada") else {
+        return;
+    };
+    let Some((eve, _)) = key(keys.path(), "eve") else {
+        return;
+    };
     let dir = project("  require_signature: true\n  allowed_signers: allowed_signers\n");
     let root = dir.path();
-    std::fs::write(root.join("allowed_signers"), format!("ada@example.com {ada_pub}")).unwrap();
+    std::fs::write(
+        root.join("allowed_signers"),
+        format!("ada@example.com {ada_pub}"),
+    )
+    .unwrap();
 
     let unsigned = sign_off(root, &[]);
     assert_eq!(unsigned.status.code(), Some(0), "{}", text(&unsigned));
     let check = ssoproof(root, &["signoff", "check"]);
     assert_eq!(check.status.code(), Some(1));
-    assert!(text(&check).contains("[signoff/signature]") && text(&check).contains("no signature"), "{}", text(&check));
+    assert!(
+        text(&check).contains("[signoff/signature]") && text(&check).contains("no signature"),
+        "{}",
+        text(&check)
+    );
 
     let signed = sign_off(root, &["--force", "--sign-with", ada.to_str().unwrap()]);
     assert_eq!(signed.status.code(), Some(0), "{}", text(&signed));
@@ -290,5 +384,9 @@ fn a_required_signature_must_be_by_an_allowed_key() {
     assert_eq!(forged.status.code(), Some(0), "{}", text(&forged));
     let check = ssoproof(root, &["signoff", "check"]);
     assert_eq!(check.status.code(), Some(1));
-    assert!(text(&check).contains("not in the allowed signers"), "{}", text(&check));
+    assert!(
+        text(&check).contains("not in the allowed signers"),
+        "{}",
+        text(&check)
+    );
 }

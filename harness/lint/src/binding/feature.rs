@@ -113,7 +113,14 @@ pub fn scenario_hashes(path: &Path) -> Result<Vec<(Vec<String>, String)>, Featur
     let steps = |steps: &[gherkin::Step]| -> Vec<serde_json::Value> {
         steps
             .iter()
-            .map(|s| json!([s.keyword, s.value, s.docstring, s.table.as_ref().map(|t| &t.rows)]))
+            .map(|s| {
+                json!([
+                    s.keyword,
+                    s.value,
+                    s.docstring,
+                    s.table.as_ref().map(|t| &t.rows)
+                ])
+            })
             .collect()
     };
     let background = |b: &Option<gherkin::Background>| b.as_ref().map(|b| steps(&b.steps));
@@ -123,7 +130,14 @@ pub fn scenario_hashes(path: &Path) -> Result<Vec<(Vec<String>, String)>, Featur
             .iter()
             .map(|e| json!([e.tags, e.table.as_ref().map(|t| &t.rows)]))
             .collect();
-        let canonical = json!([backgrounds, s.keyword, s.name, tags, steps(&s.steps), examples]);
+        let canonical = json!([
+            backgrounds,
+            s.keyword,
+            s.name,
+            tags,
+            steps(&s.steps),
+            examples
+        ]);
         ssoproof_signoff::sha256_hex(canonical.to_string())
     };
     let mut out = Vec::new();
@@ -134,8 +148,17 @@ pub fn scenario_hashes(path: &Path) -> Result<Vec<(Vec<String>, String)>, Featur
     }
     for rule in &feature.rules {
         for s in &rule.scenarios {
-            let tags: Vec<String> = feature.tags.iter().chain(&rule.tags).chain(&s.tags).cloned().collect();
-            out.push((tags.clone(), hash(s, &tags, json!([outer, background(&rule.background)]))));
+            let tags: Vec<String> = feature
+                .tags
+                .iter()
+                .chain(&rule.tags)
+                .chain(&s.tags)
+                .cloned()
+                .collect();
+            out.push((
+                tags.clone(),
+                hash(s, &tags, json!([outer, background(&rule.background)])),
+            ));
         }
     }
     Ok(out)

@@ -21,8 +21,7 @@ pub fn checklist(
     sections: &Sections,
 ) -> Result<Option<Checklist>, FeatureError> {
     let index = LineIndex::new(source);
-    let Some(range) = section_range(doc, &index, source.lines().count(), sections.checklist)
-    else {
+    let Some(range) = section_range(doc, &index, source.lines().count(), sections.checklist) else {
         return Ok(None);
     };
     let mut features: HashMap<PathBuf, Vec<(Vec<String>, String)>> = HashMap::new();
@@ -124,20 +123,46 @@ mod tests {
         assert!(before.items[0].scenarios[0].sha256.is_some());
 
         // Prose, other scenarios, comments and indentation change no hash.
-        let prose = fingerprint(dir.path(), &RUNBOOK.replace("Some prose.", "Other prose.\n\nMore."));
+        let prose = fingerprint(
+            dir.path(),
+            &RUNBOOK.replace("Some prose.", "Other prose.\n\nMore."),
+        );
         assert_eq!(prose.sha256(), before.sha256());
-        std::fs::write(&feature, FEATURE.replace("Then something", "Then something else").replace("    When alice", "  # why\n      When alice")).unwrap();
+        std::fs::write(
+            &feature,
+            FEATURE
+                .replace("Then something", "Then something else")
+                .replace("    When alice", "  # why\n      When alice"),
+        )
+        .unwrap();
         assert_eq!(fingerprint(dir.path(), RUNBOOK).items, before.items);
 
         // The item's text, its binding, its scenario or the background do.
-        let edited = fingerprint(dir.path(), &RUNBOOK.replace("Alice is admin.", "Alice is an admin."));
+        let edited = fingerprint(
+            dir.path(),
+            &RUNBOOK.replace("Alice is admin.", "Alice is an admin."),
+        );
         assert_ne!(edited.items[0].sha256, before.items[0].sha256);
         assert_eq!(edited.items[1].sha256, before.items[1].sha256);
         let rebound = fingerprint(dir.path(), &RUNBOOK.replace("#admin-role", "#other"));
         assert_ne!(rebound.items[0].sha256, before.items[0].sha256);
-        std::fs::write(&feature, FEATURE.replace("her role is admin", "her role is user")).unwrap();
-        assert_ne!(fingerprint(dir.path(), RUNBOOK).items[0].scenarios[0].sha256, before.items[0].scenarios[0].sha256);
-        std::fs::write(&feature, FEATURE.replace("Given a realm", "Given another realm")).unwrap();
-        assert_ne!(fingerprint(dir.path(), RUNBOOK).items[0].scenarios[0].sha256, before.items[0].scenarios[0].sha256);
+        std::fs::write(
+            &feature,
+            FEATURE.replace("her role is admin", "her role is user"),
+        )
+        .unwrap();
+        assert_ne!(
+            fingerprint(dir.path(), RUNBOOK).items[0].scenarios[0].sha256,
+            before.items[0].scenarios[0].sha256
+        );
+        std::fs::write(
+            &feature,
+            FEATURE.replace("Given a realm", "Given another realm"),
+        )
+        .unwrap();
+        assert_ne!(
+            fingerprint(dir.path(), RUNBOOK).items[0].scenarios[0].sha256,
+            before.items[0].scenarios[0].sha256
+        );
     }
 }

@@ -41,7 +41,12 @@ pub fn check(
     };
     let allowed_signers = signoff
         .require_signature
-        .then(|| signoff.allowed_signers.as_ref().map(|p| config.root.join(p)))
+        .then(|| {
+            signoff
+                .allowed_signers
+                .as_ref()
+                .map(|p| config.root.join(p))
+        })
         .flatten();
     let policy = Policy {
         review_days: signoff.review_days,
@@ -71,7 +76,8 @@ mod tests {
     use std::path::Path;
 
     const RUNBOOK: &str = "# KC\n\n## Validation checklist\n\n- [ ] Alice is admin. [proof](../features/kc.feature#admin-role)\n\nSign-off: _______________ (operator) on _______________ (date).\n";
-    const FEATURE: &str = "Feature: KC\n  @admin-role\n  Scenario: Alice is admin\n    Then her role is admin\n";
+    const FEATURE: &str =
+        "Feature: KC\n  @admin-role\n  Scenario: Alice is admin\n    Then her role is admin\n";
 
     fn stale(dir: &Path) -> Vec<(usize, String)> {
         let config = LoadedConfig::load(&dir.join("ssoproof.yaml")).unwrap();
@@ -102,7 +108,11 @@ mod tests {
         std::fs::write(root.join("ssoproof.yaml"), kinds).unwrap();
         assert_eq!(stale(root), [], "off unless configured");
 
-        std::fs::write(root.join("ssoproof.yaml"), format!("{kinds}signoff:\n  required: [runbooks/kc.md]\n")).unwrap();
+        std::fs::write(
+            root.join("ssoproof.yaml"),
+            format!("{kinds}signoff:\n  required: [runbooks/kc.md]\n"),
+        )
+        .unwrap();
         let found = stale(root);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, 3);
@@ -115,11 +125,23 @@ mod tests {
             troubleshooting: "Troubleshooting",
             manual_marker: "[manual]",
         };
-        let checklist = crate::binding::checklist(&doc, RUNBOOK, &root.join("runbooks/kc.md"), &config.root, &sections).unwrap().unwrap();
+        let checklist = crate::binding::checklist(
+            &doc,
+            RUNBOOK,
+            &root.join("runbooks/kc.md"),
+            &config.root,
+            &sections,
+        )
+        .unwrap()
+        .unwrap();
         let mut record = Record {
             format: ssoproof_signoff::FORMAT,
             tool_version: "0".into(),
-            runbook: RunbookRef { path: "runbooks/kc.md".into(), sha256: String::new(), checklist_sha256: checklist.sha256() },
+            runbook: RunbookRef {
+                path: "runbooks/kc.md".into(),
+                sha256: String::new(),
+                checklist_sha256: checklist.sha256(),
+            },
             backend: "emulator".into(),
             issuer: None,
             client_id: None,
@@ -127,26 +149,43 @@ mod tests {
             signed_at: "2026-12-01T10:00:00Z".into(),
             complete: true,
             features: vec![],
-            items: checklist.items.iter().map(|i| ssoproof_signoff::ItemRecord {
-                item: i.clone(),
-                result: Verdict::Passed,
-                reason: None,
-                answer: None,
-                note: None,
-                checked_at: "2026-12-01T10:00:00Z".into(),
-                evidence: vec![],
-            }).collect(),
+            items: checklist
+                .items
+                .iter()
+                .map(|i| ssoproof_signoff::ItemRecord {
+                    item: i.clone(),
+                    result: Verdict::Passed,
+                    reason: None,
+                    answer: None,
+                    note: None,
+                    checked_at: "2026-12-01T10:00:00Z".into(),
+                    evidence: vec![],
+                })
+                .collect(),
             record_sha256: String::new(),
         };
         record.seal();
-        let paths = RecordPaths::for_date(&runbook_dir(&root.join("signoffs"), "runbooks/kc.md"), "2026-12-01");
+        let paths = RecordPaths::for_date(
+            &runbook_dir(&root.join("signoffs"), "runbooks/kc.md"),
+            "2026-12-01",
+        );
         write(&paths, &record, None, false).unwrap();
         assert_eq!(stale(root), []);
 
-        std::fs::write(root.join("runbooks/kc.md"), RUNBOOK.replace("# KC\n", "# KC\n\nNew prose.\n").replace("Alice is admin.", "Alice is an admin.")).unwrap();
+        std::fs::write(
+            root.join("runbooks/kc.md"),
+            RUNBOOK
+                .replace("# KC\n", "# KC\n\nNew prose.\n")
+                .replace("Alice is admin.", "Alice is an admin."),
+        )
+        .unwrap();
         let found = stale(root);
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found.contains(&(7, "checklist item `Alice is an admin.` changed or was added since the sign-off of 2026-12-01T10:00:00Z".into())), "at the edited item: {found:?}");
-        assert!(found.iter().any(|(line, m)| *line == 5 && m.contains("`Alice is admin.` was signed off but is no longer")), "{found:?}");
+        assert!(
+            found.iter().any(|(line, m)| *line == 5
+                && m.contains("`Alice is admin.` was signed off but is no longer")),
+            "{found:?}"
+        );
     }
 }

@@ -89,7 +89,9 @@ pub fn run(config: Option<PathBuf>, args: SignoffArgs) -> anyhow::Result<u8> {
         )?;
         return Ok(if stale == 0 { OK } else { FOUND_ERRORS });
     }
-    let runbook = args.runbook.expect("clap requires RUNBOOK without a subcommand");
+    let runbook = args
+        .runbook
+        .expect("clap requires RUNBOOK without a subcommand");
     let options = SignoffOptions {
         runbook: runbook.clone(),
         backend: args.backend,
@@ -117,20 +119,22 @@ pub fn run(config: Option<PathBuf>, args: SignoffArgs) -> anyhow::Result<u8> {
         None => eprintln!("signoff: running {total} scenario(s)"),
     };
     let finished_bar = bar.clone();
-    let finished = Arc::new(move |result: &ScenarioResult, _: Option<&ssoproof::scenario::RunbookWorld>| {
-        let label = match &result.outcome {
-            Outcome::Passed => "PASS",
-            Outcome::Failed(_) => "FAIL",
-            Outcome::Skipped(_) => "SKIP",
-        };
-        match &finished_bar {
-            Some(bar) => {
-                bar.inc(1);
-                bar.set_message(format!("{label} {}", result.scenario));
+    let finished = Arc::new(
+        move |result: &ScenarioResult, _: Option<&ssoproof::scenario::RunbookWorld>| {
+            let label = match &result.outcome {
+                Outcome::Passed => "PASS",
+                Outcome::Failed(_) => "FAIL",
+                Outcome::Skipped(_) => "SKIP",
+            };
+            match &finished_bar {
+                Some(bar) => {
+                    bar.inc(1);
+                    bar.set_message(format!("{label} {}", result.scenario));
+                }
+                None => eprintln!("  {label} {}", result.scenario),
             }
-            None => eprintln!("  {label} {}", result.scenario),
-        }
-    });
+        },
+    );
     let mut ask_terminal = |item: &ItemFingerprint| ask(item, bar.as_ref());
     let interactive = std::io::stdin().is_terminal();
     let operator = Operator {

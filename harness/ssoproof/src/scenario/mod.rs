@@ -202,7 +202,9 @@ pub async fn run(
 ) -> Result<Vec<ScenarioResult>, ScenarioError> {
     let mut features = feature_files(&options.features)?;
     for feature in &mut features {
-        feature.scenarios.retain(|s| selected(&options.tags, &s.tags));
+        feature
+            .scenarios
+            .retain(|s| selected(&options.tags, &s.tags));
     }
     let name = backend.name();
     let skip = |feature: &FeatureFile, scenario: &ScenarioRef, reason: &str| {
