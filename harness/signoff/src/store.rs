@@ -249,7 +249,7 @@ mod tests {
         assert!(paths.json.ends_with("runbooks/kc/2026-12-01.json"));
         assert_eq!(load(&paths).unwrap().0, record);
         assert_eq!(
-            latest(&paths.json.parent().unwrap()).unwrap().unwrap().json,
+            latest(paths.json.parent().unwrap()).unwrap().unwrap().json,
             paths.json
         );
 

@@ -58,6 +58,9 @@ pub struct SignoffOptions {
     pub out: Option<PathBuf>,
 }
 
+/// Asks one `[manual]` item.
+pub type Ask<'a> = dyn FnMut(&ItemFingerprint) -> std::io::Result<AnswerEntry> + 'a;
+
 /// How the run talks to the operator: progress, and the `[manual]` questions.
 pub struct Operator<'a> {
     /// How many scenario runs are coming.
@@ -65,7 +68,7 @@ pub struct Operator<'a> {
     /// Each scenario as it finishes.
     pub finished: Option<OnResult>,
     /// Asks a `[manual]` item, or `None` when nobody can be asked (stdin is not a terminal).
-    pub ask: Option<&'a mut dyn FnMut(&ItemFingerprint) -> std::io::Result<AnswerEntry>>,
+    pub ask: Option<&'a mut Ask<'a>>,
 }
 
 /// What the run came to.

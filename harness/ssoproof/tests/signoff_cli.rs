@@ -241,7 +241,7 @@ fn refuses_to_sign_items_that_did_not_pass_and_partial_writes_an_incomplete_reco
     let root = dir.path();
     std::fs::write(
         root.join("answers.yaml"),
-        format!("item-16: {{answer: no, note: open to the internet}}\n"),
+        "item-16: {answer: no, note: open to the internet}\n",
     )
     .unwrap();
     let out = sign_off(root, &[]);
