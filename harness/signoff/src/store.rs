@@ -230,6 +230,18 @@ pub fn read_answers(
                 ),
             ));
         };
+        if !item.manual || !item.scenarios.is_empty() {
+            return Err(AnswersError::invalid_at(
+                path,
+                &text,
+                &[Step::Key(key.clone())],
+                &key,
+                format!(
+                    "`{}` is proved by its scenario, not answered; answer only `{manual_marker}` items",
+                    item.text
+                ),
+            ));
+        }
         by_id.insert(item.id.clone(), entry);
     }
     Ok(by_id)
@@ -303,11 +315,18 @@ mod tests {
     fn answers_match_items_by_id_or_text_and_an_unknown_one_names_its_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("answers.yaml");
-        let items = crate::tests::record()
+        let mut items = crate::tests::record()
             .items
             .into_iter()
             .map(|i| i.item)
             .collect::<Vec<_>>();
+        std::fs::write(&path, "admin-role: {answer: yes}\n").unwrap();
+        let err = read_answers(&path, &items, "[manual]").unwrap_err();
+        assert!(err.to_string().contains("proved by its scenario"), "{err}");
+        for item in &mut items {
+            item.manual = true;
+            item.scenarios.clear();
+        }
         std::fs::write(
             &path,
             "admin-role: {answer: yes}\n\"item wrong-password\":\n  answer: no\n  note: not yet\n",
