@@ -43,6 +43,36 @@ pub struct Config {
     pub lint: LintConfig,
     pub runbooks: RunbooksConfig,
     pub verify: VerifyConfig,
+    pub signoff: SignoffConfig,
+}
+
+/// `ssoproof signoff`: where records go and which runbooks must carry a fresh one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignoffConfig {
+    /// The folder records are written under, relative to the config.
+    pub dir: PathBuf,
+    /// Runbooks (paths relative to the config) whose latest sign-off `signoff check` and the
+    /// `signoff/stale` rule hold to account. Empty: the rule is off.
+    pub required: Vec<PathBuf>,
+    /// A record older than this many days no longer signs its runbook off.
+    pub review_days: u32,
+    /// Whether a record must carry an SSH signature that verifies against `allowed_signers`.
+    pub require_signature: bool,
+    /// An `ssh-keygen` allowed-signers file (as git's `gpg.ssh.allowedSignersFile`).
+    pub allowed_signers: Option<PathBuf>,
+}
+
+impl Default for SignoffConfig {
+    fn default() -> Self {
+        SignoffConfig {
+            dir: PathBuf::from("signoffs"),
+            required: Vec::new(),
+            review_days: 90,
+            require_signature: false,
+            allowed_signers: None,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -489,6 +519,12 @@ impl Config {
                 ));
             }
         }
+        if self.signoff.require_signature && self.signoff.allowed_signers.is_none() {
+            return Err(invalid(
+                "signoff.require_signature",
+                "a required signature needs `signoff.allowed_signers`, the file of keys allowed to sign".into(),
+            ));
+        }
         Ok(())
     }
 }
@@ -569,6 +605,27 @@ mod tests {
         assert_eq!(
             parse("# nothing yet\n").unwrap().lint.roots,
             [PathBuf::from("runbooks")]
+        );
+    }
+
+    /// issue 13: the sign-off keys are read strictly, and a required signature without the
+    /// keys allowed to make it is refused at its own line.
+    #[test]
+    fn signoff_keys_default_and_a_signature_needs_allowed_signers() {
+        let defaults = parse("").unwrap().signoff;
+        assert_eq!(defaults.dir, PathBuf::from("signoffs"));
+        assert_eq!(defaults.review_days, 90);
+        let set = parse("signoff:\n  required: [runbooks/keycloak.md]\n  review_days: 30\n  require_signature: true\n  allowed_signers: .ssoproof/allowed_signers\n").unwrap();
+        assert_eq!(
+            set.signoff.required,
+            [PathBuf::from("runbooks/keycloak.md")]
+        );
+        let err = parse("signoff:\n  required: []\n  require_signature: true\n").unwrap_err();
+        assert_eq!(err.code(), "config/invalid");
+        assert!(err.to_string().contains(":3:"), "{err}");
+        assert_eq!(
+            parse("signoff:\n  folder: x\n").unwrap_err().code(),
+            "config/syntax"
         );
     }
 

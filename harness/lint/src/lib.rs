@@ -24,7 +24,7 @@ pub mod rules;
 mod runbook;
 mod slug;
 mod target;
-mod today;
+pub mod today;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -157,7 +157,7 @@ pub fn lint(config: &LoadedConfig, request: &LintRequest) -> Result<LintReport, 
         sources.push(source);
     }
 
-    let run_runbooks = ["date", "layout", "checklist", "index", "binding"]
+    let run_runbooks = ["date", "layout", "checklist", "index", "binding", "signoff"]
         .iter()
         .any(|f| filter.any_in(f));
     let today = if run_runbooks {
@@ -245,6 +245,16 @@ impl Context<'_> {
                     &runbooks.bindings,
                     &runbooks.checklist.section,
                     &self.features,
+                    &mut out,
+                );
+            }
+            if self.filter.any_in("signoff") {
+                runbook::signoff::check(
+                    &runbook,
+                    &input.path,
+                    self.root,
+                    self.config,
+                    self.today,
                     &mut out,
                 );
             }

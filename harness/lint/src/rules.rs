@@ -101,6 +101,8 @@ rules! {
         "A binding's tag is carried by several scenarios of the feature file.";
     FeatureSyntax = "binding/feature-syntax", Error,
         "A feature file a binding points at is not valid Gherkin.";
+    SignoffStale = "signoff/stale", Error,
+        "A runbook in `signoff.required` has no current sign-off: none, incomplete, too old, unsigned, edited, or its checklist items or their scenarios changed since.";
 }
 
 impl Rule {
@@ -173,7 +175,16 @@ mod tests {
         for id in ids {
             let (family, name) = id.split_once('/').expect("family/name");
             assert!(
-                ["link", "date", "layout", "checklist", "index", "binding"].contains(&family),
+                [
+                    "link",
+                    "date",
+                    "layout",
+                    "checklist",
+                    "index",
+                    "binding",
+                    "signoff"
+                ]
+                .contains(&family),
                 "{id}"
             );
             assert!(

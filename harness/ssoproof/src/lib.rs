@@ -20,4 +20,5 @@ pub mod doctor;
 pub mod fidelity;
 pub mod report;
 pub mod scenario;
+pub mod signoff;
 pub mod verify;

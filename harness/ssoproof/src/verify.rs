@@ -139,6 +139,8 @@ pub async fn verify(
             features: features.clone(),
             junit,
             verbose: options.verbose,
+            tags: None,
+            on_result: None,
         };
         results.extend(scenario::run(Arc::clone(&backend), &run).await?);
     }
@@ -214,7 +216,8 @@ fn runbook_reports(
         .collect())
 }
 
-fn item_report(item: BoundItem, results: &[ScenarioResult], root: &Path) -> ItemReport {
+/// An item's status from the results of the scenarios it cites (also what `signoff` signs).
+pub(crate) fn item_report(item: BoundItem, results: &[ScenarioResult], root: &Path) -> ItemReport {
     let scenarios: Vec<ScenarioResult> = results
         .iter()
         .filter(|r| {

@@ -39,6 +39,8 @@ fn main() -> ExitCode {
             features: root.join(features),
             junit: Some(junit),
             verbose: true,
+            tags: None,
+            on_result: None,
         };
         match runtime.block_on(scenario::run(backend.clone(), &options)) {
             Ok(results) => {

@@ -34,6 +34,22 @@ fn every_lint_rule_is_documented() {
     }
 }
 
+/// issue 13: the sign-off codes, each in a table row of its own, and no other `signoff/` code.
+#[test]
+fn the_signoff_error_codes_and_the_readme_agree() {
+    let readme = readme();
+    let produced: BTreeSet<&str> = ssoproof_signoff::SignoffError::CODES
+        .iter()
+        .copied()
+        .chain(["signoff/operator", "signoff/stale"])
+        .collect();
+    let tabled: BTreeSet<&str> = tabled_codes(&readme)
+        .into_iter()
+        .filter(|c| c.starts_with("signoff/"))
+        .collect();
+    assert_eq!(tabled, produced);
+}
+
 /// Every backticked `namespace/name` in the first cell of a README table row.
 fn tabled_codes(readme: &str) -> BTreeSet<&str> {
     readme

@@ -32,6 +32,8 @@ pub struct BoundItem {
     pub text: String,
     pub scenarios: Vec<BindingTarget>,
     pub manual: bool,
+    /// Its source lines joined, white space collapsed: what a sign-off hashes (text and links).
+    pub source: String,
 }
 
 /// Which sections hold the bound items.
@@ -111,6 +113,7 @@ fn item(
         text: clean_text(source),
         scenarios,
         manual: source.contains(sections.manual_marker),
+        source: source.split_whitespace().collect::<Vec<_>>().join(" "),
     }
 }
 
@@ -129,8 +132,8 @@ fn binding(raw: &str, span: Span, dir: &Path, root: &Path) -> Option<BindingTarg
     })
 }
 
-/// 1-based lines of the H2 section titled `title`.
-fn section_range(
+/// 1-based lines of the H2 section titled `title` (its heading is the line before).
+pub(super) fn section_range(
     doc: &Document,
     lines: &LineIndex,
     line_count: usize,

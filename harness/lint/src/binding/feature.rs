@@ -46,22 +46,7 @@ impl FeatureFile {
     /// FIFO would block the read), and tables are held to the reference parser's rule that
     /// every row has as many cells as the first, which the `gherkin` crate does not hold them to.
     pub fn load(path: &Path) -> Result<FeatureFile, FeatureError> {
-        let text = ssoproof_config::fs::read_to_string(path).map_err(|e| FeatureError::Read {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        let syntax = |(line, column), message| FeatureError::Syntax {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message,
-        };
-        if let Some((position, message)) = ragged_row(&text) {
-            return Err(syntax(position, message));
-        }
-        let feature = Feature::parse(&text, GherkinEnv::default())
-            .map_err(|e| syntax(parse_error_position(&e, &text), expectation(&text, &e)))?;
-        Ok(FeatureFile::from_feature(&feature, path))
+        Ok(FeatureFile::from_feature(&parse(path)?, path))
     }
 
     pub fn from_feature(feature: &Feature, path: &Path) -> FeatureFile {
@@ -131,6 +116,86 @@ fn step_text(step: &gherkin::Step) -> String {
         text.push_str(&format!("\n\"\"\"\n{}\n\"\"\"", doc.trim_matches('\n')));
     }
     text
+}
+
+/// Reads and parses a feature file (see [`FeatureFile::load`]).
+fn parse(path: &Path) -> Result<Feature, FeatureError> {
+    let text = ssoproof_config::fs::read_to_string(path).map_err(|e| FeatureError::Read {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let syntax = |(line, column), message| FeatureError::Syntax {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    };
+    if let Some((position, message)) = ragged_row(&text) {
+        return Err(syntax(position, message));
+    }
+    Feature::parse(&text, GherkinEnv::default())
+        .map_err(|e| syntax(parse_error_position(&e, &text), expectation(&text, &e)))
+}
+
+/// Each scenario's tags (inherited ones included) with the SHA-256 of what it runs: its
+/// keyword, name and tags, the backgrounds before it, its steps (keyword, text, doc string,
+/// table) and its examples. Descriptions, comments, blank lines and indentation are left out,
+/// and so is every other scenario of the file: editing one scenario changes only its own hash.
+pub fn scenario_hashes(path: &Path) -> Result<Vec<(Vec<String>, String)>, FeatureError> {
+    use serde_json::json;
+    let feature = parse(path)?;
+    let steps = |steps: &[gherkin::Step]| -> Vec<serde_json::Value> {
+        steps
+            .iter()
+            .map(|s| {
+                json!([
+                    s.keyword,
+                    s.value,
+                    s.docstring,
+                    s.table.as_ref().map(|t| &t.rows)
+                ])
+            })
+            .collect()
+    };
+    let background = |b: &Option<gherkin::Background>| b.as_ref().map(|b| steps(&b.steps));
+    let hash = |s: &gherkin::Scenario, tags: &[String], backgrounds: serde_json::Value| {
+        let examples: Vec<_> = s
+            .examples
+            .iter()
+            .map(|e| json!([e.tags, e.table.as_ref().map(|t| &t.rows)]))
+            .collect();
+        let canonical = json!([
+            backgrounds,
+            s.keyword,
+            s.name,
+            tags,
+            steps(&s.steps),
+            examples
+        ]);
+        ssoproof_signoff::sha256_hex(canonical.to_string())
+    };
+    let mut out = Vec::new();
+    let outer = background(&feature.background);
+    for s in &feature.scenarios {
+        let tags: Vec<String> = feature.tags.iter().chain(&s.tags).cloned().collect();
+        out.push((tags.clone(), hash(s, &tags, json!([outer]))));
+    }
+    for rule in &feature.rules {
+        for s in &rule.scenarios {
+            let tags: Vec<String> = feature
+                .tags
+                .iter()
+                .chain(&rule.tags)
+                .chain(&s.tags)
+                .cloned()
+                .collect();
+            out.push((
+                tags.clone(),
+                hash(s, &tags, json!([outer, background(&rule.background)])),
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// Where a parse error is, as a line and column of the file. The crate's error exposes its

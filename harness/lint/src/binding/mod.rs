@@ -10,8 +10,10 @@
 
 mod extract;
 mod feature;
+mod fingerprint;
 mod runbooks;
 
 pub use extract::{items, row_cells, BindingTarget, BoundItem, ItemKind, Sections};
-pub use feature::{FeatureError, FeatureFile, ScenarioRef};
+pub use feature::{scenario_hashes, FeatureError, FeatureFile, ScenarioRef};
+pub use fingerprint::{checklist, relative};
 pub use runbooks::{runbooks, RunbookItems, RunbooksError};

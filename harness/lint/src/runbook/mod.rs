@@ -5,6 +5,7 @@ pub mod checklist;
 pub mod date;
 pub mod index;
 pub mod layout;
+pub mod signoff;
 
 use std::path::Path;
 

@@ -6,6 +6,7 @@ mod lint;
 mod login;
 mod probe;
 mod serve;
+mod signoff;
 mod verify;
 
 use std::path::PathBuf;
@@ -39,6 +40,13 @@ enum Command {
     /// For each runbook item, the scenario that proves it and its last result; and the
     /// scenarios no runbook cites.
     Coverage(coverage::CoverageArgs),
+    /// Sign a runbook off: run the scenarios bound to its checklist, ask its `[manual]` items,
+    /// and write a Markdown record with JSON evidence (optionally SSH-signed); or, with
+    /// `check`, report runbooks whose latest sign-off no longer covers them.
+    ///
+    /// Exit status 0: signed off (check: every record current); 1: refused, listing the items
+    /// that failed, were skipped or answered no (check: a finding); 2: usage or input problem.
+    Signoff(signoff::SignoffArgs),
     /// Check Markdown runbooks: links, anchors, review dates, layout, checklists, index, bindings.
     Lint(lint::LintArgs),
     /// Sign in to an OIDC IdP as the reference relying party and report the user's role.
@@ -82,6 +90,7 @@ pub fn main() -> ExitCode {
     let status = match cli.command {
         Command::Verify(args) => verify::run(cli.config, args),
         Command::Coverage(args) => coverage::run(cli.config, args),
+        Command::Signoff(args) => signoff::run(cli.config, args),
         Command::Lint(args) => lint::run(cli.config, args),
         Command::Login(args) => login::run(args),
         Command::Doctor(args) => doctor::run(args),

@@ -68,6 +68,20 @@ pub struct RunOptions {
     pub junit: Option<PathBuf>,
     /// Print cucumber's step-by-step output.
     pub verbose: bool,
+    /// Only the scenarios carrying one of these tags (`None`: every scenario).
+    pub tags: Option<Vec<String>>,
+    /// Called as each scenario that ran finishes, with its world (for progress and evidence).
+    pub on_result: Option<OnResult>,
+}
+
+/// See [`RunOptions::on_result`].
+pub type OnResult = Arc<dyn Fn(&ScenarioResult, Option<&RunbookWorld>) + Send + Sync>;
+
+/// Whether a scenario with `tags` is among those `wanted`.
+fn selected(wanted: &Option<Vec<String>>, tags: &[String]) -> bool {
+    wanted
+        .as_ref()
+        .is_none_or(|wanted| tags.iter().any(|t| wanted.contains(t)))
 }
 
 /// Creates the folder for JUnit reports, or checks the one there is.
@@ -86,8 +100,8 @@ pub fn prepare_junit_dir(dir: &Path) -> Result<(), ScenarioError> {
     })
 }
 
-/// The feature files under a folder, at any depth as cucumber finds them (`*.feature`, any
-/// case), sorted and parsed for bookkeeping (names, tags, lines). Every one is read here
+/// The feature files under a folder (or the one file named), at any depth as cucumber finds
+/// them (`*.feature`, any case), sorted and parsed for bookkeeping (names, tags, lines). Every one is read here
 /// first, so one that cucumber could not read (a FIFO would block it, a folder named
 /// `x.feature`, a file that is not UTF-8) is refused with its path before any scenario runs.
 pub fn feature_files(dir: &Path) -> Result<Vec<FeatureFile>, ScenarioError> {
@@ -96,7 +110,8 @@ pub fn feature_files(dir: &Path) -> Result<Vec<FeatureFile>, ScenarioError> {
         source,
     };
     let mut paths = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+    let min_depth = if dir.is_file() { 0 } else { 1 };
+    for entry in walkdir::WalkDir::new(dir).min_depth(min_depth) {
         let entry = entry.map_err(|e| list_error(e.into()))?;
         let is_feature = entry
             .path()
@@ -185,7 +200,12 @@ pub async fn run(
     backend: Arc<dyn Backend>,
     options: &RunOptions,
 ) -> Result<Vec<ScenarioResult>, ScenarioError> {
-    let features = feature_files(&options.features)?;
+    let mut features = feature_files(&options.features)?;
+    for feature in &mut features {
+        feature
+            .scenarios
+            .retain(|s| selected(&options.tags, &s.tags));
+    }
     let name = backend.name();
     let skip = |feature: &FeatureFile, scenario: &ScenarioRef, reason: &str| {
         skip_runs(name, feature, scenario, reason)
@@ -241,6 +261,8 @@ pub async fn run(
     let for_after = collected.clone();
     let for_filter = backend.clone();
     let filter_root = options.root.clone();
+    let filter_tags = options.tags.clone();
+    let on_result = options.on_result.clone();
     let mut cucumber = RunbookWorld::cucumber();
     if let Some(limit) = backend.max_concurrent_scenarios() {
         cucumber = cucumber.max_concurrent_scenarios(limit);
@@ -270,7 +292,7 @@ pub async fn run(
             .boxed_local()
         })
         .after(move |feature, _, scenario, finished, world| {
-            let idp = world.and_then(|w| w.idp.clone());
+            let idp = world.as_ref().and_then(|w| w.idp.clone());
             let outcome = match finished {
                 ScenarioFinished::StepPassed => Outcome::Passed,
                 ScenarioFinished::StepSkipped => {
@@ -279,17 +301,21 @@ pub async fn run(
                 ScenarioFinished::StepFailed(_, _, error) => Outcome::Failed(error.to_string()),
                 ScenarioFinished::BeforeHookFailed(info) => Outcome::Failed(panic_text(info)),
             };
+            let result = ScenarioResult {
+                backend: name.to_string(),
+                feature: feature.path.clone().unwrap_or_default(),
+                scenario: scenario.name.clone(),
+                line: scenario.position.line,
+                tags: feature.tags.iter().chain(&scenario.tags).cloned().collect(),
+                outcome,
+            };
+            if let Some(on_result) = &on_result {
+                on_result(&result, world.as_deref());
+            }
             for_after
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(ScenarioResult {
-                    backend: name.to_string(),
-                    feature: feature.path.clone().unwrap_or_default(),
-                    scenario: scenario.name.clone(),
-                    line: scenario.position.line,
-                    tags: feature.tags.iter().chain(&scenario.tags).cloned().collect(),
-                    outcome,
-                });
+                .push(result);
             async move {
                 if let Some(idp) = idp {
                     // A realm that outlives its scenario only costs the shared server memory.
@@ -302,12 +328,9 @@ pub async fn run(
         })
         .with_default_cli()
         .filter_run(options.features.clone(), move |feature, rule, scenario| {
-            cannot_run(
-                &all_tags(feature, rule, scenario),
-                for_filter.as_ref(),
-                &filter_root,
-            )
-            .is_none()
+            let tags = all_tags(feature, rule, scenario);
+            selected(&filter_tags, &tags)
+                && cannot_run(&tags, for_filter.as_ref(), &filter_root).is_none()
         })
         .await;
 
@@ -459,9 +482,20 @@ mod tests {
             features: dir.path().to_path_buf(),
             junit: None,
             verbose: false,
+            tags: None,
+            on_result: None,
         };
         let results = run(Arc::new(NoPersonas), &options).await.unwrap();
         assert_eq!(results.len(), 2);
+        // issue 13: a single feature file, and only the scenarios carrying a wanted tag.
+        let only = RunOptions {
+            features: dir.path().join("okta.feature"),
+            tags: Some(vec!["emulator".into()]),
+            ..options
+        };
+        let selected = run(Arc::new(NoPersonas), &only).await.unwrap();
+        assert_eq!(selected.len(), 1);
+        assert_eq!(selected[0].scenario, "Two");
         for result in &results {
             assert_eq!(
                 result.outcome,
