@@ -171,7 +171,7 @@ mod tests {
         record.runbook.checklist_sha256 = String::new();
         record.seal();
         let paths = RecordPaths::for_date(&runbook_dir(dir.path(), "runbooks/kc.md"), "2026-12-01");
-        write(&paths, &record, None, false).unwrap();
+        write(&paths, &record, None, None, false).unwrap();
         let current = Checklist {
             line: 9,
             items: record.items.iter().map(|i| i.item.clone()).collect(),

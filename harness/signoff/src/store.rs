@@ -17,12 +17,14 @@ pub fn runbook_dir(records: &Path, runbook: &str) -> PathBuf {
     records.join(without)
 }
 
-/// A record's three files: `<date>.json`, the `.md` beside it and the `.json.sig` signature.
+/// A record's files: `<date>.json`, the `.md` beside it, the `.json.sig` signature, and the
+/// `.html` page (`--format html`), a view for people that no check reads (see [`write`]).
 #[derive(Debug, Clone)]
 pub struct RecordPaths {
     pub json: PathBuf,
     pub markdown: PathBuf,
     pub signature: PathBuf,
+    pub html: PathBuf,
 }
 
 impl RecordPaths {
@@ -30,6 +32,7 @@ impl RecordPaths {
         RecordPaths {
             markdown: json.with_extension("md"),
             signature: json.with_extension("json.sig"),
+            html: json.with_extension("html"),
             json,
         }
     }
@@ -118,10 +121,15 @@ pub fn file_name(path: &Path) -> String {
 /// Writes the record's files: each to a temporary file in the same folder first, then renamed
 /// over its name, so a failed run leaves no half-written record. An existing record is only
 /// replaced with `force`.
+///
+/// `html` is the record's page, written with it. It is a derived view and not evidence: it
+/// shows the scenarios' steps as the feature files said when it was made, which the record
+/// does not hold, so it cannot be re-rendered from the JSON, and `signoff check` ignores it.
 pub fn write(
     paths: &RecordPaths,
     record: &Record,
     signature: Option<&str>,
+    html: Option<&str>,
     force: bool,
 ) -> Result<(), SignoffError> {
     let dir = paths.json.parent().unwrap_or(Path::new("."));
@@ -131,7 +139,7 @@ pub fn write(
     };
     std::fs::create_dir_all(dir).map_err(write_error)?;
     if !force {
-        if let Some(existing) = [&paths.json, &paths.markdown, &paths.signature]
+        if let Some(existing) = [&paths.json, &paths.markdown, &paths.signature, &paths.html]
             .into_iter()
             .find(|p| p.symlink_metadata().is_ok())
         {
@@ -145,6 +153,9 @@ pub fn write(
     let mut files: Vec<(&PathBuf, &str)> = vec![(&paths.markdown, &md)];
     if let Some(signature) = signature {
         files.push((&paths.signature, signature));
+    }
+    if let Some(html) = html {
+        files.push((&paths.html, html));
     }
     // The JSON last: it is what `latest` finds, so a record is only seen once it is whole.
     files.push((&paths.json, &json));
@@ -162,9 +173,14 @@ pub fn write(
         }
         staged.push(partial);
     }
-    if signature.is_none() && force {
-        // A replaced record must not keep the old record's signature beside it.
-        let _ = std::fs::remove_file(&paths.signature);
+    if force {
+        // A replaced record must not keep the old record's signature or page beside it.
+        if signature.is_none() {
+            let _ = std::fs::remove_file(&paths.signature);
+        }
+        if html.is_none() {
+            let _ = std::fs::remove_file(&paths.html);
+        }
     }
     for ((path, _), partial) in files.iter().zip(&staged) {
         std::fs::rename(partial, path).map_err(write_error)?;
@@ -257,7 +273,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let paths = RecordPaths::for_date(&runbook_dir(dir.path(), "runbooks/kc.md"), "2026-12-01");
         let record = crate::tests::record();
-        write(&paths, &record, None, false).unwrap();
+        write(&paths, &record, None, None, false).unwrap();
         assert!(paths.json.ends_with("runbooks/kc/2026-12-01.json"));
         assert_eq!(load(&paths).unwrap().0, record);
         assert_eq!(
@@ -266,9 +282,9 @@ mod tests {
         );
 
         // Nothing is overwritten without force, and no partial file is left behind.
-        let err = write(&paths, &record, None, false).unwrap_err();
+        let err = write(&paths, &record, None, None, false).unwrap_err();
         assert_eq!(err.code(), "signoff/exists");
-        write(&paths, &record, None, true).unwrap();
+        write(&paths, &record, None, None, true).unwrap();
         let names: Vec<String> = std::fs::read_dir(paths.json.parent().unwrap())
             .unwrap()
             .map(|e| file_name(&e.unwrap().path()))
@@ -287,7 +303,7 @@ mod tests {
 
         let mut failed = record.clone();
         failed.items[0].result = Verdict::Failed;
-        write(&paths, &record, None, true).unwrap();
+        write(&paths, &record, None, None, true).unwrap();
         let json = std::fs::read_to_string(&paths.json).unwrap();
         std::fs::write(&paths.json, json.replacen("\"passed\"", "\"failed\"", 1)).unwrap();
         let err = load(&paths).unwrap_err();
@@ -299,13 +315,39 @@ mod tests {
     }
 
     #[test]
+    fn the_page_is_written_with_the_record_and_not_kept_past_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = RecordPaths::for_date(&runbook_dir(dir.path(), "runbooks/kc.md"), "2026-12-01");
+        let record = crate::tests::record();
+        write(&paths, &record, None, Some("<!DOCTYPE html>"), false).unwrap();
+        assert!(paths.html.ends_with("runbooks/kc/2026-12-01.html"));
+        assert_eq!(
+            std::fs::read_to_string(&paths.html).unwrap(),
+            "<!DOCTYPE html>"
+        );
+        // The page is no evidence: the record loads whatever it says.
+        std::fs::write(&paths.html, "edited").unwrap();
+        assert_eq!(load(&paths).unwrap().0, record);
+
+        // A page alone is a record not to overwrite.
+        std::fs::remove_file(&paths.json).unwrap();
+        std::fs::remove_file(&paths.markdown).unwrap();
+        let err = write(&paths, &record, None, None, false).unwrap_err();
+        assert_eq!(err.code(), "signoff/exists");
+        assert!(err.to_string().contains("2026-12-01.html"), "{err}");
+        // A record replaced without a page does not keep the old one's.
+        write(&paths, &record, None, None, true).unwrap();
+        assert!(!paths.html.exists());
+    }
+
+    #[test]
     fn an_unwritable_folder_is_a_write_error_naming_it() {
         // A file where the folder should be: refused even for root, whom permissions do not stop.
         let dir = tempfile::tempdir().unwrap();
         let blocked = dir.path().join("signoffs");
         std::fs::write(&blocked, "a file").unwrap();
         let paths = RecordPaths::for_date(&blocked.join("runbooks/kc"), "2026-12-01");
-        let err = write(&paths, &crate::tests::record(), None, false).unwrap_err();
+        let err = write(&paths, &crate::tests::record(), None, None, false).unwrap_err();
         assert_eq!(err.code(), "signoff/write");
         assert!(err.to_string().contains("signoffs/runbooks/kc"), "{err}");
         assert_eq!(std::fs::read_to_string(&blocked).unwrap(), "a file");

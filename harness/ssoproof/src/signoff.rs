@@ -1,6 +1,6 @@
 //! `ssoproof signoff RUNBOOK`: run the scenarios bound to a runbook's checklist, take the
 //! operator's answers to its `[manual]` items, and write the sign-off record (Markdown and
-//! JSON evidence, optionally SSH-signed). `ssoproof signoff check`: whether the latest records
+//! JSON evidence, optionally SSH-signed, optionally with an HTML page). `ssoproof signoff check`: whether the latest records
 //! still cover the runbooks that require one. The record model lives in `ssoproof-signoff`.
 
 use std::collections::{BTreeMap, HashMap};
@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::backend::BackendKind;
+use crate::report::html::StepSource;
 use crate::scenario::{self, OnResult, Outcome, RunOptions, ScenarioError, ScenarioResult};
 use crate::verify::{item_report, ItemStatus};
 use ssoproof_config::{absolute, LoadedConfig};
@@ -56,6 +57,8 @@ pub struct SignoffOptions {
     pub sign_with: Option<PathBuf>,
     /// Overrides `signoff.dir`.
     pub out: Option<PathBuf>,
+    /// Also write the record's HTML page (`<date>.html`) beside it.
+    pub html: bool,
 }
 
 /// Asks one `[manual]` item.
@@ -381,7 +384,20 @@ pub async fn signoff(
     };
     let date = record.signed_at.get(..10).unwrap_or("undated").to_string();
     let paths = RecordPaths::for_date(&records, &date);
-    store::write(&paths, &record, signature.as_deref(), options.force)?;
+    let page = options.html.then(|| {
+        crate::report::signoff::html(
+            &record,
+            &store::file_name(&paths.json),
+            &mut StepSource::new(&root),
+        )
+    });
+    store::write(
+        &paths,
+        &record,
+        signature.as_deref(),
+        page.as_deref(),
+        options.force,
+    )?;
     Ok(SignoffOutcome {
         record,
         written: Some(paths),

@@ -1,5 +1,5 @@
 //! `--format html`: the page's structure pinned by snapshots for a fixed verify and coverage
-//! result, escaping, redaction, no external assets, the CLI flag, and the page rendered by a
+//! result and sign-off record, escaping, redaction, no external assets, the CLI flag, and the page rendered by a
 //! real browser (Debian's `chromium`, headless) with no console error and no network request.
 
 use std::path::{Path, PathBuf};
@@ -10,12 +10,18 @@ use ssoproof::coverage::{
     CoverageReport, ItemCoverage, LastResult, Proof, RunbookCoverage, ScenarioLocation,
 };
 use ssoproof::report::html::StepSource;
-use ssoproof::report::{coverage as coverage_report, verify as verify_report};
+use ssoproof::report::{
+    coverage as coverage_report, signoff as signoff_report, verify as verify_report,
+};
 use ssoproof::scenario::{Outcome, ScenarioResult};
 use ssoproof::verify::{ItemReport, ItemStatus, RunbookReport, VerifyReport};
 use ssoproof_lint::binding::ItemKind;
 use ssoproof_lint::LintReport;
 use ssoproof_secret::{redact_all, Secret};
+use ssoproof_signoff::{
+    Answer, Evidence, FileHash, ItemFingerprint, ItemRecord, Record, RunbookRef,
+    ScenarioFingerprint, Verdict,
+};
 
 const FEATURE: &str = r#"@login
 Feature: Sign-in
@@ -303,6 +309,147 @@ fn coverage_fixture() -> CoverageReport {
     }
 }
 
+fn evidence(scenario: &str, line: usize, result: Verdict) -> Evidence {
+    Evidence {
+        scenario: scenario.into(),
+        feature: "features/login.feature".into(),
+        line,
+        backend: "emulator".into(),
+        result,
+        reason: None,
+        role: None,
+        error_code: None,
+        claims: serde_json::Map::new(),
+    }
+}
+
+fn record_item(
+    line: usize,
+    text: &str,
+    tag: Option<&str>,
+    result: Verdict,
+    evidence: Vec<Evidence>,
+) -> ItemRecord {
+    ItemRecord {
+        item: ItemFingerprint {
+            id: tag.map_or(format!("item-{line}"), str::to_string),
+            text: text.into(),
+            line,
+            sha256: "1".repeat(64),
+            manual: tag.is_none(),
+            scenarios: tag
+                .map(|tag| ScenarioFingerprint {
+                    feature: "features/login.feature".into(),
+                    tag: tag.into(),
+                    sha256: Some("2".repeat(64)),
+                })
+                .into_iter()
+                .collect(),
+        },
+        result,
+        reason: None,
+        answer: None,
+        note: None,
+        checked_at: GENERATED.into(),
+        evidence,
+    }
+}
+
+/// An incomplete (`--partial`) record with every kind of item: passed with a role and claims
+/// (one redacted), failed with an error code and a redacted secret in its reason, manual
+/// answered yes with a note, answered no, and not answered.
+fn signoff_record() -> Record {
+    let mut signed_in = evidence("Alice signs in", 8, Verdict::Passed);
+    signed_in.role = Some("admin".into());
+    signed_in.claims = serde_json::json!({"sub": "alice", "id_token_hint": "[redacted]"})
+        .as_object()
+        .unwrap()
+        .clone();
+    let mut refused = evidence("A wrong client secret is refused", 13, Verdict::Failed);
+    refused.error_code = Some("login/invalid_client".into());
+    refused.reason = Some(secret_reason());
+    let mut failed = record_item(
+        41,
+        "A wrong client secret is refused",
+        Some("wrong-secret"),
+        Verdict::Failed,
+        vec![refused],
+    );
+    failed.reason = Some(format!(
+        "[emulator] A wrong client secret is refused: {}",
+        secret_reason()
+    ));
+    let mut yes = record_item(
+        43,
+        "A break-glass admin can sign in <b>[manual]</b>",
+        None,
+        Verdict::Passed,
+        vec![],
+    );
+    yes.answer = Some(Answer::Yes);
+    yes.note = Some("checked in the console".into());
+    let mut no = record_item(
+        44,
+        "Tokens are not stored [manual]",
+        None,
+        Verdict::Failed,
+        vec![],
+    );
+    no.answer = Some(Answer::No);
+    let mut unanswered = record_item(
+        45,
+        "MFA is required [manual]",
+        None,
+        Verdict::Skipped,
+        vec![],
+    );
+    unanswered.reason = Some("not answered".into());
+    let mut record = Record {
+        format: ssoproof_signoff::FORMAT,
+        tool_version: "0.1.0".into(),
+        runbook: RunbookRef {
+            path: "runbooks/keycloak.md".into(),
+            sha256: "3".repeat(64),
+            checklist_sha256: "4".repeat(64),
+        },
+        backend: "emulator".into(),
+        issuer: Some("http://127.0.0.1:8080/realms/acme".into()),
+        client_id: Some("app".into()),
+        operator: "Ada Lovelace".into(),
+        signed_at: GENERATED.into(),
+        complete: false,
+        features: vec![FileHash {
+            path: "features/login.feature".into(),
+            sha256: "5".repeat(64),
+        }],
+        items: vec![
+            record_item(
+                40,
+                "Alice signs in and gets the admin role",
+                Some("sign-in"),
+                Verdict::Passed,
+                vec![signed_in],
+            ),
+            failed,
+            yes,
+            no,
+            unanswered,
+        ],
+        record_sha256: String::new(),
+    };
+    record.seal();
+    record
+}
+
+fn signoff_page() -> String {
+    let dir = project();
+    signoff_report::html(
+        &signoff_record(),
+        "2026-01-01.json",
+        &mut StepSource::new(dir.path()),
+    )
+}
+
 fn verify_page() -> String {
     let dir = project();
     verify_report::html(
@@ -342,6 +489,32 @@ fn coverage_page_structure() {
 }
 
 #[test]
+fn signoff_page_structure() {
+    insta::assert_snapshot!(structure(&signoff_page()));
+}
+
+#[test]
+fn the_signoff_page_shows_answers_evidence_and_the_record_it_views() {
+    let page = signoff_page();
+    let record = signoff_record();
+    assert!(page.contains(&record.record_sha256), "the record's hash");
+    assert!(
+        page.contains("answered yes — note: checked in the console"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<dt>Error code</dt><dd>login/invalid_client</dd>"),
+        "{page}"
+    );
+    assert!(page.contains("<dt>Role</dt><dd>admin</dd>"), "{page}");
+    assert!(page.contains("incomplete (--partial)"), "{page}");
+    assert!(
+        page.contains("&lt;b&gt;[manual]&lt;/b&gt;"),
+        "escaped: {page}"
+    );
+}
+
+#[test]
 fn values_are_escaped() {
     let page = verify_page();
     assert!(!page.contains("<script"), "markup in an item's text ran");
@@ -353,7 +526,7 @@ fn values_are_escaped() {
 
 #[test]
 fn a_redacted_secret_in_a_failure_reason_stays_redacted() {
-    for page in [verify_page(), coverage_page()] {
+    for page in [verify_page(), coverage_page(), signoff_page()] {
         assert!(!page.contains(CLIENT_SECRET), "the secret leaked");
         // Both forms, `Display` and `redact_all`, show as the marker in the failure's reason.
         assert!(
@@ -381,7 +554,7 @@ fn references(page: &str) -> Vec<String> {
 
 #[test]
 fn the_page_loads_nothing_from_anywhere() {
-    for page in [verify_page(), coverage_page()] {
+    for page in [verify_page(), coverage_page(), signoff_page()] {
         let outside: Vec<String> = references(&page)
             .into_iter()
             .filter(|r| !r.starts_with('#'))
@@ -620,9 +793,12 @@ fn the_page_renders_in_chromium_without_console_errors_or_requests() {
     let (_, coverage_html) = ssoproof(&["coverage", "--format", "html"]);
     let coverage = target.join("report-coverage.html");
     std::fs::write(&coverage, &coverage_html).unwrap();
+    let signoff = target.join("report-signoff.html");
+    std::fs::write(&signoff, signoff_page()).unwrap();
     for (page, titles) in [
         (&verify, &["runbooks/keycloak.md", "runbooks/live.md"][..]),
         (&coverage, &["runbooks/keycloak.md", "runbooks/okta.md"][..]),
+        (&signoff, &["runbooks/keycloak.md"][..]),
     ] {
         let rendered = render(&chromium, page, &["--dump-dom".into()]);
         assert!(
@@ -647,6 +823,18 @@ fn the_page_renders_in_chromium_without_console_errors_or_requests() {
         assert!(dom.contains("<svg class=\"chart\""), "the chart: {dom}");
         assert!(dom.contains("<rect "), "the chart's bars: {dom}");
         assert!(dom.contains("<details class=\"proof\">"), "{dom}");
+    }
+    // The sign-off page's items, as the browser built them.
+    let rendered = render(&chromium, &signoff, &["--dump-dom".into()]);
+    for item in signoff_record().items {
+        let text = item.item.text.replace('<', "&lt;").replace('>', "&gt;");
+        assert!(
+            rendered
+                .dom
+                .contains(&format!("<span class=\"text\">{text}</span>")),
+            "{text} in {}",
+            rendered.dom
+        );
     }
 
     let screenshot = target.join("report-screenshot.png");

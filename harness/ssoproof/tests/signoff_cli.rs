@@ -111,12 +111,33 @@ fn edit(path: &Path, from: &str, to: &str) {
 fn signs_off_the_keycloak_runbook_and_the_record_goes_stale_only_when_what_it_signed_changes() {
     let dir = project("");
     let root = dir.path();
-    let out = sign_off(root, &[]);
+    let out = sign_off(root, &["--format", "html"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("signed off runbooks/keycloak.md by Ada Lovelace"));
     let json = record(root);
     let markdown = std::fs::read_to_string(json.with_extension("md")).unwrap();
     insta::assert_snapshot!("keycloak_record", normalized(&markdown));
+
+    // The page beside the record: every item, with its scenario's steps and evidence.
+    let page_path = json.with_extension("html");
+    assert!(
+        text(&out).contains(&format!("page: {}", page_path.display())),
+        "{}",
+        text(&out)
+    );
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert!(page.contains("<h2>runbooks/keycloak.md</h2>"), "{page}");
+    assert!(
+        page.contains("answered yes — note: checked in the console"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<dt>Error code</dt><dd>login_failed</dd>"),
+        "{page}"
+    );
+    assert!(page.contains("<ol class=\"steps\">"), "{page}");
+    assert!(!page.contains("steps unavailable"), "{page}");
 
     let evidence = std::fs::read_to_string(&json).unwrap();
     let value: serde_json::Value = serde_json::from_str(&evidence).unwrap();
@@ -157,6 +178,9 @@ fn signs_off_the_keycloak_runbook_and_the_record_goes_stale_only_when_what_it_si
         );
     };
     fresh("just signed");
+    // The page is a view, not evidence: editing it changes nothing `check` holds to.
+    std::fs::write(&page_path, "edited").unwrap();
+    fresh("page edited");
 
     // Nothing is overwritten without --force.
     let again = sign_off(root, &[]);

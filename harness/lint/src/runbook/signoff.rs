@@ -169,7 +169,7 @@ mod tests {
             &runbook_dir(&root.join("signoffs"), "runbooks/kc.md"),
             "2026-12-01",
         );
-        write(&paths, &record, None, false).unwrap();
+        write(&paths, &record, None, None, false).unwrap();
         assert_eq!(stale(root), []);
 
         std::fs::write(

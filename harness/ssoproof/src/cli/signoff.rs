@@ -11,7 +11,7 @@ use ssoproof::backend::BackendKind;
 use ssoproof::scenario::{Outcome, ScenarioResult};
 use ssoproof::signoff::{self, Operator, SignoffOptions};
 use ssoproof_config::IsoDate;
-use ssoproof_signoff::store::AnswerEntry;
+use ssoproof_signoff::store::{AnswerEntry, RecordPaths};
 use ssoproof_signoff::{ItemFingerprint, Verdict};
 
 use super::{load_config, FOUND_ERRORS, OK};
@@ -45,6 +45,16 @@ pub struct SignoffArgs {
     /// Write under this folder instead of `signoff.dir`.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// The record's rendering for people: `md` (always written; `signoff check` holds it to
+    /// the JSON) or `html`, which also writes `<date>.html`, a page not checked as evidence.
+    #[arg(long, value_enum, default_value_t = RecordFormat::Md)]
+    format: RecordFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RecordFormat {
+    Md,
+    Html,
 }
 
 #[derive(Subcommand)]
@@ -101,6 +111,7 @@ pub fn run(config: Option<PathBuf>, args: SignoffArgs) -> anyhow::Result<u8> {
         force: args.force,
         sign_with: args.sign_with,
         out: args.out,
+        html: args.format == RecordFormat::Html,
     };
     let terminal = std::io::stderr().is_terminal();
     let bar = if terminal {
@@ -182,6 +193,7 @@ pub fn run(config: Option<PathBuf>, args: SignoffArgs) -> anyhow::Result<u8> {
                 outcome.record.operator,
                 paths.markdown.display()
             )?;
+            page_line(&mut out, &options, paths)?;
             Ok(OK)
         }
         Some(paths) => {
@@ -191,6 +203,7 @@ pub fn run(config: Option<PathBuf>, args: SignoffArgs) -> anyhow::Result<u8> {
                 blocking.len(),
                 paths.markdown.display()
             )?;
+            page_line(&mut out, &options, paths)?;
             Ok(FOUND_ERRORS)
         }
         None => {
@@ -202,6 +215,18 @@ pub fn run(config: Option<PathBuf>, args: SignoffArgs) -> anyhow::Result<u8> {
             Ok(FOUND_ERRORS)
         }
     }
+}
+
+/// Where the page went, when one was asked for.
+fn page_line(
+    out: &mut impl Write,
+    options: &SignoffOptions,
+    paths: &RecordPaths,
+) -> std::io::Result<()> {
+    if options.html {
+        writeln!(out, "page: {}", paths.html.display())?;
+    }
+    Ok(())
 }
 
 /// Asks one `[manual]` item on the terminal, with the progress bar out of the way.

@@ -197,12 +197,14 @@ fn html_proof(proof: &Proof, steps: &mut StepSource) -> html::Proof {
             scenario: s.name.clone(),
             place: format!("{}:{} @{}", s.feature.display(), s.line, proof.tag),
             results,
+            evidence: Vec::new(),
             steps: steps.steps(&s.feature, s.line),
         },
         None => html::Proof {
             scenario: format!("@{}", proof.tag),
             place: proof.feature.display().to_string(),
             results,
+            evidence: Vec::new(),
             steps: Err(format!(
                 "no single scenario of {} carries @{} (see `ssoproof lint`)",
                 proof.feature.display(),

@@ -117,6 +117,8 @@ pub struct Proof {
     /// Where it is, e.g. `features/keycloak.feature:42 @kc-login`.
     pub place: String,
     pub results: Vec<RunResult>,
+    /// What the run showed, label and value (a sign-off's role and error code); often none.
+    pub evidence: Vec<(String, String)>,
     /// Its steps, or why they could not be read.
     pub steps: Result<ScenarioSteps, String>,
 }
@@ -404,6 +406,14 @@ fn proof_details(proof: &Proof, open: bool) -> Markup {
             }
             @for (backend, reason) in proof.results.iter().filter_map(|r| Some((&r.backend, r.reason.as_ref()?))) {
                 p class="reason" { (backend) ": " (reason) }
+            }
+            @if !proof.evidence.is_empty() {
+                dl class="facts evidence" {
+                    @for (label, value) in &proof.evidence {
+                        dt { (label) }
+                        dd { (value) }
+                    }
+                }
             }
             @match &proof.steps {
                 Ok(steps) => {

@@ -1,9 +1,11 @@
 //! Rendering the harness's results: `ssoproof verify`'s per-runbook report and `ssoproof
-//! coverage`, as text, JSON or an HTML page (`html`, which `signoff` can draw with too). (Lint
-//! output lives with the linter, in `ssoproof_lint::report`.)
+//! coverage`, as text, JSON or an HTML page (`html`), and a sign-off record's page. (Lint
+//! output lives with the linter, in `ssoproof_lint::report`; a record's Markdown with the
+//! record, in `ssoproof_signoff`.)
 
 pub mod coverage;
 pub mod html;
+pub mod signoff;
 pub mod verify;
 
 /// `text` cut to `max` characters, the last an ellipsis when anything was cut.

@@ -214,6 +214,7 @@ fn proofs(results: &[ScenarioResult], steps: &mut StepSource) -> Vec<Proof> {
             scenario: result.scenario.clone(),
             place: format!("{}:{}", result.feature.display(), result.line),
             results,
+            evidence: Vec::new(),
             steps: steps.steps(&result.feature, result.line),
         })
         .collect()
