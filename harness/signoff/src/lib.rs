@@ -49,7 +49,7 @@ pub struct ItemFingerprint {
     pub scenarios: Vec<ScenarioFingerprint>,
 }
 
-/// A bound scenario: SHA-256 of its Gherkin (see `ssoproof_lint::binding::scenario_hashes`), or
+/// A bound scenario: SHA-256 of its Gherkin (see `ssoproof_lint::binding::ScenarioRef::sha256`), or
 /// `None` when no single scenario carries the tag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

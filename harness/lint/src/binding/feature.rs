@@ -18,6 +18,8 @@ pub struct ScenarioRef {
     /// Its steps as written: keyword and text, then any data table's rows or doc string on
     /// lines of their own. An outline's keep their `<placeholders>`.
     pub steps: Vec<String>,
+    /// What a sign-off records of it (see [`scenario_hash`]).
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone)]
@@ -50,39 +52,45 @@ impl FeatureFile {
     }
 
     pub fn from_feature(feature: &Feature, path: &Path) -> FeatureFile {
+        // The backgrounds that run before a scenario: the feature's, then its rule's (`None`
+        // where there is none, which the hash tells apart from an empty one).
         let scenario = |s: &gherkin::Scenario,
                         inherited: &[String],
-                        backgrounds: &[&gherkin::Background]| ScenarioRef {
-            name: s.name.clone(),
-            tags: inherited.iter().chain(&s.tags).cloned().collect(),
-            line: s.position.line,
-            runs: s
-                .examples
-                .iter()
-                .map(|e| {
-                    e.table
-                        .as_ref()
-                        .map_or(0, |t| t.rows.len().saturating_sub(1))
-                })
-                .sum::<usize>()
-                .max(1),
-            background: backgrounds
-                .iter()
-                .flat_map(|b| &b.steps)
-                .map(step_text)
-                .collect(),
-            steps: s.steps.iter().map(step_text).collect(),
+                        backgrounds: &[Option<&gherkin::Background>]| {
+            let tags: Vec<String> = inherited.iter().chain(&s.tags).cloned().collect();
+            ScenarioRef {
+                name: s.name.clone(),
+                sha256: scenario_hash(s, &tags, backgrounds),
+                tags,
+                line: s.position.line,
+                runs: s
+                    .examples
+                    .iter()
+                    .map(|e| {
+                        e.table
+                            .as_ref()
+                            .map_or(0, |t| t.rows.len().saturating_sub(1))
+                    })
+                    .sum::<usize>()
+                    .max(1),
+                background: backgrounds
+                    .iter()
+                    .flatten()
+                    .flat_map(|b| &b.steps)
+                    .map(step_text)
+                    .collect(),
+                steps: s.steps.iter().map(step_text).collect(),
+            }
         };
-        let outer: Vec<&gherkin::Background> = feature.background.iter().collect();
+        let outer = feature.background.as_ref();
         let mut scenarios: Vec<ScenarioRef> = feature
             .scenarios
             .iter()
-            .map(|s| scenario(s, &feature.tags, &outer))
+            .map(|s| scenario(s, &feature.tags, &[outer]))
             .collect();
         for rule in &feature.rules {
             let inherited: Vec<String> = feature.tags.iter().chain(&rule.tags).cloned().collect();
-            let backgrounds: Vec<&gherkin::Background> =
-                outer.iter().copied().chain(&rule.background).collect();
+            let backgrounds = [outer, rule.background.as_ref()];
             scenarios.extend(
                 rule.scenarios
                     .iter()
@@ -137,13 +145,16 @@ fn parse(path: &Path) -> Result<Feature, FeatureError> {
         .map_err(|e| syntax(parse_error_position(&e, &text), expectation(&text, &e)))
 }
 
-/// Each scenario's tags (inherited ones included) with the SHA-256 of what it runs: its
-/// keyword, name and tags, the backgrounds before it, its steps (keyword, text, doc string,
-/// table) and its examples. Descriptions, comments, blank lines and indentation are left out,
-/// and so is every other scenario of the file: editing one scenario changes only its own hash.
-pub fn scenario_hashes(path: &Path) -> Result<Vec<(Vec<String>, String)>, FeatureError> {
+/// The SHA-256 of what a scenario runs: the backgrounds before it, its keyword, name and tags
+/// (inherited ones included), its steps (keyword, text, doc string, table) and its examples.
+/// Descriptions, comments, blank lines and indentation are left out, and so is every other
+/// scenario of the file: editing one scenario changes only its own hash.
+fn scenario_hash(
+    s: &gherkin::Scenario,
+    tags: &[String],
+    backgrounds: &[Option<&gherkin::Background>],
+) -> String {
     use serde_json::json;
-    let feature = parse(path)?;
     let steps = |steps: &[gherkin::Step]| -> Vec<serde_json::Value> {
         steps
             .iter()
@@ -157,45 +168,24 @@ pub fn scenario_hashes(path: &Path) -> Result<Vec<(Vec<String>, String)>, Featur
             })
             .collect()
     };
-    let background = |b: &Option<gherkin::Background>| b.as_ref().map(|b| steps(&b.steps));
-    let hash = |s: &gherkin::Scenario, tags: &[String], backgrounds: serde_json::Value| {
-        let examples: Vec<_> = s
-            .examples
-            .iter()
-            .map(|e| json!([e.tags, e.table.as_ref().map(|t| &t.rows)]))
-            .collect();
-        let canonical = json!([
-            backgrounds,
-            s.keyword,
-            s.name,
-            tags,
-            steps(&s.steps),
-            examples
-        ]);
-        ssoproof_signoff::sha256_hex(canonical.to_string())
-    };
-    let mut out = Vec::new();
-    let outer = background(&feature.background);
-    for s in &feature.scenarios {
-        let tags: Vec<String> = feature.tags.iter().chain(&s.tags).cloned().collect();
-        out.push((tags.clone(), hash(s, &tags, json!([outer]))));
-    }
-    for rule in &feature.rules {
-        for s in &rule.scenarios {
-            let tags: Vec<String> = feature
-                .tags
-                .iter()
-                .chain(&rule.tags)
-                .chain(&s.tags)
-                .cloned()
-                .collect();
-            out.push((
-                tags.clone(),
-                hash(s, &tags, json!([outer, background(&rule.background)])),
-            ));
-        }
-    }
-    Ok(out)
+    let backgrounds: Vec<_> = backgrounds
+        .iter()
+        .map(|b| b.map(|b| steps(&b.steps)))
+        .collect();
+    let examples: Vec<_> = s
+        .examples
+        .iter()
+        .map(|e| json!([e.tags, e.table.as_ref().map(|t| &t.rows)]))
+        .collect();
+    let canonical = json!([
+        backgrounds,
+        s.keyword,
+        s.name,
+        tags,
+        steps(&s.steps),
+        examples
+    ]);
+    ssoproof_signoff::sha256_hex(canonical.to_string())
 }
 
 /// Where a parse error is, as a line and column of the file. The crate's error exposes its
@@ -357,6 +347,72 @@ mod tests {
         assert_eq!(second.background, ["Given the realm", "Given a rule setup"]);
         assert_eq!(second.steps, ["But nothing else"]);
     }
+
+    #[test]
+    fn scenario_hashes_are_pinned_so_existing_sign_offs_keep_matching() {
+        // Values from the hashing as first released: a change here makes every sign-off
+        // record stale, so it must be a deliberate one (and the record format bumped).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.feature");
+        std::fs::write(&path, FEATURE_WITH_RULES).unwrap();
+        let file = FeatureFile::load(&path).unwrap();
+        let hashes: Vec<(&[String], &str)> = file
+            .scenarios
+            .iter()
+            .map(|s| (&s.tags[..], s.sha256.as_str()))
+            .collect();
+        assert_eq!(
+            hashes,
+            [
+                (
+                    &["kc".to_string(), "one".into()][..],
+                    "bbfdb90a406f09a94a58a3e10fe3df2ccf881bc0c5d43da6fed1e4b3edced63c"
+                ),
+                (
+                    &["kc".to_string(), "two".into()][..],
+                    "03ea61e921416c23eb328105c2ff7ecf2e3031d3bf6dfb7da781b6e9c01d2841"
+                ),
+                (
+                    &["kc".to_string(), "three".into()][..],
+                    "89bf6550296241a25561cbe7decedc32aff6fcd0f9ac6fcf6bf1a0d3eeaec7f9"
+                ),
+            ]
+        );
+    }
+
+    /// A feature background, a rule with one and a rule without, a table, a doc string and an
+    /// outline with tagged examples: every part the hash takes in.
+    const FEATURE_WITH_RULES: &str = r#"@kc
+Feature: X
+  Background:
+    Given the realm
+
+  @one
+  Scenario: First
+    When alice signs in
+      | user  | group |
+      | alice | admin |
+    Then she sees
+      """
+      welcome
+      """
+
+  Rule: R
+    Background:
+      Given a rule setup
+    @two
+    Scenario Outline: Second <a>
+      But nothing <a>
+      @ex
+      Examples:
+        | a |
+        | 1 |
+
+  Rule: S
+    @three
+    Scenario: Third
+      Then done
+"#;
 
     #[test]
     fn an_early_end_is_reported_inside_the_file_in_words() {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::extract::section_range;
-use super::feature::scenario_hashes;
+use super::feature::{FeatureFile, ScenarioRef};
 use super::{items, FeatureError, ItemKind, Sections};
 use crate::document::{Document, LineIndex};
 use ssoproof_signoff::{sha256_hex, Checklist, ItemFingerprint, ScenarioFingerprint};
@@ -24,7 +24,7 @@ pub fn checklist(
     let Some(range) = section_range(doc, &index, source.lines().count(), sections.checklist) else {
         return Ok(None);
     };
-    let mut features: HashMap<PathBuf, Vec<(Vec<String>, String)>> = HashMap::new();
+    let mut features: HashMap<PathBuf, Vec<ScenarioRef>> = HashMap::new();
     let mut out = Vec::new();
     let checklist_items = items(doc, source, file, root, sections)
         .into_iter()
@@ -34,20 +34,20 @@ pub fn checklist(
         for target in &item.scenarios {
             if !features.contains_key(&target.feature) {
                 // A feature file that is not there is `link/missing-file`'s; it hashes as absent.
-                let hashes = match scenario_hashes(&target.feature) {
+                let scenarios = match FeatureFile::load(&target.feature) {
                     Err(FeatureError::Read { .. })
                         if std::fs::symlink_metadata(&target.feature).is_err() =>
                     {
                         Vec::new()
                     }
-                    other => other?,
+                    other => other?.scenarios,
                 };
-                features.insert(target.feature.clone(), hashes);
+                features.insert(target.feature.clone(), scenarios);
             }
             let tagged: Vec<&String> = features[&target.feature]
                 .iter()
-                .filter(|(tags, _)| tags.contains(&target.id))
-                .map(|(_, hash)| hash)
+                .filter(|s| s.tags.contains(&target.id))
+                .map(|s| &s.sha256)
                 .collect();
             scenarios.push(ScenarioFingerprint {
                 feature: relative(&target.feature, root),

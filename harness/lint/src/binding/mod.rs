@@ -14,6 +14,6 @@ mod fingerprint;
 mod runbooks;
 
 pub use extract::{items, row_cells, BindingTarget, BoundItem, ItemKind, Sections};
-pub use feature::{scenario_hashes, FeatureError, FeatureFile, ScenarioRef};
+pub use feature::{FeatureError, FeatureFile, ScenarioRef};
 pub use fingerprint::{checklist, relative};
 pub use runbooks::{runbooks, RunbookItems, RunbooksError};
