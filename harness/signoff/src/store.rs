@@ -118,6 +118,54 @@ pub fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// What [`write`] would refuse, found before a run so the operator does not wait for the
+/// scenarios to learn it: an existing record (unless `force`), or a record folder that cannot
+/// be created or written. Leaves nothing behind, not even the folder: a sign-off refused later
+/// writes nothing.
+pub fn preflight(paths: &RecordPaths, force: bool) -> Result<(), SignoffError> {
+    if !force {
+        refuse_existing(paths)?;
+    }
+    let dir = paths.json.parent().unwrap_or(Path::new("."));
+    let write_error = |source| SignoffError::Write {
+        dir: dir.to_path_buf(),
+        source,
+    };
+    // The folder, or the nearest existing one `create_dir_all` would create it in.
+    let existing = dir
+        .ancestors()
+        .map(|a| {
+            if a.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                a
+            }
+        })
+        .find(|a| a.symlink_metadata().is_ok())
+        .unwrap_or(Path::new("."));
+    if !existing.is_dir() {
+        return Err(write_error(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            format!("{} is not a folder", existing.display()),
+        )));
+    }
+    // Permission bits do not tell (root, ACLs, read-only mounts): try a file, gone once closed.
+    tempfile::tempfile_in(existing).map_err(write_error)?;
+    Ok(())
+}
+
+fn refuse_existing(paths: &RecordPaths) -> Result<(), SignoffError> {
+    match [&paths.json, &paths.markdown, &paths.signature, &paths.html]
+        .into_iter()
+        .find(|p| p.symlink_metadata().is_ok())
+    {
+        Some(existing) => Err(SignoffError::Exists {
+            path: existing.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Writes the record's files: each to a temporary file in the same folder first, then renamed
 /// over its name, so a failed run leaves no half-written record. An existing record is only
 /// replaced with `force`.
@@ -139,14 +187,7 @@ pub fn write(
     };
     std::fs::create_dir_all(dir).map_err(write_error)?;
     if !force {
-        if let Some(existing) = [&paths.json, &paths.markdown, &paths.signature, &paths.html]
-            .into_iter()
-            .find(|p| p.symlink_metadata().is_ok())
-        {
-            return Err(SignoffError::Exists {
-                path: existing.clone(),
-            });
-        }
+        refuse_existing(paths)?;
     }
     let json = record.to_json();
     let md = markdown(record, &file_name(&paths.json));
@@ -351,6 +392,40 @@ mod tests {
         assert_eq!(err.code(), "signoff/write");
         assert!(err.to_string().contains("signoffs/runbooks/kc"), "{err}");
         assert_eq!(std::fs::read_to_string(&blocked).unwrap(), "a file");
+    }
+
+    #[test]
+    fn preflight_refuses_what_write_would_and_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = RecordPaths::for_date(
+            &runbook_dir(&dir.path().join("signoffs"), "runbooks/kc.md"),
+            "2026-12-01",
+        );
+        // A folder yet to be made, in a writable one: fine, and still not made.
+        preflight(&paths, false).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+        // A file where a folder should be, the record's folder or one above it.
+        std::fs::write(dir.path().join("signoffs"), "a file").unwrap();
+        let err = preflight(&paths, false).unwrap_err();
+        assert_eq!(err.code(), "signoff/write");
+        assert!(err.to_string().contains("signoffs/runbooks/kc"), "{err}");
+        assert!(err.to_string().contains("is not a folder"), "{err}");
+        std::fs::remove_file(dir.path().join("signoffs")).unwrap();
+
+        // Any file of the day's record, unless forced; the probe leaves no file behind.
+        write(&paths, &crate::tests::record(), None, None, false).unwrap();
+        std::fs::remove_file(&paths.json).unwrap();
+        assert_eq!(
+            preflight(&paths, false).unwrap_err().code(),
+            "signoff/exists"
+        );
+        preflight(&paths, true).unwrap();
+        let names: Vec<String> = std::fs::read_dir(paths.json.parent().unwrap())
+            .unwrap()
+            .map(|e| file_name(&e.unwrap().path()))
+            .collect();
+        assert_eq!(names, ["2026-12-01.md"]);
     }
 
     #[test]

@@ -199,12 +199,10 @@ pub async fn signoff(
         .unwrap_or_else(|| root.join(&config.config.signoff.dir));
     let records = store::runbook_dir(&records, &prepared.relative);
     // Refused before anything runs; `store::write` checks again when it writes.
-    if !options.force {
-        let today = RecordPaths::for_date(&records, now().get(..10).unwrap_or_default());
-        if today.json.exists() {
-            return Err(SignoffError::Exists { path: today.json }.into());
-        }
-    }
+    store::preflight(
+        &RecordPaths::for_date(&records, now().get(..10).unwrap_or_default()),
+        options.force,
+    )?;
     let operator_name = match &options.operator {
         Some(name) => name.clone(),
         None => git_user_name(&root).ok_or(SignoffRunError::NoOperator)?,

@@ -341,13 +341,12 @@ fn bad_input_is_a_coded_error_naming_the_file() {
         "runbooks/keycloak.md:1:",
     );
     std::fs::write(&runbook, &text_of).unwrap();
-    // A record folder that cannot be written: nothing half-written is left.
+    // A record folder that cannot be written, found before any scenario runs: nothing
+    // half-written is left.
     std::fs::write(root.join("blocked"), "a file").unwrap();
-    code(
-        &sign_off(root, &["--out", "blocked"]),
-        "signoff/write",
-        "blocked",
-    );
+    let out = sign_off(root, &["--out", "blocked"]);
+    code(&out, "signoff/write", "blocked");
+    assert!(!text(&out).contains("signoff: running"), "{}", text(&out));
     assert_eq!(
         std::fs::read_to_string(root.join("blocked")).unwrap(),
         "a file"
