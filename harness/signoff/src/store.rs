@@ -149,8 +149,22 @@ pub fn preflight(paths: &RecordPaths, force: bool) -> Result<(), SignoffError> {
             format!("{} is not a folder", existing.display()),
         )));
     }
-    // Permission bits do not tell (root, ACLs, read-only mounts): try a file, gone once closed.
-    tempfile::tempfile_in(existing).map_err(write_error)?;
+    // Permission bits do not tell (root, ACLs, read-only mounts): create a file of our own and
+    // remove it at once. By hand rather than with `tempfile`, which would add its dependencies
+    // to the pre-commit hook's cold build (the linter depends on this crate).
+    let probe = existing.join(format!(
+        ".ssoproof-signoff-probe-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(write_error)?;
+    std::fs::remove_file(&probe).map_err(write_error)?;
     Ok(())
 }
 
