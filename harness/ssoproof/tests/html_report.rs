@@ -193,6 +193,7 @@ fn verify_fixture() -> VerifyReport {
                 items: vec![skipped],
             },
         ],
+        shard: None,
     }
 }
 

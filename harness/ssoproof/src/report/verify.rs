@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::html::{self, Page, Proof, RunResult, Status, StepSource};
 use super::truncate;
-use crate::scenario::{tally, Outcome, ScenarioResult};
+use crate::scenario::{tally, Outcome, ScenarioResult, NOT_IN_SHARD};
 use crate::verify::{lint_counts, ItemStatus, VerifyOutcome, VerifyReport};
 use ssoproof_lint::binding::ItemKind;
 
@@ -42,6 +42,7 @@ pub fn json(report: &VerifyReport) -> String {
     let (passed, failed, skipped) = tally(&report.results);
     let value = json!({
         "outcome": report.outcome().as_str(),
+        "shard": report.shard.map(|s| s.to_string()),
         "lint": {"files_checked": report.lint.files.len(), "errors": errors, "warnings": warnings},
         "scenarios": {"passed": passed, "failed": failed, "skipped": skipped},
         "runbooks": report.runbooks,
@@ -54,7 +55,14 @@ pub fn json(report: &VerifyReport) -> String {
 fn summary(report: &VerifyReport) -> String {
     let (errors, warnings) = lint_counts(&report.lint);
     let (passed, failed, skipped) = tally(&report.results);
-    let mut text = format!(
+    let mut text = match report.shard {
+        Some(shard) => format!(
+            "shard {shard}: only this share of the scenarios ran; the others are reported as \
+             {NOT_IN_SHARD}\n"
+        ),
+        None => String::new(),
+    };
+    text += &format!(
         "lint: {errors} errors, {warnings} warnings in {} files\nscenarios ({}): {passed} passed, {failed} failed, {skipped} skipped\n",
         report.lint.files.len(),
         backends(report).join(", ")
@@ -132,6 +140,9 @@ fn page(report: &VerifyReport, steps: &mut StepSource, generated_at: &str) -> Pa
             format!("{passed} passed, {failed} failed, {skipped} skipped"),
         ),
     ];
+    if let Some(shard) = report.shard {
+        facts.push(("Shard".to_string(), shard.to_string()));
+    }
     facts.extend(
         skip_reasons(report)
             .into_iter()
