@@ -40,6 +40,9 @@ enum VerifyFormat {
     Json,
     /// One self-contained page (no external assets) that prints to PDF.
     Html,
+    /// A short Markdown summary (verdict, counts, failed items, skip reasons), for
+    /// `$GITHUB_STEP_SUMMARY`.
+    Markdown,
 }
 
 pub fn run(config: Option<PathBuf>, args: VerifyArgs) -> anyhow::Result<u8> {
@@ -64,6 +67,7 @@ pub fn run(config: Option<PathBuf>, args: VerifyArgs) -> anyhow::Result<u8> {
     let text = match args.format {
         VerifyFormat::Human => render::human(&report),
         VerifyFormat::Json => render::json(&report),
+        VerifyFormat::Markdown => render::markdown(&report),
         VerifyFormat::Html => render::html(&report, &mut StepSource::new(&config.root), &now()),
     };
     let mut out = std::io::stdout().lock();

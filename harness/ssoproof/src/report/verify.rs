@@ -52,6 +52,73 @@ pub fn json(report: &VerifyReport) -> String {
     text
 }
 
+/// A short GitHub-flavoured Markdown summary (for `$GITHUB_STEP_SUMMARY`): the verdict and
+/// counts, then each failed item with its runbook, line and reason, then each skip reason.
+pub fn markdown(report: &VerifyReport) -> String {
+    let (errors, warnings) = lint_counts(&report.lint);
+    let (passed, failed, skipped) = tally(&report.results);
+    let verdict = match report.outcome() {
+        VerifyOutcome::Passed => "passed",
+        VerifyOutcome::Failed => "FAILED",
+        VerifyOutcome::NothingRan => "NOTHING RAN (every scenario was skipped)",
+    };
+    let mut out = format!("### ssoproof verify: {verdict}\n\n");
+    out += &format!("- backends: {}\n", backends(report).join(", "));
+    if let Some(shard) = report.shard {
+        out += &format!("- shard {shard}: the other shards' scenarios are {NOT_IN_SHARD}\n");
+    }
+    out += &format!(
+        "- lint: {errors} errors, {warnings} warnings in {} files\n- scenarios: {passed} passed, \
+         {failed} failed, {skipped} skipped\n",
+        report.lint.files.len()
+    );
+    let failures: Vec<String> = report
+        .runbooks
+        .iter()
+        .flat_map(|runbook| {
+            runbook
+                .items
+                .iter()
+                .filter_map(move |item| match &item.status {
+                    ItemStatus::Failed(reason) => Some(format!(
+                        "| `{}:{}` | {} | {} | {} |\n",
+                        runbook.file,
+                        item.line,
+                        match item.kind {
+                            ItemKind::ChecklistItem => "checklist item",
+                            ItemKind::TroubleshootingRow => "troubleshooting row",
+                        },
+                        cell(&truncate(&item.text, 100)),
+                        cell(&truncate(reason, 300)),
+                    )),
+                    _ => None,
+                })
+        })
+        .collect();
+    if !failures.is_empty() {
+        out += "\n#### Failed runbook items\n\n| Where | Kind | Item | Reason |\n| --- | --- | --- | --- |\n";
+        out.extend(failures);
+    }
+    let reasons = skip_reasons(report);
+    if !reasons.is_empty() {
+        out += "\n#### Skipped\n\n";
+        for reason in reasons {
+            out += &format!("- {}\n", cell(&reason));
+        }
+    }
+    out
+}
+
+/// Text made safe for one Markdown table cell or list item: no row-breaking `|` or newline,
+/// no HTML the summary page would render.
+fn cell(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
 fn summary(report: &VerifyReport) -> String {
     let (errors, warnings) = lint_counts(&report.lint);
     let (passed, failed, skipped) = tally(&report.results);
