@@ -282,6 +282,7 @@ pub async fn signoff(
             junit: None,
             verbose: false,
             tags: Some(tags.clone()),
+            shard: None,
             on_result: Some(record_seen.clone()),
         };
         results.extend(scenario::run(backend.clone(), &run).await?);

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::backend::BackendKind;
-use crate::scenario::{self, Outcome, RunOptions, ScenarioError, ScenarioResult};
+use crate::scenario::{
+    self, Outcome, RunOptions, ScenarioError, ScenarioResult, Shard, NOT_IN_SHARD,
+};
 use ssoproof_config::{absolute, LoadedConfig};
 use ssoproof_lint::binding::{self, BoundItem, ItemKind, RunbooksError};
 use ssoproof_lint::{self as lint, LintError, LintReport, LintRequest, Severity};
@@ -45,6 +47,8 @@ pub struct VerifyOptions {
     /// A folder for cucumber's JUnit reports, one per backend.
     pub junit_dir: Option<PathBuf>,
     pub verbose: bool,
+    /// Only this share of the scenarios (`verify --shard I/N`).
+    pub shard: Option<Shard>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -96,6 +100,8 @@ pub struct VerifyReport {
     pub lint: LintReport,
     pub results: Vec<ScenarioResult>,
     pub runbooks: Vec<RunbookReport>,
+    /// The share of the scenarios this run made, if it was one shard of several.
+    pub shard: Option<Shard>,
 }
 
 impl VerifyReport {
@@ -140,6 +146,7 @@ pub async fn verify(
             junit,
             verbose: options.verbose,
             tags: None,
+            shard: options.shard,
             on_result: None,
         };
         results.extend(scenario::run(Arc::clone(&backend), &run).await?);
@@ -150,6 +157,7 @@ pub async fn verify(
         lint,
         results,
         runbooks,
+        shard: options.shard,
     })
 }
 
@@ -239,6 +247,13 @@ pub(crate) fn item_report(item: BoundItem, results: &[ScenarioResult], root: &Pa
             "[{}] {}: {reason}",
             failed.backend, failed.scenario
         ))
+    } else if let Some(Outcome::Skipped(reason)) = scenarios
+        .iter()
+        .map(|r| &r.outcome)
+        .find(|o| matches!(o, Outcome::Skipped(reason) if reason.starts_with(NOT_IN_SHARD)))
+    {
+        // Part of its proof is another shard's: that shard's report says whether it passed.
+        ItemStatus::Skipped(reason.clone())
     } else if scenarios.iter().any(|r| r.outcome == Outcome::Passed) {
         ItemStatus::Passed
     } else if let Some(Outcome::Skipped(reason)) = scenarios.first().map(|r| &r.outcome) {

@@ -40,6 +40,7 @@ fn main() -> ExitCode {
             junit: Some(junit),
             verbose: true,
             tags: None,
+            shard: None,
             on_result: None,
         };
         match runtime.block_on(scenario::run(backend.clone(), &options)) {

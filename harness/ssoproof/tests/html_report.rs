@@ -193,6 +193,7 @@ fn verify_fixture() -> VerifyReport {
                 items: vec![skipped],
             },
         ],
+        shard: None,
     }
 }
 
@@ -869,4 +870,20 @@ fn the_page_renders_in_chromium_without_console_errors_or_requests() {
         screenshot.display(),
         pdf.display()
     );
+}
+
+/// issue 14: the Markdown summary for `$GITHUB_STEP_SUMMARY` names each failed item's runbook
+/// and line with the reason (secret redacted, `|` escaped so the table holds), and the shard.
+#[test]
+fn the_markdown_summary_names_failed_rows() {
+    let mut report = verify_fixture();
+    report.shard = Some("2/3".parse().unwrap());
+    let text = ssoproof::report::verify::markdown(&report);
+    assert!(!text.contains(CLIENT_SECRET), "{text}");
+    assert!(
+        text.contains("| `runbooks/keycloak.md:41` | checklist item |"),
+        "{text}"
+    );
+    assert!(text.contains("shard 2/3"), "{text}");
+    insta::assert_snapshot!(text);
 }

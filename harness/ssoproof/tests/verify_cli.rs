@@ -96,3 +96,70 @@ fn a_junit_path_that_is_a_file_is_scenario_junit_naming_it() {
         "{stderr}"
     );
 }
+
+/// issue 14: two shards of the same run; between them every scenario ran exactly once, and an
+/// item proved in the other shard reads "not run in this shard", never passed.
+#[test]
+fn two_shards_split_the_run() {
+    let mut ran = std::collections::BTreeMap::new();
+    let mut totals = Vec::new();
+    let mut passed_items = std::collections::BTreeSet::new();
+    for shard in ["1/2", "2/2"] {
+        let (code, stdout) = verify(&["--shard", shard, "--format", "json"]);
+        let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+        assert_eq!(report["shard"], shard);
+        assert_eq!(report["outcome"], "passed", "{stdout}");
+        assert_eq!(code, 0);
+        let s = &report["scenarios"];
+        totals.push(s["passed"].as_u64().unwrap() + s["skipped"].as_u64().unwrap());
+        for runbook in report["runbooks"].as_array().unwrap() {
+            for item in runbook["items"].as_array().unwrap() {
+                let key = format!("{}:{}", runbook["file"], item["line"]);
+                for scenario in item["scenarios"].as_array().unwrap() {
+                    let id = format!("{}:{}", scenario["feature"], scenario["line"]);
+                    let outcome = &scenario["outcome"];
+                    let here = outcome["status"] == "passed";
+                    if here {
+                        // Once per shard at most, and never in both.
+                        let owner = ran.entry(id.clone()).or_insert(shard);
+                        assert_eq!(*owner, shard, "{id} ran in two shards");
+                    } else if outcome["status"] == "skipped" {
+                        let reason = outcome["reason"].as_str().unwrap();
+                        if reason.starts_with("not run in this shard") {
+                            assert!(reason.contains(&format!("({shard})")), "{reason}");
+                            assert_eq!(item["status"], "skipped", "{key}: {item}");
+                        }
+                    }
+                }
+                if item["status"] == "passed" {
+                    assert!(
+                        passed_items.insert(key.clone()),
+                        "{key} passed in both shards"
+                    );
+                }
+            }
+        }
+    }
+    // Each shard accounts for the whole set: its own scenarios ran, the others are listed.
+    assert_eq!(totals[0], totals[1]);
+    assert!(ran.values().any(|s| *s == "1/2") && ran.values().any(|s| *s == "2/2"));
+}
+
+#[test]
+fn a_bad_shard_is_a_usage_error_naming_the_flag() {
+    for bad in ["0/2", "3/2", "x/2"] {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .nth(2)
+            .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+            .current_dir(root)
+            .args(["verify", "--shard", bad])
+            .output()
+            .expect("ssoproof runs");
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--shard"), "{stderr}");
+        assert!(stderr.contains("I/N"), "{stderr}");
+    }
+}

@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use ssoproof::backend::BackendKind;
 use ssoproof::report::html::StepSource;
 use ssoproof::report::verify as render;
+use ssoproof::scenario::Shard;
 use ssoproof::verify::{verify, VerifyOptions};
 
 use super::{load_config, now, FOUND_ERRORS, OK};
@@ -24,6 +25,10 @@ pub struct VerifyArgs {
     /// Write cucumber's JUnit report for each backend into this folder.
     #[arg(long, value_name = "DIR")]
     junit: Option<PathBuf>,
+    /// Run only share I of N of the scenarios (1 <= I <= N), chosen by a stable hash of each
+    /// scenario's feature path and name; the others are reported as not run in this shard.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
     /// Show cucumber's step-by-step output.
     #[arg(long, short)]
     verbose: bool,
@@ -35,6 +40,9 @@ enum VerifyFormat {
     Json,
     /// One self-contained page (no external assets) that prints to PDF.
     Html,
+    /// A short Markdown summary (verdict, counts, failed items, skip reasons), for
+    /// `$GITHUB_STEP_SUMMARY`.
+    Markdown,
 }
 
 pub fn run(config: Option<PathBuf>, args: VerifyArgs) -> anyhow::Result<u8> {
@@ -48,6 +56,7 @@ pub fn run(config: Option<PathBuf>, args: VerifyArgs) -> anyhow::Result<u8> {
         features: config.config.verify.features.clone(),
         junit_dir: args.junit,
         verbose: args.verbose,
+        shard: args.shard,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -58,6 +67,7 @@ pub fn run(config: Option<PathBuf>, args: VerifyArgs) -> anyhow::Result<u8> {
     let text = match args.format {
         VerifyFormat::Human => render::human(&report),
         VerifyFormat::Json => render::json(&report),
+        VerifyFormat::Markdown => render::markdown(&report),
         VerifyFormat::Html => render::html(&report, &mut StepSource::new(&config.root), &now()),
     };
     let mut out = std::io::stdout().lock();

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::html::{self, Page, Proof, RunResult, Status, StepSource};
 use super::truncate;
-use crate::scenario::{tally, Outcome, ScenarioResult};
+use crate::scenario::{tally, Outcome, ScenarioResult, NOT_IN_SHARD};
 use crate::verify::{lint_counts, ItemStatus, VerifyOutcome, VerifyReport};
 use ssoproof_lint::binding::ItemKind;
 
@@ -42,6 +42,7 @@ pub fn json(report: &VerifyReport) -> String {
     let (passed, failed, skipped) = tally(&report.results);
     let value = json!({
         "outcome": report.outcome().as_str(),
+        "shard": report.shard.map(|s| s.to_string()),
         "lint": {"files_checked": report.lint.files.len(), "errors": errors, "warnings": warnings},
         "scenarios": {"passed": passed, "failed": failed, "skipped": skipped},
         "runbooks": report.runbooks,
@@ -51,10 +52,84 @@ pub fn json(report: &VerifyReport) -> String {
     text
 }
 
+/// A short GitHub-flavoured Markdown summary (for `$GITHUB_STEP_SUMMARY`): the verdict and
+/// counts, then each failed item with its runbook, line and reason, then each skip reason.
+pub fn markdown(report: &VerifyReport) -> String {
+    let (errors, warnings) = lint_counts(&report.lint);
+    let (passed, failed, skipped) = tally(&report.results);
+    let verdict = match report.outcome() {
+        VerifyOutcome::Passed => "passed",
+        VerifyOutcome::Failed => "FAILED",
+        VerifyOutcome::NothingRan => "NOTHING RAN (every scenario was skipped)",
+    };
+    let mut out = format!("### ssoproof verify: {verdict}\n\n");
+    out += &format!("- backends: {}\n", backends(report).join(", "));
+    if let Some(shard) = report.shard {
+        out += &format!("- shard {shard}: the other shards' scenarios are {NOT_IN_SHARD}\n");
+    }
+    out += &format!(
+        "- lint: {errors} errors, {warnings} warnings in {} files\n- scenarios: {passed} passed, \
+         {failed} failed, {skipped} skipped\n",
+        report.lint.files.len()
+    );
+    let failures: Vec<String> = report
+        .runbooks
+        .iter()
+        .flat_map(|runbook| {
+            runbook
+                .items
+                .iter()
+                .filter_map(move |item| match &item.status {
+                    ItemStatus::Failed(reason) => Some(format!(
+                        "| `{}:{}` | {} | {} | {} |\n",
+                        runbook.file,
+                        item.line,
+                        match item.kind {
+                            ItemKind::ChecklistItem => "checklist item",
+                            ItemKind::TroubleshootingRow => "troubleshooting row",
+                        },
+                        cell(&truncate(&item.text, 100)),
+                        cell(&truncate(reason, 300)),
+                    )),
+                    _ => None,
+                })
+        })
+        .collect();
+    if !failures.is_empty() {
+        out += "\n#### Failed runbook items\n\n| Where | Kind | Item | Reason |\n| --- | --- | --- | --- |\n";
+        out.extend(failures);
+    }
+    let reasons = skip_reasons(report);
+    if !reasons.is_empty() {
+        out += "\n#### Skipped\n\n";
+        for reason in reasons {
+            out += &format!("- {}\n", cell(&reason));
+        }
+    }
+    out
+}
+
+/// Text made safe for one Markdown table cell or list item: no row-breaking `|` or newline,
+/// no HTML the summary page would render.
+fn cell(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
 fn summary(report: &VerifyReport) -> String {
     let (errors, warnings) = lint_counts(&report.lint);
     let (passed, failed, skipped) = tally(&report.results);
-    let mut text = format!(
+    let mut text = match report.shard {
+        Some(shard) => format!(
+            "shard {shard}: only this share of the scenarios ran; the others are reported as \
+             {NOT_IN_SHARD}\n"
+        ),
+        None => String::new(),
+    };
+    text += &format!(
         "lint: {errors} errors, {warnings} warnings in {} files\nscenarios ({}): {passed} passed, {failed} failed, {skipped} skipped\n",
         report.lint.files.len(),
         backends(report).join(", ")
@@ -132,6 +207,9 @@ fn page(report: &VerifyReport, steps: &mut StepSource, generated_at: &str) -> Pa
             format!("{passed} passed, {failed} failed, {skipped} skipped"),
         ),
     ];
+    if let Some(shard) = report.shard {
+        facts.push(("Shard".to_string(), shard.to_string()));
+    }
     facts.extend(
         skip_reasons(report)
             .into_iter()

@@ -3,6 +3,7 @@
 //! and `ssoproof verify` run exactly the same thing.
 
 mod clouds;
+mod shard;
 mod steps;
 mod world;
 
@@ -14,6 +15,7 @@ use cucumber::event::ScenarioFinished;
 use cucumber::{writer, World as _, WriterExt as _};
 use futures::FutureExt as _;
 
+pub use shard::{Shard, ShardError, NOT_IN_SHARD};
 pub use world::RunbookWorld;
 
 use crate::backend::{persona_of, Backend, Capability};
@@ -70,6 +72,8 @@ pub struct RunOptions {
     pub verbose: bool,
     /// Only the scenarios carrying one of these tags (`None`: every scenario).
     pub tags: Option<Vec<String>>,
+    /// Only this share of the scenarios; the others come back skipped as [`NOT_IN_SHARD`].
+    pub shard: Option<Shard>,
     /// Called as each scenario that ran finishes, with its world (for progress and evidence).
     pub on_result: Option<OnResult>,
 }
@@ -207,6 +211,22 @@ pub async fn run(
             .retain(|s| selected(&options.tags, &s.tags));
     }
     let name = backend.name();
+    // Another shard's scenarios are reported as such, never run here nor counted as passed.
+    let mut results: Vec<ScenarioResult> = Vec::new();
+    let mut in_shard = ShardPlan::default();
+    if let Some(shard) = options.shard {
+        for feature in &mut features {
+            in_shard.add(&options.features, feature, shard);
+            let (ours, theirs): (Vec<_>, Vec<_>) = std::mem::take(&mut feature.scenarios)
+                .into_iter()
+                .partition(|s| shard.runs(&options.features, &feature.path, &s.name));
+            for scenario in &theirs {
+                let reason = shard.skip_reason(&options.features, &feature.path, &scenario.name);
+                results.extend(skip_runs(name, feature, scenario, &reason));
+            }
+            feature.scenarios = ours;
+        }
+    }
     let skip = |feature: &FeatureFile, scenario: &ScenarioRef, reason: &str| {
         skip_runs(name, feature, scenario, reason)
     };
@@ -217,10 +237,11 @@ pub async fn run(
             .collect()
     };
     if let Err(unavailable) = backend.availability().await {
-        return Ok(skipped(&unavailable.to_string()));
+        results.extend(skipped(&unavailable.to_string()));
+        results.sort_by(|a, b| (&a.feature, a.line).cmp(&(&b.feature, b.line)));
+        return Ok(results);
     }
 
-    let mut results: Vec<ScenarioResult> = Vec::new();
     for feature in &features {
         for scenario in &feature.scenarios {
             if let Some(reason) = cannot_run(&scenario.tags, backend.as_ref(), &options.root) {
@@ -330,6 +351,7 @@ pub async fn run(
         .filter_run(options.features.clone(), move |feature, rule, scenario| {
             let tags = all_tags(feature, rule, scenario);
             selected(&filter_tags, &tags)
+                && in_shard.runs(feature.path.as_deref(), scenario.position.line)
                 && cannot_run(&tags, for_filter.as_ref(), &filter_root).is_none()
         })
         .await;
@@ -342,6 +364,39 @@ pub async fn run(
     );
     results.sort_by(|a, b| (&a.feature, a.line).cmp(&(&b.feature, b.line)));
     Ok(results)
+}
+
+/// Which scenarios this shard runs, by feature file and line, for cucumber's filter: cucumber
+/// hands it an outline's expanded examples, named with the placeholders filled in and placed at
+/// their rows, so the shard is decided once per scenario as written and looked up by line.
+#[derive(Default)]
+struct ShardPlan(Option<std::collections::HashMap<PathBuf, Vec<(usize, bool)>>>);
+
+impl ShardPlan {
+    fn add(&mut self, features: &Path, feature: &FeatureFile, shard: Shard) {
+        let lines = feature
+            .scenarios
+            .iter()
+            .map(|s| (s.line, shard.runs(features, &feature.path, &s.name)))
+            .collect();
+        self.0
+            .get_or_insert_with(Default::default)
+            .insert(canonical(&feature.path), lines);
+    }
+
+    /// Whether the scenario (or example) at `line` of `feature` is this shard's: that of the
+    /// last scenario starting at or before it. Without a shard, every scenario is.
+    fn runs(&self, feature: Option<&Path>, line: usize) -> bool {
+        let Some(plan) = &self.0 else { return true };
+        feature
+            .and_then(|f| plan.get(&canonical(f)))
+            .and_then(|lines| lines.iter().rev().find(|(start, _)| *start <= line))
+            .is_some_and(|(_, ours)| *ours)
+    }
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// A scenario that will not run, reported once per run it would have made.
@@ -483,6 +538,7 @@ mod tests {
             junit: None,
             verbose: false,
             tags: None,
+            shard: None,
             on_result: None,
         };
         let results = run(Arc::new(NoPersonas), &options).await.unwrap();
