@@ -15,6 +15,7 @@ mod fixture;
 mod keycloak;
 mod live;
 mod personas;
+pub mod profiles;
 
 use std::fmt;
 use std::path::Path;
