@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::backend::BackendKind;
+use crate::backend::profiles::{ProfileSelectError, Profiles, ProfilesError, PROFILES_FILE};
+use crate::backend::{Backend, BackendKind, LiveBackend};
 use crate::scenario::{self, Outcome, RunOptions, ScenarioError, ScenarioResult};
 use ssoproof_config::{absolute, LoadedConfig};
 use ssoproof_lint::binding::{self, BoundItem, ItemKind, RunbooksError};
@@ -20,6 +21,14 @@ pub enum VerifyError {
     Scenario(#[from] ScenarioError),
     #[error(transparent)]
     Runbooks(#[from] RunbooksError),
+    #[error(transparent)]
+    Profiles(#[from] ProfilesError),
+    #[error(transparent)]
+    Tenant(#[from] ProfileSelectError),
+    #[error("there is no tenant profile file {}; write one (see the README's \"Live tenants\") or name it with --profiles FILE", path.display())]
+    NoProfiles { path: PathBuf },
+    #[error("--tenant chooses live tenants; add --backend live")]
+    TenantWithoutLive,
     #[error("cannot record the run in {}: {source}", path.display())]
     Record {
         path: PathBuf,
@@ -33,6 +42,9 @@ impl VerifyError {
             VerifyError::Lint(e) => e.code(),
             VerifyError::Scenario(e) => e.code(),
             VerifyError::Runbooks(e) => e.code(),
+            VerifyError::Profiles(e) => e.code(),
+            VerifyError::Tenant(_) => "verify/tenant",
+            VerifyError::NoProfiles { .. } | VerifyError::TenantWithoutLive => "verify/tenant",
             VerifyError::Record { .. } => "verify/record",
         }
     }
@@ -45,6 +57,10 @@ pub struct VerifyOptions {
     /// A folder for cucumber's JUnit reports, one per backend.
     pub junit_dir: Option<PathBuf>,
     pub verbose: bool,
+    /// The `live.yaml` tenants the live backend runs (none: every tenant in the file).
+    pub tenants: Vec<String>,
+    /// The tenant profile file (default: `live.yaml` in the project root).
+    pub profiles: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -128,21 +144,35 @@ pub async fn verify(
     let lint = lint::lint(config, &LintRequest::default())?;
     let features = config.root.join(&options.features);
     let mut results = Vec::new();
-    for kind in &options.backends {
-        let backend = kind.build(&config.root);
+    for run in runs(config, options)? {
         let junit = options
             .junit_dir
             .as_ref()
-            .map(|d| d.join(format!("cucumber-{}.xml", backend.name())));
-        let run = RunOptions {
+            .map(|d| d.join(format!("cucumber-{}.xml", run.label.replace(':', "-"))));
+        let options = RunOptions {
             root: config.root.clone(),
-            features: features.clone(),
+            features: run
+                .features
+                .map_or_else(|| features.clone(), |f| features.join(f)),
             junit,
             verbose: options.verbose,
-            tags: None,
+            tags: run.tags,
             on_result: None,
         };
-        results.extend(scenario::run(Arc::clone(&backend), &run).await?);
+        let down = match run.tenant {
+            true => run.backend.availability().await.err(),
+            false => None,
+        };
+        let mut ran = scenario::run(Arc::clone(&run.backend), &options).await?;
+        for result in &mut ran {
+            result.backend = run.label.clone();
+            // A tenant that is down or misconfigured failed its smoke run; it is not a
+            // backend that simply is not set up here.
+            if let Some(reason) = &down {
+                result.outcome = Outcome::Failed(reason.to_string());
+            }
+        }
+        results.extend(ran);
     }
     record(config, &results)?;
     let runbooks = runbook_reports(config, &results)?;
@@ -152,6 +182,68 @@ pub async fn verify(
         runbooks,
     })
 }
+
+/// One backend's run: where, which scenarios, under which name the results are reported.
+struct Run {
+    backend: Arc<dyn Backend>,
+    /// `emulator`, `live`, or `live:<tenant>`.
+    label: String,
+    /// A feature file within the feature folder; `None` for the whole folder.
+    features: Option<String>,
+    tags: Option<Vec<String>>,
+    tenant: bool,
+}
+
+/// The runs `options` ask for. The live backend is one run per tenant of `live.yaml` when that
+/// file exists (or `--tenant` is given), each restricted to its vendor's `@live` scenarios;
+/// without the file it is the one tenant of the `SSOPROOF_LIVE_*` variables.
+fn runs(config: &LoadedConfig, options: &VerifyOptions) -> Result<Vec<Run>, VerifyError> {
+    let profiles_path = options
+        .profiles
+        .clone()
+        .unwrap_or_else(|| config.root.join(PROFILES_FILE));
+    if !options.tenants.is_empty() && !options.backends.contains(&BackendKind::Live) {
+        return Err(VerifyError::TenantWithoutLive);
+    }
+    let mut runs = Vec::new();
+    for kind in &options.backends {
+        let profiled =
+            *kind == BackendKind::Live && (!options.tenants.is_empty() || profiles_path.exists());
+        if !profiled {
+            let backend = kind.build(&config.root);
+            runs.push(Run {
+                label: backend.name().to_string(),
+                backend,
+                features: None,
+                tags: None,
+                tenant: false,
+            });
+            continue;
+        }
+        if !profiles_path.exists() {
+            return Err(VerifyError::NoProfiles {
+                path: profiles_path,
+            });
+        }
+        let profiles = Profiles::load(&profiles_path)?;
+        for tenant in profiles.select(&options.tenants)? {
+            runs.push(Run {
+                backend: Arc::new(LiveBackend::from_profile(&tenant, |v| {
+                    std::env::var(v).ok()
+                })),
+                label: format!("live:{}", tenant.name),
+                features: Some(tenant.vendor.feature()),
+                tags: Some(vec![LIVE_TAG.to_string()]),
+                tenant: true,
+            });
+        }
+    }
+    Ok(runs)
+}
+
+/// The tag of the scenarios safe on a real tenant: they read, sign in and sign out, and change
+/// nothing.
+pub const LIVE_TAG: &str = "live";
 
 /// Where the last run's results are kept for `ssoproof coverage`.
 pub fn last_run_path(config: &LoadedConfig) -> PathBuf {

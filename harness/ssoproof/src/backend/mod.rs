@@ -149,6 +149,11 @@ pub trait Idp: Send + Sync + fmt::Debug {
     fn login_name(&self, username: &str) -> String {
         username.to_string()
     }
+    /// How test users sign in: through the login form, or (a live tenant's choice) the
+    /// password grant.
+    fn driver(&self) -> profiles::Driver {
+        profiles::Driver::Form
+    }
     /// Another issuer the IdP serves, by key: Okta `org` or a custom server id, Entra `common`
     /// or `v1`, or the brokered upstream's vendor (`google`).
     fn issuer_named(&self, _key: &str) -> Option<String> {

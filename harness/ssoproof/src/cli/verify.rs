@@ -24,6 +24,14 @@ pub struct VerifyArgs {
     /// Write cucumber's JUnit report for each backend into this folder.
     #[arg(long, value_name = "DIR")]
     junit: Option<PathBuf>,
+    /// With `--backend live`: run only this tenant of `live.yaml` (repeatable; default: every
+    /// tenant in the file). Each tenant runs its vendor's `@live` scenarios and is reported as
+    /// `live:<tenant>`.
+    #[arg(long = "tenant", value_name = "NAME")]
+    tenants: Vec<String>,
+    /// The tenant profile file for `--backend live` (default: `live.yaml` in the project root).
+    #[arg(long, value_name = "FILE")]
+    profiles: Option<PathBuf>,
     /// Show cucumber's step-by-step output.
     #[arg(long, short)]
     verbose: bool,
@@ -48,6 +56,8 @@ pub fn run(config: Option<PathBuf>, args: VerifyArgs) -> anyhow::Result<u8> {
         features: config.config.verify.features.clone(),
         junit_dir: args.junit,
         verbose: args.verbose,
+        tenants: args.tenants,
+        profiles: args.profiles,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
