@@ -629,8 +629,10 @@ fn verify_live_runs_each_tenant_of_the_profile_file() {
     std::fs::write(
         &profiles,
         format!(
-            "tenants:\n{}{}{}",
+            "tenants:\n{}{}{}{}",
             tenant("acme", &form.value("issuer"), "form"),
+            tenant("unset", &form.value("issuer"), "form")
+                .replace("LIVE_SECRET", "LIVE_UNSET_SECRET"),
             tenant("acme-grant", &grant.value("issuer"), "password-grant"),
             tenant(
                 "down",
@@ -685,6 +687,43 @@ fn verify_live_runs_each_tenant_of_the_profile_file() {
             "{reason}"
         );
     }
+    let unset = backend("live:unset");
+    assert_eq!(unset["failed"], 5, "{unset}");
+    let reason = unset["failures"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("tenant \"unset\": the environment variable LIVE_UNSET_SECRET"),
+        "{reason}"
+    );
     assert!(!stdout.contains("alice-password") && !stdout.contains("acme-app-secret"));
     assert_eq!(out.status.code(), Some(1), "a tenant failed: {stdout}");
+}
+
+#[test]
+fn an_unknown_tenant_is_verify_tenant_with_the_nearest_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let profiles = dir.path().join("live.yaml");
+    std::fs::write(
+        &profiles,
+        "tenants:\n  - {name: acme, vendor: okta, issuer: 'http://127.0.0.1:9/', client_id: app}\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .args([
+            "verify",
+            "--backend",
+            "live",
+            "--tenant",
+            "acne",
+            "--profiles",
+        ])
+        .arg(&profiles)
+        .output()
+        .expect("ssoproof runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("[verify/tenant] no tenant \"acne\" in live.yaml (did you mean \"acme\"?)"),
+        "{stderr}"
+    );
 }
