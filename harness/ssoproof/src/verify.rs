@@ -164,6 +164,21 @@ pub async fn verify(
             false => None,
         };
         let mut ran = scenario::run(Arc::clone(&run.backend), &options).await?;
+        if run.tenant && ran.is_empty() {
+            // A tenant whose vendor feature has no `@live` scenario yet is reported, not left
+            // out of the report as if it had not been asked for.
+            ran.push(ScenarioResult {
+                backend: String::new(),
+                feature: options.features.clone(),
+                scenario: "(no @live scenario)".into(),
+                line: 0,
+                tags: Vec::new(),
+                outcome: Outcome::Skipped(format!(
+                    "{} has no scenario tagged @{LIVE_TAG}; nothing can be checked on this tenant yet",
+                    options.features.display()
+                )),
+            });
+        }
         for result in &mut ran {
             result.backend = run.label.clone();
             // A tenant that is down or misconfigured failed its smoke run; it is not a
