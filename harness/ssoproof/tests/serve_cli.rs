@@ -656,6 +656,8 @@ fn verify_live_runs_each_tenant_of_the_profile_file() {
             "--profiles",
         ])
         .arg(&profiles)
+        .arg("--junit")
+        .arg(dir.path().join("junit"))
         .env("LIVE_SECRET", "acme-app-secret")
         .env("LIVE_ALICE", "alice-password")
         .env("LIVE_BOB", "bob-password")
@@ -695,6 +697,20 @@ fn verify_live_runs_each_tenant_of_the_profile_file() {
         (&okta["passed"], &okta["failed"], &okta["skipped"]),
         (&0.into(), &0.into(), &1.into()),
         "{okta}"
+    );
+    for tenant in ["acme", "acme-grant", "down", "okta", "unset"] {
+        let junit = dir.path().join(format!("junit/cucumber-live-{tenant}.xml"));
+        assert!(
+            junit.is_file(),
+            "one JUnit report per tenant: {}",
+            junit.display()
+        );
+    }
+    let down_junit =
+        std::fs::read_to_string(dir.path().join("junit/cucumber-live-down.xml")).unwrap();
+    assert!(
+        down_junit.contains("<failure message=\"live: tenant &quot;down&quot; does not answer"),
+        "{down_junit}"
     );
     let unset = backend("live:unset");
     assert_eq!(unset["failed"], 5, "{unset}");
