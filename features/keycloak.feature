@@ -10,7 +10,7 @@ Feature: Keycloak runbook
 
   # Validation checklist
 
-  @issuer-exact
+  @issuer-exact @live
   Scenario: The discovery issuer is byte-equal to the configured issuer
     When the operator fetches the discovery document
     Then its issuer is byte-equal to the application's issuer
@@ -44,19 +44,19 @@ Feature: Keycloak runbook
     And the rejection message mentions "unauthorized_client: Invalid client or Invalid client credentials"
     And the rejection message mentions "The client secret or authentication method is wrong"
 
-  @wrong-password
+  @wrong-password @live
   Scenario: A wrong password is refused by the IdP's login page
     When alice signs in with the password "not-her-password"
     Then the login is rejected with "login_failed"
     And the rejection message mentions "Invalid username or password."
 
-  @admin-role
+  @admin-role @live
   Scenario: A member of /acme/admins signs in as admin
     When alice signs in
     Then the login succeeds with role "admin"
     And the groups include "/acme/admins"
 
-  @user-role
+  @user-role @live
   Scenario: A member of /acme/engineers signs in as user
     When bob signs in
     Then the login succeeds with role "user"
@@ -91,7 +91,7 @@ Feature: Keycloak runbook
     And the ID token was signed with the rotated key
     And the application fetched the IdP's JWKS 2 times
 
-  @refresh-token-reuse
+  @refresh-token-reuse @live
   Scenario: A refresh token that was already used is refused
     Given alice has signed in
     When the application refreshes the session

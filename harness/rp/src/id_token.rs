@@ -141,6 +141,9 @@ pub(crate) enum NonceRule<'a> {
     /// claim cannot be compared. The refresh token, redeemed with the client's own credentials,
     /// is what ties the answer to this client.
     NotKept,
+    /// A password-grant login: no authorization request carried a nonce, so none is expected;
+    /// the client's own credentials at the token endpoint tie the answer to this client.
+    NotSent,
 }
 
 /// What the claims must say.
@@ -271,7 +274,7 @@ pub(crate) fn check_claims(
     }
     let nonce = claims.get("nonce");
     match (expected.nonce, nonce) {
-        (NonceRule::NotKept, _) => {}
+        (NonceRule::NotKept | NonceRule::NotSent, _) => {}
         (NonceRule::Required(want) | NonceRule::IfPresent(want), Some(Value::String(got)))
             if got == want => {}
         (NonceRule::IfPresent(_), None) => {}

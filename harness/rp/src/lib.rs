@@ -340,6 +340,11 @@ enum Grant<'a> {
         verifier: &'a Secret,
     },
     Refresh(&'a Secret),
+    /// The resource-owner password grant (RFC 6749 4.3).
+    Password {
+        username: &'a str,
+        password: &'a Secret,
+    },
 }
 
 /// `bytes` random bytes from the operating system's CSPRNG, base64url-encoded.
@@ -442,20 +447,47 @@ impl RelyingParty {
         .await?;
         let code = Secret::new(self.check_callback(callback, &state)?);
         secrets.push(&code);
-
-        let tokens = self
-            .token_request(
-                Grant::Code {
-                    code: &code,
-                    verifier: &verifier,
-                },
-                &secrets,
-            )
+        let grant = Grant::Code {
+            code: &code,
+            verifier: &verifier,
+        };
+        self.session(grant, NonceRule::Required(&nonce), nonce.clone(), &secrets)
             .await
-            .map_err(|f| RpError::TokenRequestFailed {
-                request: f.request,
-                problem: f.problem,
-            })?;
+    }
+
+    /// Signs `username` in with the resource-owner password grant instead of the login form:
+    /// a smoke-test shortcut for clients that allow it (Keycloak's direct access grants, Auth0's
+    /// password realm, Entra ROPC). It proves the credentials, the token and the role mapping,
+    /// not the login pages users see.
+    pub async fn login_with_password_grant(
+        &self,
+        username: &str,
+        password: &Secret,
+    ) -> Result<Session, RpError> {
+        let mut secrets = self.secrets();
+        secrets.push(password);
+        let grant = Grant::Password { username, password };
+        self.session(grant, NonceRule::NotSent, String::new(), &secrets)
+            .await
+            .map_err(|e| e.redact_server_values(&secrets))
+    }
+
+    /// Redeems `grant` at the token endpoint, validates the ID token, calls userinfo and maps
+    /// the groups to a role.
+    async fn session(
+        &self,
+        grant: Grant<'_>,
+        nonce_rule: NonceRule<'_>,
+        nonce: String,
+        secrets: &[&Secret],
+    ) -> Result<Session, RpError> {
+        let tokens =
+            self.token_request(grant, secrets)
+                .await
+                .map_err(|f| RpError::TokenRequestFailed {
+                    request: f.request,
+                    problem: f.problem,
+                })?;
         let id_token = tokens.id_token.ok_or_else(|| RpError::TokenRequestFailed {
             request: format!("POST {}", self.provider.token_endpoint),
             problem: "answered without an `id_token`; check that the `openid` scope is allowed \
@@ -469,7 +501,7 @@ impl RelyingParty {
                     issuer: &self.config.issuer,
                     origin: "the ID token",
                     client_id: &self.config.client_id,
-                    nonce: NonceRule::Required(&nonce),
+                    nonce: nonce_rule,
                     access_token: Some(&tokens.access_token),
                     now: id_token::now(),
                 },
@@ -774,6 +806,12 @@ impl RelyingParty {
             Grant::Refresh(token) => vec![
                 ("grant_type", "refresh_token".to_string()),
                 ("refresh_token", token.expose().to_string()),
+            ],
+            Grant::Password { username, password } => vec![
+                ("grant_type", "password".to_string()),
+                ("username", username.to_string()),
+                ("password", password.expose().to_string()),
+                ("scope", self.config.scopes.join(" ")),
             ],
         };
         let mut request = self

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::backend::BackendKind;
+use crate::backend::profiles::{ProfileSelectError, Profiles, ProfilesError, PROFILES_FILE};
+use crate::backend::{Backend, BackendKind, LiveBackend};
 use crate::scenario::{
     self, Outcome, RunOptions, ScenarioError, ScenarioResult, Shard, NOT_IN_SHARD,
 };
@@ -22,6 +23,14 @@ pub enum VerifyError {
     Scenario(#[from] ScenarioError),
     #[error(transparent)]
     Runbooks(#[from] RunbooksError),
+    #[error(transparent)]
+    Profiles(#[from] ProfilesError),
+    #[error(transparent)]
+    Tenant(#[from] ProfileSelectError),
+    #[error("there is no tenant profile file {}; write one (see the README's \"Live tenants\") or name it with --profiles FILE", path.display())]
+    NoProfiles { path: PathBuf },
+    #[error("--tenant chooses live tenants; add --backend live")]
+    TenantWithoutLive,
     #[error("cannot record the run in {}: {source}", path.display())]
     Record {
         path: PathBuf,
@@ -35,6 +44,9 @@ impl VerifyError {
             VerifyError::Lint(e) => e.code(),
             VerifyError::Scenario(e) => e.code(),
             VerifyError::Runbooks(e) => e.code(),
+            VerifyError::Profiles(e) => e.code(),
+            VerifyError::Tenant(_) => "verify/tenant",
+            VerifyError::NoProfiles { .. } | VerifyError::TenantWithoutLive => "verify/tenant",
             VerifyError::Record { .. } => "verify/record",
         }
     }
@@ -49,6 +61,10 @@ pub struct VerifyOptions {
     pub verbose: bool,
     /// Only this share of the scenarios (`verify --shard I/N`).
     pub shard: Option<Shard>,
+    /// The `live.yaml` tenants the live backend runs (none: every tenant in the file).
+    pub tenants: Vec<String>,
+    /// The tenant profile file (default: `live.yaml` in the project root).
+    pub profiles: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -134,22 +150,58 @@ pub async fn verify(
     let lint = lint::lint(config, &LintRequest::default())?;
     let features = config.root.join(&options.features);
     let mut results = Vec::new();
-    for kind in &options.backends {
-        let backend = kind.build(&config.root);
+    for run in runs(config, options)? {
         let junit = options
             .junit_dir
             .as_ref()
-            .map(|d| d.join(format!("cucumber-{}.xml", backend.name())));
-        let run = RunOptions {
+            .map(|d| d.join(format!("cucumber-{}.xml", run.label.replace(':', "-"))));
+        let options = RunOptions {
             root: config.root.clone(),
-            features: features.clone(),
+            features: run
+                .features
+                .map_or_else(|| features.clone(), |f| features.join(f)),
             junit,
             verbose: options.verbose,
-            tags: None,
+            tags: run.tags,
             shard: options.shard,
             on_result: None,
         };
-        results.extend(scenario::run(Arc::clone(&backend), &run).await?);
+        let down = match run.tenant {
+            true => run.backend.availability().await.err(),
+            false => None,
+        };
+        let mut ran = scenario::run(Arc::clone(&run.backend), &options).await?;
+        let no_live = run.tenant && ran.is_empty();
+        if no_live {
+            // A tenant whose vendor feature has no `@live` scenario yet is reported, not left
+            // out of the report as if it had not been asked for.
+            ran.push(ScenarioResult {
+                backend: String::new(),
+                feature: options.features.clone(),
+                scenario: "(no @live scenario)".into(),
+                line: 0,
+                tags: Vec::new(),
+                outcome: Outcome::Skipped(format!(
+                    "{} has no scenario tagged @{LIVE_TAG}; nothing can be checked on this tenant yet",
+                    options.features.display()
+                )),
+            });
+        }
+        for result in &mut ran {
+            result.backend = run.label.clone();
+            // A tenant that is down or misconfigured failed its smoke run; it is not a
+            // backend that simply is not set up here.
+            if let Some(reason) = &down {
+                result.outcome = Outcome::Failed(reason.to_string());
+            }
+        }
+        let cucumber_ran = down.is_none() && !no_live;
+        if let Some(path) = options.junit.as_ref().filter(|_| !cucumber_ran) {
+            // Cucumber did not run (the tenant is down, lacks secrets, or has no `@live`
+            // scenario): the nightly job still gets the tenant's report, with the reason.
+            write_junit(path, &run.label, &ran)?;
+        }
+        results.extend(ran);
     }
     record(config, &results)?;
     let runbooks = runbook_reports(config, &results)?;
@@ -160,6 +212,97 @@ pub async fn verify(
         shard: options.shard,
     })
 }
+
+/// One backend's run: where, which scenarios, under which name the results are reported.
+struct Run {
+    backend: Arc<dyn Backend>,
+    /// `emulator`, `live`, or `live:<tenant>`.
+    label: String,
+    /// A feature file within the feature folder; `None` for the whole folder.
+    features: Option<String>,
+    tags: Option<Vec<String>>,
+    tenant: bool,
+}
+
+/// The runs `options` ask for. The live backend is one run per tenant of `live.yaml` when that
+/// file exists (or `--tenant` is given), each restricted to its vendor's `@live` scenarios;
+/// without the file it is the one tenant of the `SSOPROOF_LIVE_*` variables.
+fn runs(config: &LoadedConfig, options: &VerifyOptions) -> Result<Vec<Run>, VerifyError> {
+    let profiles_path = options
+        .profiles
+        .clone()
+        .unwrap_or_else(|| config.root.join(PROFILES_FILE));
+    if !options.tenants.is_empty() && !options.backends.contains(&BackendKind::Live) {
+        return Err(VerifyError::TenantWithoutLive);
+    }
+    let mut runs = Vec::new();
+    for kind in &options.backends {
+        let profiled =
+            *kind == BackendKind::Live && (!options.tenants.is_empty() || profiles_path.exists());
+        if !profiled {
+            let backend = kind.build(&config.root);
+            runs.push(Run {
+                label: backend.name().to_string(),
+                backend,
+                features: None,
+                tags: None,
+                tenant: false,
+            });
+            continue;
+        }
+        if !profiles_path.exists() {
+            return Err(VerifyError::NoProfiles {
+                path: profiles_path,
+            });
+        }
+        let profiles = Profiles::load(&profiles_path)?;
+        for tenant in profiles.select(&options.tenants)? {
+            runs.push(Run {
+                backend: Arc::new(LiveBackend::from_profile(&tenant, |v| {
+                    std::env::var(v).ok()
+                })),
+                label: format!("live:{}", tenant.name),
+                features: Some(tenant.vendor.feature()),
+                tags: Some(vec![LIVE_TAG.to_string()]),
+                tenant: true,
+            });
+        }
+    }
+    Ok(runs)
+}
+
+/// A JUnit report of `results` that cucumber did not write itself.
+fn write_junit(path: &Path, suite: &str, results: &[ScenarioResult]) -> Result<(), VerifyError> {
+    use quick_xml::escape::escape;
+    let (_, failed, skipped) = scenario::tally(results);
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" skipped=\"{skipped}\">\n",
+        escape(suite),
+        results.len()
+    );
+    for result in results {
+        let name = escape(&result.scenario);
+        let body = match &result.outcome {
+            Outcome::Passed => String::new(),
+            Outcome::Failed(reason) => format!("<failure message=\"{}\"/>", escape(reason)),
+            Outcome::Skipped(reason) => format!("<skipped message=\"{}\"/>", escape(reason)),
+        };
+        xml.push_str(&format!(
+            "    <testcase name=\"{name}\">{body}</testcase>\n"
+        ));
+    }
+    xml.push_str("  </testsuite>\n</testsuites>\n");
+    std::fs::write(path, xml).map_err(|source| {
+        VerifyError::Scenario(ScenarioError::Junit {
+            path: path.to_path_buf(),
+            source,
+        })
+    })
+}
+
+/// The tag of the scenarios safe on a real tenant: they read, sign in and sign out, and change
+/// nothing.
+pub const LIVE_TAG: &str = "live";
 
 /// Where the last run's results are kept for `ssoproof coverage`.
 pub fn last_run_path(config: &LoadedConfig) -> PathBuf {

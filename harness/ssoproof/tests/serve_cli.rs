@@ -596,3 +596,159 @@ fn serves_a_persona_at_the_vendor_paths() {
     assert!(summary.contains("common"), "{summary}");
     assert!(!summary.contains("alice-password"), "{summary}");
 }
+
+/// `verify --backend live` with a tenant profile whose tenants are `ssoproof serve idp`
+/// posing as live tenants: `acme` through the login form, `acme-grant` (a realm copy whose
+/// client allows direct access grants) through the password grant, and `down`, which does not
+/// answer. Each tenant is reported on its own; the one that is down fails with its name.
+#[test]
+fn verify_live_runs_each_tenant_of_the_profile_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let realm: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(realm()).unwrap()).unwrap();
+    let mut grant_realm = realm.clone();
+    for client in grant_realm["clients"].as_array_mut().unwrap() {
+        client["directAccessGrantsEnabled"] = true.into();
+    }
+    let grant_realm_path = dir.path().join("grant-realm.json");
+    std::fs::write(&grant_realm_path, grant_realm.to_string()).unwrap();
+    let form = Served::start(&[]);
+    let grant = Served::command(&["idp", "--realm", grant_realm_path.to_str().unwrap()]);
+    // A port nothing listens on: bound, then released.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let tenant = |name: &str, issuer: &str, driver: &str| {
+        format!(
+            "  - name: {name}\n    vendor: keycloak\n    issuer: {issuer}\n    client_id: acme-app\n    client_secret_env: LIVE_SECRET\n    driver: {driver}\n    users:\n      - {{username: alice, password_env: LIVE_ALICE, groups: [/acme/admins], role: admin}}\n      - {{username: bob, password_env: LIVE_BOB, groups: [/acme/engineers], role: user}}\n"
+        )
+    };
+    let profiles = dir.path().join("live.yaml");
+    std::fs::write(
+        &profiles,
+        format!(
+            "tenants:\n{}{}{}{}{}",
+            tenant("acme", &form.value("issuer"), "form"),
+            tenant("okta", &form.value("issuer"), "form")
+                .replace("vendor: keycloak", "vendor: okta"),
+            tenant("unset", &form.value("issuer"), "form")
+                .replace("LIVE_SECRET", "LIVE_UNSET_SECRET"),
+            tenant("acme-grant", &grant.value("issuer"), "password-grant"),
+            tenant(
+                "down",
+                &format!("http://127.0.0.1:{closed}/realms/acme"),
+                "form"
+            ),
+        ),
+    )
+    .unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .current_dir(&root)
+        .args([
+            "verify",
+            "--backend",
+            "live",
+            "--format",
+            "json",
+            "--profiles",
+        ])
+        .arg(&profiles)
+        .arg("--junit")
+        .arg(dir.path().join("junit"))
+        .env("LIVE_SECRET", "acme-app-secret")
+        .env("LIVE_ALICE", "alice-password")
+        .env("LIVE_BOB", "bob-password")
+        .output()
+        .expect("ssoproof runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let backend = |name: &str| -> &serde_json::Value {
+        report["backends"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is reported: {stdout}"))
+    };
+    let acme = backend("live:acme");
+    assert_eq!(
+        acme["passed"], 5,
+        "the five @live Keycloak scenarios: {acme}"
+    );
+    let grant = backend("live:acme-grant");
+    // Only the wrong-password scenario may fail with the password grant: it expects the
+    // login page's message, which a grant has no page to show.
+    assert_eq!(grant["passed"], 4, "{grant}");
+    let down = backend("live:down");
+    assert_eq!(down["failed"], 5, "{down}");
+    for failure in down["failures"].as_array().unwrap() {
+        let reason = failure["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("tenant \"down\" does not answer"),
+            "{reason}"
+        );
+    }
+    // No @live scenario in okta.feature yet: the tenant is reported as skipped, not left out.
+    let okta = backend("live:okta");
+    assert_eq!(
+        (&okta["passed"], &okta["failed"], &okta["skipped"]),
+        (&0.into(), &0.into(), &1.into()),
+        "{okta}"
+    );
+    for tenant in ["acme", "acme-grant", "down", "okta", "unset"] {
+        let junit = dir.path().join(format!("junit/cucumber-live-{tenant}.xml"));
+        assert!(
+            junit.is_file(),
+            "one JUnit report per tenant: {}",
+            junit.display()
+        );
+    }
+    let down_junit =
+        std::fs::read_to_string(dir.path().join("junit/cucumber-live-down.xml")).unwrap();
+    assert!(
+        down_junit.contains("<failure message=\"live: tenant &quot;down&quot; does not answer"),
+        "{down_junit}"
+    );
+    let unset = backend("live:unset");
+    assert_eq!(unset["failed"], 5, "{unset}");
+    let reason = unset["failures"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("tenant \"unset\": the environment variable LIVE_UNSET_SECRET"),
+        "{reason}"
+    );
+    assert!(!stdout.contains("alice-password") && !stdout.contains("acme-app-secret"));
+    assert_eq!(out.status.code(), Some(1), "a tenant failed: {stdout}");
+}
+
+#[test]
+fn an_unknown_tenant_is_verify_tenant_with_the_nearest_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let profiles = dir.path().join("live.yaml");
+    std::fs::write(
+        &profiles,
+        "tenants:\n  - {name: acme, vendor: okta, issuer: 'http://127.0.0.1:9/', client_id: app}\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .args([
+            "verify",
+            "--backend",
+            "live",
+            "--tenant",
+            "acne",
+            "--profiles",
+        ])
+        .arg(&profiles)
+        .output()
+        .expect("ssoproof runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("[verify/tenant] no tenant \"acne\" in live.yaml (did you mean \"acme\"?)"),
+        "{stderr}"
+    );
+}

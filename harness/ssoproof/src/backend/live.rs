@@ -7,11 +7,14 @@
 //! - per test user `SSOPROOF_LIVE_PASSWORD_<USERNAME>` (upper-case) and optionally
 //!   `SSOPROOF_LIVE_USER_ID_<USERNAME>` (the IdP's id for the user, for `sub` checks).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
 use super::fixture::APP_REDIRECT_URI;
+use super::profiles::{Driver, TenantProfile};
 use super::{Backend, BackendError, Capability, ClientRegistration, Idp};
 use ssoproof_secret::Secret;
 
@@ -23,9 +26,74 @@ pub struct LiveBackend {
     client_id: Option<String>,
     secret: Option<Secret>,
     redirect_uri: String,
+    /// Set when the backend is a tenant of `live.yaml`.
+    tenant: Option<Tenant>,
+}
+
+/// What a tenant profile adds to the environment-configured backend.
+#[derive(Debug, Clone)]
+struct Tenant {
+    name: String,
+    driver: Driver,
+    /// Each user's password; `Err` holds why the tenant's secrets could not be read.
+    passwords: Result<BTreeMap<String, Secret>, String>,
 }
 
 impl LiveBackend {
+    /// The tenant `profile`, its secrets read through `env`. Secrets that are not set make the
+    /// tenant unavailable with the reason, so the other tenants still run.
+    pub fn from_profile(
+        profile: &TenantProfile,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> LiveBackend {
+        let resolved = profile.resolve(env);
+        let (secret, passwords) = match resolved {
+            Ok(r) => (r.client_secret, Ok(r.passwords)),
+            Err(e) => (None, Err(e.to_string())),
+        };
+        LiveBackend {
+            issuer: Some(profile.issuer.clone()),
+            client_id: Some(profile.client_id.clone()),
+            secret,
+            redirect_uri: profile.redirect_uri.clone(),
+            tenant: Some(Tenant {
+                name: profile.name.clone(),
+                driver: profile.driver,
+                passwords,
+            }),
+        }
+    }
+
+    /// Whether the tenant answers its discovery document: a tenant that is down is named as
+    /// such instead of failing every scenario with a connection error.
+    async fn answers(&self, tenant: &str, issuer: &str) -> Result<(), BackendError> {
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
+        let failed = |problem: String| {
+            BackendError::Failed {
+            backend: NAME,
+            message: format!(
+                "tenant \"{tenant}\" does not answer: GET {url} {problem}; check the tenant's issuer in live.yaml and that the tenant is up"
+            ),
+        }
+        };
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| failed(e.to_string()))?;
+        let response = client
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| failed(format!("failed: {e}")))?;
+        if !response.status().is_success() {
+            return Err(failed(format!("answered {}", response.status())));
+        }
+        Ok(())
+    }
+
     pub fn from_env() -> LiveBackend {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         LiveBackend {
@@ -34,6 +102,7 @@ impl LiveBackend {
             secret: var("SSOPROOF_LIVE_CLIENT_SECRET").map(Secret::from),
             redirect_uri: var("SSOPROOF_LIVE_REDIRECT_URI")
                 .unwrap_or_else(|| APP_REDIRECT_URI.into()),
+            tenant: None,
         }
     }
 }
@@ -63,6 +132,15 @@ impl Backend for LiveBackend {
     }
 
     async fn availability(&self) -> Result<(), BackendError> {
+        if let (Some(tenant), Some(issuer)) = (&self.tenant, &self.issuer) {
+            if let Err(reason) = &tenant.passwords {
+                return Err(BackendError::Failed {
+                    backend: NAME,
+                    message: reason.clone(),
+                });
+            }
+            return self.answers(&tenant.name, issuer).await;
+        }
         match (&self.issuer, &self.client_id) {
             (Some(_), Some(_)) => Ok(()),
             _ => Err(BackendError::Unavailable {
@@ -97,7 +175,14 @@ impl Idp for LiveBackend {
         }
     }
 
+    fn driver(&self) -> Driver {
+        self.tenant.as_ref().map_or(Driver::Form, |t| t.driver)
+    }
+
     fn password(&self, username: &str) -> Option<Secret> {
+        if let Some(tenant) = &self.tenant {
+            return tenant.passwords.as_ref().ok()?.get(username).cloned();
+        }
         user_var("SSOPROOF_LIVE_PASSWORD_", username).map(Secret::from)
     }
 

@@ -15,6 +15,7 @@ mod fixture;
 mod keycloak;
 mod live;
 mod personas;
+pub mod profiles;
 
 use std::fmt;
 use std::path::Path;
@@ -147,6 +148,11 @@ pub trait Idp: Send + Sync + fmt::Debug {
     /// (`alice` → `alice@example.com` at Okta, Entra, Google).
     fn login_name(&self, username: &str) -> String {
         username.to_string()
+    }
+    /// How test users sign in: through the login form, or (a live tenant's choice) the
+    /// password grant.
+    fn driver(&self) -> profiles::Driver {
+        profiles::Driver::Form
     }
     /// Another issuer the IdP serves, by key: Okta `org` or a custom server id, Entra `common`
     /// or `v1`, or the brokered upstream's vendor (`google`).

@@ -29,6 +29,14 @@ pub struct VerifyArgs {
     /// scenario's feature path and name; the others are reported as not run in this shard.
     #[arg(long, value_name = "I/N")]
     shard: Option<Shard>,
+    /// With `--backend live`: run only this tenant of `live.yaml` (repeatable; default: every
+    /// tenant in the file). Each tenant runs its vendor's `@live` scenarios and is reported as
+    /// `live:<tenant>`.
+    #[arg(long = "tenant", value_name = "NAME")]
+    tenants: Vec<String>,
+    /// The tenant profile file for `--backend live` (default: `live.yaml` in the project root).
+    #[arg(long, value_name = "FILE")]
+    profiles: Option<PathBuf>,
     /// Show cucumber's step-by-step output.
     #[arg(long, short)]
     verbose: bool,
@@ -57,6 +65,8 @@ pub fn run(config: Option<PathBuf>, args: VerifyArgs) -> anyhow::Result<u8> {
         junit_dir: args.junit,
         verbose: args.verbose,
         shard: args.shard,
+        tenants: args.tenants,
+        profiles: args.profiles,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -45,6 +45,7 @@ pub fn json(report: &VerifyReport) -> String {
         "shard": report.shard.map(|s| s.to_string()),
         "lint": {"files_checked": report.lint.files.len(), "errors": errors, "warnings": warnings},
         "scenarios": {"passed": passed, "failed": failed, "skipped": skipped},
+        "backends": per_backend(report),
         "runbooks": report.runbooks,
     });
     let mut text = serde_json::to_string_pretty(&value).expect("plain data always serializes");
@@ -139,6 +140,31 @@ fn summary(report: &VerifyReport) -> String {
     }
     text.push_str(verdict(report.outcome()));
     text
+}
+
+/// Each backend's (each live tenant's) tally and failures, so that one tenant's failure is
+/// read next to the others' results, never instead of them.
+fn per_backend(report: &VerifyReport) -> Vec<serde_json::Value> {
+    backends(report)
+        .into_iter()
+        .map(|backend| {
+            let results: Vec<ScenarioResult> = report
+                .results
+                .iter()
+                .filter(|r| r.backend == backend)
+                .cloned()
+                .collect();
+            let (passed, failed, skipped) = tally(&results);
+            let failures: Vec<serde_json::Value> = results
+                .iter()
+                .filter_map(|r| match &r.outcome {
+                    Outcome::Failed(reason) => Some(json!({"scenario": r.scenario, "reason": reason})),
+                    _ => None,
+                })
+                .collect();
+            json!({"name": backend, "passed": passed, "failed": failed, "skipped": skipped, "failures": failures})
+        })
+        .collect()
 }
 
 /// The backends that ran, each once, in the order they ran.

@@ -3,8 +3,9 @@
 use cucumber::{given, then, when};
 
 use super::{ensure, StepResult};
+use crate::backend::profiles::Driver;
 use crate::scenario::world::RunbookWorld;
-use ssoproof_rp::RelyingParty;
+use ssoproof_rp::{RelyingParty, RpError};
 use ssoproof_secret::Secret;
 
 /// Signs a test user in through the application. `username` is the runbook's short name; the
@@ -28,7 +29,18 @@ pub(super) async fn sign_in(world: &mut RunbookWorld, username: &str, password: 
         }
     }
     let rp = world.rp.as_ref().expect("discovered above");
-    match rp.login(&username, &password).await {
+    let session = match world.idp().driver() {
+        Driver::Form => rp.login(&username, &password).await,
+        Driver::PasswordGrant => rp.login_with_password_grant(&username, &password).await,
+        // Refused when live.yaml loads already; said again here rather than signing in some
+        // other way.
+        Driver::Browser => Err(RpError::ConfigInvalid {
+            problem:
+                "the browser driver is not implemented in this version; use form or password-grant"
+                    .into(),
+        }),
+    };
+    match session {
         Ok(session) => {
             world.login = Some(Ok(session.outcome.clone()));
             world.session = Some(session);
