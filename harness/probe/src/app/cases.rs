@@ -69,10 +69,11 @@ pub struct Case {
     play: Play,
 }
 
-const fn fault(
+/// A case the application must refuse, played as `play` says.
+const fn refuse(
     id: &'static str,
     title: &'static str,
-    fault: Fault,
+    play: Play,
     meaning: &'static str,
     fix: &'static str,
 ) -> Case {
@@ -82,41 +83,7 @@ const fn fault(
         expect: Expect::Refuse,
         meaning,
         fix,
-        play: Play::Fault(fault),
-    }
-}
-
-const fn tamper(
-    id: &'static str,
-    title: &'static str,
-    tamper: Tamper,
-    meaning: &'static str,
-    fix: &'static str,
-) -> Case {
-    Case {
-        id,
-        title,
-        expect: Expect::Refuse,
-        meaning,
-        fix,
-        play: Play::Tamper(tamper),
-    }
-}
-
-const fn inspect(
-    id: &'static str,
-    title: &'static str,
-    inspect: Inspect,
-    meaning: &'static str,
-    fix: &'static str,
-) -> Case {
-    Case {
-        id,
-        title,
-        expect: Expect::Refuse,
-        meaning,
-        fix,
-        play: Play::Inspect(inspect),
+        play,
     }
 }
 
@@ -136,87 +103,87 @@ pub const CATALOGUE: &[Case] = &[
               --whoami-url / --role-pointer given to the probe.",
         play: Play::Control,
     },
-    fault(
+    refuse(
         "id-token-wrong-iss",
         "ID token from another issuer",
-        Fault::WrongIssuer,
+        Play::Fault(Fault::WrongIssuer),
         "A token minted by another issuer (another realm or tenant) signs users in.",
         VALIDATE,
     ),
-    fault(
+    refuse(
         "id-token-wrong-aud",
         "ID token for another client",
-        Fault::WrongAudience,
+        Play::Fault(Fault::WrongAudience),
         "A token issued to another application signs users in here: any app of the same IdP can \
          replay its users' tokens.",
         VALIDATE,
     ),
-    fault(
+    refuse(
         "id-token-wrong-nonce",
         "ID token with another nonce",
-        Fault::WrongNonce,
+        Play::Fault(Fault::WrongNonce),
         "The ID token is not bound to this browser's login: a token captured elsewhere can be \
          replayed.",
         "Send a fresh nonce with each authorization request, keep it in the session, and refuse \
          an ID token whose nonce differs.",
     ),
-    fault(
+    refuse(
         "id-token-wrong-azp",
         "ID token authorized for another party (azp)",
-        Fault::WrongAzp,
+        Play::Fault(Fault::WrongAzp),
         "A token whose authorized party is another client signs users in (OIDC Core 3.1.3.7 \
          says the client SHOULD check azp).",
         VALIDATE,
     ),
-    fault(
+    refuse(
         "id-token-wrong-at-hash",
         "ID token whose at_hash does not match the access token",
-        Fault::WrongAtHash,
+        Play::Fault(Fault::WrongAtHash),
         "The access token is not bound to the ID token; an access token swapped in transit \
          goes unnoticed (in the code flow, checking at_hash is optional: defence in depth).",
         "Verify at_hash when present, as most OIDC libraries do.",
     ),
-    fault(
+    refuse(
         "id-token-alg-none",
         "unsigned ID token (alg none)",
-        Fault::AlgNone,
+        Play::Fault(Fault::AlgNone),
         "Anyone can forge an ID token for any user: the signature is never checked.",
         "Allow only the IdP's signing algorithms (RS256) and never `none`.",
     ),
-    fault(
+    refuse(
         "id-token-hs256-client-secret",
         "ID token signed HS256 with the client secret",
-        Fault::Hs256ClientSecret,
+        Play::Fault(Fault::Hs256ClientSecret),
         "Whoever knows the client secret (every deployment of the app) can forge ID tokens.",
         "Allow only the asymmetric algorithm the IdP advertises; never HS256 with the secret \
          unless the IdP is configured for it.",
     ),
-    fault(
+    refuse(
         "id-token-bad-signature",
         "ID token with a broken signature",
-        Fault::BadSignature,
+        Play::Fault(Fault::BadSignature),
         "Tampered ID tokens are accepted: the signature is not verified.",
         VALIDATE,
     ),
-    fault(
+    refuse(
         "id-token-unknown-kid",
         "ID token signed with a key the JWKS does not hold",
-        Fault::UnknownKid,
+        Play::Fault(Fault::UnknownKid),
         "A token signed with a key the IdP never published signs users in.",
         "Verify with the JWKS key named by kid; refetch the JWKS once for an unknown kid, then \
          refuse.",
     ),
-    fault(
+    refuse(
         "id-token-expired",
         "expired ID token",
-        Fault::Expired,
+        Play::Fault(Fault::Expired),
         "Old ID tokens sign users in, long after they should have stopped working.",
         VALIDATE,
     ),
-    fault(
+    refuse(
         "id-token-iat-future",
         "ID token issued ten minutes in the future",
-        Fault::IatInFuture,
+        Play::Fault(Fault::IatInFuture),
         "Tokens from a skewed or forged clock are accepted, outliving their lifetime.",
         "Refuse an iat beyond a small clock skew (60 s).",
     ),
@@ -258,63 +225,63 @@ pub const CATALOGUE: &[Case] = &[
               byte (OIDC Discovery 4.3).",
         play: Play::Discovery,
     },
-    tamper(
+    refuse(
         "state-changed",
         "callback with another state",
-        Tamper::StateChanged,
+        Play::Tamper(Tamper::StateChanged),
         "Login CSRF: an attacker can sign a victim into the attacker's account.",
         "Keep the state in the browser's session and refuse a callback whose state differs.",
     ),
-    tamper(
+    refuse(
         "state-missing",
         "callback without state",
-        Tamper::StateMissing,
+        Play::Tamper(Tamper::StateMissing),
         "Login CSRF: an attacker can sign a victim into the attacker's account.",
         "Refuse a callback without the state this browser was sent with.",
     ),
-    tamper(
+    refuse(
         "code-replayed",
         "callback with an authorization code already redeemed",
-        Tamper::CodeReplayed,
+        Play::Tamper(Tamper::CodeReplayed),
         "A captured, used authorization code still signs someone in: the application ignores the \
          IdP's refusal of the token request.",
         "Treat any error from the token endpoint as a failed login.",
     ),
-    tamper(
+    refuse(
         "code-other-session",
         "callback with a code issued to another browser",
-        Tamper::CodeOtherSession,
+        Play::Tamper(Tamper::CodeOtherSession),
         "Code injection: a code stolen from a victim's browser signs the attacker in as the \
          victim (PKCE and nonce bind a code to its browser).",
         "Send PKCE S256 with a verifier kept in the session, and check the ID token's nonce.",
     ),
-    tamper(
+    refuse(
         "callback-error",
         "callback carrying error=access_denied",
-        Tamper::CallbackError,
+        Play::Tamper(Tamper::CallbackError),
         "The application signs in someone the IdP refused.",
         "Treat an error callback as a failed login; show the IdP's error.",
     ),
-    inspect(
+    refuse(
         "pkce-s256",
         "authorization request without PKCE S256",
-        Inspect::Pkce,
+        Play::Inspect(Inspect::Pkce),
         "Without PKCE S256 (or with `plain`), a stolen authorization code can be redeemed by \
          someone else (RFC 9700 requires PKCE).",
         "Send code_challenge with code_challenge_method=S256 and the verifier with the token \
          request.",
     ),
-    inspect(
+    refuse(
         "state-unpredictable",
         "state missing, reused or guessable",
-        Inspect::State,
+        Play::Inspect(Inspect::State),
         "A predictable or absent state leaves the callback open to login CSRF.",
         "Generate state from at least 128 random bits per login.",
     ),
-    inspect(
+    refuse(
         "nonce-unpredictable",
         "nonce missing, reused or guessable",
-        Inspect::Nonce,
+        Play::Inspect(Inspect::Nonce),
         "Without a fresh nonce, an ID token is not bound to the login that asked for it.",
         "Generate nonce from at least 128 random bits per login and check it in the ID token.",
     ),
