@@ -21,7 +21,11 @@ use ssoproof_thirdparty::{launch_or_skip, LoginApp, NodeApp, OAuth2Proxy};
 const CLIENT: &str = "acme-app";
 
 async fn idp() -> (Idp, Realm) {
-    let realm = Realm::builtin_keycloak();
+    serve(Realm::builtin_keycloak()).await
+}
+
+/// An emulator serving `realm` on a free loopback port.
+async fn serve(realm: Realm) -> (Idp, Realm) {
     let idp = Idp::start(LocalOptions {
         realm: realm.clone(),
         bind: "127.0.0.1:0".parse().unwrap(),
@@ -30,6 +34,11 @@ async fn idp() -> (Idp, Realm) {
     .await
     .unwrap();
     (idp, realm)
+}
+
+/// What a failed assertion shows: the report's table and the application's log.
+fn context(report: &ProbeReport, log: impl std::fmt::Display) -> String {
+    format!("{}\n{log}", render(report, Format::Table, false))
 }
 
 fn secret(realm: &Realm) -> Secret {
@@ -102,8 +111,7 @@ async fn oauth2_proxy_browser_login() {
         false,
     );
     let report = app::run(&probe, &idp).await.unwrap();
-    let table = render(&report, Format::Table, false);
-    let context = format!("{table}\n{}", proxy.log());
+    let context = context(&report, proxy.log());
     assert_eq!(
         cases_observed(&report, "ERROR"),
         Vec::<&str>::new(),
@@ -154,8 +162,7 @@ async fn openid_client_express_app() {
         true,
     );
     let report = app::run(&probe, &idp).await.unwrap();
-    let table = render(&report, Format::Table, false);
-    let context = format!("{table}\n{}", app.log());
+    let context = context(&report, app.log());
     assert_eq!(
         cases_observed(&report, "ERROR"),
         Vec::<&str>::new(),
@@ -192,14 +199,7 @@ async fn openid_client_express_app() {
 /// the app through their groups).
 #[tokio::test]
 async fn openid_client_express_app_against_okta() {
-    let realm = Realm::builtin_persona(ssoproof_idp::Vendor::Okta);
-    let idp = Idp::start(LocalOptions {
-        realm: realm.clone(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        signing: SigningAlg::Rs256,
-    })
-    .await
-    .unwrap();
+    let (idp, realm) = serve(Realm::builtin_persona(ssoproof_idp::Vendor::Okta)).await;
     let client = &realm.clients[0];
     let app = launch_or_skip!(
         NodeApp::login_app(
@@ -225,8 +225,7 @@ async fn openid_client_express_app_against_okta() {
     );
     probe.vendor = "okta".into();
     let report = app::run(&probe, &idp).await.unwrap();
-    let table = render(&report, Format::Table, false);
-    let context = format!("{table}\n{}", app.log());
+    let context = context(&report, app.log());
     assert_eq!(
         cases_observed(&report, "ERROR"),
         Vec::<&str>::new(),
@@ -286,14 +285,7 @@ async fn oauth2_proxy_refuses_to_start_on_a_mismatching_discovery_document() {
 /// `groups` with no default role must refuse her, as `runbooks/entra-id.md` says.
 #[tokio::test]
 async fn openid_client_express_app_against_entra_group_overage() {
-    let realm = Realm::builtin_persona(ssoproof_idp::Vendor::Entra);
-    let idp = Idp::start(LocalOptions {
-        realm: realm.clone(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        signing: SigningAlg::Rs256,
-    })
-    .await
-    .unwrap();
+    let (idp, realm) = serve(Realm::builtin_persona(ssoproof_idp::Vendor::Entra)).await;
     let client = &realm.clients[0];
     let app = launch_or_skip!(
         NodeApp::login_app(
@@ -314,7 +306,7 @@ async fn openid_client_express_app_against_entra_group_overage() {
     probe.only = vec!["valid-login".into(), "groups-overage".into()];
     probe.overage_user = Some(FixtureUser::from_realm(&realm, "olga@example.com:-").unwrap());
     let report = app::run(&probe, &idp).await.unwrap();
-    let context = format!("{}\n{}", render(&report, Format::Table, false), app.log());
+    let context = context(&report, app.log());
     assert_eq!(observed(&report)["valid-login"], "ACCEPTED", "{context}");
     assert_eq!(observed(&report)["groups-overage"], "REFUSED", "{context}");
     assert!(report.passed(), "{context}");
