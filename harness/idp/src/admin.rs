@@ -87,11 +87,33 @@ fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Box<Response>> {
     })
 }
 
-fn outcome(result: Result<(), IdpError>) -> Response {
+/// A refused control request: bad input is 400, something missing 404, a conflict with what
+/// exists (or what a persona or vendor allows) 409. Every route answers through this one table.
+fn refusal(e: &IdpError) -> Response {
+    let status = match e {
+        IdpError::InvalidUser(_)
+        | IdpError::InvalidGroup(_)
+        | IdpError::PkceMethod(_)
+        | IdpError::FaultTokens { .. } => StatusCode::BAD_REQUEST,
+        IdpError::UserExists(_)
+        | IdpError::GroupExists(_)
+        | IdpError::Persona(_)
+        | IdpError::OpaqueAccessToken { .. } => StatusCode::CONFLICT,
+        _ => StatusCode::NOT_FOUND,
+    };
+    error(status, e.code(), e.to_string())
+}
+
+/// `success` or the refusal.
+fn outcome_with(result: Result<(), IdpError>, success: Response) -> Response {
     match result {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => error(StatusCode::NOT_FOUND, e.code(), e.to_string()),
+        Ok(()) => success,
+        Err(e) => refusal(&e),
     }
+}
+
+fn outcome(result: Result<(), IdpError>) -> Response {
+    outcome_with(result, StatusCode::NO_CONTENT.into_response())
 }
 
 async fn state(State(shared): State<Arc<Shared>>) -> Response {
@@ -109,7 +131,7 @@ async fn inject(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
             shared.faults.inject(aimed);
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(e) => error(StatusCode::BAD_REQUEST, e.code(), e.to_string()),
+        Err(e) => refusal(&e),
     }
 }
 
@@ -165,10 +187,7 @@ async fn remove_mapper(
 
 async fn edit_persona(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
     match body::<PersonaEdit>(&bytes) {
-        Ok(edit) => match shared.edit_persona(&edit) {
-            Ok(()) => StatusCode::NO_CONTENT.into_response(),
-            Err(e) => error(StatusCode::CONFLICT, e.code(), e.to_string()),
-        },
+        Ok(edit) => outcome(shared.edit_persona(&edit)),
         Err(response) => *response,
     }
 }
@@ -197,9 +216,6 @@ async fn mint(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
     };
     match super::mint::mint(&shared, &request) {
         Ok(minted) => Json(minted).into_response(),
-        Err(e @ IdpError::OpaqueAccessToken { .. }) => {
-            error(StatusCode::CONFLICT, e.code(), e.to_string())
-        }
-        Err(e) => error(StatusCode::NOT_FOUND, e.code(), e.to_string()),
+        Err(e) => refusal(&e),
     }
 }

@@ -11,10 +11,9 @@ use axum::{Json, Router};
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
 
-use super::{body, error};
+use super::{body, outcome_with, refusal};
 use crate::directory::NewUser;
 use crate::state::Shared;
-use crate::IdpError;
 
 pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
@@ -25,27 +24,6 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
             post(join_group).delete(leave_group),
         )
         .route("/_ssoproof/clients/{client_id}/pkce", put(set_pkce))
-}
-
-/// Bad input is 400, something missing 404, a conflict with what exists 409.
-fn refusal(e: &IdpError) -> Response {
-    let status = match e {
-        IdpError::InvalidUser(_) | IdpError::InvalidGroup(_) | IdpError::PkceMethod(_) => {
-            StatusCode::BAD_REQUEST
-        }
-        IdpError::UserExists(_) | IdpError::GroupExists(_) | IdpError::Persona(_) => {
-            StatusCode::CONFLICT
-        }
-        _ => StatusCode::NOT_FOUND,
-    };
-    error(status, e.code(), e.to_string())
-}
-
-fn done(result: Result<(), IdpError>, success: Response) -> Response {
-    match result {
-        Ok(()) => success,
-        Err(e) => refusal(&e),
-    }
 }
 
 async fn add_user(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
@@ -73,7 +51,7 @@ async fn add_group(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response 
     match body::<NewGroup>(&bytes) {
         Ok(NewGroup { path }) => {
             let created = (StatusCode::CREATED, Json(json!({ "path": path }))).into_response();
-            done(shared.add_group(&path), created)
+            outcome_with(shared.add_group(&path), created)
         }
         Err(response) => *response,
     }
@@ -91,7 +69,7 @@ async fn join_group(
     bytes: Bytes,
 ) -> Response {
     match body::<Membership>(&bytes) {
-        Ok(Membership { group }) => done(
+        Ok(Membership { group }) => outcome_with(
             shared.add_user_to_group(&username, &group),
             StatusCode::NO_CONTENT.into_response(),
         ),
@@ -105,7 +83,7 @@ async fn leave_group(
     bytes: Bytes,
 ) -> Response {
     match body::<Membership>(&bytes) {
-        Ok(Membership { group }) => done(
+        Ok(Membership { group }) => outcome_with(
             shared.remove_user_from_group(&username, &group),
             StatusCode::NO_CONTENT.into_response(),
         ),
@@ -132,7 +110,7 @@ async fn set_pkce(
     bytes: Bytes,
 ) -> Response {
     match body::<Pkce>(&bytes) {
-        Ok(Pkce { method }) => done(
+        Ok(Pkce { method }) => outcome_with(
             shared.set_client_pkce(&client_id, method.as_deref()),
             StatusCode::NO_CONTENT.into_response(),
         ),
