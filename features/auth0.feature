@@ -16,31 +16,31 @@ Feature: Auth0 runbook
 
   # Validation checklist
 
-  @issuer-exact
+  @issuer-exact @live
   Scenario: The discovery issuer keeps Auth0's trailing slash and equals the configured issuer
     When the operator fetches the discovery document
     Then its issuer is byte-equal to the application's issuer
     And it ends in a slash
 
-  @issuer-without-trailing-slash
+  @issuer-without-trailing-slash @live
   Scenario: An issuer configured without the trailing slash is refused
     Given the application's issuer lacks the trailing slash
     When alice signs in
     Then the login is rejected with "issuer_mismatch"
 
-  @admin-role
+  @admin-role @live
   Scenario: A user with the role acme-admins signs in as admin, through the namespaced claim
     When alice signs in
     Then the login succeeds with role "admin"
     And the groups are "acme-admins"
     And the ID token has the claim "https://example.com/groups"
 
-  @user-role
+  @user-role @live
   Scenario: A user with the role acme-engineers signs in as user
     When bob signs in
     Then the login succeeds with role "user"
 
-  @fail-closed
+  @fail-closed @live
   Scenario: A user with the role acme-contractors only is refused
     When dave signs in
     Then the login is rejected with "groups_unmapped"
@@ -84,13 +84,13 @@ Feature: Auth0 runbook
     And the rejection message mentions "answered 401 Unauthorized"
     And the rejection message mentions "access_denied: Unauthorized"
 
-  @wrong-password
+  @wrong-password @live @login-page
   Scenario: A wrong password is refused on the Universal Login page
     When alice signs in with the password "not-her-password"
     Then the login is rejected with "login_failed"
     And the rejection message mentions "Wrong email or password"
 
-  @refresh-token-reuse
+  @refresh-token-reuse @live
   Scenario: A rotated refresh token presented again revokes the whole family
     Given the application requests the scopes "openid email profile offline_access"
     And alice has signed in

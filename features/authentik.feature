@@ -18,35 +18,35 @@ Feature: authentik runbook
 
   # Validation checklist
 
-  @issuer-exact
+  @issuer-exact @live
   Scenario: The discovery issuer is byte-equal to the configured issuer, trailing slash included
     When the operator fetches the discovery document
     Then its issuer is byte-equal to the application's issuer
     And it ends in a slash
 
-  @issuer-without-slash
+  @issuer-without-slash @live
   Scenario: An issuer configured without its trailing slash is refused
     Given the application's issuer lacks the trailing slash
     When alice signs in
     Then the login is rejected with "issuer_mismatch"
 
-  @admin-role
+  @admin-role @live
   Scenario: A member of acme-admins signs in as admin, the groups as plain names
     When alice signs in
     Then the login succeeds with role "admin"
     And the groups are "acme-admins"
 
-  @user-role
+  @user-role @live
   Scenario: A member of acme-engineers signs in as user
     When bob signs in
     Then the login succeeds with role "user"
 
-  @highest-role-wins
+  @highest-role-wins @live
   Scenario: A member of both groups gets the highest role
     When carol signs in
     Then the login succeeds with role "admin"
 
-  @fail-closed
+  @fail-closed @live
   Scenario: A member of acme-contractors only is refused
     When dave signs in
     Then the login is rejected with "groups_unmapped"
@@ -71,7 +71,7 @@ Feature: authentik runbook
     When the application refreshes the session
     Then the login succeeds with role "admin"
 
-  @refresh-token-rotation
+  @refresh-token-rotation @live
   Scenario: A refresh rotates the refresh token: the used one is refused, the new one works
     Given alice has signed in
     When the application refreshes the session
@@ -110,7 +110,7 @@ Feature: authentik runbook
     Then the login is rejected with "token_request_failed"
     And the rejection message mentions "invalid_client"
 
-  @wrong-password
+  @wrong-password @live @login-page
   Scenario: A wrong password is refused on authentik's login page
     When alice signs in with the password "not-her-password"
     Then the login is rejected with "login_failed"

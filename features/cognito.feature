@@ -17,35 +17,35 @@ Feature: Amazon Cognito runbook
 
   # Validation checklist
 
-  @issuer-exact
+  @issuer-exact @live
   Scenario: The discovery issuer is byte-equal to the configured issuer, without a trailing slash
     When the operator fetches the discovery document
     Then its issuer is byte-equal to the application's issuer
     And it does not end in a slash
 
-  @issuer-trailing-slash
+  @issuer-trailing-slash @live
   Scenario: An issuer configured with a trailing slash is refused
     Given the application's issuer has a trailing slash
     When alice signs in
     Then the login is rejected with "issuer_mismatch"
 
-  @admin-role
+  @admin-role @live
   Scenario: A member of acme-admins signs in as admin through cognito:groups
     When alice signs in
     Then the login succeeds with role "admin"
     And the groups are "acme-admins"
 
-  @user-role
+  @user-role @live
   Scenario: A member of acme-engineers signs in as user
     When bob signs in
     Then the login succeeds with role "user"
 
-  @highest-role-wins
+  @highest-role-wins @live
   Scenario: A member of both groups gets the highest role
     When carol signs in
     Then the login succeeds with role "admin"
 
-  @fail-closed
+  @fail-closed @live
   Scenario: A member of acme-contractors only is refused
     When dave signs in
     Then the login is rejected with "groups_unmapped"
@@ -79,7 +79,7 @@ Feature: Amazon Cognito runbook
     When alice signs in
     Then the login succeeds with role "admin"
 
-  @refresh-without-offline-access
+  @refresh-without-offline-access @live
   Scenario: A refresh token comes with the code exchange, without offline_access
     Given alice has signed in
     When the application refreshes the session
@@ -97,7 +97,7 @@ Feature: Amazon Cognito runbook
     Then the login is rejected with "token_request_failed"
     And the rejection message mentions "invalid_client"
 
-  @wrong-password
+  @wrong-password @live @login-page
   Scenario: A wrong password is refused on the managed login page
     When alice signs in with the password "not-her-password"
     Then the login is rejected with "login_failed"

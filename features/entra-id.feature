@@ -15,7 +15,7 @@ Feature: Microsoft Entra ID runbook
 
   # Validation checklist
 
-  @issuer-exact
+  @issuer-exact @live
   Scenario: The tenant's v2.0 discovery issuer is byte-equal to the configured issuer
     When the operator fetches the discovery document
     Then its issuer is byte-equal to the application's issuer
@@ -28,7 +28,7 @@ Feature: Microsoft Entra ID runbook
     Then the login is rejected with "issuer_mismatch"
     And the rejection message mentions "{tenantid}"
 
-  @tid-and-ver
+  @tid-and-ver @live
   Scenario: The ID token names the tenant and is a v2.0 token
     When alice signs in
     Then the login succeeds
@@ -42,18 +42,18 @@ Feature: Microsoft Entra ID runbook
     Then the login succeeds with role "admin"
     And the claim "ver" is "2.0"
 
-  @admin-role
+  @admin-role @live
   Scenario: A member of acme-admins signs in as admin; groups are object ids
     When alice signs in
     Then the login succeeds with role "admin"
     And the groups are "11111111-1111-1111-1111-111111111111"
 
-  @user-role
+  @user-role @live
   Scenario: A member of acme-engineers signs in as user
     When bob signs in
     Then the login succeeds with role "user"
 
-  @fail-closed
+  @fail-closed @live
   Scenario: A member of acme-contractors only is refused
     When dave signs in
     Then the login is rejected with "groups_unmapped"
@@ -71,13 +71,13 @@ Feature: Microsoft Entra ID runbook
     Then the login succeeds with role "user"
     And the groups are "22222222-2222-2222-2222-222222222222"
 
-  @email-present
+  @email-present @live
   Scenario: The email optional claim is in the ID token
     When alice signs in
     Then the email is "alice@example.com"
     And the ID token has the claim "email"
 
-  @stable-sub-and-oid
+  @stable-sub-and-oid @live
   Scenario: sub and oid are the same at every login of the same user
     Given alice has signed in
     When alice signs in

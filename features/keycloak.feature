@@ -44,7 +44,7 @@ Feature: Keycloak runbook
     And the rejection message mentions "unauthorized_client: Invalid client or Invalid client credentials"
     And the rejection message mentions "The client secret or authentication method is wrong"
 
-  @wrong-password @live
+  @wrong-password @live @login-page
   Scenario: A wrong password is refused by the IdP's login page
     When alice signs in with the password "not-her-password"
     Then the login is rejected with "login_failed"

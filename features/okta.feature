@@ -15,34 +15,34 @@ Feature: Okta runbook
 
   # Validation checklist
 
-  @issuer-exact
+  @issuer-exact @live
   Scenario: The discovery issuer is byte-equal to the configured issuer, without a trailing slash
     When the operator fetches the discovery document
     Then its issuer is byte-equal to the application's issuer
     And it does not end in a slash
 
-  @issuer-trailing-slash
+  @issuer-trailing-slash @live
   Scenario: An issuer configured with a trailing slash is refused
     Given the application's issuer has a trailing slash
     When alice signs in
     Then the login is rejected with "issuer_mismatch"
 
-  @admin-role
+  @admin-role @live
   Scenario: A member of acme-admins signs in as admin
     When alice signs in
     Then the login succeeds with role "admin"
 
-  @user-role
+  @user-role @live
   Scenario: A member of acme-engineers signs in as user
     When bob signs in
     Then the login succeeds with role "user"
 
-  @fail-closed
+  @fail-closed @live
   Scenario: A member of acme-contractors only is refused
     When dave signs in
     Then the login is rejected with "groups_unmapped"
 
-  @filter-keeps-acme-groups
+  @filter-keeps-acme-groups @live
   Scenario: The groups claim holds only the groups that pass the filter
     When alice signs in
     Then the groups are "acme-admins"
@@ -87,7 +87,7 @@ Feature: Okta runbook
     And the rejection message mentions "answered 401 Unauthorized"
     And the rejection message mentions "invalid_client: The client secret supplied for a confidential client is invalid."
 
-  @refresh-token-grace
+  @refresh-token-grace @live
   Scenario: Within the grace period a rotated refresh token still works once more
     Given the application requests the scopes "openid email profile offline_access"
     And alice has signed in
@@ -164,7 +164,7 @@ Feature: Okta runbook
     When alice signs in
     Then the login is rejected with "kid_unknown"
 
-  @wrong-password
+  @wrong-password @live @login-page
   Scenario: A wrong password is refused on Okta's sign-in page
     When alice signs in with the password "not-her-password"
     Then the login is rejected with "login_failed"

@@ -14,8 +14,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::fixture::APP_REDIRECT_URI;
-use super::profiles::{Driver, TenantProfile};
-use super::{Backend, BackendError, Capability, ClientRegistration, Idp};
+use super::profiles::{Driver, TenantProfile, TenantUser};
+use super::{Backend, BackendError, Capability, ClientRegistration, Idp, Promise};
 use ssoproof_secret::Secret;
 
 const NAME: &str = "live";
@@ -28,6 +28,7 @@ pub struct LiveBackend {
     redirect_uri: String,
     /// Set when the backend is a tenant of `live.yaml`.
     tenant: Option<Tenant>,
+    capabilities: Vec<Capability>,
 }
 
 /// What a tenant profile adds to the environment-configured backend.
@@ -35,6 +36,9 @@ pub struct LiveBackend {
 struct Tenant {
     name: String,
     driver: Driver,
+    /// The vendor's persona tag: the tenant plays it in its vendor's feature.
+    persona: Option<&'static str>,
+    users: Vec<TenantUser>,
     /// Each user's password; `Err` holds why the tenant's secrets could not be read.
     passwords: Result<BTreeMap<String, Secret>, String>,
 }
@@ -52,6 +56,7 @@ impl LiveBackend {
             Err(e) => (None, Err(e.to_string())),
         };
         LiveBackend {
+            capabilities: capabilities(&profile.issuer, profile.driver),
             issuer: Some(profile.issuer.clone()),
             client_id: Some(profile.client_id.clone()),
             secret,
@@ -59,9 +64,16 @@ impl LiveBackend {
             tenant: Some(Tenant {
                 name: profile.name.clone(),
                 driver: profile.driver,
+                persona: profile.vendor.persona(),
+                users: profile.users.clone(),
                 passwords,
             }),
         }
+    }
+
+    fn user(&self, username: &str) -> Option<&TenantUser> {
+        let tenant = self.tenant.as_ref()?;
+        tenant.users.iter().find(|u| u.username == username)
     }
 
     /// Whether the tenant answers its discovery document: a tenant that is down is named as
@@ -96,8 +108,10 @@ impl LiveBackend {
 
     pub fn from_env() -> LiveBackend {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let issuer = var("SSOPROOF_LIVE_ISSUER");
         LiveBackend {
-            issuer: var("SSOPROOF_LIVE_ISSUER"),
+            capabilities: capabilities(issuer.as_deref().unwrap_or_default(), Driver::Form),
+            issuer,
             client_id: var("SSOPROOF_LIVE_CLIENT_ID"),
             secret: var("SSOPROOF_LIVE_CLIENT_SECRET").map(Secret::from),
             redirect_uri: var("SSOPROOF_LIVE_REDIRECT_URI")
@@ -105,6 +119,20 @@ impl LiveBackend {
             tenant: None,
         }
     }
+}
+
+/// What a live tenant offers: `@https` when its issuer is https (a real tenant's certificate
+/// chains to the public roots), and `@login-page` unless its users sign in with the password
+/// grant.
+fn capabilities(issuer: &str, driver: Driver) -> Vec<Capability> {
+    let mut offered = Vec::new();
+    if issuer.starts_with("https://") {
+        offered.push(Capability::Https);
+    }
+    if driver != Driver::PasswordGrant {
+        offered.push(Capability::LoginPage);
+    }
+    offered
 }
 
 fn user_var(prefix: &str, username: &str) -> Option<String> {
@@ -124,11 +152,18 @@ impl Backend for LiveBackend {
     }
 
     fn capabilities(&self) -> &[Capability] {
-        // A real tenant's certificate chains to the public roots.
-        match &self.issuer {
-            Some(issuer) if issuer.starts_with("https://") => &[Capability::Https],
-            _ => &[],
-        }
+        &self.capabilities
+    }
+
+    /// A tenant plays its vendor's persona: the vendor feature's `@live` scenarios run on it.
+    fn serves_persona(&self, name: &str) -> bool {
+        self.tenant
+            .as_ref()
+            .is_some_and(|t| t.persona == Some(name))
+    }
+
+    async fn start_persona(&self, _name: &str) -> Result<Arc<dyn Idp>, BackendError> {
+        self.start_scenario(&[]).await
     }
 
     async fn availability(&self) -> Result<(), BackendError> {
@@ -173,6 +208,25 @@ impl Idp for LiveBackend {
             secret: self.secret.clone(),
             redirect_uri: self.redirect_uri.clone(),
         }
+    }
+
+    fn login_name(&self, username: &str) -> String {
+        self.user(username)
+            .and_then(|u| u.login.clone())
+            .unwrap_or_else(|| username.to_string())
+    }
+
+    fn promise(&self, username: &str) -> Option<Promise> {
+        let user = self.user(username)?;
+        (!user.groups.is_empty() || user.role.is_some()).then(|| Promise {
+            source: format!(
+                "{} promises for tenant \"{}\"",
+                super::profiles::PROFILES_FILE,
+                self.tenant.as_ref().map_or("", |t| t.name.as_str())
+            ),
+            groups: user.groups.clone(),
+            role: user.role.clone(),
+        })
     }
 
     fn driver(&self) -> Driver {

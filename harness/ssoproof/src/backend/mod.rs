@@ -40,13 +40,17 @@ pub enum Capability {
     RealmAdmin,
     /// An `https://` issuer whose certificate the harness trusts: `@https`.
     Https,
+    /// Test users sign in through the IdP's login pages, whose messages a scenario may read:
+    /// `@login-page`. A live tenant on the password grant has no login page.
+    LoginPage,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 3] = [
+    pub const ALL: [Capability; 4] = [
         Capability::FaultInjection,
         Capability::RealmAdmin,
         Capability::Https,
+        Capability::LoginPage,
     ];
 
     /// The scenario tag that asks for this capability.
@@ -55,6 +59,7 @@ impl Capability {
             Capability::FaultInjection => "emulator",
             Capability::RealmAdmin => "realm-admin",
             Capability::Https => "https",
+            Capability::LoginPage => "login-page",
         }
     }
 
@@ -65,6 +70,17 @@ impl Capability {
             .filter(|c| tags.iter().any(|t| t == c.tag()))
             .collect()
     }
+}
+
+/// The groups and role a test user is promised to sign in with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Promise {
+    /// Who promises it, for the failure message.
+    pub source: String,
+    /// Groups the user's token must contain (it may hold more).
+    pub groups: Vec<String>,
+    /// The role the application must map the user to, by name.
+    pub role: Option<String>,
 }
 
 /// Why a backend or an operation cannot be used here. Codes are stable.
@@ -148,6 +164,11 @@ pub trait Idp: Send + Sync + fmt::Debug {
     /// (`alice` → `alice@example.com` at Okta, Entra, Google).
     fn login_name(&self, username: &str) -> String {
         username.to_string()
+    }
+    /// What the tenant's operators promise about `username` (a live tenant's `live.yaml`):
+    /// checked on every sign-in of the user, whatever the scenario then asserts.
+    fn promise(&self, _username: &str) -> Option<Promise> {
+        None
     }
     /// How test users sign in: through the login form, or (a live tenant's choice) the
     /// password grant.

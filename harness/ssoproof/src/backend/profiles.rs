@@ -75,6 +75,15 @@ impl TenantVendor {
         }
     }
 
+    /// The persona tag (`@persona:<name>`) of the vendor's feature; none for Keycloak and
+    /// generic providers, whose feature is plain OpenID Connect.
+    pub fn persona(self) -> Option<&'static str> {
+        match self {
+            TenantVendor::Keycloak | TenantVendor::Generic => None,
+            vendor => Some(vendor.as_str()),
+        }
+    }
+
     /// The feature file the tenant's scenarios come from, relative to the feature folder.
     pub fn feature(self) -> String {
         match self {
@@ -177,7 +186,12 @@ fn default_redirect_uri() -> String {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantUser {
+    /// The runbook's name for the user (`alice` in "When alice signs in").
     pub username: String,
+    /// What the user types at the tenant's login page, when it is not `username`
+    /// (`alice@acme.example`).
+    #[serde(default)]
+    pub login: Option<String>,
     /// The environment variable holding the password.
     pub password_env: String,
     #[serde(default)]

@@ -223,7 +223,7 @@ impl Backend for KeycloakBackend {
     }
 
     fn capabilities(&self) -> &[Capability] {
-        &[Capability::RealmAdmin]
+        &[Capability::RealmAdmin, Capability::LoginPage]
     }
 
     async fn availability(&self) -> Result<(), BackendError> {
@@ -297,7 +297,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let backend = confined(dir.path(), Ok(None));
         assert_eq!(backend.name(), "keycloak");
-        assert_eq!(backend.capabilities(), &[Capability::RealmAdmin]);
+        assert_eq!(
+            backend.capabilities(),
+            &[Capability::RealmAdmin, Capability::LoginPage]
+        );
 
         let error = guarded("availability", backend.availability())
             .await

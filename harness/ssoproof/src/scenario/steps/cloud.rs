@@ -28,7 +28,7 @@ pub(super) async fn signed_in_identity(
     world: &mut RunbookWorld,
     username: &str,
 ) -> Result<(Secret, String), String> {
-    sign_in(world, username, None).await;
+    sign_in(world, username, None).await?;
     if let Some(Err(e)) = &world.login {
         return Err(format!("{username} could not sign in: [{}] {e}", e.code()));
     }

@@ -5,16 +5,22 @@ use cucumber::{given, then, when};
 use super::{ensure, StepResult};
 use crate::backend::profiles::Driver;
 use crate::scenario::world::RunbookWorld;
-use ssoproof_rp::{RelyingParty, RpError};
+use ssoproof_rp::{LoginOutcome, RelyingParty, RpError};
 use ssoproof_secret::Secret;
 
 /// Signs a test user in through the application. `username` is the runbook's short name; the
-/// IdP says what the user types (`alice` → `alice@example.com` at most vendors).
-pub(super) async fn sign_in(world: &mut RunbookWorld, username: &str, password: Option<Secret>) {
+/// IdP says what the user types (`alice` → `alice@example.com` at most vendors). The step
+/// fails only when the sign-in succeeds against what the tenant's operators promise about the
+/// user (see [`check_promise`]); a refused login is for the next steps to judge.
+pub(super) async fn sign_in(
+    world: &mut RunbookWorld,
+    name: &str,
+    password: Option<Secret>,
+) -> StepResult {
     let password = password
-        .or_else(|| world.idp().password(username))
+        .or_else(|| world.idp().password(name))
         .unwrap_or_else(|| Secret::new(""));
-    let username = world.idp().login_name(username);
+    let username = world.idp().login_name(name);
     if let Some(Ok(outcome)) = world.login.take() {
         world.previous_login = Some(outcome);
     }
@@ -24,7 +30,7 @@ pub(super) async fn sign_in(world: &mut RunbookWorld, username: &str, password: 
             Ok(rp) => world.rp = Some(rp),
             Err(error) => {
                 world.login = Some(Err(error));
-                return;
+                return Ok(());
             }
         }
     }
@@ -42,26 +48,68 @@ pub(super) async fn sign_in(world: &mut RunbookWorld, username: &str, password: 
     };
     match session {
         Ok(session) => {
+            let promised = check_promise(world, name, &session.outcome);
             world.login = Some(Ok(session.outcome.clone()));
             world.session = Some(session);
+            promised
         }
-        Err(error) => world.login = Some(Err(error)),
+        Err(error) => {
+            world.login = Some(Err(error));
+            Ok(())
+        }
     }
 }
 
+/// A live tenant's `live.yaml` says which groups and role each test user has: a user who signs
+/// in with less than that (a group dropped from the token, a mapping changed) fails the step
+/// that signed them in, whatever the scenario checks next.
+fn check_promise(world: &mut RunbookWorld, name: &str, outcome: &LoginOutcome) -> StepResult {
+    let Some(promise) = world.idp().promise(name) else {
+        return Ok(());
+    };
+    let missing: Vec<&String> = promise
+        .groups
+        .iter()
+        .filter(|g| !outcome.groups.contains(g))
+        .collect();
+    ensure(missing.is_empty(), || {
+        format!(
+            "{}: {name} is in the groups {:?}, but the token's groups are {:?} (missing {missing:?})",
+            promise.source, promise.groups, outcome.groups
+        )
+    })?;
+    let Some(role) = &promise.role else {
+        return Ok(());
+    };
+    let expected = world.app().roles.role(role).map_err(|e| {
+        format!(
+            "{}: {name}'s role \"{role}\" is not a role of the application: {e}",
+            promise.source
+        )
+    })?;
+    ensure(outcome.role == expected, || {
+        format!(
+            "{}: {name} signs in as {expected}, but the application mapped them to {}",
+            promise.source, outcome.role
+        )
+    })
+}
+
 #[when(expr = "{word} signs in")]
-async fn signs_in(world: &mut RunbookWorld, username: String) {
-    sign_in(world, &username, None).await;
+async fn signs_in(world: &mut RunbookWorld, username: String) -> StepResult {
+    sign_in(world, &username, None).await
 }
 
 #[when(expr = "{word} signs in with the password {string}")]
-async fn signs_in_with(world: &mut RunbookWorld, username: String, password: String) {
-    sign_in(world, &username, Some(Secret::new(password))).await;
+async fn signs_in_with(world: &mut RunbookWorld, username: String, password: String) -> StepResult {
+    // A deliberately wrong password: what the tenant promises about the user's groups is for
+    // the sign-ins with their own.
+    sign_in(world, &username, Some(Secret::new(password))).await
 }
 
 #[given(expr = "{word} has signed in")]
 async fn has_signed_in(world: &mut RunbookWorld, username: String) -> StepResult {
-    sign_in(world, &username, None).await;
+    sign_in(world, &username, None).await?;
     match world.last_login() {
         Ok(_) => Ok(()),
         Err(e) => Err(format!("{username} could not sign in: [{}] {e}", e.code())),
