@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::backend::profiles::{ProfileSelectError, Profiles, ProfilesError, PROFILES_FILE};
+use crate::backend::profiles::{
+    ProfileSelectError, Profiles, ProfilesError, TenantProfile, PROFILES_FILE,
+};
 use crate::backend::{Backend, BackendKind, LiveBackend};
 use crate::scenario::{
     self, Outcome, RunOptions, ScenarioError, ScenarioResult, Shard, NOT_IN_SHARD,
@@ -228,10 +230,7 @@ struct Run {
 /// file exists (or `--tenant` is given), each restricted to its vendor's `@live` scenarios;
 /// without the file it is the one tenant of the `SSOPROOF_LIVE_*` variables.
 fn runs(config: &LoadedConfig, options: &VerifyOptions) -> Result<Vec<Run>, VerifyError> {
-    let profiles_path = options
-        .profiles
-        .clone()
-        .unwrap_or_else(|| config.root.join(PROFILES_FILE));
+    let profiles_path = profiles_path(config, options);
     if !options.tenants.is_empty() && !options.backends.contains(&BackendKind::Live) {
         return Err(VerifyError::TenantWithoutLive);
     }
@@ -250,13 +249,7 @@ fn runs(config: &LoadedConfig, options: &VerifyOptions) -> Result<Vec<Run>, Veri
             });
             continue;
         }
-        if !profiles_path.exists() {
-            return Err(VerifyError::NoProfiles {
-                path: profiles_path,
-            });
-        }
-        let profiles = Profiles::load(&profiles_path)?;
-        for tenant in profiles.select(&options.tenants)? {
+        for tenant in selected_tenants(&profiles_path, &options.tenants)? {
             runs.push(Run {
                 backend: Arc::new(LiveBackend::from_profile(&tenant, |v| {
                     std::env::var(v).ok()
@@ -269,6 +262,32 @@ fn runs(config: &LoadedConfig, options: &VerifyOptions) -> Result<Vec<Run>, Veri
         }
     }
     Ok(runs)
+}
+
+fn profiles_path(config: &LoadedConfig, options: &VerifyOptions) -> PathBuf {
+    options
+        .profiles
+        .clone()
+        .unwrap_or_else(|| config.root.join(PROFILES_FILE))
+}
+
+fn selected_tenants(path: &Path, names: &[String]) -> Result<Vec<TenantProfile>, VerifyError> {
+    if !path.exists() {
+        return Err(VerifyError::NoProfiles {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(Profiles::load(path)?.select(names)?)
+}
+
+/// The names of the tenants a `verify --backend live` with these options would run, in order:
+/// the nightly workflow's matrix, read from the same strictly parsed file the runs use.
+pub fn tenant_names(
+    config: &LoadedConfig,
+    options: &VerifyOptions,
+) -> Result<Vec<String>, VerifyError> {
+    let tenants = selected_tenants(&profiles_path(config, options), &options.tenants)?;
+    Ok(tenants.into_iter().map(|t| t.name).collect())
 }
 
 /// A JUnit report of `results` that cucumber did not write itself.

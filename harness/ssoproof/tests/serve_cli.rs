@@ -904,3 +904,45 @@ fn an_unknown_tenant_is_verify_tenant_with_the_nearest_name() {
         "{stderr}"
     );
 }
+
+/// The nightly workflow's matrix: `--list-tenants` prints the tenants of the profile file as a
+/// JSON list, `--tenant` applied, and refuses a broken file as a run would.
+#[test]
+fn list_tenants_prints_the_matrix_from_the_profile_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let profiles = dir.path().join("live.yaml");
+    let list = |text: &str, extra: &[&str]| {
+        std::fs::write(&profiles, text).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+            .args(["verify", "--list-tenants", "--profiles"])
+            .arg(&profiles)
+            .args(extra)
+            .output()
+            .expect("ssoproof runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let two = "tenants:\n  - {name: okta-prod, vendor: okta, issuer: 'https://acme.okta.com/oauth2/default', client_id: app}\n  - {name: entra, vendor: entra-id, issuer: 'https://login.microsoftonline.com/t/v2.0', client_id: app}\n";
+    let live = ["--backend", "live"];
+    assert_eq!(
+        list(two, &live),
+        (Some(0), "[\"okta-prod\",\"entra\"]\n".into(), String::new())
+    );
+    assert_eq!(
+        list(two, &[&live[..], &["--tenant", "entra"]].concat()).1,
+        "[\"entra\"]\n"
+    );
+    let (code, stdout, stderr) = list(&two.replace("vendor: okta", "vendor: otka"), &live);
+    assert_eq!((code, stdout.as_str()), (Some(2), ""));
+    assert!(
+        stderr.contains("[live/syntax]") && stderr.contains("did you mean \"okta\""),
+        "{stderr}"
+    );
+    let (code, _, stderr) = list(two, &[]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("add --backend live"), "{stderr}");
+}

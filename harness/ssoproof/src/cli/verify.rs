@@ -9,7 +9,7 @@ use ssoproof::backend::BackendKind;
 use ssoproof::report::html::StepSource;
 use ssoproof::report::verify as render;
 use ssoproof::scenario::Shard;
-use ssoproof::verify::{verify, VerifyOptions};
+use ssoproof::verify::{tenant_names, verify, VerifyOptions};
 
 use super::{load_config, now, FOUND_ERRORS, OK};
 
@@ -37,6 +37,10 @@ pub struct VerifyArgs {
     /// The tenant profile file for `--backend live` (default: `live.yaml` in the project root).
     #[arg(long, value_name = "FILE")]
     profiles: Option<PathBuf>,
+    /// Print the names of the tenants that would run (the profile file, `--tenant` applied) as
+    /// a JSON list, and run nothing: the nightly workflow's matrix.
+    #[arg(long, conflicts_with_all = ["format", "junit", "shard", "verbose"])]
+    list_tenants: bool,
     /// Show cucumber's step-by-step output.
     #[arg(long, short)]
     verbose: bool,
@@ -59,6 +63,9 @@ pub fn run(config: Option<PathBuf>, args: VerifyArgs) -> anyhow::Result<u8> {
         ssoproof::scenario::prepare_junit_dir(dir)
             .map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
     }
+    if args.list_tenants && !args.backends.contains(&BackendKind::Live) {
+        anyhow::bail!("[verify/tenant] --list-tenants lists live tenants; add --backend live");
+    }
     let options = VerifyOptions {
         backends: args.backends,
         features: config.config.verify.features.clone(),
@@ -68,6 +75,12 @@ pub fn run(config: Option<PathBuf>, args: VerifyArgs) -> anyhow::Result<u8> {
         tenants: args.tenants,
         profiles: args.profiles,
     };
+    if args.list_tenants {
+        let names =
+            tenant_names(&config, &options).map_err(|e| anyhow::anyhow!("[{}] {e}", e.code()))?;
+        println!("{}", serde_json::to_string(&names)?);
+        return Ok(OK);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
