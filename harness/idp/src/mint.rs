@@ -25,7 +25,7 @@ use super::IdpError;
 /// What to mint. As JSON (the admin API), every field optional:
 /// `{"token": "access", "username": "alice", "claims": {"aud": "api"}, "header": {"kid": "x"},
 /// "signing": {"hs256": "secret"}}`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MintRequest {
     #[serde(default)]
@@ -34,9 +34,11 @@ pub struct MintRequest {
     /// mappers' or the vendor's `sub`, names, e-mail, groups, roles). `None`: only the claims
     /// that describe no user (`iss`, `iat`, `exp`, `jti`, `azp`, an ID token's `aud`), plus
     /// [`MintRequest::claims`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// The client the token is for (`azp`; an ID token's `aud`). `None`: the first client with
     /// a redirect URI.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// Merged over the generated claims; a JSON `null` removes that claim.
     #[serde(default)]
@@ -47,6 +49,16 @@ pub struct MintRequest {
     pub header: Map<String, Value>,
     #[serde(default)]
     pub signing: Signing,
+}
+
+impl MintRequest {
+    /// An access token for `username`, signed with the current key.
+    pub fn access(username: &str) -> MintRequest {
+        MintRequest {
+            username: Some(username.to_string()),
+            ..MintRequest::default()
+        }
+    }
 }
 
 /// Which token to mint.
@@ -78,7 +90,7 @@ pub enum Signing {
 }
 
 /// A minted token, with the header and claims it carries.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Minted {
     pub token: String,
     pub header: Map<String, Value>,

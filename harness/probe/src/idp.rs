@@ -6,68 +6,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use ssoproof_idp::{Emulator, Fault, IdpOptions, Realm, SigningAlg};
+use serde_json::Value;
+use ssoproof_idp::{Emulator, Fault, IdpOptions, MintRequest, Minted, Realm, SigningAlg};
 use url::Url;
 
 use crate::error::ProbeError;
-
-/// Which token the emulator mints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenKind {
-    Access,
-    Id,
-}
-
-/// The key a minted token is signed with (the forgeries that need other keys are crafted by
-/// the probe itself, see [`crate::api::craft`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Signing {
-    /// The emulator's current, published key.
-    Current,
-    /// A key of the emulator that its JWKS does not list.
-    Unpublished,
-}
-
-/// A token for the emulator to mint: the admin API's `POST /_ssoproof/tokens` body.
-#[derive(Debug, Clone, Serialize)]
-pub struct Mint {
-    pub token: TokenKind,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// Merged over the generated claims; `null` removes one.
-    pub claims: Map<String, Value>,
-    /// Merged over the generated JOSE header.
-    pub header: Map<String, Value>,
-    pub signing: Signing,
-}
-
-impl Mint {
-    /// An access token for `username`, signed with the current key.
-    pub fn access(username: &str) -> Mint {
-        Mint {
-            token: TokenKind::Access,
-            username: Some(username.to_string()),
-            client_id: None,
-            claims: Map::new(),
-            header: Map::new(),
-            signing: Signing::Current,
-        }
-    }
-}
-
-/// What the emulator minted.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Minted {
-    pub token: String,
-    pub header: Map<String, Value>,
-    pub claims: Map<String, Value>,
-}
 
 /// An emulator this process starts.
 pub struct LocalIdp {
@@ -177,7 +120,7 @@ impl Idp {
         }
     }
 
-    pub async fn mint(&self, mint: &Mint) -> Result<Minted, ProbeError> {
+    pub async fn mint(&self, mint: &MintRequest) -> Result<Minted, ProbeError> {
         match self {
             Idp::Local(local) => mint_local(&local.emulator, mint),
             Idp::Remote(remote) => {
@@ -252,21 +195,9 @@ impl Idp {
     }
 }
 
-fn mint_local(emulator: &Emulator, mint: &Mint) -> Result<Minted, ProbeError> {
-    // The probe's request and the emulator's share one JSON shape (the admin API's); going
-    // through it keeps the two from drifting apart.
-    let request: ssoproof_idp::MintRequest = serde_json::to_value(mint)
-        .and_then(serde_json::from_value)
-        .map_err(|e| ProbeError::Mint {
-            message: e.to_string(),
-        })?;
-    let minted = emulator.mint(&request).map_err(|e| ProbeError::Mint {
+fn mint_local(emulator: &Emulator, mint: &MintRequest) -> Result<Minted, ProbeError> {
+    emulator.mint(mint).map_err(|e| ProbeError::Mint {
         message: format!("[{}] {e}", e.code()),
-    })?;
-    Ok(Minted {
-        token: minted.token,
-        header: minted.header,
-        claims: minted.claims,
     })
 }
 

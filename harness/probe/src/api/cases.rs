@@ -4,8 +4,8 @@
 use serde_json::{json, Map, Value};
 
 use super::craft::KeyForm;
-use crate::idp::{Mint, Signing, TokenKind};
 use crate::outcome::Expect;
+use ssoproof_idp::{MintRequest, Signing, TokenKind};
 
 /// The clock skew the probe grants: tokens expired (or not yet valid) by less than this must
 /// be accepted, by more must be refused. 60 s is what most libraries and gateways allow.
@@ -21,7 +21,7 @@ pub const OVERSIZED_BYTES: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub enum Recipe {
     /// Minted by the IdP: its generated claims, with these changes.
-    Minted(Mint),
+    Minted(MintRequest),
     /// The valid token's header and claims, forged by the probe.
     Forged(Forgery),
     /// The valid token's claims, signed by another issuer (a second emulator) with its key.
@@ -114,8 +114,8 @@ ignore key material or key URLs (`jwk`, `jku`, `x5u`, `x5c`) that the token itse
 
 impl Settings {
     /// The user's token with the API's audience, in the API's group when it has a group rule.
-    fn mint(&self, claims: Value) -> Mint {
-        let mut mint = Mint::access(&self.user);
+    fn mint(&self, claims: Value) -> MintRequest {
+        let mut mint = MintRequest::access(&self.user);
         mint.claims
             .insert("aud".into(), self.audience.clone().into());
         if let Some(rule) = &self.group {
@@ -126,8 +126,8 @@ impl Settings {
     }
 
     /// Another realm user's token, with the groups the realm gives them.
-    fn mint_for(&self, user: &str) -> Mint {
-        let mut mint = Mint::access(user);
+    fn mint_for(&self, user: &str) -> MintRequest {
+        let mut mint = MintRequest::access(user);
         mint.claims
             .insert("aud".into(), self.audience.clone().into());
         mint
@@ -249,7 +249,7 @@ pub fn catalogue(s: &Settings) -> Vec<Case> {
             Refuse,
             FORGED_MEANING,
             "Refuse a token whose `kid` is not in the issuer's JWKS (after at most one refetch).",
-            Recipe::Minted(Mint { signing: Signing::Unpublished, ..s.mint(json!({})) }),
+            Recipe::Minted(MintRequest { signing: Signing::Unpublished, ..s.mint(json!({})) }),
         ),
         forged("jwk-header", "key embedded in the `jwk` header", EmbeddedJwk, NO_HEADER_KEYS_FIX),
         forged("jku-header", "`jku` naming the probe's JWKS", Jku, NO_HEADER_KEYS_FIX),
@@ -319,11 +319,11 @@ pub fn catalogue(s: &Settings) -> Vec<Case> {
         case("id-token", "an ID token offered as an access token", Refuse,
             "The API takes ID tokens, which every client of the IdP receives and which prove a login, not a grant to call this API.",
             "Accept access tokens only: check `aud` is the API's (not a client id) and the token type (`typ` `at+jwt`, or the IdP's access-token marker).",
-            Recipe::Minted(Mint { token: TokenKind::Id, ..Mint::access(&s.user) })),
+            Recipe::Minted(MintRequest { token: TokenKind::Id, ..MintRequest::access(&s.user) })),
         case("crit-unknown", "unknown `crit` header extension", Refuse,
             "The API ignores header parameters the token says must be understood (RFC 7515 §4.1.11): a future security extension would be silently skipped.",
             "Use a JWT library that refuses unknown `crit` extensions.",
-            Recipe::Minted(Mint {
+            Recipe::Minted(MintRequest {
                 header: json!({"crit": ["urn:ssoproof:unknown"], "urn:ssoproof:unknown": true})
                     .as_object().cloned().unwrap_or_default(),
                 ..s.mint(json!({}))

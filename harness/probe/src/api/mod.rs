@@ -22,9 +22,10 @@ use url::Url;
 use self::cases::{Case, Forgery, Recipe, Refusal, Settings, ROTATION, VALID};
 use self::craft::{AttackerKey, IssuerKey, KeyServer};
 use crate::error::ProbeError;
-use crate::idp::{shorten, Idp, Mint, Minted};
+use crate::idp::{shorten, Idp};
 use crate::outcome::{CaseResult, Expect, Observed, ProbeKind, ProbeReport};
 use crate::target::check_target;
+use ssoproof_idp::{MintRequest, Minted};
 
 /// How the API says whom it took the caller for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,7 +196,7 @@ pub async fn run(
     })
 }
 
-fn valid_mint(catalogue: &[Case]) -> Option<&Mint> {
+fn valid_mint(catalogue: &[Case]) -> Option<&MintRequest> {
     catalogue.iter().find_map(|c| match &c.recipe {
         Recipe::Minted(mint) if c.id == VALID => Some(mint),
         _ => None,
@@ -224,7 +225,7 @@ async fn other_issuer_token(valid: &Minted, settings: &Settings) -> Result<Secre
     for generated in ["iss", "iat", "exp", "jti"] {
         claims.remove(generated);
     }
-    let mut mint = Mint::access("alice");
+    let mut mint = MintRequest::access("alice");
     mint.claims = claims;
     mint.claims
         .insert("aud".into(), settings.audience.clone().into());

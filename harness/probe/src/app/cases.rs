@@ -8,8 +8,9 @@ use url::Url;
 use super::session::{AuthRequest, HopError, Login, Session, Target, Whoami, HOP_IDP};
 use super::{AppProbe, FixtureUser, RoleRule};
 use crate::error::ProbeError;
-use crate::idp::{Idp, Mint, TokenKind};
+use crate::idp::Idp;
 use crate::outcome::{CaseResult, Expect, Observed};
+use ssoproof_idp::{MintRequest, TokenKind};
 
 /// Role cases are `role-<username>`.
 pub const ROLE_PREFIX: &str = "role-";
@@ -711,7 +712,7 @@ async fn prepare_overage(idp: &Idp, user: &FixtureUser) -> Result<(), Observed> 
             })
             .map_err(|e| error(format!("cannot emit Security groups claims: {e}")))?;
     }
-    let mut mint = Mint::access(&user.username);
+    let mut mint = MintRequest::access(&user.username);
     mint.token = TokenKind::Id;
     let minted = idp
         .mint(&mint)
