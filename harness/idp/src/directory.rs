@@ -95,12 +95,19 @@ fn user_mut<'a>(realm: &'a mut Realm, username: &str) -> Result<&'a mut User, Id
         .ok_or_else(|| IdpError::UnknownUser(username.to_string()))
 }
 
+impl NewUser {
+    /// The username as the realm stores it: trimmed and lower-cased, as Keycloak stores it.
+    pub fn stored_username(&self) -> String {
+        self.username.trim().to_lowercase()
+    }
+}
+
 impl Shared {
     /// Adds a user; returns its id (the `sub` of its tokens).
     pub(crate) fn add_user(&self, new: &NewUser) -> Result<String, IdpError> {
         let mut realm = self.realm_mut();
         refuse_persona(&realm, "adding a user")?;
-        let username = new.username.trim().to_lowercase();
+        let username = new.stored_username();
         if username.is_empty() {
             return Err(IdpError::InvalidUser("the username is empty".into()));
         }

@@ -34,7 +34,7 @@ async fn add_user(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
     match shared.add_user(&new) {
         Ok(id) => (
             StatusCode::CREATED,
-            Json(json!({"id": id, "username": new.username.trim().to_lowercase()})),
+            Json(json!({"id": id, "username": new.stored_username()})),
         )
             .into_response(),
         Err(e) => refusal(&e),

@@ -188,44 +188,40 @@ pub const CATALOGUE: &[Case] = &[
         "Tokens from a skewed or forged clock are accepted, outliving their lifetime.",
         "Refuse an iat beyond a small clock skew (60 s).",
     ),
-    Case {
-        id: "userinfo-other-sub",
-        title: "userinfo names another user than the ID token",
-        expect: Expect::Refuse,
-        meaning: "Profile data (e-mail, groups) of another user is attached to this session.",
-        fix: "Refuse a userinfo answer whose sub differs from the ID token's (OIDC Core 5.3.2).",
-        play: Play::Userinfo,
-    },
-    Case {
-        id: "iss-parameter-missing",
-        title: "callback without the RFC 9207 iss parameter the IdP advertises",
-        expect: Expect::Refuse,
-        meaning: "The application does not use the iss authorization-response parameter, its \
+    refuse(
+        "userinfo-other-sub",
+        "userinfo names another user than the ID token",
+        Play::Userinfo,
+        "Profile data (e-mail, groups) of another user is attached to this session.",
+        "Refuse a userinfo answer whose sub differs from the ID token's (OIDC Core 5.3.2).",
+    ),
+    refuse(
+        "iss-parameter-missing",
+        "callback without the RFC 9207 iss parameter the IdP advertises",
+        Play::IssParameter(Fault::IssParameterMissing),
+        "The application does not use the iss authorization-response parameter, its \
                   defence against mix-up attacks when it trusts more than one IdP (RFC 9207).",
-        fix: "When discovery advertises authorization_response_iss_parameter_supported, require \
+        "When discovery advertises authorization_response_iss_parameter_supported, require \
               iss in the callback and compare it with the issuer (RFC 9207, section 2.4).",
-        play: Play::IssParameter(Fault::IssParameterMissing),
-    },
-    Case {
-        id: "iss-parameter-wrong",
-        title: "callback whose RFC 9207 iss parameter names another issuer",
-        expect: Expect::Refuse,
-        meaning: "A callback that says it comes from another IdP is accepted: a mix-up attack \
+    ),
+    refuse(
+        "iss-parameter-wrong",
+        "callback whose RFC 9207 iss parameter names another issuer",
+        Play::IssParameter(Fault::IssParameterWrong),
+        "A callback that says it comes from another IdP is accepted: a mix-up attack \
                   can hand this application another IdP's code (RFC 9207).",
-        fix: "Compare the callback's iss with the issuer the login was started with and refuse \
+        "Compare the callback's iss with the issuer the login was started with and refuse \
               a mismatch (RFC 9207, section 2.4).",
-        play: Play::IssParameter(Fault::IssParameterWrong),
-    },
-    Case {
-        id: "discovery-issuer-mismatch",
-        title: "discovery document names another issuer",
-        expect: Expect::Refuse,
-        meaning: "The application trusts a discovery document that is not its issuer's, so a \
+    ),
+    refuse(
+        "discovery-issuer-mismatch",
+        "discovery document names another issuer",
+        Play::Discovery,
+        "The application trusts a discovery document that is not its issuer's, so a \
                   spoofed document redirects its trust.",
-        fix: "Require the discovery document's issuer to equal the configured issuer byte for \
+        "Require the discovery document's issuer to equal the configured issuer byte for \
               byte (OIDC Discovery 4.3).",
-        play: Play::Discovery,
-    },
+    ),
     refuse(
         "state-changed",
         "callback with another state",
