@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::any;
+use futures::StreamExt;
 use ssoproof_probe::scim::{self, ScimTarget};
 use ssoproof_probe::{Observed, ProbeReport, Verdict};
 use ssoproof_secret::Secret;
@@ -95,6 +96,30 @@ async fn a_hanging_server_costs_one_timeout_and_every_later_case_names_it() {
         message.starts_with("not sent: the server did not answer an earlier request (GET /scim/v2/ServiceProviderConfig"),
         "{message}"
     );
+}
+
+#[tokio::test]
+async fn a_body_that_stops_halfway_costs_one_timeout() {
+    // Headers and the first bytes of a JSON body, then nothing.
+    let server = serve(axum::Router::new().fallback(any(|| async {
+        let first = futures::stream::once(async {
+            Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"{\"schemas\": ["))
+        });
+        axum::body::Body::from_stream(first.chain(futures::stream::pending()))
+    })))
+    .await;
+    let report = probe(&server, 1 << 20).await;
+    no_case_passes(&report);
+    let (hop, message) = first_error(&report);
+    assert_eq!(hop, "GET /scim/v2/ServiceProviderConfig");
+    assert_eq!(
+        message,
+        "answered 200 but did not finish its body within 1 s (--timeout)"
+    );
+    let Observed::Error { message, .. } = &report.cases[1].observed else {
+        panic!("{:?}", report.cases[1].observed)
+    };
+    assert!(message.starts_with("not sent: "), "{message}");
 }
 
 #[tokio::test]

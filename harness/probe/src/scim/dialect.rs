@@ -77,8 +77,18 @@ pub struct Shapes {
     pub active: ActiveToggle,
     /// How it renames a group.
     pub rename: Rename,
+    /// How it writes a member it adds.
+    pub member: Member,
     /// How it removes a group member.
     pub member_removal: MemberRemoval,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Member {
+    /// `{"$ref": null, "value": id}`.
+    NullRef,
+    /// `{"value": id, "display": userName}`.
+    WithDisplay,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +137,7 @@ pub static ENTRA_ID: Shapes = Shapes {
     profile_update: ProfileUpdate::PatchPath,
     active: ActiveToggle::PatchPath,
     rename: Rename::PatchPath,
+    member: Member::NullRef,
     member_removal: MemberRemoval::ValueList,
 };
 
@@ -137,6 +148,7 @@ pub static OKTA: Shapes = Shapes {
     profile_update: ProfileUpdate::Put,
     active: ActiveToggle::PatchValue,
     rename: Rename::PatchValueWithId,
+    member: Member::WithDisplay,
     member_removal: MemberRemoval::FilterPath,
 };
 
@@ -196,9 +208,9 @@ impl Shapes {
 
     /// The PATCH that adds `user` (id, userName) to a group.
     pub fn add_member(&self, user: &str, user_name: &str) -> Value {
-        let member = match self.dialect {
-            Dialect::EntraId => json!({ "$ref": null, "value": user }),
-            _ => json!({ "value": user, "display": user_name }),
+        let member = match self.member {
+            Member::NullRef => json!({ "$ref": null, "value": user }),
+            Member::WithDisplay => json!({ "value": user, "display": user_name }),
         };
         patch(vec![
             json!({ "op": self.add(), "path": "members", "value": [member] }),
