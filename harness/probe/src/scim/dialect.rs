@@ -159,6 +159,17 @@ pub fn patch(operations: Vec<Value>) -> Value {
     json!({ "schemas": [PATCH_OP], "Operations": operations })
 }
 
+/// The PATCH that deactivates a user (`active` false), as `dialect`'s client sends it: the RFC's
+/// own shape (RFC 7644 §3.5.2.3) without a dialect.
+pub fn deactivation(dialect: Dialect) -> Value {
+    match dialect.shapes() {
+        Some(shapes) => shapes.set_active(false),
+        None => patch(vec![
+            json!({ "op": "replace", "path": "active", "value": false }),
+        ]),
+    }
+}
+
 impl Shapes {
     pub fn add(&self) -> &'static str {
         self.ops[0]

@@ -896,9 +896,7 @@ impl Run<'_> {
             }
             "deprovision-deactivate" => {
                 let a = self.a()?;
-                let body = patch(vec![
-                    json!({ "op": "replace", "path": "active", "value": false }),
-                ]);
+                let body = dialect::deactivation(Dialect::Rfc);
                 let read = self
                     .patch_then_get(&format!("Users/{}", a.id), &body)
                     .await?;
