@@ -165,13 +165,20 @@ async fn a_server_error_is_broken_with_what_was_expected_and_what_came_back() {
         let text = ssoproof_probe::report::render(&report, format, true);
         assert!(!text.contains(TOKEN), "{format:?}: {text}");
     }
-    // A refused PUT is what the read-only case wants; a 500 is not the refusal it names.
+    // The read-only case writes back what the server announced; with nothing read, it does not
+    // write at all.
     let read_only = report
         .cases
         .iter()
         .find(|c| c.id == "discovery-read-only")
         .unwrap();
-    assert_eq!(read_only.verdict(), Verdict::Error);
+    let Observed::Error { message, .. } = &read_only.observed else {
+        panic!("{:?}", read_only.observed)
+    };
+    assert_eq!(
+        message,
+        "not run: the ServiceProviderConfig was not read, see case service-provider-config"
+    );
     // Cases whose User was never created say so instead of guessing.
     let read = report.cases.iter().find(|c| c.id == "user-read").unwrap();
     let Observed::Error { message, .. } = &read.observed else {

@@ -84,6 +84,7 @@ pub async fn run(target: &ScimTarget) -> Result<ProbeReport, ProbeError> {
         user_b: None,
         group: None,
         vendor_group: None,
+        config: None,
         created_users: Vec::new(),
         created_groups: Vec::new(),
     };
@@ -304,6 +305,8 @@ struct Run<'a> {
     user_b: Option<User>,
     group: Option<String>,
     vendor_group: Option<String>,
+    /// The ServiceProviderConfig as the server announced it.
+    config: Option<Value>,
     created_users: Vec<String>,
     created_groups: Vec<String>,
 }
@@ -312,7 +315,7 @@ struct Run<'a> {
 fn missing(what: &str, case: &str) -> Stop {
     Stop::Fault(Fault {
         request: format!("(needs {case})"),
-        message: format!("not run: {what} was not created, see case {case}"),
+        message: format!("not run: {what}, see case {case}"),
     })
 }
 
@@ -324,19 +327,19 @@ impl Run<'_> {
     fn a(&self) -> Result<User, Stop> {
         self.user_a
             .clone()
-            .ok_or_else(|| missing("the first User", "user-create"))
+            .ok_or_else(|| missing("the first User was not created", "user-create"))
     }
 
     fn b(&self) -> Result<User, Stop> {
         self.user_b
             .clone()
-            .ok_or_else(|| missing("the second User", "user-create"))
+            .ok_or_else(|| missing("the second User was not created", "user-create"))
     }
 
     fn group(&self) -> Result<String, Stop> {
         self.group
             .clone()
-            .ok_or_else(|| missing("the Group", "group-create"))
+            .ok_or_else(|| missing("the Group was not created", "group-create"))
     }
 
     async fn get(&self, path: &str) -> Result<Answer, Fault> {
@@ -405,6 +408,9 @@ impl Run<'_> {
             "service-provider-config" => {
                 let answer = self.get("ServiceProviderConfig").await?;
                 let body = answer.json();
+                if answer.status == 200 && body.is_object() {
+                    self.config = Some(body.clone());
+                }
                 ensure(
                     answer.status == 200
                         && has_schema(body, SPC_SCHEMA)
@@ -471,7 +477,14 @@ impl Run<'_> {
                 refusal(&answer, &[404], None, "served a schema that does not exist")
             }
             "discovery-read-only" => {
-                let body = json!({ "schemas": [SPC_SCHEMA], "patch": { "supported": false } });
+                // What the server announced, unchanged: a server that wrongly accepts the write
+                // is left as it was.
+                let body = self.config.clone().ok_or_else(|| {
+                    missing(
+                        "the ServiceProviderConfig was not read",
+                        "service-provider-config",
+                    )
+                })?;
                 let answer = self
                     .send(Method::PUT, "ServiceProviderConfig", &body)
                     .await?;
@@ -996,7 +1009,7 @@ impl Run<'_> {
             "group-rename" | "add-member" | "remove-member" => {
                 let group = self.vendor_group.clone().ok_or_else(|| {
                     missing(
-                        "the vendor's Group",
+                        "the vendor's Group was not created",
                         &format!("{}-group-push", shapes.dialect.name()),
                     )
                 })?;
