@@ -3,6 +3,7 @@
 //! the routes are listed in the module documentation of [`crate`].
 
 mod directory;
+mod scim;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -42,6 +43,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_ssoproof/clock", post(advance_clock))
         .route("/_ssoproof/tokens", post(mint))
         .merge(directory::routes())
+        .merge(scim::routes())
         .layer(middleware::from_fn(loopback_only))
         .with_state(shared)
 }

@@ -106,6 +106,8 @@
 //! | `POST /_ssoproof/persona` | a [`PersonaEdit`], e.g. `{"edit": "entra_group_membership_claims", "value": "SecurityGroup"}` | `204`, or `409` `idp/persona` when the persona cannot apply it |
 //! | `POST /_ssoproof/clock` | `{"seconds": 31}` | `204`; refresh-token grace periods see the time pass |
 //! | `POST /_ssoproof/tokens` | a [`MintRequest`], e.g. `{"token": "id", "username": "alice", "header": {"kid": "x"}, "signing": {"hs256": "k"}}` | `200` `{"token", "header", "claims"}` ([`Minted`]), or `404` `idp/unknown-user` / `idp/unknown-client`, or `409` `idp/opaque-access-token` |
+//! | `GET /_ssoproof/scim/v2/Users?filter=userName eq "alice"` | | a SCIM ListResponse of the realm's users (only `userName eq` filters) |
+//! | `PATCH /_ssoproof/scim/v2/Users/{id}` | a SCIM PatchOp setting `active` (RFC, Entra ID or Okta shape) | `200` with the User; `active: false` disables the user |
 //!
 //! A body that is not the expected JSON is `400` `admin/invalid-body`.
 

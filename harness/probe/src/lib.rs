@@ -3,6 +3,7 @@
 //! report, case by case, whether it refused what it must refuse.
 //!
 //! - [`app`]: `probe app`, a browser against a web application's OIDC login.
+//! - [`scim`]: `probe scim`, an IdP's provisioning client against a SCIM 2.0 server.
 //! - [`outcome`]: what one case expected and observed, and the verdict; shared by every probe.
 //! - [`report`]: the table people read, and JSON, JUnit and SARIF for CI.
 //! - [`target`]: the safety rule every probe applies before it sends anything (loopback only
@@ -14,6 +15,7 @@ pub mod error;
 pub mod idp;
 pub mod outcome;
 pub mod report;
+pub mod scim;
 pub mod target;
 
 pub use error::ProbeError;

@@ -100,6 +100,7 @@ impl CaseResult {
 pub enum ProbeKind {
     Api,
     App,
+    Scim,
 }
 
 /// A whole probe run.

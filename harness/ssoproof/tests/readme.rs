@@ -113,3 +113,22 @@ fn every_probe_app_case_is_documented() {
         );
     }
 }
+
+#[test]
+fn every_probe_scim_case_is_documented() {
+    let readme = readme();
+    for case in ssoproof_probe::scim::cases::RFC_CASES {
+        assert!(
+            readme.contains(&format!("`{}`", case.id)),
+            "README lacks the probe scim case {}",
+            case.id
+        );
+    }
+    for case in ssoproof_probe::scim::cases::DIALECT_CASES {
+        assert!(
+            readme.contains(&format!("`…-{}`", case.id)),
+            "README lacks the probe scim dialect case …-{}",
+            case.id
+        );
+    }
+}

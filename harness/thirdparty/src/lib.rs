@@ -7,6 +7,7 @@
 //! | [`OAuth2Proxy::bearer`] | oauth2-proxy with `--skip-jwt-bearer-tokens` in front of an echo upstream | — |
 //! | [`NodeApp::login_app`] | `scripts/interop/probe-targets/login-app.js`: Express + openid-client 6 | `/login`, `/whoami` |
 //! | [`NodeApp::bearer_api`] | `scripts/interop/probe-targets/bearer-api.js`: Express + jose | — |
+//! | [`Scim2Server::start`] | scim2-server 0.8.3 (PyPI), in memory, one bearer token | SCIM base `/v2` |
 //!
 //! Each answers with a handle ([`LoginApp`] or [`BearerApi`]) that knows its URLs and kills the
 //! target's whole process group when dropped. A bearer target reports the caller's identity the
@@ -22,6 +23,8 @@
 //!   `$XDG_CACHE_HOME/ssoproof` or `~/.cache/ssoproof`).
 //! - The Node apps: `node` (20 or later) on `PATH`, and `npm ci` run in
 //!   `scripts/interop/probe-targets` of this repository.
+//! - `SSOPROOF_SCIM_VENV`: a Python venv with `scripts/interop/scim/requirements.txt`
+//!   installed (scim2-server and scim2-tester); unset, `target/scim-venv` is tried.
 //!
 //! A missing target is [`LaunchError::Unavailable`]: the test skips, saying why (see
 //! [`launch_or_skip!`]). With `SSOPROOF_REQUIRE_PROBE_TARGETS=1` (set by `.ci/run`) it is
@@ -30,6 +33,7 @@
 mod node;
 mod oauth2_proxy;
 mod process;
+mod scim2;
 
 use std::path::PathBuf;
 
@@ -37,6 +41,7 @@ use url::Url;
 
 pub use node::NodeApp;
 pub use oauth2_proxy::{OAuth2Proxy, OAUTH2_PROXY_ENV, OAUTH2_PROXY_VERSION};
+pub use scim2::{Scim2Server, ScimServer, SCIM_VENV_ENV};
 
 use process::Process;
 

@@ -377,7 +377,9 @@ fn fill(path: &str) -> String {
     let filled = path
         .replace("{username}", "alice")
         .replace("{client_id}", "acme-app")
-        .replace("{mapper_name}", "groups");
+        .replace("{mapper_name}", "groups")
+        // alice's id in fixtures/keycloak-realm.json.
+        .replace("{id}", "6f1c2a4e-0b1d-4c55-9a6e-3f2b8c1d0a01");
     assert!(
         !filled.contains('{'),
         "a placeholder the test does not know: {path}"

@@ -7,17 +7,26 @@ use crate::{ProbeReport, Verdict};
 
 pub fn render(report: &ProbeReport, show_tokens: bool) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "ssoproof probe {} {} — issuer {} ({})\n",
-        match report.probe {
-            crate::ProbeKind::Api => "api",
-            crate::ProbeKind::App => "app",
-        },
-        report.target,
-        report.issuer,
-        report.vendor
-    );
+    let _ = match report.probe {
+        crate::ProbeKind::Api | crate::ProbeKind::App => writeln!(
+            out,
+            "ssoproof probe {} {} — issuer {} ({})\n",
+            if report.probe == crate::ProbeKind::Api {
+                "api"
+            } else {
+                "app"
+            },
+            report.target,
+            report.issuer,
+            report.vendor
+        ),
+        // A SCIM probe has no issuer; its vendor is the client dialect it speaks.
+        crate::ProbeKind::Scim => writeln!(
+            out,
+            "ssoproof probe scim {} — dialect {}\n",
+            report.target, report.vendor
+        ),
+    };
     let rows: Vec<[String; 4]> = report
         .cases
         .iter()

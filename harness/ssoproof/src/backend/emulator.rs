@@ -228,6 +228,10 @@ impl Idp for EmulatedIdp {
         self.emulator.issuer()
     }
 
+    fn scim_base_url(&self) -> Option<String> {
+        Some(format!("{}/_ssoproof/scim/v2", self.emulator.base_url()))
+    }
+
     fn client(&self) -> ClientRegistration {
         self.app.clone()
     }

@@ -193,6 +193,11 @@ pub trait Idp: Send + Sync + fmt::Debug {
     fn trusted_ca_pem(&self) -> Option<String> {
         None
     }
+    /// The base URL of the IdP's SCIM 2.0 Users endpoint, where a provisioning client can
+    /// deactivate a user (the emulator's `/_ssoproof/scim/v2`); `None` when it has none.
+    fn scim_base_url(&self) -> Option<String> {
+        None
+    }
     /// Called once the scenario has ended, whatever its outcome: release what the scenario
     /// held on a shared server (Keycloak deletes the scenario's realm copy).
     async fn finish(&self) -> Result<(), BackendError> {

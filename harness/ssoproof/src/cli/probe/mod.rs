@@ -2,6 +2,7 @@
 
 mod api;
 mod app;
+mod scim;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,12 +35,21 @@ pub enum Probe {
     /// refused, refused that must be accepted, or could not be decided; 2: usage or setup
     /// problem.
     App(Box<app::AppArgs>),
+    /// Drive a SCIM 2.0 server (RFC 7643/7644) as an IdP's provisioning client does and
+    /// report, per case, whether it did what the RFC (and with --dialect, Entra ID's or Okta's
+    /// client) needs.
+    ///
+    /// Creates, reads, replaces, patches, filters, pages and deletes Users and Groups named
+    /// ssoproof-<run>-…, deleting them at the end. Exit status 0: every case passed; 1: a case
+    /// failed or could not be decided; 2: usage or setup problem.
+    Scim(Box<scim::ScimArgs>),
 }
 
 pub fn run(command: Probe) -> anyhow::Result<u8> {
     match command {
         Probe::Api(args) => api::run(*args),
         Probe::App(args) => app::run(*args),
+        Probe::Scim(args) => scim::run(*args),
     }
 }
 
@@ -79,7 +89,7 @@ struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Include the tokens each case sent in the report (probe api; probe app sends no token of
-    /// its own, the application redeems the code).
+    /// its own, the application redeems the code; probe scim's bearer token is never shown).
     #[arg(long)]
     show_tokens: bool,
 }

@@ -256,7 +256,9 @@ async fn jwks_dropped_session_key(world: &mut RunbookWorld) -> StepResult {
     })
 }
 
-/// Records the refresh's outcome like a sign-in's, so `Then` steps can expect either.
+/// Records the refresh's outcome like a sign-in's, so `Then` steps can expect either. A failed
+/// refresh ends the application's session, as the runbooks require of the application: it keeps
+/// no session its IdP no longer backs (a deprovisioned user's, above all).
 #[when("the application refreshes the session")]
 async fn refresh(world: &mut RunbookWorld) -> StepResult {
     let rp = world
@@ -266,8 +268,19 @@ async fn refresh(world: &mut RunbookWorld) -> StepResult {
     let session = world.session.as_mut().ok_or("nobody signed in")?;
     world.previous_refresh_token = session.refresh_token().cloned();
     let store = MemoryTokenStore::default();
-    world.login = Some(rp.refresh(session, &store).await);
+    let outcome = rp.refresh(session, &store).await;
+    if outcome.is_err() {
+        world.session = None;
+    }
+    world.login = Some(outcome);
     Ok(())
+}
+
+#[then("the application has ended the session")]
+fn session_ended(world: &mut RunbookWorld) -> StepResult {
+    ensure(world.session.is_none(), || {
+        "the application still holds the session (its last refresh succeeded)".to_string()
+    })
 }
 
 #[when("the previous refresh token is presented again")]

@@ -6,6 +6,8 @@ use cucumber::{given, when};
 use super::StepResult;
 use crate::scenario::world::RunbookWorld;
 use ssoproof_idp::Fault;
+use ssoproof_probe::scim::dialect::deactivation;
+use ssoproof_probe::scim::Dialect;
 use ssoproof_rp::AuthMethod;
 use ssoproof_secret::Secret;
 
@@ -107,6 +109,55 @@ async fn user_disabled(world: &mut RunbookWorld, username: String) -> StepResult
         .set_user_enabled(&username, false)
         .await
         .map_err(|e| e.to_string())
+}
+
+/// The deprovisioning drill through SCIM: the user is looked up with `userName eq` and PATCHed
+/// `active: false` in the request shape `dialect`'s provisioning client sends (`rfc`,
+/// `entra-id`, `okta`; the shapes `probe scim` sends), at the IdP's SCIM endpoint.
+#[when(expr = "{word} is deprovisioned over SCIM as {word} sends it")]
+async fn deprovisioned_over_scim(
+    world: &mut RunbookWorld,
+    username: String,
+    dialect: String,
+) -> StepResult {
+    let dialect: Dialect = dialect.parse()?;
+    let base = world
+        .idp()
+        .scim_base_url()
+        .ok_or("this IdP has no SCIM endpoint for the drill: tag the scenario @emulator")?;
+    let name = world.idp().login_name(&username);
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let filter: String = url::form_urlencoded::byte_serialize(
+        format!("userName eq {}", serde_json::Value::String(name.clone())).as_bytes(),
+    )
+    .collect();
+    let lookup = format!("{base}/Users?filter={filter}");
+    let found: serde_json::Value = client
+        .get(&lookup)
+        .send()
+        .await
+        .map_err(|e| format!("GET {lookup}: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("GET {lookup}: not JSON: {e}"))?;
+    let id = found["Resources"][0]["id"]
+        .as_str()
+        .ok_or_else(|| format!("GET {lookup}: no User named {name}: {found}"))?;
+    let url = format!("{base}/Users/{id}");
+    let answer = client
+        .patch(&url)
+        .json(&deactivation(dialect))
+        .send()
+        .await
+        .map_err(|e| format!("PATCH {url}: {e}"))?;
+    let status = answer.status();
+    let body: serde_json::Value = answer.json().await.unwrap_or_default();
+    super::ensure(status.is_success() && body["active"] == false, || {
+        format!("PATCH {url} answered {status} {body}")
+    })
 }
 
 /// Faults by their snake_case names, e.g. `wrong_issuer`, `alg_none`, `jwks_down`.
