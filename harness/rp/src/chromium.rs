@@ -122,12 +122,7 @@ fn free_port() -> Result<u16, RpError> {
 
 /// Starts chromedriver and a Chromium session in it.
 async fn start(deadline: Instant) -> Result<(ProcessGroup, Client), RpError> {
-    let driver = program("SSOPROOF_CHROMEDRIVER", &["chromedriver"], "chromedriver")?;
-    let chromium = program(
-        "SSOPROOF_CHROMIUM",
-        &["chromium", "chromium-browser", "google-chrome"],
-        "Chromium",
-    )?;
+    let (driver, chromium) = programs()?;
     let port = free_port()?;
     let child = Command::new(&driver)
         .arg(format!("--port={port}"))
@@ -623,15 +618,21 @@ async fn start_before(
         })
 }
 
-/// Whether the driver can run here (for tests that skip without Chromium).
-pub fn browser_available() -> bool {
-    program("SSOPROOF_CHROMEDRIVER", &["chromedriver"], "").is_ok()
-        && program(
-            "SSOPROOF_CHROMIUM",
-            &["chromium", "chromium-browser", "google-chrome"],
-            "",
-        )
-        .is_ok()
+/// Whether the driver can run here: chromedriver and Chromium are found (`browser_unavailable`
+/// saying what to install otherwise), before any scenario tries to sign in.
+pub fn check_browser() -> Result<(), RpError> {
+    programs().map(|_| ())
+}
+
+/// chromedriver and Chromium, as [`start`] runs them.
+fn programs() -> Result<(PathBuf, PathBuf), RpError> {
+    let driver = program("SSOPROOF_CHROMEDRIVER", &["chromedriver"], "chromedriver")?;
+    let chromium = program(
+        "SSOPROOF_CHROMIUM",
+        &["chromium", "chromium-browser", "google-chrome"],
+        "Chromium",
+    )?;
+    Ok((driver, chromium))
 }
 
 #[cfg(test)]
@@ -641,7 +642,7 @@ pub(crate) mod tests {
     /// Whether a browser test may run: skipped (said on stderr) without Chromium, failed
     /// instead when `SSOPROOF_REQUIRE_CHROMIUM=1`.
     pub(crate) fn chromium_or_skip(test: &str) -> bool {
-        if browser_available() {
+        if check_browser().is_ok() {
             return true;
         }
         assert!(

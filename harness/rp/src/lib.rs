@@ -46,7 +46,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 pub use browser::{page_message, Browser, Walk, WalkError};
-pub use chromium::{browser_available, BrowserOptions, DEFAULT_SCREENSHOT_DIR};
+pub use chromium::{check_browser, BrowserOptions, DEFAULT_SCREENSHOT_DIR};
 pub use error::{meaning_of, RpError, ERROR_CODES};
 pub use groups::{map_role, resolve_groups};
 pub use id_token::{ALLOWED_ALGS, CLOCK_SKEW_SECS};
