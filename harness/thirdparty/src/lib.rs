@@ -7,6 +7,7 @@
 //! | [`OAuth2Proxy::bearer`] | oauth2-proxy with `--skip-jwt-bearer-tokens` in front of an echo upstream | — |
 //! | [`NodeApp::login_app`] | `scripts/interop/probe-targets/login-app.js`: Express + openid-client 6 | `/login`, `/whoami` |
 //! | [`NodeApp::bearer_api`] | `scripts/interop/probe-targets/bearer-api.js`: Express + jose | — |
+//! | [`NodeApp::oidc_provider`] | `scripts/oidc-provider/server.js`: node-oidc-provider 8, an IdP ([`NodeProvider`]) | its dev login |
 //!
 //! Each answers with a handle ([`LoginApp`] or [`BearerApi`]) that knows its URLs and kills the
 //! target's whole process group when dropped. A bearer target reports the caller's identity the
@@ -21,7 +22,8 @@
 //!   (`$SSOPROOF_CACHE/oauth2-proxy-v7.15.6/bin/oauth2-proxy`, the cache defaulting to
 //!   `$XDG_CACHE_HOME/ssoproof` or `~/.cache/ssoproof`).
 //! - The Node apps: `node` (20 or later) on `PATH`, and `npm ci` run in
-//!   `scripts/interop/probe-targets` of this repository.
+//!   `scripts/interop/probe-targets` (node-oidc-provider: `scripts/oidc-provider`) of this
+//!   repository.
 //!
 //! A missing target is [`LaunchError::Unavailable`]: the test skips, saying why (see
 //! [`launch_or_skip!`]). With `SSOPROOF_REQUIRE_PROBE_TARGETS=1` (set by `.ci/run`) it is
@@ -35,7 +37,7 @@ use std::path::PathBuf;
 
 use url::Url;
 
-pub use node::NodeApp;
+pub use node::{NodeApp, NodeProvider};
 pub use oauth2_proxy::{OAuth2Proxy, OAUTH2_PROXY_ENV, OAUTH2_PROXY_VERSION};
 
 use process::Process;
