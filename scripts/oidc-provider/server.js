@@ -1,5 +1,5 @@
 // node-oidc-provider 8.x configured like the emulator's fixture client, for the login benchmark.
-// Usage: node server.js PORT   (prints "listening <issuer>" once ready)
+// Usage: node server.js PORT   (prints "listening on <issuer>" once ready)
 import Provider from 'oidc-provider';
 
 const port = Number(process.argv[2] || 0);
@@ -36,5 +36,5 @@ const provider = new Provider(`http://127.0.0.1:${port}`, configuration);
 provider.proxy = false;
 const server = provider.listen(port, '127.0.0.1', () => {
   const actual = server.address().port;
-  console.log(`listening http://127.0.0.1:${actual}`);
+  console.log(`listening on http://127.0.0.1:${actual}`);
 });

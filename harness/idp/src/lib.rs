@@ -202,9 +202,50 @@ impl FromStr for SigningAlg {
     }
 }
 
+/// How a Keycloak realm's login page is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LoginPage {
+    /// Keycloak's HTML form, posted by the browser.
+    #[default]
+    Form,
+    /// An empty `<div>` that an inline script fills with an identifier-first form (username,
+    /// Next, then password), posted with `fetch` and answered with JSON, as the Okta sign-in
+    /// widget does: only a driver that runs scripts can sign in.
+    Script,
+}
+
+impl LoginPage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginPage::Form => "form",
+            LoginPage::Script => "script",
+        }
+    }
+}
+
+impl fmt::Display for LoginPage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for LoginPage {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<LoginPage, String> {
+        match text {
+            "form" => Ok(LoginPage::Form),
+            "script" => Ok(LoginPage::Script),
+            _ => Err(format!("unknown login page `{text}`; use form or script")),
+        }
+    }
+}
+
 /// How to run the emulator.
 #[derive(Debug, Clone)]
 pub struct IdpOptions {
+    /// How a Keycloak realm serves its login page (default: the HTML form).
+    pub login_page: LoginPage,
     /// Where to listen (default `127.0.0.1:0`: an ephemeral loopback port).
     pub bind: SocketAddr,
     pub signing: SigningAlg,
@@ -243,6 +284,7 @@ impl Default for IdpOptions {
         IdpOptions {
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
             signing: SigningAlg::Rs256,
+            login_page: LoginPage::Form,
             iss_parameter: None,
             key_overlap: Duration::from_secs(600),
             tls: None,
@@ -282,6 +324,8 @@ pub enum IdpError {
         vendor: persona::Vendor,
         alg: SigningAlg,
     },
+    #[error("the {vendor} persona serves its vendor's own login pages; the script-built login page is a Keycloak realm's. Drop --login-page script for a persona, or serve a realm", vendor = .vendor.product())]
+    PersonaLoginPage { vendor: persona::Vendor },
     #[error("the realm already has a user {0}")]
     UserExists(String),
     #[error("cannot add the user: {0}")]
@@ -339,6 +383,7 @@ impl IdpError {
             IdpError::FaultTokens(_) => "idp/fault-tokens",
             IdpError::Persona(_) => "idp/persona",
             IdpError::PersonaSigning { .. } => "idp/persona-signing",
+            IdpError::PersonaLoginPage { .. } => "idp/persona-login-page",
             IdpError::UnknownUpstream { .. } => "idp/unknown-upstream",
             IdpError::UserExists(_) => "idp/user-exists",
             IdpError::InvalidUser(_) => "idp/invalid-user",
@@ -366,6 +411,11 @@ impl Emulator {
                 return Err(IdpError::PersonaSigning {
                     vendor: persona.vendor(),
                     alg: options.signing,
+                });
+            }
+            if options.login_page != LoginPage::Form {
+                return Err(IdpError::PersonaLoginPage {
+                    vendor: persona.vendor(),
                 });
             }
         }

@@ -6,6 +6,8 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::LoginPage;
+
 /// Text made safe for HTML content and attribute values.
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -54,7 +56,11 @@ pub(crate) fn login(
     username: &str,
     error: Option<&str>,
     providers: &[(String, String, String)],
+    kind: LoginPage,
 ) -> Response {
+    if kind == LoginPage::Script {
+        return script_login(realm_title, action, username, error);
+    }
     let error = error
         .map(|e| {
             format!(
@@ -84,6 +90,75 @@ pub(crate) fn login(
         &body,
     )
 }
+
+/// The script-built login page ([`LoginPage::Script`]): an empty widget `<div>` and a script
+/// that builds an identifier-first form in it (username and Next, then password and Verify),
+/// posts the credentials with `fetch` asking for JSON, and then goes to the `location` the
+/// answer names, or shows the page it carries (the form again with its error, a consent page).
+/// Its data sits in a JSON block whose `<` are escaped, so no value can end the script.
+fn script_login(realm_title: &str, action: &str, username: &str, error: Option<&str>) -> Response {
+    let data = serde_json::json!({ "action": action, "username": username, "error": error })
+        .to_string()
+        .replace('<', "\\u003c");
+    let body = format!(
+        "<div id=\"okta-sign-in\" class=\"sign-in-widget\"></div>\n\
+         <script type=\"application/json\" id=\"login-config\">{data}</script>\n\
+         <script>\n{LOGIN_SCRIPT}</script>"
+    );
+    page(
+        StatusCode::OK,
+        realm_title,
+        "Sign in to your account",
+        &body,
+    )
+}
+
+/// The widget of [`script_login`].
+const LOGIN_SCRIPT: &str = r#"(function () {
+  const cfg = JSON.parse(document.getElementById('login-config').textContent);
+  const make = (tag, props, text) => {
+    const e = Object.assign(document.createElement(tag), props);
+    if (text) e.textContent = text;
+    return e;
+  };
+  const root = document.getElementById('okta-sign-in');
+  const error = make('div', { id: 'input-error', className: 'error' }, cfg.error || '');
+  error.setAttribute('role', 'alert');
+  const user = make('input', { id: 'identifier', type: 'text', autocomplete: 'username' });
+  user.value = cfg.username;
+  const next = make('button', { id: 'next', type: 'button' }, 'Next');
+  const pass = make('input', { id: 'credentials-passcode', type: 'password',
+    autocomplete: 'current-password' });
+  const verify = make('button', { id: 'verify', type: 'button' }, 'Verify');
+  const identify = make('div', { id: 'identify' });
+  identify.append(make('label', { htmlFor: 'identifier' }, 'Username'), user, next);
+  const challenge = make('div', { id: 'challenge' });
+  challenge.append(make('label', { htmlFor: 'credentials-passcode' }, 'Password'), pass, verify);
+  root.append(error, identify, challenge);
+  const step = n => { identify.hidden = n !== 1; challenge.hidden = n !== 2; };
+  // After a rejected password the username is known: straight to the password, as Okta does.
+  step(cfg.error && cfg.username ? 2 : 1);
+  next.addEventListener('click', () => {
+    if (!user.value) { error.textContent = 'Enter your username.'; return; }
+    error.textContent = '';
+    step(2);
+    pass.focus();
+  });
+  user.addEventListener('keydown', e => { if (e.key === 'Enter') next.click(); });
+  pass.addEventListener('keydown', e => { if (e.key === 'Enter') verify.click(); });
+  verify.addEventListener('click', async () => {
+    verify.disabled = true;
+    const body = new URLSearchParams({ username: user.value, password: pass.value,
+      credentialId: '' });
+    const answer = await (await fetch(cfg.action, { method: 'POST', body,
+      headers: { Accept: 'application/json' }, credentials: 'same-origin' })).json();
+    if (answer.location) { window.location.assign(answer.location); return; }
+    document.open();
+    document.write(answer.page);
+    document.close();
+  });
+})();
+"#;
 
 /// Keycloak's `kc-social-providers` block: one `social-<alias>` link per identity provider.
 fn social_links(providers: &[(String, String, String)]) -> String {

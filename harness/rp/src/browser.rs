@@ -126,7 +126,7 @@ fn is_redirect_uri(candidate: &str, redirect_uri: &str) -> bool {
     }
 }
 
-fn is_callback(location: &str, resolved: &Url, redirect_uri: &str) -> bool {
+pub(crate) fn is_callback(location: &str, resolved: &Url, redirect_uri: &str) -> bool {
     let normalized = Url::parse(redirect_uri).map(|u| u.to_string()).ok();
     [location, resolved.as_str()].into_iter().any(|candidate| {
         is_redirect_uri(candidate, redirect_uri)
@@ -738,6 +738,7 @@ impl Browser {
         let failed = |page: &Url, reason: String| RpError::LoginFailed {
             page: shown_url(page, secrets),
             reason,
+            screenshot: None,
         };
         let mut request = Request {
             method: Method::Get,
@@ -862,7 +863,7 @@ impl Browser {
                             "{status}{shown}: no form holding a password input was found (and no \
                          redirect to the redirect URI); the IdP refused the authorization request \
                          (check the client id, redirect URI and scopes) or its login page needs \
-                         JavaScript"
+                         JavaScript (use `driver: browser`, `--driver browser`)"
                         ),
                     ));
                 }
@@ -892,6 +893,7 @@ pub(crate) async fn sign_in(
     let browser = Browser::new(timeout, roots).map_err(|reason| RpError::LoginFailed {
         page: shown_url(start, secrets),
         reason,
+        screenshot: None,
     })?;
     let next = browser
         .sign_in(start, redirect_uri, username, password, secrets)
@@ -899,6 +901,7 @@ pub(crate) async fn sign_in(
     Callback::from_url(&next).map_err(|reason| RpError::LoginFailed {
         page: shown_url(&next, secrets),
         reason,
+        screenshot: None,
     })
 }
 

@@ -12,7 +12,8 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("issuer_mismatch", "an issuer (discovery document, ID token or refreshed ID token) is not byte-equal to the configured issuer"),
     ("alg_unsupported", "the IdP advertises no ID-token signing algorithm from the allow-list (downgrade advertised)"),
     ("pkce_unsupported", "the IdP advertises PKCE methods without S256"),
-    ("login_failed", "the sign-in pages did not lead back to the redirect URI (wrong password, no login form, consent loop, a page over 1 MiB)"),
+    ("login_failed", "the sign-in pages did not lead back to the redirect URI (wrong password, no login form, consent loop, a page over 1 MiB); the browser driver adds a screenshot"),
+    ("browser_unavailable", "the browser driver could not start headless Chromium (chromium or chromedriver missing, or failing to start)"),
     ("deadline_exceeded", "the whole sign-in (discovery, login pages, token exchange, keys, userinfo) did not finish within the overall time limit"),
     ("idp_error", "the IdP redirected back with an OAuth error (access_denied, invalid_request, invalid_scope, ...)"),
     ("state_mismatch", "the authorization response's `state` is missing or not the one sent"),
@@ -71,8 +72,16 @@ pub enum RpError {
     #[error("the IdP advertises PKCE methods {advertised:?} without S256; this relying party only sends S256. Enable S256 on the IdP")]
     PkceUnsupported { advertised: Vec<String> },
 
-    #[error("sign-in failed at {page}: {reason}")]
-    LoginFailed { page: String, reason: String },
+    #[error("sign-in failed at {page}: {reason}{}", screenshot.as_ref().map(|p| format!(" (screenshot, password inputs cleared: {})", p.display())).unwrap_or_default())]
+    LoginFailed {
+        page: String,
+        reason: String,
+        /// The browser driver's screenshot of the page.
+        screenshot: Option<std::path::PathBuf>,
+    },
+
+    #[error("the browser driver cannot run: {problem}")]
+    BrowserUnavailable { problem: String },
 
     #[error("the sign-in did not finish within {seconds} s, the limit for all of it (discovery, the login pages and their parsing, the token exchange, the keys and userinfo); check that the IdP answers promptly and serves small login pages, or allow more time")]
     DeadlineExceeded { seconds: f64 },
@@ -269,6 +278,7 @@ impl RpError {
             RpError::AlgUnsupported { .. } => "alg_unsupported",
             RpError::PkceUnsupported { .. } => "pkce_unsupported",
             RpError::LoginFailed { .. } => "login_failed",
+            RpError::BrowserUnavailable { .. } => "browser_unavailable",
             RpError::DeadlineExceeded { .. } => "deadline_exceeded",
             RpError::IdpError { .. } => "idp_error",
             RpError::StateMismatch { .. } => "state_mismatch",
@@ -345,7 +355,9 @@ mod tests {
             RpError::LoginFailed {
                 page: s("p"),
                 reason: s("r"),
+                screenshot: None,
             },
+            RpError::BrowserUnavailable { problem: s("x") },
             RpError::DeadlineExceeded { seconds: 1.0 },
             RpError::IdpError {
                 error: s("access_denied"),

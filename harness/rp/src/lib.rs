@@ -19,6 +19,7 @@
 //! secret or a token.
 
 mod browser;
+mod chromium;
 mod discovery;
 mod error;
 mod groups;
@@ -45,6 +46,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 pub use browser::{page_message, Browser, Walk, WalkError};
+pub use chromium::{check_browser, BrowserOptions, DEFAULT_SCREENSHOT_DIR};
 pub use error::{meaning_of, RpError, ERROR_CODES};
 pub use groups::{map_role, resolve_groups};
 pub use id_token::{ALLOWED_ALGS, CLOCK_SKEW_SECS};
@@ -316,6 +318,16 @@ impl Session {
     }
 }
 
+/// What walks the IdP's login pages from the authorization URL to the redirect URI.
+#[derive(Debug, Clone, Default)]
+pub enum LoginDriver {
+    /// The form-filling scraper: plain HTML login forms, no JavaScript.
+    #[default]
+    Form,
+    /// A real headless Chromium through WebDriver: pages built by scripts too.
+    Browser(BrowserOptions),
+}
+
 /// A relying party bound to one discovered IdP.
 #[derive(Debug)]
 pub struct RelyingParty {
@@ -405,16 +417,33 @@ impl RelyingParty {
     /// Signs `username` in through the IdP's login form, exchanges the code, validates the ID
     /// token, calls userinfo and maps the groups to a role.
     pub async fn login(&self, username: &str, password: &Secret) -> Result<Session, RpError> {
+        self.login_with(&LoginDriver::Form, username, password)
+            .await
+    }
+
+    /// [`login`](Self::login) through `driver`'s login pages: the same PKCE, state, nonce and
+    /// session checks whichever driver reaches the redirect URI.
+    pub async fn login_with(
+        &self,
+        driver: &LoginDriver,
+        username: &str,
+        password: &Secret,
+    ) -> Result<Session, RpError> {
         // The IdP has the password from the login form: whatever it sends back (an `iss`
         // parameter, claims) may quote it.
         let mut secrets = self.secrets();
         secrets.push(password);
-        self.sign_in(username, password)
+        self.sign_in(driver, username, password)
             .await
             .map_err(|e| e.redact_server_values(&secrets))
     }
 
-    async fn sign_in(&self, username: &str, password: &Secret) -> Result<Session, RpError> {
+    async fn sign_in(
+        &self,
+        driver: &LoginDriver,
+        username: &str,
+        password: &Secret,
+    ) -> Result<Session, RpError> {
         let state = random_string(32);
         let nonce = random_string(32);
         let verifier = Secret::new(random_string(48)); // 64 characters
@@ -435,16 +464,33 @@ impl RelyingParty {
 
         let mut secrets = self.secrets();
         secrets.extend([password, &verifier]);
-        let callback = browser::sign_in(
-            &start,
-            &self.config.redirect_uri,
-            username,
-            password,
-            self.config.timeout,
-            &self.roots,
-            &secrets,
-        )
-        .await?;
+        let (redirect_uri, timeout) = (&self.config.redirect_uri, self.config.timeout);
+        let callback = match driver {
+            LoginDriver::Form => {
+                browser::sign_in(
+                    &start,
+                    redirect_uri,
+                    username,
+                    password,
+                    timeout,
+                    &self.roots,
+                    &secrets,
+                )
+                .await?
+            }
+            LoginDriver::Browser(options) => {
+                chromium::sign_in(
+                    &start,
+                    redirect_uri,
+                    username,
+                    password,
+                    timeout,
+                    options,
+                    &secrets,
+                )
+                .await?
+            }
+        };
         let code = Secret::new(self.check_callback(callback, &state)?);
         secrets.push(&code);
         let grant = Grant::Code {
@@ -786,6 +832,7 @@ impl RelyingParty {
         callback.code.ok_or_else(|| RpError::LoginFailed {
             page: self.config.redirect_uri.clone(),
             reason: "the IdP redirected back with neither `code` nor `error`".to_string(),
+            screenshot: None,
         })
     }
 

@@ -604,7 +604,11 @@ async fn keycloak_login(
     let mut inner = shared.lock().unwrap();
     let form = form_pairs(&body);
     let sid = query.get("session_code").cloned().unwrap_or_default();
-    if field(&form, "credentialId").is_none() || field(&form, "login") != Some("Sign In") {
+    // A real browser runs the form's `onsubmit`, which disables the button, so its name and
+    // value are not sent; the scraper does send them (its own unit test checks that).
+    if field(&form, "credentialId").is_none()
+        || field(&form, "login").is_some_and(|v| v != "Sign In")
+    {
         return html_page(
             StatusCode::BAD_REQUEST,
             "<title>hidden fields lost</title>".into(),

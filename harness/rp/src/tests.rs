@@ -1674,3 +1674,78 @@ async fn browser_follows_redirects_until_told_to_stop() {
     assert!(err.problem.contains("redirect loop"), "{err}");
     assert!(err.request.starts_with("GET http://"), "{err}");
 }
+
+// ------------------------------------------------------- The browser driver (headless Chromium)
+
+fn chromium(dir: &tempfile::TempDir) -> LoginDriver {
+    LoginDriver::Browser(BrowserOptions {
+        screenshots: dir.path().to_path_buf(),
+    })
+}
+
+/// The same login pages as the form driver's tests, typed into by a real Chromium: the
+/// Keycloak-style form, and node-oidc-provider's login then consent.
+#[tokio::test]
+async fn chromium_signs_in_on_keycloak_and_node_oidc_pages() {
+    if !chromium::tests::chromium_or_skip("chromium_signs_in_on_keycloak_and_node_oidc_pages") {
+        return;
+    }
+    for style in [Style::Keycloak, Style::NodeOidc] {
+        let (op, rp) = start().await;
+        op.set(|b| b.style = style);
+        let dir = tempfile::tempdir().unwrap();
+        let session = rp
+            .login_with(&chromium(&dir), "bob", &op.password("bob"))
+            .await
+            .unwrap();
+        assert_eq!(session.outcome.role, "user");
+        let events = op.record().events;
+        let expected: &[&str] = match style {
+            Style::Keycloak => &["authorize", "login"],
+            Style::NodeOidc => &["authorize", "login", "consent"],
+        };
+        assert_eq!(&events[..expected.len()], expected, "{style:?}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
+
+/// A wrong password is the form driver's rejected login, with the page's message, and a
+/// screenshot; the password is in neither the message nor (cleared first) the screenshot.
+#[tokio::test]
+async fn chromium_wrong_password_is_login_failed_with_a_screenshot() {
+    if !chromium::tests::chromium_or_skip(
+        "chromium_wrong_password_is_login_failed_with_a_screenshot",
+    ) {
+        return;
+    }
+    for style in [Style::Keycloak, Style::NodeOidc] {
+        let (op, rp) = start().await;
+        op.set(|b| b.style = style);
+        let dir = tempfile::tempdir().unwrap();
+        let err = rp
+            .login_with(&chromium(&dir), "alice", &Secret::new("wrong-pw-123"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "login_failed");
+        let text = err.to_string();
+        let expected = match style {
+            Style::Keycloak => "Invalid username or password.",
+            Style::NodeOidc => "Invalid login or password.",
+        };
+        assert!(text.contains(expected), "{text}");
+        assert!(
+            !text.contains("session_code") && !text.contains("wrong-pw-123"),
+            "{text}"
+        );
+        let RpError::LoginFailed {
+            screenshot: Some(path),
+            ..
+        } = &err
+        else {
+            panic!("no screenshot: {err:?}");
+        };
+        assert!(path.starts_with(dir.path()), "{}", path.display());
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(std::fs::read(path).unwrap().starts_with(b"\x89PNG"));
+    }
+}

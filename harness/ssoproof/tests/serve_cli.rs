@@ -946,3 +946,150 @@ fn list_tenants_prints_the_matrix_from_the_profile_file() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("add --backend live"), "{stderr}");
 }
+
+/// `verify --backend live` against `serve idp --login-page script`, a login page built by
+/// JavaScript: the tenant with `driver: browser` passes the five @live Keycloak scenarios, the
+/// one with `driver: form` fails saying to use the browser driver. Without chromium and
+/// chromedriver only the second half runs (said on stderr), unless SSOPROOF_REQUIRE_CHROMIUM=1.
+#[test]
+fn verify_live_signs_in_with_the_browser_driver_on_a_script_built_page() {
+    let has_browser = ssoproof_rp::check_browser().is_ok();
+    if !has_browser {
+        assert!(
+            std::env::var_os("SSOPROOF_REQUIRE_CHROMIUM").is_none_or(|v| v.is_empty()),
+            "SSOPROOF_REQUIRE_CHROMIUM is set but chromium or chromedriver is missing"
+        );
+        eprintln!("SKIPPED the browser tenant: chromium or chromedriver is not installed");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(&["--login-page", "script"]);
+    let tenant = |name: &str, driver: &str| {
+        format!(
+            "  - name: {name}\n    vendor: keycloak\n    issuer: {}\n    client_id: acme-app\n    client_secret_env: LIVE_SECRET\n    driver: {driver}\n    users:\n      - {{username: alice, password_env: LIVE_ALICE, groups: [/acme/admins], role: admin}}\n      - {{username: bob, password_env: LIVE_BOB, groups: [/acme/engineers], role: user}}\n",
+            served.value("issuer")
+        )
+    };
+    let profiles = dir.path().join("live.yaml");
+    std::fs::write(
+        &profiles,
+        format!(
+            "tenants:\n{}{}",
+            tenant("chromium", "browser"),
+            tenant("scraper", "form")
+        ),
+    )
+    .unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let run = |extra_env: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ssoproof"));
+        command
+            .current_dir(&root)
+            .args(["verify", "--backend", "live", "--format", "json"])
+            .arg("--profiles")
+            .arg(&profiles)
+            .env("LIVE_SECRET", "acme-app-secret")
+            .env("LIVE_ALICE", "alice-password")
+            .env("LIVE_BOB", "bob-password");
+        for (k, v) in extra_env {
+            command.env(k, v);
+        }
+        let out = command.output().expect("ssoproof runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+        (report, stdout)
+    };
+    let backend = |report: &serde_json::Value, name: &str| -> serde_json::Value {
+        report["backends"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is reported: {report}"))
+            .clone()
+    };
+    // A browser that is not there: the tenant is named, and what to install.
+    let (report, stdout) = run(&[("SSOPROOF_CHROMEDRIVER", "/nonexistent/chromedriver")]);
+    let missing = backend(&report, "live:chromium");
+    assert_eq!(missing["failed"], 5, "{missing}");
+    let reason = missing["failures"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("tenant \"chromium\" signs in with `driver: browser`")
+            && reason.contains("install Debian's chromium and chromium-driver"),
+        "{reason}"
+    );
+    let scraper = backend(&report, "live:scraper");
+    // Every scenario that signs in; the fifth does not.
+    assert_eq!(scraper["failed"], 4, "{scraper}");
+    assert!(stdout.contains("driver: browser"), "{stdout}");
+    assert!(!stdout.contains("alice-password") && !stdout.contains("acme-app-secret"));
+    if has_browser {
+        let (report, stdout) = run(&[]);
+        let chromium = backend(&report, "live:chromium");
+        assert_eq!(
+            chromium["passed"], 5,
+            "the five @live Keycloak scenarios through Chromium: {chromium}"
+        );
+        assert!(!stdout.contains("alice-password") && !stdout.contains("acme-app-secret"));
+    }
+}
+
+/// `ssoproof login --driver browser` at `serve idp --login-page script`: the form driver cannot
+/// sign in there, the browser driver can; a chromedriver that is not there is
+/// `browser_unavailable`, saying what to install.
+#[test]
+fn login_with_the_browser_driver_on_a_script_built_page() {
+    let served = Served::start(&["--login-page", "script"]);
+    let issuer = served.value("issuer");
+    let login = |driver: &str, env: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ssoproof"));
+        command
+            .args(["login", "--issuer", &issuer, "--client-id", "acme-app"])
+            .args([
+                "--username",
+                "alice",
+                "--driver",
+                driver,
+                "--format",
+                "json",
+            ])
+            .args(["--role", "/acme/admins=admin"])
+            .env("SSOPROOF_CLIENT_SECRET", "acme-app-secret")
+            .env("SSOPROOF_PASSWORD", "alice-password");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let out = command.output().expect("ssoproof runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(!stdout.contains("alice-password"), "{stdout}");
+        (out.status.code(), stdout)
+    };
+    let (code, stdout) = login("form", &[]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("\"login_failed\"") && stdout.contains("--driver browser"),
+        "{stdout}"
+    );
+    let (code, stdout) = login(
+        "browser",
+        &[("SSOPROOF_CHROMEDRIVER", "/nonexistent/chromedriver")],
+    );
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("\"browser_unavailable\"") && stdout.contains("SSOPROOF_CHROMEDRIVER"),
+        "{stdout}"
+    );
+    if ssoproof_rp::check_browser().is_err() {
+        assert!(
+            std::env::var_os("SSOPROOF_REQUIRE_CHROMIUM").is_none_or(|v| v.is_empty()),
+            "SSOPROOF_REQUIRE_CHROMIUM is set but chromium or chromedriver is missing"
+        );
+        eprintln!("SKIPPED the browser login: chromium or chromedriver is not installed");
+        return;
+    }
+    let (code, stdout) = login("browser", &[]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains("\"role\": \"admin\"") || stdout.contains("\"role\":\"admin\""),
+        "{stdout}"
+    );
+}

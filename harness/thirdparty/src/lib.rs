@@ -8,6 +8,7 @@
 //! | [`NodeApp::login_app`] | `scripts/interop/probe-targets/login-app.js`: Express + openid-client 6 | `/login`, `/whoami` |
 //! | [`NodeApp::bearer_api`] | `scripts/interop/probe-targets/bearer-api.js`: Express + jose | — |
 //! | [`Scim2Server::start`] | scim2-server 0.8.3 (PyPI), in memory, one bearer token | SCIM base `/v2` |
+//! | [`NodeApp::oidc_provider`] | `scripts/oidc-provider/server.js`: node-oidc-provider 8, an IdP ([`NodeProvider`]) | its dev login |
 //!
 //! Each answers with a handle ([`LoginApp`] or [`BearerApi`]) that knows its URLs and kills the
 //! target's whole process group when dropped. A bearer target reports the caller's identity the
@@ -22,7 +23,8 @@
 //!   (`$SSOPROOF_CACHE/oauth2-proxy-v7.15.6/bin/oauth2-proxy`, the cache defaulting to
 //!   `$XDG_CACHE_HOME/ssoproof` or `~/.cache/ssoproof`).
 //! - The Node apps: `node` (20 or later) on `PATH`, and `npm ci` run in
-//!   `scripts/interop/probe-targets` of this repository.
+//!   `scripts/interop/probe-targets` (node-oidc-provider: `scripts/oidc-provider`) of this
+//!   repository.
 //! - `SSOPROOF_SCIM_VENV`: a Python venv with `scripts/interop/scim/requirements.txt`
 //!   installed (scim2-server and scim2-tester); unset, `target/scim-venv` is tried.
 //!
@@ -39,7 +41,7 @@ use std::path::PathBuf;
 
 use url::Url;
 
-pub use node::NodeApp;
+pub use node::{NodeApp, NodeProvider};
 pub use oauth2_proxy::{OAuth2Proxy, OAUTH2_PROXY_ENV, OAUTH2_PROXY_VERSION};
 pub use scim2::{Scim2Server, ScimServer, SCIM_VENV_ENV};
 

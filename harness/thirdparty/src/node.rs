@@ -1,4 +1,5 @@
-//! The two Node apps of `scripts/interop/probe-targets`, started with `node`.
+//! The two Node apps of `scripts/interop/probe-targets`, and node-oidc-provider
+//! (`scripts/oidc-provider`), started with `node`.
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -30,7 +31,7 @@ impl NodeApp {
             .iter()
             .map(|(group, role)| (group.to_string(), (*role).into()))
             .collect();
-        let mut command = node("login-app.js")?;
+        let mut command = node(&package_dir(), "login-app.js")?;
         command
             .env("ISSUER", issuer)
             .env("CLIENT_ID", client_id)
@@ -63,7 +64,7 @@ impl NodeApp {
             .iter()
             .map(|(model, group)| (model.to_string(), (*group).into()))
             .collect();
-        let mut command = node("bearer-api.js")?;
+        let mut command = node(&package_dir(), "bearer-api.js")?;
         command
             .env("ISSUER", issuer)
             .env("AUDIENCE", audience)
@@ -76,16 +77,50 @@ impl NodeApp {
             _upstream: None,
         })
     }
+
+    /// node-oidc-provider 8 (`scripts/oidc-provider/server.js`): the client `acme-app` (secret
+    /// `acme-app-secret`, redirect URI `http://127.0.0.1/callback`, PKCE S256 required), and
+    /// its development login (any login, any password) then its consent page.
+    pub async fn oidc_provider() -> Result<NodeProvider, LaunchError> {
+        let mut command = node(&repo_root().join("scripts/oidc-provider"), "server.js")?;
+        // Its issuer names the port it was given, so it needs a real one: bound, then released.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| LaunchError::Setup {
+                target: "node-oidc-provider",
+                message: format!("no free loopback port: {e}"),
+            })?
+            .port();
+        command.arg(port.to_string());
+        let (process, base_url) = start("node-oidc-provider", command).await?;
+        Ok(NodeProvider {
+            _process: process,
+            issuer: base_url.as_str().trim_end_matches('/').to_string(),
+        })
+    }
 }
 
-/// The Node package's folder in this repository.
+/// A running node-oidc-provider, stopped (its process group killed) when dropped.
+pub struct NodeProvider {
+    _process: Process,
+    issuer: String,
+}
+
+impl NodeProvider {
+    /// `http://127.0.0.1:<port>`, without a trailing slash, as its discovery spells it.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+}
+
+/// The probe targets' Node package folder in this repository.
 fn package_dir() -> PathBuf {
     repo_root().join("scripts/interop/probe-targets")
 }
 
-/// `node <script>` in the package folder, once its dependencies are installed.
-fn node(script: &str) -> Result<Command, LaunchError> {
-    let dir = package_dir();
+/// `node <script>` in the package folder `dir`, once its dependencies are installed.
+fn node(dir: &Path, script: &str) -> Result<Command, LaunchError> {
+    let dir = dir.to_path_buf();
     let missing = missing_dependencies(&dir)?;
     if !missing.is_empty() {
         return Err(unavailable(format!(
@@ -103,7 +138,7 @@ fn node(script: &str) -> Result<Command, LaunchError> {
 /// The dependencies `package.json` names that `node_modules` does not hold.
 fn missing_dependencies(dir: &Path) -> Result<Vec<String>, LaunchError> {
     let setup = |message: String| LaunchError::Setup {
-        target: "the Node probe targets",
+        target: "a Node package",
         message,
     };
     let manifest = dir.join("package.json");

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Json, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
@@ -98,20 +98,53 @@ pub(crate) fn show_login(
             (p.alias.clone(), label, href)
         })
         .collect();
-    pages::login(realm.title(), &action, username, error, &providers)
+    pages::login(
+        realm.title(),
+        &action,
+        username,
+        error,
+        &providers,
+        shared.options.login_page,
+    )
 }
 
-/// `POST` (and, as in Keycloak, `GET`) `/login-actions/authenticate`.
+/// `POST` (and, as in Keycloak, `GET`) `/login-actions/authenticate`. The script-built login
+/// page ([`LoginPage::Script`](crate::LoginPage::Script)) asks for JSON: it gets the redirect
+/// as `{"location": …}`, any page (the form with its error, consent) as `{"page": html}`.
 pub(crate) async fn authenticate(
     State(shared): State<Arc<Shared>>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    submit_credentials(
+    let response = submit_credentials(
         &shared,
         &Params::query(query.as_deref()),
         &Params::parse(&body),
-    )
+    );
+    let wants_json = shared.options.login_page == crate::LoginPage::Script
+        && headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("application/json"));
+    if !wants_json {
+        return response;
+    }
+    if response.status().is_redirection() {
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        return Json(serde_json::json!({ "location": location })).into_response();
+    }
+    let status = response.status();
+    // Our own page, already in memory: no limit is needed to guard against its size.
+    let page = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    (status, Json(serde_json::json!({ "page": page }))).into_response()
 }
 
 fn submit_credentials(shared: &Shared, query: &Params, form: &Params) -> Response {

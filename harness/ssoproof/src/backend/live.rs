@@ -174,6 +174,16 @@ impl Backend for LiveBackend {
                     message: reason.clone(),
                 });
             }
+            if tenant.driver == Driver::Browser {
+                ssoproof_rp::check_browser().map_err(|e| BackendError::Failed {
+                    backend: NAME,
+                    message: format!(
+                        "tenant \"{}\" signs in with `driver: browser`: [{}] {e}",
+                        tenant.name,
+                        e.code()
+                    ),
+                })?;
+            }
             return self.answers(&tenant.name, issuer).await;
         }
         match (&self.issuer, &self.client_id) {

@@ -101,7 +101,7 @@ pub enum Driver {
     Form,
     /// The resource-owner password grant: a smoke-test shortcut for clients that allow it.
     PasswordGrant,
-    /// A real headless browser; not implemented in this version (refused when the file loads).
+    /// A real headless Chromium through WebDriver: pages built by scripts too.
     Browser,
 }
 
@@ -217,15 +217,6 @@ impl Profiles {
             |key: String, message: String| FileError::invalid_key(path, text, &key, message);
         let mut seen = BTreeMap::new();
         for (i, tenant) in doc.tenants.iter().enumerate() {
-            if tenant.driver == Driver::Browser {
-                return Err(invalid(
-                    format!("tenants[{i}].driver"),
-                    format!(
-                        "tenant \"{}\": the browser driver is not implemented in this version; use form or password-grant",
-                        tenant.name
-                    ),
-                ));
-            }
             if tenant.name.is_empty()
                 || !tenant
                     .name
@@ -412,15 +403,9 @@ tenants:
     }
 
     #[test]
-    fn the_browser_driver_is_refused_as_not_implemented() {
-        let err = parse(&GOOD.replace("driver: password-grant", "driver: browser")).unwrap_err();
-        let text = err.to_string();
-        assert_eq!(err.code(), "live/invalid");
-        assert!(text.contains("live.yaml:7:"), "{text}");
-        assert!(
-            text.contains("not implemented in this version; use form or password-grant"),
-            "{text}"
-        );
+    fn the_browser_driver_is_accepted() {
+        let profiles = parse(&GOOD.replace("driver: password-grant", "driver: browser")).unwrap();
+        assert_eq!(profiles.tenants[0].driver, Driver::Browser);
     }
 
     #[test]

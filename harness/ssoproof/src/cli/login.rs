@@ -4,7 +4,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, ValueEnum};
-use ssoproof_rp::{render, with_deadline, AuthMethod, ClientConfig, RelyingParty, RoleLadder};
+use ssoproof_rp::{
+    render, with_deadline, AuthMethod, BrowserOptions, ClientConfig, LoginDriver, RelyingParty,
+    RoleLadder,
+};
 use ssoproof_secret::Secret;
 
 use super::{Cli, FOUND_ERRORS, OK, TROUBLE};
@@ -65,12 +68,29 @@ pub struct LoginArgs {
     /// login pages, token exchange, keys and userinfo together).
     #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
+    /// How the user signs in: `form` fills the IdP's HTML login form without running scripts;
+    /// `browser` drives a headless Chromium (chromedriver from $SSOPROOF_CHROMEDRIVER or PATH,
+    /// Chromium from $SSOPROOF_CHROMIUM or PATH), for pages built by JavaScript;
+    /// `password-grant` skips the pages (the resource-owner password grant).
+    #[arg(long, value_enum, default_value_t = DriverArg::Form)]
+    driver: DriverArg,
+    /// Where the browser driver saves a screenshot of a failed sign-in (password inputs
+    /// cleared first).
+    #[arg(long, value_name = "DIR", default_value = ssoproof_rp::DEFAULT_SCREENSHOT_DIR)]
+    screenshots: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value_t = LoginFormat::Human)]
     format: LoginFormat,
     /// Also print the ID, access and refresh tokens.
     #[arg(long)]
     show_tokens: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DriverArg {
+    Form,
+    Browser,
+    PasswordGrant,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -160,12 +180,31 @@ pub fn run(args: LoginArgs) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(with_deadline(limit, async {
+    // The browser driver bounds its pages by the limit itself and then still reports (the page,
+    // a screenshot) and closes Chromium; the outer bound leaves it that time.
+    let overall = match args.driver {
+        DriverArg::Browser => limit + std::time::Duration::from_secs(15),
+        _ => limit,
+    };
+    let result = runtime.block_on(with_deadline(overall, async {
         if let Some(path) = &args.ca_cert {
             config.trust_ca_file(path)?;
         }
         let party = RelyingParty::discover(config).await?;
-        party.login(&args.username, &password).await
+        match args.driver {
+            DriverArg::Form => party.login(&args.username, &password).await,
+            DriverArg::Browser => {
+                let driver = LoginDriver::Browser(BrowserOptions {
+                    screenshots: args.screenshots.clone(),
+                });
+                party.login_with(&driver, &args.username, &password).await
+            }
+            DriverArg::PasswordGrant => {
+                party
+                    .login_with_password_grant(&args.username, &password)
+                    .await
+            }
+        }
     }));
 
     let mut out = std::io::stdout().lock();

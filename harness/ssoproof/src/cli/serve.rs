@@ -9,7 +9,7 @@ use ssoproof_cloud as cloud;
 use ssoproof_cloud::aws::{AwsConfig, AwsEmulator, AwsOptions, Mode};
 use ssoproof_cloud::gcp::{self, GcpConfig, GcpEmulator, GcpOptions};
 use ssoproof_cloud::placeholders;
-use ssoproof_idp::{self as idp, Emulator, IdpOptions, Realm, SigningAlg};
+use ssoproof_idp::{self as idp, Emulator, IdpOptions, LoginPage, Realm, SigningAlg};
 use ssoproof_server::tls::LocalCa;
 
 use super::OK;
@@ -44,6 +44,11 @@ pub struct IdpArgs {
     /// vendor's discovery advertises, and refuses the others.
     #[arg(long, default_value_t = SigningAlg::Rs256)]
     signing: SigningAlg,
+    /// How a Keycloak realm serves its login page: `form` (Keycloak's HTML form) or `script`
+    /// (an empty `<div>` a script fills with an identifier-first form posted with `fetch`, as
+    /// the Okta widget does; only `--driver browser` signs in there). Not for a persona.
+    #[arg(long, value_name = "KIND", default_value_t = LoginPage::Form)]
+    login_page: LoginPage,
     /// Send and advertise the RFC 9207 `iss` authorization-response parameter (a Keycloak
     /// realm does by default; personas only with this flag).
     #[arg(long, conflicts_with = "no_iss_parameter")]
@@ -146,6 +151,7 @@ fn serve_idp(args: IdpArgs) -> anyhow::Result<u8> {
         let options = IdpOptions {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
             signing: args.signing,
+            login_page: args.login_page,
             iss_parameter: match (args.iss_parameter, args.no_iss_parameter) {
                 (true, _) => Some(true),
                 (_, true) => Some(false),

@@ -449,4 +449,60 @@ mod tests {
         assert!(second.issuer().ends_with("/realms/acme-2"));
         assert_ne!(second.user_id("alice").unwrap(), alice);
     }
+
+    /// The browser login driver (headless Chromium) through the real Keycloak's login theme,
+    /// scripts and all, to a validated session. Skipped, loudly, without a Keycloak or without
+    /// chromium and chromedriver, unless SSOPROOF_REQUIRE_KEYCLOAK or SSOPROOF_REQUIRE_CHROMIUM
+    /// is set.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_browser_driver_signs_in_at_a_real_keycloak() {
+        if let Err(e) = ssoproof_rp::check_browser() {
+            assert!(
+                std::env::var_os("SSOPROOF_REQUIRE_CHROMIUM").is_none_or(|v| v.is_empty()),
+                "SSOPROOF_REQUIRE_CHROMIUM is set but {e}"
+            );
+            eprintln!("skipped: {e}");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let backend = KeycloakBackend::new(write_fixture(dir.path()), dir.path().join("logs"));
+        if let Err(e) = backend.describe().await {
+            assert!(
+                std::env::var_os("SSOPROOF_REQUIRE_KEYCLOAK").is_none(),
+                "SSOPROOF_REQUIRE_KEYCLOAK is set but {e}"
+            );
+            eprintln!("skipped: {e}");
+            return;
+        }
+        let idp = backend.start_scenario(&[]).await.unwrap();
+        let client = idp.client();
+        let mut config =
+            ssoproof_rp::ClientConfig::new(idp.issuer(), &client.client_id, &client.redirect_uri);
+        config.client_secret = client.secret;
+        config.default_role = Some(config.roles.role("viewer").unwrap());
+        config.timeout = std::time::Duration::from_secs(30);
+        let rp = ssoproof_rp::RelyingParty::discover(config).await.unwrap();
+        let driver = ssoproof_rp::LoginDriver::Browser(ssoproof_rp::BrowserOptions {
+            screenshots: dir.path().join("screenshots"),
+        });
+        let password = idp.password("alice").unwrap();
+        let session = rp
+            .login_with(&driver, "alice", &password)
+            .await
+            .unwrap_or_else(|e| panic!("[{}] {e}", e.code()));
+        assert_eq!(session.outcome.email.as_deref(), Some("alice@acme.test"));
+        let err = rp
+            .login_with(
+                &driver,
+                "alice",
+                &ssoproof_secret::Secret::new("not-her-password"),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "login_failed", "{err}");
+        assert!(
+            err.to_string().contains("Invalid username or password."),
+            "{err}"
+        );
+    }
 }

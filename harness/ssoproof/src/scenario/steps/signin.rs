@@ -5,7 +5,7 @@ use cucumber::{given, then, when};
 use super::{ensure, StepResult};
 use crate::backend::profiles::Driver;
 use crate::scenario::world::RunbookWorld;
-use ssoproof_rp::{LoginOutcome, RelyingParty, RpError};
+use ssoproof_rp::{BrowserOptions, LoginDriver, LoginOutcome, RelyingParty};
 use ssoproof_secret::Secret;
 
 /// Signs a test user in through the application. `username` is the runbook's short name; the
@@ -38,13 +38,10 @@ pub(super) async fn sign_in(
     let session = match world.idp().driver() {
         Driver::Form => rp.login(&username, &password).await,
         Driver::PasswordGrant => rp.login_with_password_grant(&username, &password).await,
-        // Refused when live.yaml loads already; said again here rather than signing in some
-        // other way.
-        Driver::Browser => Err(RpError::ConfigInvalid {
-            problem:
-                "the browser driver is not implemented in this version; use form or password-grant"
-                    .into(),
-        }),
+        Driver::Browser => {
+            let driver = LoginDriver::Browser(BrowserOptions::default());
+            rp.login_with(&driver, &username, &password).await
+        }
     };
     match session {
         Ok(session) => {
