@@ -121,6 +121,7 @@ mod pages;
 pub mod persona;
 mod realm;
 mod redirect;
+mod saml;
 mod state;
 mod tokens;
 
@@ -139,12 +140,13 @@ use ssoproof_server::ServerHandle;
 pub use directory::NewUser;
 pub use faults::{Fault, FaultTokens};
 pub use mint::{MintRequest, Minted, Signing, TokenKind};
+pub use saml::SamlFault;
 pub use persona::{
     FilterType, GroupFilter, Persona, PersonaEdit, PersonaError, PersonaFile, Vendor,
 };
 pub use realm::{
     Client, ClientScope, FederatedIdentity, Group, IdentityProvider, IdentityProviderMapper,
-    ProtocolMapper, Realm, RealmError, RealmWarning, TokenSettings, User,
+    ProtocolMapper, Realm, RealmError, RealmWarning, SamlClient, TokenSettings, User,
 };
 use state::Shared;
 
@@ -601,6 +603,21 @@ impl Emulator {
 
     pub fn clear_faults(&self) {
         self.shared.faults.clear();
+    }
+
+    /// Activates a SAML fault until [`Emulator::clear_saml_faults`]: every Response the SAML
+    /// endpoints send misbehaves that way (several faults combine).
+    pub fn inject_saml(&self, fault: SamlFault) {
+        self.shared.saml.inject(fault);
+    }
+
+    pub fn clear_saml_faults(&self) {
+        self.shared.saml.clear();
+    }
+
+    /// The SAML signing certificate (PEM), as `/protocol/saml/descriptor` publishes it.
+    pub fn saml_certificate_pem(&self) -> String {
+        saml::certificate_pem()
     }
 
     /// Makes a new signing key current and returns its `kid`; the previous key stays in the

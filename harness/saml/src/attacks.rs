@@ -116,18 +116,26 @@ pub fn wrap(signed_response: &str, variant: Xsw, evil_name_id: &str) -> Result<S
     Ok(wrapped)
 }
 
-/// Inserts an empty comment into the NameID before its last `.`, so that a reader that stops at
-/// the first text node reads a shorter name (`alice@example.com<!---->.evil.test` reads as
-/// `alice@example.com`), while exclusive c14n, which drops comments, still verifies.
+/// Inserts an empty comment into the NameID before its last `.` (or mid-way when it has none),
+/// so that a reader that stops at the first text node reads a shorter name
+/// (`alice@example.com<!---->.evil.test` reads as `alice@example.com`), while exclusive c14n,
+/// which drops comments, still verifies.
 ///
 /// # Errors
-/// `saml/structure` when the Response has no NameID with a `.` in it.
+/// `saml/structure` when the Response has no NameID with text.
 pub fn comment_in_name_id(signed_response: &str) -> Result<String, SamlError> {
     let (start, end) = span(signed_response, "<saml:NameID", "</saml:NameID>", 0)
         .ok_or_else(|| shape("no saml:NameID"))?;
-    let dot = signed_response[start..end].rfind('.').ok_or_else(|| shape("no '.' in the NameID"))? + start;
+    let text_start = signed_response[start..end].find('>').ok_or_else(|| shape("broken saml:NameID"))? + start + 1;
+    let text = &signed_response[text_start..end - "</saml:NameID>".len()];
+    let at = match text.rfind('.') {
+        Some(dot) => dot,
+        // Mid-way, on a character boundary.
+        None => (1..text.len()).find(|i| *i >= text.len() / 2 && text.is_char_boundary(*i))
+            .ok_or_else(|| shape("the NameID is too short to split"))?,
+    };
     let mut commented = signed_response.to_owned();
-    commented.insert_str(dot, "<!---->");
+    commented.insert_str(text_start + at, "<!---->");
     Ok(commented)
 }
 

@@ -46,6 +46,7 @@ mod error;
 mod idp;
 mod sp;
 mod xml;
+pub mod xmlsec1;
 
 pub use dsig::{Certificate, Credential};
 pub use error::SamlError;

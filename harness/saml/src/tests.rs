@@ -175,6 +175,11 @@ fn a_comment_in_the_name_id_is_refused() {
     let commented = attacks::comment_in_name_id(&signed).unwrap();
     assert!(commented.contains("alice@example<!---->.com"), "{commented}");
     assert_eq!(refused(&commented), "saml/comment");
+    let mut username = spec();
+    username.name_id = "alice".into();
+    let commented = attacks::comment_in_name_id(&username.build(&idp_credential()).unwrap()).unwrap();
+    assert!(commented.contains(">al<!---->ice<"), "{commented}");
+    assert_eq!(refused(&commented), "saml/comment");
 }
 
 #[test]

@@ -133,9 +133,12 @@ fn submit_credentials(shared: &Shared, query: &Params, form: &Params) -> Respons
     {
         return expired();
     }
-    let Some(client) = realm.client(&request.client_id) else {
+    // A SAML login's client is a SAML client; the password check is the same.
+    let client = realm.client(&request.client_id);
+    let saml = request.saml.is_some() && realm.saml_client(&request.client_id).is_some();
+    if client.is_none() && !saml {
         return expired();
-    };
+    }
     let username = form.get("username").unwrap_or("");
     let password = form.get("password").unwrap_or("");
     let user = realm.login_user(username).filter(|user| {
@@ -148,7 +151,11 @@ fn submit_credentials(shared: &Shared, query: &Params, form: &Params) -> Respons
         Some(user) if !user.enabled => {
             show_login(shared, &realm, login, username, Some(ACCOUNT_DISABLED))
         }
+        Some(user) if saml => crate::saml::finish(shared, &realm, &login, user),
         Some(user) => {
+            let Some(client) = client else {
+                return expired();
+            };
             let user_id = user.id.clone();
             if client.consent_required && !shared.store().has_consent(&user_id, &client.client_id) {
                 ask_consent(shared, &realm, client, login, user_id, now)
