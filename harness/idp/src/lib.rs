@@ -711,6 +711,9 @@ pub fn serve_summary(emulator: &Emulator) -> String {
                 "  discovery  {}/.well-known/openid-configuration",
                 shared.issuer
             );
+            if !realm.saml_clients.is_empty() {
+                let _ = writeln!(out, "  SAML       {}/protocol/saml/descriptor", shared.issuer);
+            }
         }
         Some(persona) => {
             let _ = writeln!(
@@ -772,6 +775,22 @@ pub fn serve_summary(emulator: &Emulator) -> String {
                 client.redirect_uris.join(", ")
             }
         );
+    }
+    if !realm.saml_clients.is_empty() {
+        let _ = writeln!(out, "SAML clients");
+        for client in &realm.saml_clients {
+            let _ = writeln!(
+                out,
+                "  {}  ACS: {}  redirect URIs: {}",
+                client.client_id,
+                client.acs_post().unwrap_or("(from the AuthnRequest)"),
+                if client.redirect_uris.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    client.redirect_uris.join(", ")
+                }
+            );
+        }
     }
     let _ = writeln!(out, "users");
     for user in &realm.users {
