@@ -318,3 +318,65 @@ async fn xmlsec1_verifies_the_emulators_signatures() {
     let xml = login(&emulator, &authn_request(&emulator), "alice").await;
     assert!(!ssoproof_saml::xmlsec1::verifies(scratch.path(), &xml, "Response", &certificate).unwrap());
 }
+
+#[tokio::test]
+async fn a_disabled_user_gets_the_form_again_not_a_response() {
+    let emulator = start().await;
+    let http = http();
+    let request = authn_request(&emulator);
+    let page = http
+        .get(format!("{}/protocol/saml", emulator.issuer()))
+        .query(&[("SAMLRequest", binding::redirect_encode(&request.to_xml(time::OffsetDateTime::now_utc())))])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let action = form_action(&page, "kc-form-login");
+    let answer = http
+        .post(format!("{}{action}", emulator.base_url()))
+        .form(&[("username", "erin"), ("password", "erin-password")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(answer.contains("Account is disabled"), "{answer}");
+    assert!(!answer.contains("SAMLResponse"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_saml_login_page_offers_no_identity_provider() {
+    let realm = Realm::from_keycloak_json(
+        r#"{"realm": "r", "enabled": true,
+            "identityProviders": [{"alias": "google", "providerId": "google", "enabled": true,
+                                   "config": {"clientId": "c", "clientSecret": "s"}}],
+            "clients": [{"clientId": "app", "secret": "s", "redirectUris": ["http://127.0.0.1/cb"]},
+                        {"clientId": "https://sp.test", "protocol": "saml", "redirectUris": ["http://127.0.0.1/acs"],
+                         "attributes": {"saml.client.signature": "false"}}]}"#,
+        std::path::Path::new("r.json"),
+    )
+    .unwrap();
+    let emulator = Emulator::start(realm, IdpOptions::default()).await.unwrap();
+    let request = AuthnRequest {
+        issuer: "https://sp.test".into(),
+        acs_url: Some("http://127.0.0.1/acs".into()),
+        ..authn_request(&emulator)
+    };
+    let page = http()
+        .get(format!("{}/protocol/saml", emulator.issuer()))
+        .query(&[("SAMLRequest", binding::redirect_encode(&request.to_xml(time::OffsetDateTime::now_utc())))])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("kc-form-login"), "{page}");
+    assert!(!page.contains("/broker/google/login"), "{page}");
+    // The OIDC login page of the same realm does offer it: the check above can fail.
+    let oidc = Login::for_client(&emulator, "app", "http://127.0.0.1/cb").authorize().await.text().await.unwrap();
+    assert!(oidc.contains("/broker/google/login"), "{oidc}");
+}
