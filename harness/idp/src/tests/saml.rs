@@ -409,6 +409,7 @@ fn settings_realm() -> Realm {
         client("response-only", "", ""),
         client("assertion-only", r#", "saml.server.signature": "false", "saml.assertion.signature": "true""#, ""),
         client("transient", r#", "saml_name_id_format": "transient", "saml.force.name.id.format": "true""#, groups),
+        client("email", r#", "saml_name_id_format": "email""#, ""),
     ]
     .join(",");
     Realm::from_keycloak_json(
@@ -417,7 +418,9 @@ fn settings_realm() -> Realm {
                 "groups": [{{"name": "acme", "subGroups": [{{"name": "admins"}}, {{"name": "engineers"}}]}}],
                 "users": [{{"username": "carol", "enabled": true, "email": "carol@example.com",
                             "credentials": [{{"type": "password", "value": "carol-password"}}],
-                            "groups": ["/acme/admins", "/acme/engineers"]}}],
+                            "groups": ["/acme/admins", "/acme/engineers"]}},
+                          {{"username": "nomail", "enabled": true,
+                            "credentials": [{{"type": "password", "value": "nomail-password"}}]}}],
                 "clients": [{clients}]}}"#
         ),
         std::path::Path::new("r.json"),
@@ -471,4 +474,27 @@ async fn keycloaks_client_settings_choose_signatures_name_ids_and_attribute_shap
     assert_eq!(member_of[1].values, ["engineers"]);
     assert_eq!(member_of[0].name_format.as_deref(), Some(ssoproof_saml::ATTRNAME_URI));
     assert_eq!(member_of[0].friendly_name.as_deref(), Some("groups"));
+
+    // The email NameID of a user without an e-mail address: an error page, as in Keycloak.
+    let http = http();
+    let request = run("email", None);
+    let page = http
+        .get(format!("{}/protocol/saml", emulator.issuer()))
+        .query(&[("SAMLRequest", binding::redirect_encode(&request.to_xml(time::OffsetDateTime::now_utc())))])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let action = form_action(&page, "kc-form-login");
+    let answer = http
+        .post(format!("{}{action}", emulator.base_url()))
+        .form(&[("username", "nomail"), ("password", "nomail-password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    let text = answer.text().await.unwrap();
+    assert!(text.contains("has no e-mail address"), "{text}");
 }
