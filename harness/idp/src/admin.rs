@@ -22,6 +22,7 @@ use serde_json::json;
 use super::faults::AimedFault;
 use super::mint::MintRequest;
 use super::persona::PersonaEdit;
+use super::saml::SamlFault;
 use super::state::Shared;
 use super::IdpError;
 
@@ -29,6 +30,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/_ssoproof/state", get(state))
         .route("/_ssoproof/faults", post(inject).delete(clear))
+        .route("/_ssoproof/saml/faults", post(inject_saml).delete(clear_saml))
         .route("/_ssoproof/keys/rotate", post(rotate))
         .route("/_ssoproof/users/{username}/enabled", post(set_enabled))
         .route(
@@ -139,6 +141,21 @@ async fn inject(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
 
 async fn clear(State(shared): State<Arc<Shared>>) -> Response {
     shared.faults.clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn inject_saml(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
+    match body::<SamlFault>(&bytes) {
+        Ok(fault) => {
+            shared.saml.inject(fault);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(response) => *response,
+    }
+}
+
+async fn clear_saml(State(shared): State<Arc<Shared>>) -> Response {
+    shared.saml.clear();
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -293,6 +293,13 @@ impl KeyRing {
     }
 }
 
+/// The PKCS#8 PEM of the SAML signing key (the first pool key, the one a fresh ring makes
+/// current: Keycloak signs SAML with the realm's RSA key too) and of the key the `other_key`
+/// SAML fault signs with (the unpublished pool key).
+pub(crate) fn saml_key_pems() -> (&'static str, &'static str) {
+    (RSA_POOL[0], RSA_POOL[rotation_pool_len()])
+}
+
 /// A key of `alg` no JWKS of the emulator publishes: what a vendor signs with when it uses an
 /// application-specific key, and what a minted token signed with an unknown key uses. For RS256
 /// the last pool key, which key rings never take; the others are generated, in microseconds.

@@ -66,6 +66,9 @@ pub(crate) struct AuthRequest {
     pub server: usize,
     /// Vendor-specific parameters kept for later (`access_type`, `hd`, `kc_idp_hint`).
     pub params: BTreeMap<String, String>,
+    /// A SAML login (the client is a SAML client, `redirect_uri` its ACS, `state` the
+    /// RelayState); `None` for OpenID Connect.
+    pub saml: Option<crate::saml::SamlLogin>,
 }
 
 /// A login page that has been served and not yet completed.
@@ -488,6 +491,7 @@ pub(crate) struct Shared {
     realm: RwLock<Realm>,
     keys: Mutex<KeyRing>,
     pub faults: ActiveFaults,
+    pub saml: crate::saml::SamlState,
     store: Mutex<Store>,
     jwks_fetches: AtomicUsize,
     pub refresh_key: RefreshKey,
@@ -527,6 +531,7 @@ impl Shared {
             options,
             realm: RwLock::new(realm),
             faults: ActiveFaults::default(),
+            saml: crate::saml::SamlState::default(),
             store: Mutex::new(Store::default()),
             jwks_fetches: AtomicUsize::new(0),
             refresh_key: RefreshKey::generate(),
@@ -706,6 +711,7 @@ mod tests {
             code_challenge: None,
             server: 0,
             params: BTreeMap::new(),
+            saml: None,
         }
     }
 

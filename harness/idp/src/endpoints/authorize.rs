@@ -155,6 +155,7 @@ fn authorize(shared: &Shared, params: &Params) -> Response {
                 .map(|hint| ("kc_idp_hint".to_string(), hint.to_string()))
                 .into_iter()
                 .collect(),
+            saml: None,
         },
         // Keycloak decides the session id when it serves the login page.
         session_id: random_token(18),

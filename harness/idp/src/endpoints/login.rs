@@ -57,6 +57,7 @@ pub(crate) fn show_login(
     }
     let client_data = URL_SAFE_NO_PAD.encode(client_data.to_string());
     let client_id = request.client_id.clone();
+    let saml = request.saml.is_some();
     let tab_id = login.tab_id.clone();
     let session_code =
         shared
@@ -73,10 +74,11 @@ pub(crate) fn show_login(
             ("client_data", &client_data),
         ])
     );
+    // Brokering ends in an OpenID Connect code, so a SAML login is not offered it.
     let providers: Vec<(String, String, String)> = realm
         .identity_providers
         .iter()
-        .filter(|p| p.enabled)
+        .filter(|p| p.enabled && !saml)
         .map(|p| {
             let href = format!(
                 "/realms/{}/broker/{}/login?{}",
@@ -166,9 +168,12 @@ fn submit_credentials(shared: &Shared, query: &Params, form: &Params) -> Respons
     {
         return expired();
     }
-    let Some(client) = realm.client(&request.client_id) else {
+    // A SAML login's client is a SAML client; the password check is the same.
+    let client = realm.client(&request.client_id);
+    let saml = request.saml.is_some() && realm.saml_client(&request.client_id).is_some();
+    if client.is_none() && !saml {
         return expired();
-    };
+    }
     let username = form.get("username").unwrap_or("");
     let password = form.get("password").unwrap_or("");
     let user = realm.login_user(username).filter(|user| {
@@ -181,7 +186,11 @@ fn submit_credentials(shared: &Shared, query: &Params, form: &Params) -> Respons
         Some(user) if !user.enabled => {
             show_login(shared, &realm, login, username, Some(ACCOUNT_DISABLED))
         }
+        Some(user) if saml => crate::saml::finish(shared, &realm, &login, user),
         Some(user) => {
+            let Some(client) = client else {
+                return expired();
+            };
             let user_id = user.id.clone();
             if client.consent_required && !shared.store().has_consent(&user_id, &client.client_id) {
                 ask_consent(shared, &realm, client, login, user_id, now)

@@ -21,6 +21,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
+pub(crate) use login::show_login;
+pub(crate) use params::Params;
+
 use super::realm::Client;
 use super::state::Shared;
 use responses::json;
@@ -76,6 +79,7 @@ fn keycloak_router(shared: Arc<Shared>, realm: &str) -> Router {
             &format!("{base}/broker/{{alias}}/endpoint"),
             get(broker::endpoint_get).post(broker::endpoint_post),
         )
+        .merge(crate::saml::routes(&base))
         .fallback({
             let realm = realm.to_string();
             move |uri: Uri| {

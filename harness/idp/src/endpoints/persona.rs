@@ -287,6 +287,7 @@ fn authorize(shared: &Shared, index: usize, params: &Params) -> Response {
             code_challenge,
             server: index,
             params: kept,
+            saml: None,
         },
         session_id: random_token(18),
         tab_id: random_token(8),

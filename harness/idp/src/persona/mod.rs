@@ -794,6 +794,7 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Realm, PersonaError> {
         identity_providers: Vec::new(),
         default_groups: Vec::new(),
         persona: Some(Persona(built.model)),
+        saml_clients: Vec::new(),
     })
 }
 

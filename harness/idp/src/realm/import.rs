@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use super::defaults::{builtin_client_scopes, DEFAULT_SCOPES, OPTIONAL_SCOPES};
 use super::{
     Client, ClientScope, FederatedIdentity, Group, IdentityProvider, IdentityProviderMapper,
-    ProtocolMapper, Realm, RealmWarning, TokenSettings, User,
+    ProtocolMapper, Realm, RealmWarning, SamlClient, TokenSettings, User,
 };
 use crate::mappers::{self, Support};
 use ssoproof_config::suggest::nearest;
@@ -228,6 +228,13 @@ const SCOPE_KEYS: KeyKinds = KeyKinds {
     features: &[],
     inert: &["description", "id"],
 };
+
+/// The SAML mappers the emulator runs (harness/idp/src/saml/attributes.rs).
+const SAML_MAPPERS: [&str; 3] = [
+    "saml-user-property-mapper",
+    "saml-user-attribute-mapper",
+    "saml-group-membership-mapper",
+];
 
 const MAPPER_KEYS: KeyKinds = KeyKinds {
     read: &["name", "protocol", "protocolMapper", "config"],
@@ -842,7 +849,17 @@ impl Importer<'_> {
         };
         let mut clients: Vec<Client> = Vec::new();
         let mut client_ids = HashSet::new();
+        let mut saml_clients: Vec<SamlClient> = Vec::new();
         for (i, client) in rep.clients.unwrap_or_default().into_iter().enumerate() {
+            if client.protocol.as_deref() == Some("saml") {
+                let client = self.saml_client(client, i)?;
+                if !client_ids.insert(client.client_id.clone()) {
+                    let at = format!("clients[{i}] \"{}\"", client.client_id);
+                    return Err(self.invalid(&at, "a second client with this `clientId`".into()));
+                }
+                saml_clients.push(client);
+                continue;
+            }
             let Some(client) = self.client(client, i, &scopes)? else {
                 continue;
             };
@@ -900,6 +917,7 @@ impl Importer<'_> {
             identity_providers,
             default_groups,
             persona: None,
+            saml_clients,
             name,
             display_name: rep.display_name.filter(|n| !n.is_empty()),
             tokens,
@@ -1295,6 +1313,51 @@ impl Importer<'_> {
             optional_client_scopes,
             client_id,
         }))
+    }
+
+    /// A SAML client: its attributes as they are, and the SAML mappers the emulator runs (others
+    /// are named and ignored).
+    fn saml_client(&mut self, rep: ClientRep, index: usize) -> Result<SamlClient, RealmError> {
+        let at = format!("clients[{index}]");
+        let client_id = rep
+            .client_id
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| self.missing(&at, "clientId"))?;
+        let at = format!("{at} \"{client_id}\"");
+        let attributes = self.string_map(&format!("{at}.attributes"), rep.attributes)?;
+        // Keycloak's default is to require signed AuthnRequests; the emulator checks none.
+        if attributes.get("saml.client.signature").is_none_or(|v| v != "false") {
+            self.warn(
+                format!("{at}.attributes.saml.client.signature"),
+                format!("SAML client \"{client_id}\": AuthnRequest signatures are not checked by the emulator; set \"saml.client.signature\" to \"false\" to say so"),
+            );
+        }
+        let mut protocol_mappers = Vec::new();
+        for (i, mapper) in rep.protocol_mappers.unwrap_or_default().into_iter().enumerate() {
+            let mapper_at = format!("{at}.protocolMappers[{i}]");
+            let name = mapper
+                .name
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| self.missing(&mapper_at, "name"))?;
+            let mapper_type = mapper.protocol_mapper.unwrap_or_default();
+            if !SAML_MAPPERS.contains(&mapper_type.as_str()) {
+                self.warn(
+                    mapper_at,
+                    format!("SAML client \"{client_id}\": protocol mapper \"{name}\" of type \"{mapper_type}\" is not emulated; ignored"),
+                );
+                continue;
+            }
+            let config = self.string_map(&format!("{mapper_at}.config"), mapper.config)?;
+            protocol_mappers.push(ProtocolMapper { name, protocol_mapper: mapper_type, config });
+        }
+        Ok(SamlClient {
+            name: rep.name.filter(|n| !n.is_empty()),
+            enabled: rep.enabled.unwrap_or(true),
+            redirect_uris: rep.redirect_uris.unwrap_or_default(),
+            attributes,
+            protocol_mappers,
+            client_id,
+        })
     }
 
     fn client_scope(
@@ -1714,7 +1777,7 @@ mod tests {
                 "clinets": [],
                 "clients": [{"clientId": "c", "secret": "s", "implicitFlowEnabled": true,
                              "attributes": {"id.token.signed.response.alg": "HS512"}},
-                            {"clientId": "saml", "protocol": "saml"}],
+                            {"clientId": "docker", "protocol": "docker-v2"}],
                 "users": [{"username": "u", "enabled": true, "requiredActions": ["UPDATE_PASSWORD"],
                            "credentials": [{"type": "password", "secretData": "{}", "credentialData": "{}"},
                                            {"type": "otp", "value": "x"}]}]"#,
@@ -1727,7 +1790,7 @@ mod tests {
             "unknown key \"clinets\" in realm ignored (did you mean \"clients\"?)",
             "client \"c\": unsupported feature \"implicitFlowEnabled\" ignored",
             "client \"c\": unsupported attribute \"id.token.signed.response.alg\" (\"HS512\") ignored",
-            "client \"saml\" uses protocol \"saml\", which the emulator does not serve; ignored",
+            "client \"docker\" uses protocol \"docker-v2\", which the emulator does not serve; ignored",
             "user \"u\": unsupported feature \"requiredActions\" ignored",
         ];
         for message in expected {
@@ -1756,7 +1819,7 @@ mod tests {
                 "{silent}: {warnings:#?}"
             );
         }
-        assert!(realm.client("saml").is_none());
+        assert!(realm.client("docker").is_none());
         assert!(realm.user("u").unwrap().password.is_none());
     }
 

@@ -47,6 +47,52 @@ pub struct Realm {
     pub default_groups: Vec<String>,
     /// The vendor this realm impersonates; `None` for a Keycloak realm.
     pub persona: Option<Persona>,
+    /// The export's SAML clients (`"protocol": "saml"`), served at `/protocol/saml`.
+    pub saml_clients: Vec<SamlClient>,
+}
+
+/// A SAML service provider registered in the realm: Keycloak's `"protocol": "saml"` client,
+/// whose `clientId` is the SP's entity ID. Its settings are Keycloak's client attributes
+/// (`SamlConfigAttributes` and `SamlProtocol` in Keycloak's source name them).
+#[derive(Debug, Clone)]
+pub struct SamlClient {
+    /// The SP's entity ID: the Audience of its assertions.
+    pub client_id: String,
+    pub name: Option<String>,
+    pub enabled: bool,
+    /// Valid Assertion Consumer Service URLs (an AuthnRequest's `AssertionConsumerServiceURL`
+    /// must match one); a trailing `*` matches any suffix.
+    pub redirect_uris: Vec<String>,
+    pub attributes: BTreeMap<String, String>,
+    /// `saml-user-property-mapper`, `saml-user-attribute-mapper` and
+    /// `saml-group-membership-mapper` mappers, in order.
+    pub protocol_mappers: Vec<ProtocolMapper>,
+}
+
+impl SamlClient {
+    /// A non-empty client attribute.
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// `saml.server.signature`: sign the Response (Keycloak's default: yes).
+    pub fn signs_documents(&self) -> bool {
+        self.attribute("saml.server.signature") != Some("false")
+    }
+
+    /// `saml.assertion.signature`: sign the assertion (Keycloak's default: no).
+    pub fn signs_assertions(&self) -> bool {
+        self.attribute("saml.assertion.signature") == Some("true")
+    }
+
+    /// `saml_assertion_consumer_url_post`: the ACS when the AuthnRequest names none, and for
+    /// IdP-initiated login.
+    pub fn acs_post(&self) -> Option<&str> {
+        self.attribute("saml_assertion_consumer_url_post")
+    }
 }
 
 /// An upstream IdP the realm federates (`identityProviders[]`), with its mappers
@@ -309,6 +355,11 @@ impl Realm {
 
     pub fn client(&self, client_id: &str) -> Option<&Client> {
         self.clients.iter().find(|c| c.client_id == client_id)
+    }
+
+    /// The SAML client whose entity ID (`clientId`) is `entity_id`.
+    pub fn saml_client(&self, entity_id: &str) -> Option<&SamlClient> {
+        self.saml_clients.iter().find(|c| c.client_id == entity_id)
     }
 
     pub fn client_scope(&self, name: &str) -> Option<&ClientScope> {

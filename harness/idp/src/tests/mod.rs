@@ -13,6 +13,7 @@ mod m2m;
 mod mint;
 mod personas;
 mod robustness;
+mod saml;
 
 use std::collections::HashMap;
 
