@@ -169,6 +169,15 @@ pub struct SamlLogin {
     pub response_signed: bool,
 }
 
+/// What the IdP posted to the ACS URL for one AuthnRequest.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    /// The AuthnRequest's ID, which the Response must answer.
+    pub request_id: String,
+    /// The `SAMLResponse` field, base64 as posted.
+    pub saml_response: String,
+}
+
 /// A service provider bound to one IdP's metadata. It keeps the IDs of the assertions it
 /// accepted, so a replayed one is refused for as long as it lives.
 #[derive(Debug)]
@@ -230,6 +239,13 @@ impl ServiceProvider {
 
     /// Signs `username` in at the IdP and validates the Response it posts back.
     pub async fn login(&self, username: &str, password: &Secret) -> Result<SamlLogin, RpError> {
+        let posted = self.sign_in(username, password).await?;
+        self.accept(&posted.saml_response, Some(&posted.request_id))
+    }
+
+    /// Signs `username` in at the IdP and returns what it posts back, unvalidated (for tests
+    /// that hold one Response to several expectations; [`login`](Self::login) validates it).
+    pub async fn sign_in(&self, username: &str, password: &Secret) -> Result<Posted, RpError> {
         let (request, start) = self.authn_request();
         let browser = Browser::new(self.config.timeout, &self.roots)
             .map_err(|reason| RpError::LoginFailed { page: crate::browser::display_url(&start), reason })?;
@@ -244,7 +260,7 @@ impl ServiceProvider {
                 page: self.config.acs_url.clone(),
                 reason: "the IdP posted a form to the ACS URL without a `SAMLResponse` field".to_string(),
             })?;
-        self.accept(response, Some(&request.id))
+        Ok(Posted { request_id: request.id, saml_response: response.to_string() })
     }
 
     /// Validates an HTTP-POST `SAMLResponse` field (base64) answering the AuthnRequest
