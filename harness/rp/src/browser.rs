@@ -714,15 +714,38 @@ impl Browser {
     pub async fn follow(
         &self,
         start: &Url,
+        follow: impl FnMut(&Url) -> bool,
+    ) -> Result<Walk, WalkError> {
+        self.walk(start, None, follow).await
+    }
+
+    /// POSTs the form `fields` to `action` (as a browser submits an auto-posted form, e.g. a
+    /// SAML Response to an ACS URL), then follows redirects as [`Browser::follow`] does.
+    pub async fn post(
+        &self,
+        action: &Url,
+        fields: &[(String, String)],
+        follow: impl FnMut(&Url) -> bool,
+    ) -> Result<Walk, WalkError> {
+        self.walk(action, Some(fields), follow).await
+    }
+
+    /// The first request to `start` (a GET, or a form POST of `form`), then GETs of the
+    /// redirects `follow` accepts.
+    async fn walk(
+        &self,
+        start: &Url,
+        mut form: Option<&[(String, String)]>,
         mut follow: impl FnMut(&Url) -> bool,
     ) -> Result<Walk, WalkError> {
         let mut url = start.clone();
         for _ in 0..=MAX_REDIRECTS {
-            let label = format!("GET {}", display_url(&url));
-            let builder = self
-                .client
-                .get(url.clone())
-                .header(reqwest::header::ACCEPT, ACCEPT_HTML);
+            let (method, builder) = match form.take() {
+                Some(fields) => ("POST", self.client.post(url.clone()).form(fields)),
+                None => ("GET", self.client.get(url.clone())),
+            };
+            let label = format!("{method} {}", display_url(&url));
+            let builder = builder.header(reqwest::header::ACCEPT, ACCEPT_HTML);
             let response = http::send(builder, &label, self.timeout).await?;
             let answer = http::read(response, &label, self.timeout).await?;
             let mut walk = Walk {
