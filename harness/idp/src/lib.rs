@@ -31,6 +31,12 @@
 //! | `/protocol/openid-connect/token` | `authorization_code`, `refresh_token`, `password` and `client_credentials` grants |
 //! | `/protocol/openid-connect/userinfo` | userinfo (Bearer access token) |
 //! | `/protocol/openid-connect/logout` | RP-initiated logout; back-channel with a refresh token |
+//! | `/protocol/saml/descriptor` | SAML IdP metadata (entity ID: the issuer) |
+//! | `/protocol/saml` | SAML SSO and single logout: an AuthnRequest or LogoutRequest on HTTP-Redirect (`GET`) or HTTP-POST |
+//! | `/protocol/saml/clients/<name>` | IdP-initiated SAML login for the client whose `saml_idp_initiated_sso_url_name` is `<name>` |
+//!
+//! The SAML endpoints serve the export's `"protocol": "saml"` clients; see the `saml` module
+//! (and [`SamlFault`]) for what they reproduce of Keycloak.
 //!
 //! # Where it differs from Keycloak
 //!
@@ -94,6 +100,8 @@
 //! | `GET /_ssoproof/state` | | `{"issuer", "faults": [{"fault", "tokens" unless "id"}…], "current_kid", "current_public_key_pem", "published_kids": […], "jwks_fetch_count"}` |
 //! | `POST /_ssoproof/faults` | a [`Fault`], e.g. `{"fault": "wrong_issuer"}`, `{"fault": "jwks_slow", "millis": 3000}`, with the tokens it breaks beside it ([`FaultTokens`], default `id`): `{"fault": "alg_none", "tokens": "access"}` | `204`, or `400` `idp/fault-tokens` for a fault that cannot break an access token |
 //! | `DELETE /_ssoproof/faults` | | `204`; every fault cleared |
+//! | `POST /_ssoproof/saml/faults` | a [`SamlFault`], e.g. `{"fault": "xsw_evil_before"}` | `204` |
+//! | `DELETE /_ssoproof/saml/faults` | | `204`; every SAML fault cleared |
 //! | `POST /_ssoproof/keys/rotate` | | `{"kid": "<the new current kid>"}` |
 //! | `POST /_ssoproof/users/{username}/enabled` | `{"enabled": false}` | `204`, or `404` `idp/unknown-user` |
 //! | `POST /_ssoproof/users` | a [`NewUser`], e.g. `{"username": "zoe", "password": "zoe-password", "groups": ["/acme/admins"]}` | `201` `{"id", "username"}`; `400` `idp/invalid-user` (empty username or password), `404` `idp/unknown-group`, `409` `idp/user-exists` (the username, or the e-mail address, is taken) or `idp/persona` (a persona's users come from its file) |
@@ -703,6 +711,9 @@ pub fn serve_summary(emulator: &Emulator) -> String {
                 "  discovery  {}/.well-known/openid-configuration",
                 shared.issuer
             );
+            if !realm.saml_clients.is_empty() {
+                let _ = writeln!(out, "  SAML       {}/protocol/saml/descriptor", shared.issuer);
+            }
         }
         Some(persona) => {
             let _ = writeln!(
@@ -764,6 +775,22 @@ pub fn serve_summary(emulator: &Emulator) -> String {
                 client.redirect_uris.join(", ")
             }
         );
+    }
+    if !realm.saml_clients.is_empty() {
+        let _ = writeln!(out, "SAML clients");
+        for client in &realm.saml_clients {
+            let _ = writeln!(
+                out,
+                "  {}  ACS: {}  redirect URIs: {}",
+                client.client_id,
+                client.acs_post().unwrap_or("(from the AuthnRequest)"),
+                if client.redirect_uris.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    client.redirect_uris.join(", ")
+                }
+            );
+        }
     }
     let _ = writeln!(out, "users");
     for user in &realm.users {

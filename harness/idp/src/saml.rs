@@ -349,8 +349,9 @@ fn html(page: String) -> Response {
 }
 
 /// The NameID for `user` at `client`: Keycloak's `saml_name_id_format` unless the request asked
-/// for another format and the client does not force its own.
-fn name_id(client: &SamlClient, login: &SamlLogin, user: &User) -> (String, NameIdFormat) {
+/// for another format and the client does not force its own. A user without an e-mail address
+/// has no email NameID: Keycloak refuses the login then too.
+fn name_id(client: &SamlClient, login: &SamlLogin, user: &User) -> Result<(String, NameIdFormat), String> {
     let configured = match client.attribute("saml_name_id_format") {
         Some("email") => NameIdFormat::Email,
         Some("transient") => NameIdFormat::Transient,
@@ -363,7 +364,9 @@ fn name_id(client: &SamlClient, login: &SamlLogin, user: &User) -> (String, Name
         _ => configured,
     };
     let value = match format {
-        NameIdFormat::Email => user.email.clone().unwrap_or_else(|| user.username.clone()),
+        NameIdFormat::Email => user.email.clone().ok_or_else(|| {
+            format!("user {:?} has no e-mail address for the email NameID format", user.username)
+        })?,
         NameIdFormat::Unspecified => user.username.clone(),
         NameIdFormat::Transient => format!("G-{}", uuid::Uuid::new_v4()),
         // Keycloak stores a random `G-<uuid>` per user and client; a name-based UUID is as stable.
@@ -372,7 +375,7 @@ fn name_id(client: &SamlClient, login: &SamlLogin, user: &User) -> (String, Name
             uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, format!("{}|{}", user.id, client.client_id).as_bytes())
         ),
     };
-    (value, format)
+    Ok((value, format))
 }
 
 /// Keycloak's `attribute.nameformat` values.
@@ -449,8 +452,12 @@ pub(crate) fn finish(shared: &Shared, realm: &Realm, login: &PendingLogin, user:
     let Some(client) = realm.saml_client(&request.client_id) else {
         return invalid(realm, "the SAML client is gone");
     };
+    let name_id = match name_id(client, saml, user) {
+        Ok(name_id) => name_id,
+        Err(message) => return invalid(realm, &message),
+    };
     let faults = shared.saml.faults();
-    let xml = match response_xml(shared, client, saml, user, &request.redirect_uri, &faults) {
+    let xml = match response_xml(shared, client, saml, user, name_id, &request.redirect_uri, &faults) {
         Ok(xml) => xml,
         Err(error) => return invalid(realm, &format!("{error} ({})", error.code())),
     };
@@ -462,6 +469,7 @@ fn response_xml(
     client: &SamlClient,
     saml: &SamlLogin,
     user: &User,
+    (name_id, format): (String, NameIdFormat),
     acs: &str,
     faults: &[SamlFault],
 ) -> Result<String, SamlError> {
@@ -471,7 +479,6 @@ fn response_xml(
         }
     }
     let now = time::OffsetDateTime::from_unix_timestamp(shared.clock()).unwrap_or_else(|_| time::OffsetDateTime::now_utc());
-    let (name_id, format) = name_id(client, saml, user);
     let mut spec = ResponseSpec::new(&shared.issuer, acs, &client.client_id, &name_id, now);
     spec.name_id_format = format;
     spec.in_response_to = saml.request_id.clone();

@@ -58,8 +58,14 @@ pub fn post_decode(parameter: &'static str, value: &str) -> Result<String, SamlE
 }
 
 fn decode_base64(value: &str) -> Result<Vec<u8>, String> {
-    // Line breaks are common in POSTed base64 (Keycloak and ADFS wrap at 76 columns).
-    let compact: String = value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    // Line breaks are common in POSTed base64 (Keycloak and ADFS wrap at 76 columns). A space
+    // can only be a `+` that the sender did not percent-encode, which form decoding turned into
+    // a space: base64 has no other use for one.
+    let compact: String = value
+        .chars()
+        .filter(|c| *c == ' ' || !c.is_ascii_whitespace())
+        .map(|c| if c == ' ' { '+' } else { c })
+        .collect();
     base64::engine::general_purpose::STANDARD
         .decode(compact)
         .map_err(|e| format!("broken base64: {e}"))
@@ -95,6 +101,16 @@ mod tests {
         let xml = "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"_1\"/>";
         assert_eq!(redirect_decode("SAMLRequest", &redirect_encode(xml)).unwrap(), xml);
         assert_eq!(post_decode("SAMLResponse", &post_encode(xml)).unwrap(), xml);
+    }
+
+    #[test]
+    fn a_plus_decoded_as_a_space_and_line_breaks_are_tolerated() {
+        let xml = "<r>??>>??</r>";
+        let encoded = post_encode(xml);
+        assert!(encoded.contains('+'), "{encoded}");
+        let mangled = encoded.replace('+', " ");
+        let wrapped = format!("{}\r\n{}", &mangled[..8], &mangled[8..]);
+        assert_eq!(post_decode("SAMLResponse", &wrapped).unwrap(), xml);
     }
 
     #[test]

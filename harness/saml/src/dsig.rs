@@ -202,6 +202,9 @@ fn parse_for_crypto(xml: &str) -> Result<Document, SamlError> {
         recover: false,
         no_net: true,
         no_def_dtd: true,
+        // The safe reader sees the message as UTF-8 (it is a `&str`); an XML declaration naming
+        // another encoding must not make libxml2 verify other characters than it reads.
+        encoding: Some("UTF-8"),
         ..ParserOptions::default()
     };
     Parser::default()

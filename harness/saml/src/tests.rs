@@ -145,6 +145,17 @@ fn a_changed_signed_value_breaks_the_signature() {
 }
 
 #[test]
+fn a_declared_encoding_cannot_make_the_two_parsers_disagree() {
+    let mut spec = spec();
+    spec.attributes = vec![Attribute::basic("name", vec!["Ã©lodie".into()])];
+    let xml = spec.build(&idp_credential()).unwrap();
+    // Read as Latin-1, the UTF-8 bytes of "Ã©" would be other characters than were signed.
+    let declared = format!("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>{xml}");
+    let assertion = validate(&declared).unwrap();
+    assert_eq!(assertion.attribute("name").unwrap(), ["Ã©lodie"]);
+}
+
+#[test]
 fn sha1_is_refused() {
     let mut spec = spec();
     spec.algorithm = SignatureAlgorithm::RsaSha1;

@@ -57,6 +57,7 @@ pub(crate) fn show_login(
     }
     let client_data = URL_SAFE_NO_PAD.encode(client_data.to_string());
     let client_id = request.client_id.clone();
+    let saml = request.saml.is_some();
     let tab_id = login.tab_id.clone();
     let session_code =
         shared
@@ -73,10 +74,11 @@ pub(crate) fn show_login(
             ("client_data", &client_data),
         ])
     );
+    // Brokering ends in an OpenID Connect code, so a SAML login is not offered it.
     let providers: Vec<(String, String, String)> = realm
         .identity_providers
         .iter()
-        .filter(|p| p.enabled)
+        .filter(|p| p.enabled && !saml)
         .map(|p| {
             let href = format!(
                 "/realms/{}/broker/{}/login?{}",

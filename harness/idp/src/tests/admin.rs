@@ -297,6 +297,8 @@ async fn the_summary_names_clients_and_users_but_no_secret() {
         "http://127.0.0.1/spa/*".into(),
         "public".into(),
         "/acme/admins, /acme/engineers".into(),
+        format!("SAML       {}/protocol/saml/descriptor", emulator.issuer()),
+        "https://sp.acme.test/saml  ACS: http://127.0.0.1/saml/acs".into(),
         "disabled".into(),
     ] {
         assert!(

@@ -40,7 +40,8 @@ fn posted(page: &str, name: &str) -> (String, String) {
 }
 
 /// Sends `request` on the HTTP-Redirect binding, logs in as `username`, and returns the
-/// Response XML the browser would post to the ACS (checking it posts there, with the RelayState).
+/// Response XML the browser would post to the request's ACS (checking it posts there, with the
+/// RelayState).
 async fn login(emulator: &Emulator, request: &AuthnRequest, username: &str) -> String {
     let http = http();
     let page = http
@@ -53,7 +54,8 @@ async fn login(emulator: &Emulator, request: &AuthnRequest, username: &str) -> S
         .await
         .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
-    submit(emulator, &http, &page.text().await.unwrap(), username, Some("relay-1")).await
+    let acs = request.acs_url.as_deref().unwrap_or(ACS);
+    submit_to(emulator, &http, &page.text().await.unwrap(), username, Some("relay-1"), acs).await
 }
 
 async fn submit(
@@ -62,6 +64,17 @@ async fn submit(
     page: &str,
     username: &str,
     relay: Option<&str>,
+) -> String {
+    submit_to(emulator, http, page, username, relay, ACS).await
+}
+
+async fn submit_to(
+    emulator: &Emulator,
+    http: &reqwest::Client,
+    page: &str,
+    username: &str,
+    relay: Option<&str>,
+    acs: &str,
 ) -> String {
     let action = form_action(page, "kc-form-login");
     let answer = http
@@ -73,7 +86,7 @@ async fn submit(
     assert_eq!(answer.status(), StatusCode::OK);
     let page = answer.text().await.unwrap();
     let (action, response) = posted(&page, "SAMLResponse");
-    assert_eq!(action, ACS);
+    assert_eq!(action, acs);
     match relay {
         Some(relay) => assert_eq!(posted(&page, "RelayState").1, relay),
         None => assert!(!page.contains("RelayState"), "{page}"),
@@ -317,4 +330,171 @@ async fn xmlsec1_verifies_the_emulators_signatures() {
     emulator.inject_saml(SamlFault::OtherKey);
     let xml = login(&emulator, &authn_request(&emulator), "alice").await;
     assert!(!ssoproof_saml::xmlsec1::verifies(scratch.path(), &xml, "Response", &certificate).unwrap());
+}
+
+#[tokio::test]
+async fn a_disabled_user_gets_the_form_again_not_a_response() {
+    let emulator = start().await;
+    let http = http();
+    let request = authn_request(&emulator);
+    let page = http
+        .get(format!("{}/protocol/saml", emulator.issuer()))
+        .query(&[("SAMLRequest", binding::redirect_encode(&request.to_xml(time::OffsetDateTime::now_utc())))])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let action = form_action(&page, "kc-form-login");
+    let answer = http
+        .post(format!("{}{action}", emulator.base_url()))
+        .form(&[("username", "erin"), ("password", "erin-password")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(answer.contains("Account is disabled"), "{answer}");
+    assert!(!answer.contains("SAMLResponse"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_saml_login_page_offers_no_identity_provider() {
+    let realm = Realm::from_keycloak_json(
+        r#"{"realm": "r", "enabled": true,
+            "identityProviders": [{"alias": "google", "providerId": "google", "enabled": true,
+                                   "config": {"clientId": "c", "clientSecret": "s"}}],
+            "clients": [{"clientId": "app", "secret": "s", "redirectUris": ["http://127.0.0.1/cb"]},
+                        {"clientId": "https://sp.test", "protocol": "saml", "redirectUris": ["http://127.0.0.1/acs"],
+                         "attributes": {"saml.client.signature": "false"}}]}"#,
+        std::path::Path::new("r.json"),
+    )
+    .unwrap();
+    let emulator = Emulator::start(realm, IdpOptions::default()).await.unwrap();
+    let request = AuthnRequest {
+        issuer: "https://sp.test".into(),
+        acs_url: Some("http://127.0.0.1/acs".into()),
+        ..authn_request(&emulator)
+    };
+    let page = http()
+        .get(format!("{}/protocol/saml", emulator.issuer()))
+        .query(&[("SAMLRequest", binding::redirect_encode(&request.to_xml(time::OffsetDateTime::now_utc())))])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("kc-form-login"), "{page}");
+    assert!(!page.contains("/broker/google/login"), "{page}");
+    // The OIDC login page of the same realm does offer it: the check above can fail.
+    let oidc = Login::for_client(&emulator, "app", "http://127.0.0.1/cb").authorize().await.text().await.unwrap();
+    assert!(oidc.contains("/broker/google/login"), "{oidc}");
+}
+
+/// A realm with one SAML client per Keycloak setting under test, each ACS its own path.
+fn settings_realm() -> Realm {
+    let client = |id: &str, attributes: &str, mappers: &str| {
+        format!(
+            r#"{{"clientId": "{id}", "protocol": "saml", "redirectUris": ["http://127.0.0.1/{id}/acs"],
+                "attributes": {{"saml.client.signature": "false"{attributes}}}, "protocolMappers": [{mappers}]}}"#
+        )
+    };
+    let groups = r#"{"name": "g", "protocol": "saml", "protocolMapper": "saml-group-membership-mapper",
+                     "config": {"attribute.name": "memberOf", "full.path": "false", "single": "false",
+                                "attribute.nameformat": "URI Reference", "friendly.name": "groups"}}"#;
+    let clients = [
+        client("response-only", "", ""),
+        client("assertion-only", r#", "saml.server.signature": "false", "saml.assertion.signature": "true""#, ""),
+        client("transient", r#", "saml_name_id_format": "transient", "saml.force.name.id.format": "true""#, groups),
+        client("email", r#", "saml_name_id_format": "email""#, ""),
+    ]
+    .join(",");
+    Realm::from_keycloak_json(
+        &format!(
+            r#"{{"realm": "r", "enabled": true,
+                "groups": [{{"name": "acme", "subGroups": [{{"name": "admins"}}, {{"name": "engineers"}}]}}],
+                "users": [{{"username": "carol", "enabled": true, "email": "carol@example.com",
+                            "credentials": [{{"type": "password", "value": "carol-password"}}],
+                            "groups": ["/acme/admins", "/acme/engineers"]}},
+                          {{"username": "nomail", "enabled": true,
+                            "credentials": [{{"type": "password", "value": "nomail-password"}}]}}],
+                "clients": [{clients}]}}"#
+        ),
+        std::path::Path::new("r.json"),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn keycloaks_client_settings_choose_signatures_name_ids_and_attribute_shapes() {
+    let emulator = Emulator::start(settings_realm(), IdpOptions::default()).await.unwrap();
+    let certificates = [Certificate::from_pem(&emulator.saml_certificate_pem()).unwrap()];
+    let run = |sp: &'static str, format: Option<&str>| {
+        let mut request = authn_request(&emulator);
+        request.issuer = sp.into();
+        request.acs_url = Some(format!("http://127.0.0.1/{sp}/acs"));
+        request.name_id_format = format.map(str::to_string);
+        request
+    };
+    let check = |sp: &str, xml: &str, id: &str| {
+        let acs = format!("http://127.0.0.1/{sp}/acs");
+        let expected = Expected {
+            idp_certificates: &certificates,
+            idp_entity_id: None,
+            sp_entity_id: sp,
+            acs_url: &acs,
+            request_id: Some(id),
+            clock_skew: time::Duration::seconds(30),
+            now: time::OffsetDateTime::now_utc(),
+        };
+        validate_response(xml, &expected, &MemoryReplayCache::default()).unwrap()
+    };
+    // Keycloak's defaults: the document signed, not the assertion; NameID `username`.
+    let request = run("response-only", None);
+    let xml = login(&emulator, &request, "carol").await;
+    let assertion = check("response-only", &xml, &request.id);
+    assert!(assertion.response_signed && !assertion.assertion_signed);
+    assert_eq!((assertion.name_id.as_str(), assertion.name_id_format.as_deref()), ("carol", Some(ssoproof_saml::NameIdFormat::Unspecified.uri())));
+
+    let request = run("assertion-only", None);
+    let assertion = check("assertion-only", &login(&emulator, &request, "carol").await, &request.id);
+    assert!(!assertion.response_signed && assertion.assertion_signed);
+
+    // A forced transient NameID wins over the request's persistent one; groups one per
+    // attribute, by name, with the URI name format and the friendly name.
+    let request = run("transient", Some(ssoproof_saml::NameIdFormat::Persistent.uri()));
+    let assertion = check("transient", &login(&emulator, &request, "carol").await, &request.id);
+    assert_eq!(assertion.name_id_format.as_deref(), Some(ssoproof_saml::NameIdFormat::Transient.uri()));
+    let member_of: Vec<_> = assertion.attributes.iter().filter(|a| a.name == "memberOf").collect();
+    assert_eq!(member_of.len(), 2, "{:?}", assertion.attributes);
+    assert_eq!(member_of[0].values, ["admins"]);
+    assert_eq!(member_of[1].values, ["engineers"]);
+    assert_eq!(member_of[0].name_format.as_deref(), Some(ssoproof_saml::ATTRNAME_URI));
+    assert_eq!(member_of[0].friendly_name.as_deref(), Some("groups"));
+
+    // The email NameID of a user without an e-mail address: an error page, as in Keycloak.
+    let http = http();
+    let request = run("email", None);
+    let page = http
+        .get(format!("{}/protocol/saml", emulator.issuer()))
+        .query(&[("SAMLRequest", binding::redirect_encode(&request.to_xml(time::OffsetDateTime::now_utc())))])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let action = form_action(&page, "kc-form-login");
+    let answer = http
+        .post(format!("{}{action}", emulator.base_url()))
+        .form(&[("username", "nomail"), ("password", "nomail-password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    let text = answer.text().await.unwrap();
+    assert!(text.contains("has no e-mail address"), "{text}");
 }
