@@ -7,6 +7,7 @@
 //! | [`OAuth2Proxy::bearer`] | oauth2-proxy with `--skip-jwt-bearer-tokens` in front of an echo upstream | — |
 //! | [`NodeApp::login_app`] | `scripts/interop/probe-targets/login-app.js`: Express + openid-client 6 | `/login`, `/whoami` |
 //! | [`NodeApp::bearer_api`] | `scripts/interop/probe-targets/bearer-api.js`: Express + jose | — |
+//! | [`PySaml2App::start`] | `scripts/interop/saml/sp_app.py`: a SAML SP on pysaml2 7.5.5 | `/login`, `/whoami` |
 //!
 //! Each answers with a handle ([`LoginApp`] or [`BearerApi`]) that knows its URLs and kills the
 //! target's whole process group when dropped. A bearer target reports the caller's identity the
@@ -22,6 +23,9 @@
 //!   `$XDG_CACHE_HOME/ssoproof` or `~/.cache/ssoproof`).
 //! - The Node apps: `node` (20 or later) on `PATH`, and `npm ci` run in
 //!   `scripts/interop/probe-targets` of this repository.
+//! - The pysaml2 app: `SSOPROOF_PYSAML2_PYTHON`, a venv's Python with
+//!   `scripts/interop/saml/requirements.txt` installed (default `target/probe-saml-venv/bin/python`),
+//!   and the `xmlsec1` command.
 //!
 //! A missing target is [`LaunchError::Unavailable`]: the test skips, saying why (see
 //! [`launch_or_skip!`]). With `SSOPROOF_REQUIRE_PROBE_TARGETS=1` (set by `.ci/run`) it is
@@ -30,6 +34,7 @@
 mod node;
 mod oauth2_proxy;
 mod process;
+mod pysaml2;
 
 use std::path::PathBuf;
 
@@ -37,6 +42,7 @@ use url::Url;
 
 pub use node::NodeApp;
 pub use oauth2_proxy::{OAuth2Proxy, OAUTH2_PROXY_ENV, OAUTH2_PROXY_VERSION};
+pub use pysaml2::{PySaml2App, PYSAML2_PYTHON_ENV};
 
 use process::Process;
 
