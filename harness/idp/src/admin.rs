@@ -30,7 +30,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/_ssoproof/state", get(state))
         .route("/_ssoproof/faults", post(inject).delete(clear))
-        .route("/_ssoproof/saml/faults", post(inject_saml).delete(clear_saml))
+        .route(
+            "/_ssoproof/saml/faults",
+            post(inject_saml).delete(clear_saml),
+        )
         .route("/_ssoproof/keys/rotate", post(rotate))
         .route("/_ssoproof/users/{username}/enabled", post(set_enabled))
         .route(

@@ -150,7 +150,6 @@ use ssoproof_server::ServerHandle;
 pub use directory::NewUser;
 pub use faults::{Fault, FaultTokens};
 pub use mint::{MintRequest, Minted, Signing, TokenKind};
-pub use saml::SamlFault;
 pub use persona::{
     FilterType, GroupFilter, Persona, PersonaEdit, PersonaError, PersonaFile, Vendor,
 };
@@ -158,6 +157,7 @@ pub use realm::{
     Client, ClientScope, FederatedIdentity, Group, IdentityProvider, IdentityProviderMapper,
     ProtocolMapper, Realm, RealmError, RealmWarning, SamlClient, TokenSettings, User,
 };
+pub use saml::SamlFault;
 use state::Shared;
 
 /// The algorithm ID and access tokens are signed with.
@@ -764,7 +764,11 @@ pub fn serve_summary(emulator: &Emulator) -> String {
                 shared.issuer
             );
             if !realm.saml_clients.is_empty() {
-                let _ = writeln!(out, "  SAML       {}/protocol/saml/descriptor", shared.issuer);
+                let _ = writeln!(
+                    out,
+                    "  SAML       {}/protocol/saml/descriptor",
+                    shared.issuer
+                );
             }
         }
         Some(persona) => {

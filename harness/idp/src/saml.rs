@@ -108,7 +108,9 @@ impl SamlState {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A key and a self-signed certificate for it, named after `name`.
@@ -116,15 +118,22 @@ fn credential(key_pem: &str, name: &str) -> Credential {
     // Compiled-in pool keys: failing here is a build defect, caught by every SAML test.
     let key_pair = rcgen::KeyPair::from_pem(key_pem).expect("pool keys are RSA PKCS#8");
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("no names");
-    params.distinguished_name.push(rcgen::DnType::CommonName, name);
-    let certificate = params.self_signed(&key_pair).expect("RSA self-signing works");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    let certificate = params
+        .self_signed(&key_pair)
+        .expect("RSA self-signing works");
     Credential::from_pem(key_pem, &certificate.pem()).expect("libxmlsec1 reads pool keys")
 }
 
 /// The IdP's signing credential, and the one [`SamlFault::OtherKey`] signs with.
 static CREDENTIALS: LazyLock<(Credential, Credential)> = LazyLock::new(|| {
     let (signing, other) = crate::keys::saml_key_pems();
-    (credential(signing, "ssoproof emulator"), credential(other, "not the IdP"))
+    (
+        credential(signing, "ssoproof emulator"),
+        credential(other, "not the IdP"),
+    )
 });
 
 /// The certificate the metadata publishes (PEM).
@@ -168,19 +177,27 @@ async fn descriptor(State(shared): State<Arc<Shared>>) -> Response {
 
 fn xml_response(xml: String) -> Response {
     let mut response = (StatusCode::OK, xml).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml;charset=utf-8"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml;charset=utf-8"),
+    );
     response
 }
 
 /// Keycloak's answer to a SAML request it cannot serve: an error page, never a redirect to an
 /// ACS that is not known to be the SP's.
 fn invalid(realm: &Realm, detail: &str) -> Response {
-    pages::error(StatusCode::BAD_REQUEST, realm.title(), &format!("Invalid Request: {detail}"))
+    pages::error(
+        StatusCode::BAD_REQUEST,
+        realm.title(),
+        &format!("Invalid Request: {detail}"),
+    )
 }
 
-async fn redirect_binding(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+async fn redirect_binding(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let params = Params::query(query.as_deref());
     let decoded = params
         .get("SAMLRequest")
@@ -204,7 +221,12 @@ fn handle(
 ) -> Response {
     let realm = shared.realm();
     let xml = match decoded {
-        None => return invalid(&realm, &format!("no SAMLRequest on the {binding_name} binding")),
+        None => {
+            return invalid(
+                &realm,
+                &format!("no SAMLRequest on the {binding_name} binding"),
+            )
+        }
         Some(Err(error)) => return invalid(&realm, &format!("{} ({})", error, error.code())),
         Some(Ok(xml)) => xml,
     };
@@ -214,7 +236,10 @@ fn handle(
             Ok(request) => logout(shared, &realm, &request, relay_state),
             Err(error) => invalid(
                 &realm,
-                &format!("the SAMLRequest is neither an AuthnRequest nor a LogoutRequest: {error} ({})", error.code()),
+                &format!(
+                    "the SAMLRequest is neither an AuthnRequest nor a LogoutRequest: {error} ({})",
+                    error.code()
+                ),
             ),
         },
         Err(error) => invalid(&realm, &format!("{error} ({})", error.code())),
@@ -225,8 +250,14 @@ fn handle(
 fn client<'r>(realm: &'r Realm, entity_id: &str) -> Result<&'r SamlClient, Response> {
     match realm.saml_client(entity_id) {
         Some(client) if client.enabled => Ok(client),
-        Some(_) => Err(invalid(realm, &format!("the SAML client {entity_id:?} is disabled"))),
-        None => Err(invalid(realm, &format!("no SAML client {entity_id:?} in the realm"))),
+        Some(_) => Err(invalid(
+            realm,
+            &format!("the SAML client {entity_id:?} is disabled"),
+        )),
+        None => Err(invalid(
+            realm,
+            &format!("no SAML client {entity_id:?} in the realm"),
+        )),
     }
 }
 
@@ -242,11 +273,24 @@ fn authn_request(
     };
     let sso = sso_url(shared);
     if request.destination.as_deref().is_some_and(|d| d != sso) {
-        return invalid(realm, &format!("the AuthnRequest's Destination is not {sso}"));
+        return invalid(
+            realm,
+            &format!("the AuthnRequest's Destination is not {sso}"),
+        );
     }
     let acs = match request.acs_url.as_deref() {
-        Some(url) if crate::redirect::matches(&client.redirect_uris, url) || client.acs_post() == Some(url) => url,
-        Some(url) => return invalid(realm, &format!("the ACS URL {url:?} is not a redirect URI of the SAML client")),
+        Some(url)
+            if crate::redirect::matches(&client.redirect_uris, url)
+                || client.acs_post() == Some(url) =>
+        {
+            url
+        }
+        Some(url) => {
+            return invalid(
+                realm,
+                &format!("the ACS URL {url:?} is not a redirect URI of the SAML client"),
+            )
+        }
         None => match client.acs_post() {
             Some(url) => url,
             None => return invalid(realm, "no ACS URL in the request and none configured"),
@@ -258,7 +302,10 @@ fn authn_request(
         client,
         acs,
         relay_state,
-        SamlLogin { request_id: Some(request.id.clone()), name_id_format: request.name_id_format.clone() },
+        SamlLogin {
+            request_id: Some(request.id.clone()),
+            name_id_format: request.name_id_format.clone(),
+        },
     )
 }
 
@@ -300,16 +347,37 @@ async fn idp_initiated(State(shared): State<Arc<Shared>>, Path(name): Path<Strin
         .iter()
         .find(|c| c.attribute("saml_idp_initiated_sso_url_name") == Some(name.as_str()));
     let Some(client) = client.filter(|c| c.enabled) else {
-        return invalid(&realm, &format!("no SAML client has the IdP-initiated URL name {name:?}"));
+        return invalid(
+            &realm,
+            &format!("no SAML client has the IdP-initiated URL name {name:?}"),
+        );
     };
     let Some(acs) = client.acs_post() else {
-        return invalid(&realm, "the client has no saml_assertion_consumer_url_post for IdP-initiated login");
+        return invalid(
+            &realm,
+            "the client has no saml_assertion_consumer_url_post for IdP-initiated login",
+        );
     };
     let relay = client.attribute("saml_idp_initiated_sso_relay_state");
-    start_login(&shared, &realm, client, acs, relay, SamlLogin { request_id: None, name_id_format: None })
+    start_login(
+        &shared,
+        &realm,
+        client,
+        acs,
+        relay,
+        SamlLogin {
+            request_id: None,
+            name_id_format: None,
+        },
+    )
 }
 
-fn logout(shared: &Shared, realm: &Realm, request: &LogoutRequest, relay_state: Option<&str>) -> Response {
+fn logout(
+    shared: &Shared,
+    realm: &Realm,
+    request: &LogoutRequest,
+    relay_state: Option<&str>,
+) -> Response {
     let client = match client(realm, &request.issuer) {
         Ok(client) => client,
         Err(page) => return page,
@@ -329,9 +397,14 @@ fn logout(shared: &Shared, realm: &Realm, request: &LogoutRequest, relay_state: 
     if let Some(url) = client.attribute("saml_single_logout_service_url_redirect") {
         let xml = answer(url).to_xml(at);
         let Ok(mut target) = url::Url::parse(url) else {
-            return invalid(realm, &format!("the client's single logout URL {url:?} is not a URL"));
+            return invalid(
+                realm,
+                &format!("the client's single logout URL {url:?} is not a URL"),
+            );
         };
-        target.query_pairs_mut().append_pair("SAMLResponse", &binding::redirect_encode(&xml));
+        target
+            .query_pairs_mut()
+            .append_pair("SAMLResponse", &binding::redirect_encode(&xml));
         if let Some(relay) = relay_state {
             target.query_pairs_mut().append_pair("RelayState", relay);
         }
@@ -343,36 +416,55 @@ fn logout(shared: &Shared, realm: &Realm, request: &LogoutRequest, relay_state: 
 fn html(page: String) -> Response {
     let mut response = (StatusCode::OK, page).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html;charset=utf-8"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store, must-revalidate, max-age=0"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html;charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, must-revalidate, max-age=0"),
+    );
     response
 }
 
 /// The NameID for `user` at `client`: Keycloak's `saml_name_id_format` unless the request asked
 /// for another format and the client does not force its own. A user without an e-mail address
 /// has no email NameID: Keycloak refuses the login then too.
-fn name_id(client: &SamlClient, login: &SamlLogin, user: &User) -> Result<(String, NameIdFormat), String> {
+fn name_id(
+    client: &SamlClient,
+    login: &SamlLogin,
+    user: &User,
+) -> Result<(String, NameIdFormat), String> {
     let configured = match client.attribute("saml_name_id_format") {
         Some("email") => NameIdFormat::Email,
         Some("transient") => NameIdFormat::Transient,
         Some("persistent") => NameIdFormat::Persistent,
         _ => NameIdFormat::Unspecified,
     };
-    let requested = login.name_id_format.as_deref().and_then(NameIdFormat::from_uri);
+    let requested = login
+        .name_id_format
+        .as_deref()
+        .and_then(NameIdFormat::from_uri);
     let format = match requested {
         Some(format) if client.attribute("saml.force.name.id.format") != Some("true") => format,
         _ => configured,
     };
     let value = match format {
         NameIdFormat::Email => user.email.clone().ok_or_else(|| {
-            format!("user {:?} has no e-mail address for the email NameID format", user.username)
+            format!(
+                "user {:?} has no e-mail address for the email NameID format",
+                user.username
+            )
         })?,
         NameIdFormat::Unspecified => user.username.clone(),
         NameIdFormat::Transient => format!("G-{}", uuid::Uuid::new_v4()),
         // Keycloak stores a random `G-<uuid>` per user and client; a name-based UUID is as stable.
         NameIdFormat::Persistent => format!(
             "G-{}",
-            uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, format!("{}|{}", user.id, client.client_id).as_bytes())
+            uuid::Uuid::new_v5(
+                &uuid::Uuid::NAMESPACE_URL,
+                format!("{}|{}", user.id, client.client_id).as_bytes()
+            )
         ),
     };
     Ok((value, format))
@@ -392,7 +484,10 @@ fn name_format(mapper: &crate::realm::ProtocolMapper) -> String {
 fn attributes(client: &SamlClient, user: &User) -> Vec<Attribute> {
     let mut out = Vec::new();
     for mapper in &client.protocol_mappers {
-        let name = mapper.config("attribute.name").unwrap_or(&mapper.name).to_string();
+        let name = mapper
+            .config("attribute.name")
+            .unwrap_or(&mapper.name)
+            .to_string();
         let attribute = |values: Vec<String>| Attribute {
             name: name.clone(),
             name_format: Some(name_format(mapper)),
@@ -426,7 +521,13 @@ fn attributes(client: &SamlClient, user: &User) -> Vec<Attribute> {
                 let groups: Vec<String> = user
                     .groups
                     .iter()
-                    .map(|g| if full_path { g.clone() } else { g.rsplit('/').next().unwrap_or(g).to_string() })
+                    .map(|g| {
+                        if full_path {
+                            g.clone()
+                        } else {
+                            g.rsplit('/').next().unwrap_or(g).to_string()
+                        }
+                    })
                     .collect();
                 if groups.is_empty() {
                     continue;
@@ -444,7 +545,12 @@ fn attributes(client: &SamlClient, user: &User) -> Vec<Attribute> {
 }
 
 /// The Response for `user`, with the active faults applied, posted to the ACS.
-pub(crate) fn finish(shared: &Shared, realm: &Realm, login: &PendingLogin, user: &User) -> Response {
+pub(crate) fn finish(
+    shared: &Shared,
+    realm: &Realm,
+    login: &PendingLogin,
+    user: &User,
+) -> Response {
     let request = &login.request;
     let Some(saml) = &request.saml else {
         return invalid(realm, "not a SAML login");
@@ -457,11 +563,24 @@ pub(crate) fn finish(shared: &Shared, realm: &Realm, login: &PendingLogin, user:
         Err(message) => return invalid(realm, &message),
     };
     let faults = shared.saml.faults();
-    let xml = match response_xml(shared, client, saml, user, name_id, &request.redirect_uri, &faults) {
+    let xml = match response_xml(
+        shared,
+        client,
+        saml,
+        user,
+        name_id,
+        &request.redirect_uri,
+        &faults,
+    ) {
         Ok(xml) => xml,
         Err(error) => return invalid(realm, &format!("{error} ({})", error.code())),
     };
-    html(binding::post_form(&request.redirect_uri, "SAMLResponse", &xml, request.state.as_deref()))
+    html(binding::post_form(
+        &request.redirect_uri,
+        "SAMLResponse",
+        &xml,
+        request.state.as_deref(),
+    ))
 }
 
 fn response_xml(
@@ -478,7 +597,8 @@ fn response_xml(
             return Ok(first);
         }
     }
-    let now = time::OffsetDateTime::from_unix_timestamp(shared.clock()).unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let now = time::OffsetDateTime::from_unix_timestamp(shared.clock())
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
     let mut spec = ResponseSpec::new(&shared.issuer, acs, &client.client_id, &name_id, now);
     spec.name_id_format = format;
     spec.in_response_to = saml.request_id.clone();
@@ -500,7 +620,9 @@ fn response_xml(
             SamlFault::Sha1 => spec.algorithm = SignatureAlgorithm::RsaSha1,
             SamlFault::WrongAudience => spec.audience = "https://another-sp.example".into(),
             SamlFault::WrongRecipient => spec.recipient = "https://another-sp.example/acs".into(),
-            SamlFault::WrongDestination => spec.destination = "https://another-sp.example/acs".into(),
+            SamlFault::WrongDestination => {
+                spec.destination = "https://another-sp.example/acs".into()
+            }
             SamlFault::Expired => {
                 spec.issue_instant = now - time::Duration::minutes(10);
                 spec.not_before = now - time::Duration::minutes(11);

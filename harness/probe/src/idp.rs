@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::Value;
-use ssoproof_idp::{Emulator, Fault, IdpOptions, MintRequest, Minted, Realm, SigningAlg};
+use ssoproof_idp::{
+    Emulator, Fault, IdpOptions, MintRequest, Minted, Realm, SamlFault, SigningAlg,
+};
 use url::Url;
 
 use crate::error::ProbeError;
@@ -160,6 +162,39 @@ impl Idp {
                 })?;
                 remote
                     .admin_no_content(reqwest::Method::POST, "faults", Some(body))
+                    .await
+            }
+        }
+    }
+
+    /// Activates a SAML fault (`POST /_ssoproof/saml/faults` on an attached emulator).
+    pub async fn inject_saml(&self, fault: SamlFault) -> Result<(), ProbeError> {
+        match self {
+            Idp::Local(local) => {
+                local.emulator.inject_saml(fault);
+                Ok(())
+            }
+            Idp::Remote(remote) => {
+                let body = serde_json::to_value(fault).map_err(|e| ProbeError::Admin {
+                    hop: remote.url("saml/faults"),
+                    message: e.to_string(),
+                })?;
+                remote
+                    .admin_no_content(reqwest::Method::POST, "saml/faults", Some(body))
+                    .await
+            }
+        }
+    }
+
+    pub async fn clear_saml_faults(&self) -> Result<(), ProbeError> {
+        match self {
+            Idp::Local(local) => {
+                local.emulator.clear_saml_faults();
+                Ok(())
+            }
+            Idp::Remote(remote) => {
+                remote
+                    .admin_no_content(reqwest::Method::DELETE, "saml/faults", None)
                     .await
             }
         }

@@ -6,7 +6,8 @@
 //! holds the password input (username into the field named `username`, `email`, `login`, `user`
 //! or `identifier`, else the first text or email input; hidden inputs kept), accepts a consent
 //! form if one appears, and stops at the first redirect to the redirect URI, which it returns
-//! unvisited: nothing need listen there. [`Browser::follow`] walks plain redirects, for a probe
+//! unvisited: nothing need listen there. [`Browser::sign_in_posting`] stops instead at the first
+//! form that posts to it (a SAML IdP's HTTP-POST binding page) and returns the form's fields. [`Browser::follow`] walks plain redirects, for a probe
 //! that opens someone else's application at its login URL and delivers the callback to it.
 //! Pages are parsed without running JavaScript, on a blocking thread and in chunks, so that a
 //! sign-in past its deadline stops the parse. Pages larger than [`http::MAX_BODY_BYTES`] are
@@ -177,6 +178,9 @@ fn shown_url(url: &Url, secrets: &[&Secret]) -> String {
 /// What a page asks for.
 #[derive(Debug)]
 enum Page {
+    /// A form posting to the redirect URI: the end of the sign-in on the HTTP-POST binding
+    /// (a SAML Response to the ACS URL), not submitted.
+    Arrival(Request),
     /// A form holding a password input, filled in.
     Login(Request),
     /// An identifier-first step: a username field and no password yet.
@@ -501,6 +505,7 @@ impl Drop for CancelOnDrop {
 async fn read_page(
     body: String,
     page_url: &Url,
+    redirect_uri: &str,
     username: &str,
     password: &Secret,
     secrets: &[&Secret],
@@ -508,13 +513,21 @@ async fn read_page(
     let cancelled = Arc::new(AtomicBool::new(false));
     let _cancel = CancelOnDrop(cancelled.clone());
     let page_url = page_url.clone();
+    let redirect_uri = redirect_uri.to_string();
     let username = username.to_string();
     let password = password.clone();
     let secrets: Vec<Secret> = secrets.iter().map(|s| (*s).clone()).collect();
     tokio::task::spawn_blocking(move || {
         let doc = parse(&body, &cancelled).ok_or("the sign-in was abandoned while parsing")?;
         let secrets: Vec<&Secret> = secrets.iter().collect();
-        analyse(&doc, &page_url, &username, &password, &secrets)
+        analyse(
+            &doc,
+            &page_url,
+            &redirect_uri,
+            &username,
+            &password,
+            &secrets,
+        )
     })
     .await
     .map_err(|e| format!("parsing the page failed: {e}"))?
@@ -524,6 +537,7 @@ async fn read_page(
 fn analyse(
     doc: &Html,
     page_url: &Url,
+    redirect_uri: &str,
     username: &str,
     password: &Secret,
     secrets: &[&Secret],
@@ -537,6 +551,19 @@ fn analyse(
         .unwrap_or_else(|| page_url.clone());
     let forms: Vec<_> = doc.select(&selector("form")).collect();
 
+    // 0. A form that posts to the redirect URI ends the walk: its fields are the answer, and
+    // its submit control usually sits in a <noscript>, which is not parsed as markup.
+    for form in &forms {
+        let request = submission(*form, &base, None, None, username, None, secrets)?;
+        if request.method == Method::Post
+            && is_callback(request.url.as_str(), &request.url, redirect_uri)
+        {
+            return Ok(Analysis {
+                page: Page::Arrival(request),
+                text,
+            });
+        }
+    }
     // 1. The form that holds a password input.
     if let Some(form) = forms.iter().find(|f| !password_inputs(**f).is_empty()) {
         if password_inputs(*form).len() > 1 {
@@ -651,6 +678,17 @@ pub struct Walk {
     pub content_type: String,
 }
 
+/// Where a sign-in reached the redirect URI.
+enum Arrival {
+    /// A redirect to it (the OIDC code flow), unvisited.
+    Redirect(Url),
+    /// A form posting to it (the SAML HTTP-POST binding), unsubmitted.
+    Posted {
+        url: Url,
+        fields: Vec<(String, String)>,
+    },
+}
+
 /// A request of a walk that failed: which one (`METHOD URL`, without query) and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{request}: {problem}")]
@@ -685,15 +723,38 @@ impl Browser {
     pub async fn follow(
         &self,
         start: &Url,
+        follow: impl FnMut(&Url) -> bool,
+    ) -> Result<Walk, WalkError> {
+        self.walk(start, None, follow).await
+    }
+
+    /// POSTs the form `fields` to `action` (as a browser submits an auto-posted form, e.g. a
+    /// SAML Response to an ACS URL), then follows redirects as [`Browser::follow`] does.
+    pub async fn post(
+        &self,
+        action: &Url,
+        fields: &[(String, String)],
+        follow: impl FnMut(&Url) -> bool,
+    ) -> Result<Walk, WalkError> {
+        self.walk(action, Some(fields), follow).await
+    }
+
+    /// The first request to `start` (a GET, or a form POST of `form`), then GETs of the
+    /// redirects `follow` accepts.
+    async fn walk(
+        &self,
+        start: &Url,
+        mut form: Option<&[(String, String)]>,
         mut follow: impl FnMut(&Url) -> bool,
     ) -> Result<Walk, WalkError> {
         let mut url = start.clone();
         for _ in 0..=MAX_REDIRECTS {
-            let label = format!("GET {}", display_url(&url));
-            let builder = self
-                .client
-                .get(url.clone())
-                .header(reqwest::header::ACCEPT, ACCEPT_HTML);
+            let (method, builder) = match form.take() {
+                Some(fields) => ("POST", self.client.post(url.clone()).form(fields)),
+                None => ("GET", self.client.get(url.clone())),
+            };
+            let label = format!("{method} {}", display_url(&url));
+            let builder = builder.header(reqwest::header::ACCEPT, ACCEPT_HTML);
             let response = http::send(builder, &label, self.timeout).await?;
             let answer = http::read(response, &label, self.timeout).await?;
             let mut walk = Walk {
@@ -732,6 +793,58 @@ impl Browser {
         password: &Secret,
         secrets: &[&Secret],
     ) -> Result<Url, RpError> {
+        match self
+            .arrive(start, redirect_uri, username, password, secrets)
+            .await?
+        {
+            Arrival::Redirect(url) => Ok(url),
+            Arrival::Posted { url, .. } => Err(RpError::LoginFailed {
+                page: shown_url(&url, secrets),
+                reason: "the IdP answers with a form posted to the redirect URI \
+                         (response_mode=form_post), which this relying party does not request"
+                    .to_string(),
+                screenshot: None,
+            }),
+        }
+    }
+
+    /// Signs `username` in at `start` (an IdP's SSO URL with a SAML AuthnRequest), filling the
+    /// IdP's forms, and returns the fields of the form the IdP posts to `acs_url` (unposted:
+    /// `SAMLResponse`, `RelayState`), as the SAML HTTP-POST binding delivers a Response.
+    pub async fn sign_in_posting(
+        &self,
+        start: &Url,
+        acs_url: &str,
+        username: &str,
+        password: &Secret,
+        secrets: &[&Secret],
+    ) -> Result<Vec<(String, String)>, RpError> {
+        match self
+            .arrive(start, acs_url, username, password, secrets)
+            .await?
+        {
+            Arrival::Posted { fields, .. } => Ok(fields),
+            Arrival::Redirect(url) => Err(RpError::LoginFailed {
+                page: shown_url(&url, secrets),
+                reason: "the IdP redirected to the ACS URL instead of posting a form to it: the \
+                         SAML Web Browser SSO profile delivers Responses on the HTTP-POST binding \
+                         only; set the IdP's client to the POST binding"
+                    .to_string(),
+                screenshot: None,
+            }),
+        }
+    }
+
+    /// Fills the IdP's forms from `start` until a redirect to, or a form posting to,
+    /// `redirect_uri`; neither is followed.
+    async fn arrive(
+        &self,
+        start: &Url,
+        redirect_uri: &str,
+        username: &str,
+        password: &Secret,
+        secrets: &[&Secret],
+    ) -> Result<Arrival, RpError> {
         let (client, timeout) = (&self.client, self.timeout);
         // The reason is ssoproof's own words with server values already redacted where they
         // were quoted; redacting it whole would also hit those words when a secret is short.
@@ -778,7 +891,7 @@ impl Browser {
                     )
                 })?;
                 if is_callback(location, &next, redirect_uri) {
-                    return Ok(next);
+                    return Ok(Arrival::Redirect(next));
                 }
                 redirects += 1;
                 if redirects > MAX_REDIRECTS {
@@ -805,9 +918,16 @@ impl Browser {
                 continue;
             }
 
-            let analysis = read_page(answer.body, &request.url, username, password, secrets)
-                .await
-                .map_err(|reason| failed(&request.url, reason))?;
+            let analysis = read_page(
+                answer.body,
+                &request.url,
+                redirect_uri,
+                username,
+                password,
+                secrets,
+            )
+            .await
+            .map_err(|reason| failed(&request.url, reason))?;
             let shown = analysis.text.describe();
             let status = if answer.status.is_success() {
                 String::new()
@@ -815,6 +935,12 @@ impl Browser {
                 format!("answered {} with ", status_text(answer.status))
             };
             let next = match analysis.page {
+                Page::Arrival(arrival) => {
+                    return Ok(Arrival::Posted {
+                        url: arrival.url,
+                        fields: arrival.fields,
+                    })
+                }
                 Page::Login(_) if sent_password => {
                     let reason = match &analysis.text.error {
                         Some(error) => format!(
@@ -915,6 +1041,7 @@ mod tests {
         analyse(
             &parse(html, &AtomicBool::new(false)).unwrap(),
             &url,
+            "https://app.example/callback",
             "alice",
             &Secret::new("pw-123"),
             &[&Secret::new("pw-123")],
@@ -938,6 +1065,35 @@ mod tests {
   <input type="hidden" id="id-hidden-input" name="credentialId" value="">
   <input tabindex="4" name="login" id="kc-login" type="submit" value="Sign In">
 </form></body></html>"#;
+
+    /// Keycloak's SAML HTTP-POST page (saml-post-form.ftl): submitted by script, its button
+    /// inside <noscript>.
+    const KEYCLOAK_SAML_POST: &str = r#"<!DOCTYPE html><html><head><title>Sign in to acme</title></head><body>
+<script>window.onload = function() {document.forms[0].submit()};</script>
+<p>Redirecting, please wait.</p>
+<form name="saml-post-binding" method="post" action="https://app.example/callback">
+<input type="hidden" name="SAMLResponse" value="PHNhbWxwOlJlc3BvbnNlLz4="/>
+<input type="hidden" name="RelayState" value="r1"/>
+<noscript><p>JavaScript is disabled. We strongly recommend to enable it. Click the button below to continue.</p>
+<input type="submit" value="Continue"/></noscript></form></body></html>"#;
+
+    #[test]
+    fn a_form_posting_to_the_redirect_uri_is_the_arrival_not_a_consent() {
+        let Page::Arrival(r) = page(KEYCLOAK_SAML_POST).unwrap().page else {
+            panic!("not the arrival")
+        };
+        assert_eq!(r.url.as_str(), "https://app.example/callback");
+        assert_eq!(
+            fields(&r),
+            [
+                ("SAMLResponse", "PHNhbWxwOlJlc3BvbnNlLz4="),
+                ("RelayState", "r1")
+            ]
+        );
+        // The same form posting anywhere else is nothing this browser acts on.
+        let elsewhere = KEYCLOAK_SAML_POST.replace("app.example/callback", "other.example/acs");
+        assert!(matches!(page(&elsewhere).unwrap().page, Page::Other));
+    }
 
     #[test]
     fn keycloak_login_form_is_picked_and_filled() {
@@ -1128,7 +1284,15 @@ mod tests {
         let p = Secret::new("p");
         let html = "<title>Wrong password p for pat</title><form><input name=x></form>";
         let doc = parse(html, &AtomicBool::new(false)).unwrap();
-        let analysis = analyse(&doc, &url, "alice", &p, &[&p]).unwrap();
+        let analysis = analyse(
+            &doc,
+            &url,
+            "https://app.example/callback",
+            "alice",
+            &p,
+            &[&p],
+        )
+        .unwrap();
         assert_eq!(
             analysis.text.describe(),
             "page \u{201c}Wrong password [redacted] for pat\u{201d}"
@@ -1244,7 +1408,14 @@ mod tests {
             let url = Url::parse("https://idp.example/realms/acme/auth?x=1").unwrap();
             let password = Secret::new("pw-Secret-123");
             let doc = parse(html, &AtomicBool::new(false)).unwrap();
-            let Ok(analysis) = analyse(&doc, &url, "alice", &password, &[&password]) else {
+            let Ok(analysis) = analyse(
+                &doc,
+                &url,
+                "https://app.example/callback",
+                "alice",
+                &password,
+                &[&password],
+            ) else {
                 return;
             };
             if let Page::Login(r) | Page::Username(r) | Page::Consent(r) = &analysis.page {

@@ -43,6 +43,7 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("groups_malformed", "the groups claim is neither a string nor an array of strings"),
     ("groups_overage", "the IdP left out the groups claim because the user has too many groups (Entra overage marker)"),
     ("groups_unmapped", "none of the user's groups maps to a role and no default role is configured"),
+    ("metadata_failed", "`login --saml`: the IdP's SAML metadata could not be fetched or read, or offers no HTTP-Redirect SingleSignOnService or signing certificate"),
 ];
 
 /// Why the relying party refused. See [`ERROR_CODES`] for the codes.
@@ -179,6 +180,19 @@ pub enum RpError {
     #[error("the ID token carries no groups but the overage marker {marker}: the user has too many groups for a token; use group filtering or app roles on the IdP so that only the groups the application needs are emitted")]
     GroupsOverage { marker: String },
 
+    #[error("the assertion has no attribute `{attribute}` (it has {}); add a group-membership mapper to the SAML client that emits it, or pass the attribute's name with --groups-attribute", if present.is_empty() { "none".to_string() } else { present.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ") })]
+    GroupsAttributeMissing {
+        attribute: String,
+        present: Vec<String>,
+    },
+
+    #[error("the IdP's SAML metadata ({origin}) is unusable: {problem}. Check the metadata URL (Keycloak: <base>/realms/<realm>/protocol/saml/descriptor) by fetching it from this host")]
+    MetadataFailed { origin: String, problem: String },
+
+    /// The SAML Response was refused by the validator; its code is the `saml/…` one.
+    #[error("the SAML Response is refused: {0}")]
+    Saml(#[from] ssoproof_saml::SamlError),
+
     #[error("none of the user's groups {} maps to a role and no default role is configured; map one of them, or configure a default role deliberately", list_groups(groups))]
     GroupsUnmapped { groups: Vec<String> },
 }
@@ -308,6 +322,9 @@ impl RpError {
             RpError::GroupsMalformed { .. } => "groups_malformed",
             RpError::GroupsOverage { .. } => "groups_overage",
             RpError::GroupsUnmapped { .. } => "groups_unmapped",
+            RpError::GroupsAttributeMissing { .. } => "groups_missing",
+            RpError::MetadataFailed { .. } => "metadata_failed",
+            RpError::Saml(error) => error.code(),
         }
     }
 
@@ -429,6 +446,15 @@ mod tests {
             },
             RpError::GroupsOverage { marker: s("m") },
             RpError::GroupsUnmapped { groups: vec![] },
+            RpError::GroupsAttributeMissing {
+                attribute: s("groups"),
+                present: vec![s("email")],
+            },
+            RpError::MetadataFailed {
+                origin: s("GET u"),
+                problem: s("x"),
+            },
+            RpError::Saml(ssoproof_saml::SamlError::Unsigned),
         ]
     }
 
@@ -440,8 +466,15 @@ mod tests {
             ERROR_CODES.len(),
             "duplicate code in ERROR_CODES"
         );
-        let used: BTreeSet<&str> = one_of_each().iter().map(RpError::code).collect();
+        // The SAML validator's `saml/…` codes have their own table, beside ssoproof-saml.
+        let (saml, used): (BTreeSet<&str>, BTreeSet<&str>) = one_of_each()
+            .iter()
+            .map(RpError::code)
+            .partition(|c| c.starts_with("saml/"));
         assert_eq!(used, listed);
+        assert!(saml
+            .iter()
+            .all(|c| ssoproof_saml::SamlError::CODES.contains(c)));
         for (code, meaning) in ERROR_CODES {
             assert!(
                 code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),

@@ -28,6 +28,7 @@ mod id_token;
 mod jwks;
 pub mod render;
 mod roles;
+pub mod saml;
 mod store;
 
 #[cfg(test)]
@@ -114,6 +115,27 @@ fn pem_roots(pem: &str) -> Result<Vec<reqwest::Certificate>, String> {
     }
 }
 
+/// The certificates of an optional trusted-CA PEM bundle (none without one).
+fn pem_roots_of(pem: Option<&str>) -> Result<Vec<reqwest::Certificate>, RpError> {
+    let Some(pem) = pem else {
+        return Ok(Vec::new());
+    };
+    pem_roots(pem).map_err(|problem| RpError::ConfigInvalid {
+        problem: format!("the trusted CA {problem}"),
+    })
+}
+
+/// A PEM file of CA certificates to trust, read with the one reader of user-named files.
+fn read_ca_file(path: &Path) -> Result<String, RpError> {
+    let invalid = |problem: String| RpError::ConfigInvalid {
+        problem: format!("the CA certificate file `{}` {problem}", path.display()),
+    };
+    let pem = ssoproof_config::fs::read_to_string(path)
+        .map_err(|e| invalid(format!("cannot be read: {e}")))?;
+    pem_roots(&pem).map_err(invalid)?;
+    Ok(pem)
+}
+
 /// Runs `work` (typically discovery and a login together) within `limit`, or fails with
 /// `deadline_exceeded`. The per-request [`ClientConfig::timeout`] alone does not bound a sign-in:
 /// it may take many requests, and parsing a hostile login page is slow CPU work; when the limit
@@ -168,28 +190,12 @@ impl ClientConfig {
         }
     }
 
-    /// The certificates of [`ClientConfig::trusted_ca_pem`].
-    fn trusted_roots(&self) -> Result<Vec<reqwest::Certificate>, RpError> {
-        let Some(pem) = &self.trusted_ca_pem else {
-            return Ok(Vec::new());
-        };
-        pem_roots(pem).map_err(|problem| RpError::ConfigInvalid {
-            problem: format!("the trusted CA {problem}"),
-        })
-    }
-
     /// Trusts the certificates of the PEM file at `path` (see
     /// [`trusted_ca_pem`](Self::trusted_ca_pem)), read with the one reader of user-named files
     /// (regular files only, size-capped). A file that cannot be read or holds no certificate is
     /// `config_invalid`, naming the file and what is wrong with it.
     pub fn trust_ca_file(&mut self, path: &Path) -> Result<(), RpError> {
-        let invalid = |problem: String| RpError::ConfigInvalid {
-            problem: format!("the CA certificate file `{}` {problem}", path.display()),
-        };
-        let pem = ssoproof_config::fs::read_to_string(path)
-            .map_err(|e| invalid(format!("cannot be read: {e}")))?;
-        pem_roots(&pem).map_err(invalid)?;
-        self.trusted_ca_pem = Some(pem);
+        self.trusted_ca_pem = Some(read_ca_file(path)?);
         Ok(())
     }
 
@@ -379,7 +385,7 @@ impl RelyingParty {
     /// Validates `config`, fetches and checks the discovery document.
     pub async fn discover(config: ClientConfig) -> Result<RelyingParty, RpError> {
         config.validate()?;
-        let roots = config.trusted_roots()?;
+        let roots = pem_roots_of(config.trusted_ca_pem.as_deref())?;
         let client = http::back_channel_client(config.timeout, &roots).map_err(|e| {
             RpError::ConfigInvalid {
                 problem: format!("cannot build an HTTP client: {e}"),

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::saml::SamlLogin;
 use super::{Role, RpError, Session};
 
 /// `GROUP=ROLE`, split at the last `=` (a group name may hold one; a role name never does).
@@ -92,6 +93,41 @@ pub fn success_json(session: &Session, show_tokens: bool) -> String {
     })
 }
 
+/// `{"outcome": "ok", "name_id", "name_id_format", "email", "groups", "role", "session_index",
+/// "attributes", "assertion_signed", "response_signed"}`, pretty-printed, newline-terminated.
+/// A SAML login holds no token to print: the Response was a one-time bearer credential, checked
+/// against replay and then dropped.
+pub fn saml_success_json(login: &SamlLogin) -> String {
+    #[derive(Serialize)]
+    struct Ok<'a> {
+        outcome: &'static str,
+        #[serde(flatten)]
+        login: &'a SamlLogin,
+    }
+    pretty(&Ok {
+        outcome: "ok",
+        login,
+    })
+}
+
+/// A short readable summary of a successful SAML login.
+pub fn saml_success_human(login: &SamlLogin) -> String {
+    let groups = if login.groups.is_empty() {
+        "(none)".to_string()
+    } else {
+        login.groups.join(", ")
+    };
+    let format = login
+        .name_id_format
+        .as_deref()
+        .and_then(|f| f.rsplit(':').next())
+        .unwrap_or("no format");
+    format!(
+        "ok: signed in over SAML as {} ({format})\n  role:   {}\n  groups: {groups}\n",
+        login.name_id, login.role
+    )
+}
+
 /// `{"outcome": "rejected", "error": CODE, "message"}`, pretty-printed, newline-terminated.
 pub fn rejection_json(error: &RpError) -> String {
     pretty(&Rejection {
@@ -135,11 +171,11 @@ pub fn success_human(session: &Session, show_tokens: bool) -> String {
 
 /// `rejected [code]: message`, then the code's one-line meaning.
 pub fn rejection_human(error: &RpError) -> String {
-    format!(
-        "rejected [{}]: {error}\n  ({})\n",
-        error.code(),
-        error.meaning()
-    )
+    // The `saml/…` codes' meanings are in the README's SAML table, not in ERROR_CODES.
+    match error.meaning() {
+        "" => format!("rejected [{}]: {error}\n", error.code()),
+        meaning => format!("rejected [{}]: {error}\n  ({meaning})\n", error.code()),
+    }
 }
 
 #[cfg(test)]

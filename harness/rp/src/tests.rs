@@ -1749,3 +1749,107 @@ async fn chromium_wrong_password_is_login_failed_with_a_screenshot() {
         assert!(std::fs::read(path).unwrap().starts_with(b"\x89PNG"));
     }
 }
+
+/// issue 15: `Browser::post` submits a form as a browser posts an auto-submitted SAML Response
+/// to an ACS URL (form-encoded, the session's cookies sent), then follows the redirects.
+#[tokio::test]
+async fn browser_post_submits_the_form_and_follows_the_redirect() {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let app = axum::Router::new()
+        .route(
+            "/acs",
+            axum::routing::post(|headers: axum::http::HeaderMap, body: String| async move {
+                let form_encoded = headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    == Some("application/x-www-form-urlencoded");
+                let status = if form_encoded && body == "SAMLResponse=PHI%2B&RelayState=r+1" {
+                    axum::http::StatusCode::SEE_OTHER
+                } else {
+                    axum::http::StatusCode::BAD_REQUEST
+                };
+                (
+                    status,
+                    [
+                        (header::LOCATION, "/whoami"),
+                        (header::SET_COOKIE, "sid=s1; Path=/"),
+                    ],
+                )
+                    .into_response()
+            }),
+        )
+        .route(
+            "/whoami",
+            axum::routing::get(|headers: axum::http::HeaderMap| async move {
+                let cookie = headers
+                    .get(header::COOKIE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                format!("{{\"cookie\":\"{cookie}\"}}")
+            }),
+        );
+    let base = serve(app).await;
+    let browser = Browser::new(Duration::from_secs(5), &[]).unwrap();
+    let acs = Url::parse(&format!("{base}/acs")).unwrap();
+    let fields = [
+        ("SAMLResponse".to_string(), "PHI+".to_string()),
+        ("RelayState".to_string(), "r 1".to_string()),
+    ];
+    let walk = browser.post(&acs, &fields, |_| true).await.unwrap();
+    assert_eq!(
+        (walk.status, walk.body.as_str()),
+        (200, "{\"cookie\":\"sid=s1\"}")
+    );
+    assert!(walk.url.as_str().ends_with("/whoami"), "{}", walk.url);
+    // Stopped before the redirect: the POST's own answer.
+    let walk = browser.post(&acs, &fields, |_| false).await.unwrap();
+    assert_eq!(walk.status, 303);
+}
+
+/// issue 15: the OIDC sign-in and the SAML one each stop where the other's answer arrives, and
+/// say why instead of posting or following it.
+#[tokio::test]
+async fn each_sign_in_refuses_the_other_bindings_arrival() {
+    let app = axum::Router::new()
+        .route(
+            "/post-page",
+            axum::routing::get(|| async {
+                axum::response::Html(
+                    "<html><body><form method=\"post\" action=\"http://127.0.0.1/saml/acs\">\
+                     <input type=\"hidden\" name=\"SAMLResponse\" value=\"PHI+\"/></form></body></html>",
+                )
+            }),
+        )
+        .route(
+            "/redirect",
+            axum::routing::get(|| async { axum::response::Redirect::to("http://127.0.0.1/saml/acs?SAMLResponse=x") }),
+        );
+    let base = serve(app).await;
+    let browser = Browser::new(Duration::from_secs(5), &[]).unwrap();
+    let password = Secret::new("pw-123");
+    let acs = "http://127.0.0.1/saml/acs";
+    let page = Url::parse(&format!("{base}/post-page")).unwrap();
+    let fields = browser
+        .sign_in_posting(&page, acs, "alice", &password, &[])
+        .await
+        .unwrap();
+    assert_eq!(fields, [("SAMLResponse".to_string(), "PHI+".to_string())]);
+    let error = browser
+        .sign_in(&page, acs, "alice", &password, &[])
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "login_failed");
+    assert!(error.to_string().contains("form_post"), "{error}");
+    let redirect = Url::parse(&format!("{base}/redirect")).unwrap();
+    let error = browser
+        .sign_in_posting(&redirect, acs, "alice", &password, &[])
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("HTTP-POST binding"), "{error}");
+    assert!(
+        !error.to_string().contains("SAMLResponse=x"),
+        "the query is not shown: {error}"
+    );
+}

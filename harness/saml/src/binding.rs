@@ -26,7 +26,11 @@ pub fn redirect_encode(xml: &str) -> String {
 /// `saml/binding` for broken base64 or DEFLATE, `saml/too-large` past the limit,
 /// `saml/malformed-xml` when the result is not UTF-8.
 pub fn redirect_decode(parameter: &'static str, value: &str) -> Result<String, SamlError> {
-    let broken = |detail: String| SamlError::Binding { binding: "HTTP-Redirect", what: parameter, detail };
+    let broken = |detail: String| SamlError::Binding {
+        binding: "HTTP-Redirect",
+        what: parameter,
+        detail,
+    };
     let compressed = decode_base64(value).map_err(broken)?;
     let mut inflated = Vec::new();
     let limit = u64::try_from(MAX_MESSAGE_BYTES).unwrap_or(u64::MAX) + 1;
@@ -50,10 +54,15 @@ pub fn post_encode(xml: &str) -> String {
 pub fn post_decode(parameter: &'static str, value: &str) -> Result<String, SamlError> {
     // Base64 is 4/3 of the message: refuse before decoding anything larger.
     if value.len() > MAX_MESSAGE_BYTES / 3 * 4 + 4 {
-        return Err(SamlError::TooLarge { limit: MAX_MESSAGE_BYTES });
+        return Err(SamlError::TooLarge {
+            limit: MAX_MESSAGE_BYTES,
+        });
     }
-    let bytes = decode_base64(value)
-        .map_err(|detail| SamlError::Binding { binding: "HTTP-POST", what: parameter, detail })?;
+    let bytes = decode_base64(value).map_err(|detail| SamlError::Binding {
+        binding: "HTTP-POST",
+        what: parameter,
+        detail,
+    })?;
     Ok(crate::xml::utf8(&bytes)?.to_owned())
 }
 
@@ -77,7 +86,12 @@ fn decode_base64(value: &str) -> Result<Vec<u8>, String> {
 pub fn post_form(action: &str, field: &str, xml: &str, relay_state: Option<&str>) -> String {
     use crate::xml::escape;
     let relay = relay_state
-        .map(|r| format!("<input type=\"hidden\" name=\"RelayState\" value=\"{}\"/>", escape(r)))
+        .map(|r| {
+            format!(
+                "<input type=\"hidden\" name=\"RelayState\" value=\"{}\"/>",
+                escape(r)
+            )
+        })
         .unwrap_or_default();
     format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Submit this form</title></head>\
@@ -98,8 +112,12 @@ mod tests {
 
     #[test]
     fn both_bindings_round_trip() {
-        let xml = "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"_1\"/>";
-        assert_eq!(redirect_decode("SAMLRequest", &redirect_encode(xml)).unwrap(), xml);
+        let xml =
+            "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"_1\"/>";
+        assert_eq!(
+            redirect_decode("SAMLRequest", &redirect_encode(xml)).unwrap(),
+            xml
+        );
         assert_eq!(post_decode("SAMLResponse", &post_encode(xml)).unwrap(), xml);
     }
 
@@ -117,29 +135,59 @@ mod tests {
     fn broken_encodings_name_the_binding_and_parameter() {
         let error = redirect_decode("SAMLRequest", "***").unwrap_err();
         assert_eq!(error.code(), "saml/binding");
-        assert!(error.to_string().contains("HTTP-Redirect binding's SAMLRequest"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("HTTP-Redirect binding's SAMLRequest"),
+            "{error}"
+        );
         let not_deflate = base64::engine::general_purpose::STANDARD.encode([0xffu8; 16]);
-        assert_eq!(redirect_decode("SAMLRequest", &not_deflate).unwrap_err().code(), "saml/binding");
-        assert_eq!(post_decode("SAMLResponse", "@@").unwrap_err().code(), "saml/binding");
+        assert_eq!(
+            redirect_decode("SAMLRequest", &not_deflate)
+                .unwrap_err()
+                .code(),
+            "saml/binding"
+        );
+        assert_eq!(
+            post_decode("SAMLResponse", "@@").unwrap_err().code(),
+            "saml/binding"
+        );
     }
 
     #[test]
     fn a_deflate_bomb_stops_at_the_limit() {
         let bomb = redirect_encode(&" ".repeat(MAX_MESSAGE_BYTES * 4));
-        assert!(bomb.len() < MAX_MESSAGE_BYTES / 100, "the bomb should be small");
-        assert_eq!(redirect_decode("SAMLRequest", &bomb).unwrap_err().code(), "saml/too-large");
+        assert!(
+            bomb.len() < MAX_MESSAGE_BYTES / 100,
+            "the bomb should be small"
+        );
+        assert_eq!(
+            redirect_decode("SAMLRequest", &bomb).unwrap_err().code(),
+            "saml/too-large"
+        );
     }
 
     #[test]
     fn an_oversized_post_is_refused_before_decoding() {
         let huge = "A".repeat(MAX_MESSAGE_BYTES * 2);
-        assert_eq!(post_decode("SAMLResponse", &huge).unwrap_err().code(), "saml/too-large");
+        assert_eq!(
+            post_decode("SAMLResponse", &huge).unwrap_err().code(),
+            "saml/too-large"
+        );
     }
 
     #[test]
     fn the_post_form_escapes_what_it_carries() {
-        let page = post_form("https://sp.test/acs?a=1&b=\"2\"", "SAMLResponse", "<r/>", Some("<x>"));
-        assert!(page.contains("action=\"https://sp.test/acs?a=1&amp;b=&quot;2&quot;\""), "{page}");
+        let page = post_form(
+            "https://sp.test/acs?a=1&b=\"2\"",
+            "SAMLResponse",
+            "<r/>",
+            Some("<x>"),
+        );
+        assert!(
+            page.contains("action=\"https://sp.test/acs?a=1&amp;b=&quot;2&quot;\""),
+            "{page}"
+        );
         assert!(page.contains("value=\"&lt;x&gt;\""), "{page}");
     }
 }

@@ -63,9 +63,12 @@ impl Certificate {
     /// `saml/key` when the base64 is broken, or libxmlsec1 cannot read the certificate.
     pub fn from_base64(text: &str) -> Result<Self, SamlError> {
         let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        let der = base64::engine::general_purpose::STANDARD.decode(compact).map_err(|e| {
-            SamlError::Key { what: "certificate", detail: format!("broken base64: {e}") }
-        })?;
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .map_err(|e| SamlError::Key {
+                what: "certificate",
+                detail: format!("broken base64: {e}"),
+            })?;
         let certificate = Self { der };
         certificate.public_key()?;
         Ok(certificate)
@@ -99,7 +102,10 @@ impl Certificate {
     fn public_key(&self) -> Result<XmlSecKey, SamlError> {
         quiet();
         XmlSecKey::from_memory(&self.der, XmlSecKeyFormat::CertDer, None).map_err(|e| {
-            SamlError::Key { what: "certificate", detail: format!("libxmlsec1 cannot read it: {e}") }
+            SamlError::Key {
+                what: "certificate",
+                detail: format!("libxmlsec1 cannot read it: {e}"),
+            }
         })
     }
 }
@@ -148,9 +154,11 @@ impl Credential {
                 detail: "libxmlsec1 cannot read it as an unencrypted PEM private key".into(),
             })?;
         // KeyInfo's X509Data is filled from the certificate loaded into the key.
-        key.load_cert_from_memory(&self.certificate.der, XmlSecKeyFormat::CertDer).map_err(
-            |e| SamlError::Key { what: "certificate", detail: format!("libxmlsec1: {e}") },
-        )?;
+        key.load_cert_from_memory(&self.certificate.der, XmlSecKeyFormat::CertDer)
+            .map_err(|e| SamlError::Key {
+                what: "certificate",
+                detail: format!("libxmlsec1: {e}"),
+            })?;
         Ok(key)
     }
 }
@@ -209,7 +217,9 @@ fn parse_for_crypto(xml: &str) -> Result<Document, SamlError> {
     };
     Parser::default()
         .parse_string_with_options(xml, options)
-        .map_err(|e| SamlError::MalformedXml { detail: format!("libxml2: {e:?}") })
+        .map_err(|e| SamlError::MalformedXml {
+            detail: format!("libxml2: {e:?}"),
+        })
 }
 
 /// The one element whose `ID` is `id`, with its ID registered for reference resolution.
@@ -224,15 +234,22 @@ fn element_with_id(doc: &Document, id: &str) -> Option<Node> {
     }
     let mut found = Vec::new();
     walk(doc.get_root_element()?, id, &mut found);
-    let [element] = found.as_slice() else { return None };
+    let [element] = found.as_slice() else {
+        return None;
+    };
     let c_id = std::ffi::CString::new(id).ok()?;
     let c_name = std::ffi::CString::new("ID").ok()?;
     // SAFETY: the node and document are alive for this call; libxml2 copies the ID value.
     let registered = unsafe {
         let attr = libxml::bindings::xmlHasProp(element.node_ptr(), c_name.as_ptr().cast());
         !attr.is_null()
-            && !libxml::bindings::xmlAddID(ptr::null_mut(), doc.doc_ptr(), c_id.as_ptr().cast(), attr)
-                .is_null()
+            && !libxml::bindings::xmlAddID(
+                ptr::null_mut(),
+                doc.doc_ptr(),
+                c_id.as_ptr().cast(),
+                attr,
+            )
+            .is_null()
     };
     registered.then(|| element.clone())
 }
@@ -240,7 +257,8 @@ fn element_with_id(doc: &Document, id: &str) -> Option<Node> {
 fn signature_child(element: &Node) -> Option<Node> {
     element.get_child_elements().into_iter().find(|c| {
         c.get_name() == "Signature"
-            && c.get_namespace().is_some_and(|ns| ns.get_href() == crate::xml::NS_DSIG)
+            && c.get_namespace()
+                .is_some_and(|ns| ns.get_href() == crate::xml::NS_DSIG)
     })
 }
 
@@ -258,8 +276,13 @@ pub(crate) fn sign(
         .ok_or(SamlError::Signing { target })?;
     let mut context = XmlSecSignatureContext::new();
     context.insert_key(credential.signing_key()?);
-    context.sign_node(&signature).map_err(|_| SamlError::Signing { target })?;
-    Ok(doc.to_string_with_options(SaveOptions { no_declaration: true, ..SaveOptions::default() }))
+    context
+        .sign_node(&signature)
+        .map_err(|_| SamlError::Signing { target })?;
+    Ok(doc.to_string_with_options(SaveOptions {
+        no_declaration: true,
+        ..SaveOptions::default()
+    }))
 }
 
 /// Whether the `ds:Signature` child of the element whose ID is `id` verifies with `certificate`.

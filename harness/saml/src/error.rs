@@ -18,7 +18,9 @@ pub enum SamlError {
         detail: String,
     },
     /// A DOCTYPE (and so any entity declaration: XXE, billion laughs) is never read.
-    #[error("the SAML message has a DOCTYPE: DTDs and entity declarations are refused, never expanded")]
+    #[error(
+        "the SAML message has a DOCTYPE: DTDs and entity declarations are refused, never expanded"
+    )]
     Dtd,
     /// Base64, DEFLATE or URL encoding of a binding is broken.
     #[error("the {binding} binding's {what} could not be decoded: {detail}")]
@@ -48,7 +50,9 @@ pub enum SamlError {
         message: Option<String>,
     },
     /// Neither the assertion nor the response carries a signature.
-    #[error("neither the assertion nor the response is signed: an unsigned assertion is never trusted")]
+    #[error(
+        "neither the assertion nor the response is signed: an unsigned assertion is never trusted"
+    )]
     Unsigned,
     /// A signature did not verify with any trusted certificate.
     #[error("the {target} signature does not verify with the trusted IdP certificate(s)")]
@@ -63,7 +67,9 @@ pub enum SamlError {
         target: &'static str,
     },
     /// SHA-1 (or another weak algorithm) in SignatureMethod or DigestMethod.
-    #[error("the {target} signature uses {algorithm}: SHA-1 and weaker are refused, use RSA-SHA256")]
+    #[error(
+        "the {target} signature uses {algorithm}: SHA-1 and weaker are refused, use RSA-SHA256"
+    )]
     WeakAlgorithm {
         /// `assertion` or `response`.
         target: &'static str,
@@ -71,7 +77,9 @@ pub enum SamlError {
         algorithm: String,
     },
     /// An algorithm or transform outside the SAML profile (exclusive c14n, enveloped signature).
-    #[error("the {target} signature uses {algorithm}, which the SAML signature profile does not allow")]
+    #[error(
+        "the {target} signature uses {algorithm}, which the SAML signature profile does not allow"
+    )]
     UnsupportedAlgorithm {
         /// `assertion` or `response`.
         target: &'static str,
@@ -88,7 +96,9 @@ pub enum SamlError {
     },
     /// Zero or several assertions, or one not directly in the Response: the shape that
     /// signature-wrapping (XSW) attacks need.
-    #[error("the response must hold exactly one assertion, directly under samlp:Response: {detail}")]
+    #[error(
+        "the response must hold exactly one assertion, directly under samlp:Response: {detail}"
+    )]
     AssertionCount {
         /// What was found.
         detail: String,
@@ -100,7 +110,9 @@ pub enum SamlError {
         id: String,
     },
     /// An EncryptedAssertion, which this SP holds no key to decrypt.
-    #[error("the response holds an EncryptedAssertion: this SP has no decryption key, so it is refused")]
+    #[error(
+        "the response holds an EncryptedAssertion: this SP has no decryption key, so it is refused"
+    )]
     EncryptedAssertion,
     /// A comment or processing instruction inside the assertion: signatures do not cover
     /// comments, so a reader that stops at one (the 2018 NameID truncation bugs) would see other
@@ -273,28 +285,75 @@ mod tests {
             E::TooLarge { limit: 1 },
             E::MalformedXml { detail: s() },
             E::Dtd,
-            E::Binding { binding: "", what: "", detail: s() },
-            E::Structure { expected: "", detail: s() },
-            E::Status { status: s(), message: None },
+            E::Binding {
+                binding: "",
+                what: "",
+                detail: s(),
+            },
+            E::Structure {
+                expected: "",
+                detail: s(),
+            },
+            E::Status {
+                status: s(),
+                message: None,
+            },
             E::Unsigned,
             E::SignatureInvalid { target: "" },
             E::UntrustedCertificate { target: "" },
-            E::WeakAlgorithm { target: "", algorithm: s() },
-            E::UnsupportedAlgorithm { target: "", algorithm: s() },
-            E::SignatureReference { target: "", detail: s() },
+            E::WeakAlgorithm {
+                target: "",
+                algorithm: s(),
+            },
+            E::UnsupportedAlgorithm {
+                target: "",
+                algorithm: s(),
+            },
+            E::SignatureReference {
+                target: "",
+                detail: s(),
+            },
             E::AssertionCount { detail: s() },
             E::DuplicateId { id: s() },
             E::EncryptedAssertion,
             E::Comment { element: s() },
-            E::Issuer { target: "", found: s(), expected: s() },
-            E::Audience { found: vec![], expected: s() },
-            E::Recipient { found: s(), expected: s() },
-            E::Destination { found: s(), expected: s() },
-            E::Expired { element: "", not_on_or_after: s(), now: s(), skew_seconds: 0 },
-            E::NotYetValid { not_before: s(), now: s(), skew_seconds: 0 },
-            E::InResponseTo { found: None, expected: None },
+            E::Issuer {
+                target: "",
+                found: s(),
+                expected: s(),
+            },
+            E::Audience {
+                found: vec![],
+                expected: s(),
+            },
+            E::Recipient {
+                found: s(),
+                expected: s(),
+            },
+            E::Destination {
+                found: s(),
+                expected: s(),
+            },
+            E::Expired {
+                element: "",
+                not_on_or_after: s(),
+                now: s(),
+                skew_seconds: 0,
+            },
+            E::NotYetValid {
+                not_before: s(),
+                now: s(),
+                skew_seconds: 0,
+            },
+            E::InResponseTo {
+                found: None,
+                expected: None,
+            },
             E::Replay { id: s() },
-            E::Key { what: "", detail: s() },
+            E::Key {
+                what: "",
+                detail: s(),
+            },
             E::Signing { target: "" },
         ];
         let codes: Vec<&str> = all.iter().map(E::code).collect();

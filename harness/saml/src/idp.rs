@@ -35,7 +35,12 @@ pub enum NameIdFormat {
 
 impl NameIdFormat {
     /// Every format, for listing in metadata.
-    pub const ALL: [Self; 4] = [Self::Email, Self::Persistent, Self::Transient, Self::Unspecified];
+    pub const ALL: [Self; 4] = [
+        Self::Email,
+        Self::Persistent,
+        Self::Transient,
+        Self::Unspecified,
+    ];
 
     /// The format's URI.
     #[must_use]
@@ -103,7 +108,12 @@ impl Attribute {
     /// A basic-format attribute.
     #[must_use]
     pub fn basic(name: &str, values: Vec<String>) -> Self {
-        Self { name: name.into(), name_format: Some(ATTRNAME_BASIC.into()), friendly_name: None, values }
+        Self {
+            name: name.into(),
+            name_format: Some(ATTRNAME_BASIC.into()),
+            friendly_name: None,
+            values,
+        }
     }
 }
 
@@ -155,7 +165,13 @@ impl ResponseSpec {
     /// A valid Response for `name_id` (email format) to the SP `audience` at `acs_url`, issued
     /// `now`, valid for five minutes, signed as Keycloak signs by default (the Response).
     #[must_use]
-    pub fn new(issuer: &str, acs_url: &str, audience: &str, name_id: &str, now: OffsetDateTime) -> Self {
+    pub fn new(
+        issuer: &str,
+        acs_url: &str,
+        audience: &str,
+        name_id: &str,
+        now: OffsetDateTime,
+    ) -> Self {
         Self {
             response_id: new_id(),
             assertion_id: new_id(),
@@ -178,7 +194,9 @@ impl ResponseSpec {
 
     fn assertion_xml(&self) -> String {
         let signature = match self.signing {
-            Signing::Assertion | Signing::Both => dsig::template(&self.assertion_id, self.algorithm.uri()),
+            Signing::Assertion | Signing::Both => {
+                dsig::template(&self.assertion_id, self.algorithm.uri())
+            }
             Signing::Response | Signing::Unsigned => String::new(),
         };
         let in_response_to = attr("InResponseTo", self.in_response_to.as_deref());
@@ -220,7 +238,9 @@ impl ResponseSpec {
     /// `saml/key` or `saml/signing` when libxmlsec1 cannot sign.
     pub fn build(&self, credential: &Credential) -> Result<String, SamlError> {
         let signature = match self.signing {
-            Signing::Response | Signing::Both => dsig::template(&self.response_id, self.algorithm.uri()),
+            Signing::Response | Signing::Both => {
+                dsig::template(&self.response_id, self.algorithm.uri())
+            }
             Signing::Assertion | Signing::Unsigned => String::new(),
         };
         let mut xml = format!(
@@ -246,7 +266,9 @@ impl ResponseSpec {
 }
 
 fn attr(name: &str, value: Option<&str>) -> String {
-    value.map(|v| format!(" {name}=\"{}\"", escape(v))).unwrap_or_default()
+    value
+        .map(|v| format!(" {name}=\"{}\"", escape(v)))
+        .unwrap_or_default()
 }
 
 fn attribute_xml(attribute: &Attribute) -> String {
@@ -316,7 +338,12 @@ impl IdpDescriptor<'_> {
         let services = |element: &str, url: &str| -> String {
             [BINDING_POST, BINDING_REDIRECT]
                 .iter()
-                .map(|b| format!("<md:{element} Binding=\"{b}\" Location=\"{}\"/>", escape(url)))
+                .map(|b| {
+                    format!(
+                        "<md:{element} Binding=\"{b}\" Location=\"{}\"/>",
+                        escape(url)
+                    )
+                })
                 .collect()
         };
         let formats: String = NameIdFormat::ALL
@@ -375,7 +402,9 @@ impl AuthnRequest {
             id: required_attr(root, "ID", WHAT)?,
             issuer: issuer(root, WHAT)?,
             destination: root.attribute("Destination").map(Into::into),
-            acs_url: root.attribute("AssertionConsumerServiceURL").map(Into::into),
+            acs_url: root
+                .attribute("AssertionConsumerServiceURL")
+                .map(Into::into),
             protocol_binding: root.attribute("ProtocolBinding").map(Into::into),
             name_id_format: xml::child(root, NS_PROTOCOL, "NameIDPolicy")
                 .and_then(|p| p.attribute("Format"))
@@ -390,7 +419,12 @@ impl AuthnRequest {
         let policy = self
             .name_id_format
             .as_deref()
-            .map(|f| format!("<samlp:NameIDPolicy Format=\"{}\" AllowCreate=\"true\"/>", escape(f)))
+            .map(|f| {
+                format!(
+                    "<samlp:NameIDPolicy Format=\"{}\" AllowCreate=\"true\"/>",
+                    escape(f)
+                )
+            })
             .unwrap_or_default();
         format!(
             "<samlp:AuthnRequest xmlns:samlp=\"{NS_PROTOCOL}\" xmlns:saml=\"{NS_ASSERTION}\" ID=\"{id}\" \
@@ -436,17 +470,20 @@ impl LogoutRequest {
         if !xml::is(root, NS_PROTOCOL, "LogoutRequest") {
             return Err(wrong_root(WHAT, root));
         }
-        let name_id = xml::child(root, NS_ASSERTION, "NameID").ok_or_else(|| SamlError::Structure {
-            expected: WHAT,
-            detail: "no saml:NameID".into(),
-        })?;
+        let name_id =
+            xml::child(root, NS_ASSERTION, "NameID").ok_or_else(|| SamlError::Structure {
+                expected: WHAT,
+                detail: "no saml:NameID".into(),
+            })?;
         Ok(Self {
             id: required_attr(root, "ID", WHAT)?,
             issuer: issuer(root, WHAT)?,
             destination: root.attribute("Destination").map(Into::into),
             name_id: xml::text(name_id),
             name_id_format: name_id.attribute("Format").map(Into::into),
-            session_indexes: xml::children(root, NS_PROTOCOL, "SessionIndex").map(xml::text).collect(),
+            session_indexes: xml::children(root, NS_PROTOCOL, "SessionIndex")
+                .map(xml::text)
+                .collect(),
         })
     }
 
@@ -544,24 +581,35 @@ pub(crate) fn required_attr(
     name: &str,
     expected: &'static str,
 ) -> Result<String, SamlError> {
-    node.attribute(name).map(Into::into).ok_or_else(|| SamlError::Structure {
-        expected,
-        detail: format!("<{}> has no {name} attribute", node.tag_name().name()),
-    })
+    node.attribute(name)
+        .map(Into::into)
+        .ok_or_else(|| SamlError::Structure {
+            expected,
+            detail: format!("<{}> has no {name} attribute", node.tag_name().name()),
+        })
 }
 
 fn issuer(root: roxmltree::Node<'_, '_>, expected: &'static str) -> Result<String, SamlError> {
     xml::child(root, NS_ASSERTION, "Issuer")
         .map(xml::text)
-        .ok_or_else(|| SamlError::Structure { expected, detail: "no saml:Issuer".into() })
+        .ok_or_else(|| SamlError::Structure {
+            expected,
+            detail: "no saml:Issuer".into(),
+        })
 }
 
 /// `Status/StatusCode/@Value`, with a nested second-level code after a space.
 pub(crate) fn status_code(root: roxmltree::Node<'_, '_>) -> Option<String> {
-    let code = xml::child(xml::child(root, NS_PROTOCOL, "Status")?, NS_PROTOCOL, "StatusCode")?;
+    let code = xml::child(
+        xml::child(root, NS_PROTOCOL, "Status")?,
+        NS_PROTOCOL,
+        "StatusCode",
+    )?;
     let top = code.attribute("Value")?;
-    Some(match xml::child(code, NS_PROTOCOL, "StatusCode").and_then(|c| c.attribute("Value")) {
-        Some(second) => format!("{top} {second}"),
-        None => top.to_owned(),
-    })
+    Some(
+        match xml::child(code, NS_PROTOCOL, "StatusCode").and_then(|c| c.attribute("Value")) {
+            Some(second) => format!("{top} {second}"),
+            None => top.to_owned(),
+        },
+    )
 }

@@ -44,6 +44,7 @@ pub mod binding;
 mod dsig;
 mod error;
 mod idp;
+mod metadata;
 mod sp;
 mod xml;
 pub mod xmlsec1;
@@ -55,6 +56,7 @@ pub use idp::{
     NameIdFormat, ResponseSpec, SignatureAlgorithm, Signing, ATTRNAME_BASIC, ATTRNAME_UNSPECIFIED,
     ATTRNAME_URI, BINDING_POST, BINDING_REDIRECT, STATUS_SUCCESS,
 };
+pub use metadata::IdpMetadata;
 pub use sp::{validate_response, Assertion, Expected, MemoryReplayCache, ReplayCache};
 pub use xml::escape;
 

@@ -55,7 +55,12 @@ pub struct Expected<'a> {
 pub trait ReplayCache {
     /// Records `assertion_id` (valid until `not_on_or_after`) and answers whether this was its
     /// first use. Called only for an otherwise valid assertion.
-    fn first_use(&self, assertion_id: &str, not_on_or_after: OffsetDateTime, now: OffsetDateTime) -> bool;
+    fn first_use(
+        &self,
+        assertion_id: &str,
+        not_on_or_after: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> bool;
 }
 
 /// An in-memory [`ReplayCache`] for one process; entries are dropped once expired.
@@ -65,11 +70,20 @@ pub struct MemoryReplayCache {
 }
 
 impl ReplayCache for MemoryReplayCache {
-    fn first_use(&self, assertion_id: &str, not_on_or_after: OffsetDateTime, now: OffsetDateTime) -> bool {
+    fn first_use(
+        &self,
+        assertion_id: &str,
+        not_on_or_after: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> bool {
         // A poisoned lock only means another thread panicked mid-insert; the map is still sound.
-        let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         seen.retain(|_, until| *until > now);
-        seen.insert(assertion_id.to_owned(), not_on_or_after).is_none()
+        seen.insert(assertion_id.to_owned(), not_on_or_after)
+            .is_none()
     }
 }
 
@@ -103,7 +117,11 @@ impl Assertion {
         self.attributes
             .iter()
             .find(|a| a.name == name)
-            .or_else(|| self.attributes.iter().find(|a| a.friendly_name.as_deref() == Some(name)))
+            .or_else(|| {
+                self.attributes
+                    .iter()
+                    .find(|a| a.friendly_name.as_deref() == Some(name))
+            })
             .map(|a| a.values.as_slice())
     }
 }
@@ -130,20 +148,27 @@ pub fn validate_response(
     if !xml::is(root, NS_PROTOCOL, "Response") {
         return Err(idp::wrong_root(RESPONSE, root));
     }
-    let status = idp::status_code(root).ok_or_else(|| structure("no samlp:Status/samlp:StatusCode"))?;
+    let status =
+        idp::status_code(root).ok_or_else(|| structure("no samlp:Status/samlp:StatusCode"))?;
     if status != STATUS_SUCCESS {
         let message = xml::child(root, NS_PROTOCOL, "Status")
             .and_then(|s| xml::child(s, NS_PROTOCOL, "StatusMessage"))
             .map(xml::text);
         return Err(SamlError::Status { status, message });
     }
-    if root.descendants().any(|n| xml::is(n, NS_ASSERTION, "EncryptedAssertion")) {
+    if root
+        .descendants()
+        .any(|n| xml::is(n, NS_ASSERTION, "EncryptedAssertion"))
+    {
         return Err(SamlError::EncryptedAssertion);
     }
     let assertion = the_one_assertion(root)?;
     unique_ids(root)?;
     if let Some(node) = root.descendants().find(|n| n.is_comment() || n.is_pi()) {
-        let element = node.parent_element().map(|p| p.tag_name().name().to_owned()).unwrap_or_default();
+        let element = node
+            .parent_element()
+            .map(|p| p.tag_name().name().to_owned())
+            .unwrap_or_default();
         return Err(SamlError::Comment { element });
     }
 
@@ -158,9 +183,16 @@ pub fn validate_response(
         .ok_or_else(|| structure("the assertion has no saml:Issuer"))?;
     if let Some(idp) = expected.idp_entity_id {
         let response_issuer = xml::child(root, NS_ASSERTION, "Issuer").map(xml::text);
-        for (target, found) in [("response", response_issuer), ("assertion", Some(assertion_issuer.clone()))] {
+        for (target, found) in [
+            ("response", response_issuer),
+            ("assertion", Some(assertion_issuer.clone())),
+        ] {
             if let Some(found) = found.filter(|f| f != idp) {
-                return Err(SamlError::Issuer { target, found, expected: idp.to_owned() });
+                return Err(SamlError::Issuer {
+                    target,
+                    found,
+                    expected: idp.to_owned(),
+                });
             }
         }
     }
@@ -187,7 +219,8 @@ pub fn validate_response(
     let confirmation_until = bearer_confirmation(subject, expected)?;
     let conditions_until = conditions(assertion, expected)?;
 
-    let not_on_or_after = conditions_until.map_or(confirmation_until, |c| c.min(confirmation_until));
+    let not_on_or_after =
+        conditions_until.map_or(confirmation_until, |c| c.min(confirmation_until));
     let id = idp::required_attr(assertion, "ID", RESPONSE)?;
     if !replay.first_use(&id, not_on_or_after, expected.now) {
         return Err(SamlError::Replay { id });
@@ -208,7 +241,10 @@ pub fn validate_response(
 }
 
 fn structure(detail: &str) -> SamlError {
-    SamlError::Structure { expected: RESPONSE, detail: detail.to_owned() }
+    SamlError::Structure {
+        expected: RESPONSE,
+        detail: detail.to_owned(),
+    }
 }
 
 fn in_response_to(found: Option<&str>, expected: &Expected<'_>) -> SamlError {
@@ -221,17 +257,26 @@ fn in_response_to(found: Option<&str>, expected: &Expected<'_>) -> SamlError {
 /// The only assertion in the document, which must be a child of the Response: every
 /// signature-wrapping variant adds a second one or moves the signed one elsewhere.
 fn the_one_assertion<'a, 'i>(root: Node<'a, 'i>) -> Result<Node<'a, 'i>, SamlError> {
-    let all: Vec<_> = root.descendants().filter(|n| xml::is(*n, NS_ASSERTION, "Assertion")).collect();
+    let all: Vec<_> = root
+        .descendants()
+        .filter(|n| xml::is(*n, NS_ASSERTION, "Assertion"))
+        .collect();
     match all.as_slice() {
         [one] if one.parent() == Some(root) => Ok(*one),
         [one] => Err(SamlError::AssertionCount {
             detail: format!(
                 "the assertion is inside <{}>",
-                one.parent_element().map(|p| p.tag_name().name()).unwrap_or_default()
+                one.parent_element()
+                    .map(|p| p.tag_name().name())
+                    .unwrap_or_default()
             ),
         }),
-        [] => Err(SamlError::AssertionCount { detail: "there is none".into() }),
-        many => Err(SamlError::AssertionCount { detail: format!("there are {}", many.len()) }),
+        [] => Err(SamlError::AssertionCount {
+            detail: "there is none".into(),
+        }),
+        many => Err(SamlError::AssertionCount {
+            detail: format!("there are {}", many.len()),
+        }),
     }
 }
 
@@ -244,7 +289,9 @@ fn unique_ids(root: Node<'_, '_>) -> Result<(), SamlError> {
                 && (attribute.namespace().is_none()
                     || attribute.namespace() == Some("http://www.w3.org/XML/1998/namespace"));
             if is_id && !seen.insert(attribute.value()) {
-                return Err(SamlError::DuplicateId { id: attribute.value().to_owned() });
+                return Err(SamlError::DuplicateId {
+                    id: attribute.value().to_owned(),
+                });
             }
         }
     }
@@ -259,10 +306,14 @@ fn verify_signature(
     expected: &Expected<'_>,
 ) -> Result<bool, SamlError> {
     let mut signatures = xml::children(element, NS_DSIG, "Signature");
-    let Some(signature) = signatures.next() else { return Ok(false) };
+    let Some(signature) = signatures.next() else {
+        return Ok(false);
+    };
     let reference_error = |detail: String| SamlError::SignatureReference { target, detail };
     if signatures.next().is_some() {
-        return Err(reference_error("it carries two ds:Signature elements".into()));
+        return Err(reference_error(
+            "it carries two ds:Signature elements".into(),
+        ));
     }
     let signed_info = xml::child(signature, NS_DSIG, "SignedInfo")
         .ok_or_else(|| reference_error("the signature has no ds:SignedInfo".into()))?;
@@ -274,32 +325,58 @@ fn verify_signature(
     };
     let allow = |uri: String, allowed: &[&str]| -> Result<(), SamlError> {
         if WEAK.contains(&uri.as_str()) {
-            Err(SamlError::WeakAlgorithm { target, algorithm: uri })
+            Err(SamlError::WeakAlgorithm {
+                target,
+                algorithm: uri,
+            })
         } else if allowed.contains(&uri.as_str()) {
             Ok(())
         } else {
-            Err(SamlError::UnsupportedAlgorithm { target, algorithm: uri })
+            Err(SamlError::UnsupportedAlgorithm {
+                target,
+                algorithm: uri,
+            })
         }
     };
-    allow(algorithm(signed_info, "CanonicalizationMethod")?, &[dsig::EXC_C14N])?;
-    allow(algorithm(signed_info, "SignatureMethod")?, &SIGNATURE_METHODS)?;
+    allow(
+        algorithm(signed_info, "CanonicalizationMethod")?,
+        &[dsig::EXC_C14N],
+    )?;
+    allow(
+        algorithm(signed_info, "SignatureMethod")?,
+        &SIGNATURE_METHODS,
+    )?;
     let references: Vec<_> = xml::children(signed_info, NS_DSIG, "Reference").collect();
     let [reference] = references.as_slice() else {
-        return Err(reference_error(format!("SignedInfo has {} references, not one", references.len())));
+        return Err(reference_error(format!(
+            "SignedInfo has {} references, not one",
+            references.len()
+        )));
     };
     allow(algorithm(*reference, "DigestMethod")?, &DIGEST_METHODS)?;
-    let id = element
-        .attribute("ID")
-        .ok_or_else(|| reference_error(format!("the signed <{}> has no ID", element.tag_name().name())))?;
+    let id = element.attribute("ID").ok_or_else(|| {
+        reference_error(format!(
+            "the signed <{}> has no ID",
+            element.tag_name().name()
+        ))
+    })?;
     let uri = reference.attribute("URI").unwrap_or_default();
     if uri.strip_prefix('#') != Some(id) {
-        return Err(reference_error(format!("the reference is {uri:?}, not \"#{id}\"")));
+        return Err(reference_error(format!(
+            "the reference is {uri:?}, not \"#{id}\""
+        )));
     }
     let transforms: Vec<_> = xml::child(*reference, NS_DSIG, "Transforms")
-        .map(|t| xml::children(t, NS_DSIG, "Transform").filter_map(|n| n.attribute("Algorithm")).collect())
+        .map(|t| {
+            xml::children(t, NS_DSIG, "Transform")
+                .filter_map(|n| n.attribute("Algorithm"))
+                .collect()
+        })
         .unwrap_or_default();
     if !transforms.contains(&dsig::ENVELOPED) {
-        return Err(reference_error("the reference lacks the enveloped-signature transform".into()));
+        return Err(reference_error(
+            "the reference lacks the enveloped-signature transform".into(),
+        ));
     }
     for transform in transforms {
         allow(transform.to_owned(), &[dsig::ENVELOPED, dsig::EXC_C14N])?;
@@ -331,14 +408,19 @@ fn time_error_now(expected: &Expected<'_>) -> (String, i64) {
 }
 
 /// The bearer confirmation's bound, once one bearer SubjectConfirmationData passes.
-fn bearer_confirmation(subject: Node<'_, '_>, expected: &Expected<'_>) -> Result<OffsetDateTime, SamlError> {
+fn bearer_confirmation(
+    subject: Node<'_, '_>,
+    expected: &Expected<'_>,
+) -> Result<OffsetDateTime, SamlError> {
     let mut first_error = None;
     for confirmation in xml::children(subject, NS_ASSERTION, "SubjectConfirmation") {
         if confirmation.attribute("Method") != Some(BEARER) {
             continue;
         }
         let result = xml::child(confirmation, NS_ASSERTION, "SubjectConfirmationData")
-            .ok_or_else(|| structure("the bearer SubjectConfirmation has no SubjectConfirmationData"))
+            .ok_or_else(|| {
+                structure("the bearer SubjectConfirmation has no SubjectConfirmationData")
+            })
             .and_then(|data| check_confirmation_data(data, expected));
         match result {
             Ok(until) => return Ok(until),
@@ -350,10 +432,16 @@ fn bearer_confirmation(subject: Node<'_, '_>, expected: &Expected<'_>) -> Result
     Err(first_error.unwrap_or_else(|| structure("the Subject has no bearer SubjectConfirmation")))
 }
 
-fn check_confirmation_data(data: Node<'_, '_>, expected: &Expected<'_>) -> Result<OffsetDateTime, SamlError> {
+fn check_confirmation_data(
+    data: Node<'_, '_>,
+    expected: &Expected<'_>,
+) -> Result<OffsetDateTime, SamlError> {
     let recipient = data.attribute("Recipient").unwrap_or_default();
     if recipient != expected.acs_url {
-        return Err(SamlError::Recipient { found: recipient.into(), expected: expected.acs_url.into() });
+        return Err(SamlError::Recipient {
+            found: recipient.into(),
+            expected: expected.acs_url.into(),
+        });
     }
     let until = xml::read_instant(data, "NotOnOrAfter", RESPONSE)?
         .ok_or_else(|| structure("the bearer SubjectConfirmationData has no NotOnOrAfter"))?;
@@ -373,14 +461,24 @@ fn check_confirmation_data(data: Node<'_, '_>, expected: &Expected<'_>) -> Resul
     Ok(until)
 }
 
-fn conditions(assertion: Node<'_, '_>, expected: &Expected<'_>) -> Result<Option<OffsetDateTime>, SamlError> {
+fn conditions(
+    assertion: Node<'_, '_>,
+    expected: &Expected<'_>,
+) -> Result<Option<OffsetDateTime>, SamlError> {
     let Some(conditions) = xml::child(assertion, NS_ASSERTION, "Conditions") else {
-        return Err(SamlError::Audience { found: Vec::new(), expected: expected.sp_entity_id.into() });
+        return Err(SamlError::Audience {
+            found: Vec::new(),
+            expected: expected.sp_entity_id.into(),
+        });
     };
     if let Some(not_before) = xml::read_instant(conditions, "NotBefore", RESPONSE)? {
         if not_before > expected.now + expected.clock_skew {
             let (now, skew_seconds) = time_error_now(expected);
-            return Err(SamlError::NotYetValid { not_before: instant(not_before), now, skew_seconds });
+            return Err(SamlError::NotYetValid {
+                not_before: instant(not_before),
+                now,
+                skew_seconds,
+            });
         }
     }
     let until = xml::read_instant(conditions, "NotOnOrAfter", RESPONSE)?;
@@ -394,9 +492,14 @@ fn conditions(assertion: Node<'_, '_>, expected: &Expected<'_>) -> Result<Option
         });
     }
     // Each AudienceRestriction must name this SP (they are ANDed), and there must be one.
-    let restrictions: Vec<Vec<String>> = xml::children(conditions, NS_ASSERTION, "AudienceRestriction")
-        .map(|r| xml::children(r, NS_ASSERTION, "Audience").map(xml::text).collect())
-        .collect();
+    let restrictions: Vec<Vec<String>> =
+        xml::children(conditions, NS_ASSERTION, "AudienceRestriction")
+            .map(|r| {
+                xml::children(r, NS_ASSERTION, "Audience")
+                    .map(xml::text)
+                    .collect()
+            })
+            .collect();
     let named = |r: &Vec<String>| r.iter().any(|a| a == expected.sp_entity_id);
     if restrictions.is_empty() || !restrictions.iter().all(named) {
         return Err(SamlError::Audience {
@@ -414,7 +517,9 @@ fn attributes(assertion: Node<'_, '_>) -> Vec<Attribute> {
             name: a.attribute("Name").unwrap_or_default().to_owned(),
             name_format: a.attribute("NameFormat").map(Into::into),
             friendly_name: a.attribute("FriendlyName").map(Into::into),
-            values: xml::children(a, NS_ASSERTION, "AttributeValue").map(xml::text).collect(),
+            values: xml::children(a, NS_ASSERTION, "AttributeValue")
+                .map(xml::text)
+                .collect(),
         })
         .collect()
 }

@@ -35,7 +35,10 @@ fn spec() -> ResponseSpec {
     spec.in_response_to = Some(REQUEST.into());
     spec.attributes = vec![
         Attribute::basic("email", vec!["alice@example.com".into()]),
-        Attribute::basic("groups", vec!["/acme/admins".into(), "/acme/engineering".into()]),
+        Attribute::basic(
+            "groups",
+            vec!["/acme/admins".into(), "/acme/engineering".into()],
+        ),
     ];
     spec
 }
@@ -73,10 +76,24 @@ fn every_signing_choice_round_trips() {
         let assertion = validate(&spec.build(&idp_credential()).unwrap()).unwrap();
         assert_eq!(assertion.name_id, "alice@example.com");
         assert_eq!(assertion.issuer, IDP);
-        assert_eq!(assertion.attribute("groups").unwrap(), ["/acme/admins", "/acme/engineering"]);
-        assert_eq!(assertion.session_index.as_deref(), Some(spec.session_index.as_str()));
-        assert_eq!(assertion.assertion_signed, signing != Signing::Response, "{signing:?}");
-        assert_eq!(assertion.response_signed, signing != Signing::Assertion, "{signing:?}");
+        assert_eq!(
+            assertion.attribute("groups").unwrap(),
+            ["/acme/admins", "/acme/engineering"]
+        );
+        assert_eq!(
+            assertion.session_index.as_deref(),
+            Some(spec.session_index.as_str())
+        );
+        assert_eq!(
+            assertion.assertion_signed,
+            signing != Signing::Response,
+            "{signing:?}"
+        );
+        assert_eq!(
+            assertion.response_signed,
+            signing != Signing::Assertion,
+            "{signing:?}"
+        );
     }
 }
 
@@ -94,7 +111,11 @@ fn name_id_formats_and_uri_attributes_round_trip() {
         }];
         let assertion = validate(&spec.build(&idp_credential()).unwrap()).unwrap();
         assert_eq!(assertion.name_id_format.as_deref(), Some(format.uri()));
-        assert_eq!(assertion.attribute("groups").unwrap(), ["<&\"'>"], "found by FriendlyName");
+        assert_eq!(
+            assertion.attribute("groups").unwrap(),
+            ["<&\"'>"],
+            "found by FriendlyName"
+        );
     }
 }
 
@@ -122,7 +143,10 @@ fn idp_initiated_login_has_no_in_response_to() {
 fn unsigned_and_foreign_signatures_are_refused() {
     let mut unsigned = spec();
     unsigned.signing = Signing::Unsigned;
-    assert_eq!(refused(&unsigned.build(&idp_credential()).unwrap()), "saml/unsigned");
+    assert_eq!(
+        refused(&unsigned.build(&idp_credential()).unwrap()),
+        "saml/unsigned"
+    );
 
     let by_other = spec().build(&other_credential()).unwrap();
     assert_eq!(refused(&by_other), "saml/untrusted-certificate");
@@ -139,7 +163,10 @@ fn a_changed_signed_value_breaks_the_signature() {
     for signing in [Signing::Assertion, Signing::Response] {
         let mut spec = spec();
         spec.signing = signing;
-        let xml = spec.build(&idp_credential()).unwrap().replace("alice@example.com", "admin@example.com");
+        let xml = spec
+            .build(&idp_credential())
+            .unwrap()
+            .replace("alice@example.com", "admin@example.com");
         assert_eq!(refused(&xml), "saml/signature-invalid", "{signing:?}");
     }
 }
@@ -159,7 +186,10 @@ fn a_declared_encoding_cannot_make_the_two_parsers_disagree() {
 fn sha1_is_refused() {
     let mut spec = spec();
     spec.algorithm = SignatureAlgorithm::RsaSha1;
-    assert_eq!(refused(&spec.build(&idp_credential()).unwrap()), "saml/weak-algorithm");
+    assert_eq!(
+        refused(&spec.build(&idp_credential()).unwrap()),
+        "saml/weak-algorithm"
+    );
 }
 
 #[test]
@@ -184,11 +214,15 @@ fn every_signature_wrapping_variant_is_refused() {
 fn a_comment_in_the_name_id_is_refused() {
     let signed = spec().build(&idp_credential()).unwrap();
     let commented = attacks::comment_in_name_id(&signed).unwrap();
-    assert!(commented.contains("alice@example<!---->.com"), "{commented}");
+    assert!(
+        commented.contains("alice@example<!---->.com"),
+        "{commented}"
+    );
     assert_eq!(refused(&commented), "saml/comment");
     let mut username = spec();
     username.name_id = "alice".into();
-    let commented = attacks::comment_in_name_id(&username.build(&idp_credential()).unwrap()).unwrap();
+    let commented =
+        attacks::comment_in_name_id(&username.build(&idp_credential()).unwrap()).unwrap();
     assert!(commented.contains(">al<!---->ice<"), "{commented}");
     assert_eq!(refused(&commented), "saml/comment");
 }
@@ -196,7 +230,8 @@ fn a_comment_in_the_name_id_is_refused() {
 #[test]
 fn an_encrypted_assertion_is_refused() {
     let signed = spec().build(&idp_credential()).unwrap();
-    let encrypted = attacks::encrypted_for_another_key(&signed, other_credential().certificate()).unwrap();
+    let encrypted =
+        attacks::encrypted_for_another_key(&signed, other_credential().certificate()).unwrap();
     assert_eq!(refused(&encrypted), "saml/encrypted-assertion");
 }
 
@@ -207,11 +242,26 @@ fn audience_recipient_destination_and_issuer_are_checked() {
         f(&mut spec);
         refused(&spec.build(&idp_credential()).unwrap())
     };
-    assert_eq!(bend(|s| s.audience = "https://other-sp.test".into()), "saml/audience");
-    assert_eq!(bend(|s| s.recipient = "https://other-sp.test/acs".into()), "saml/recipient");
-    assert_eq!(bend(|s| s.destination = "https://other-sp.test/acs".into()), "saml/destination");
-    assert_eq!(bend(|s| s.issuer = "https://evil.test".into()), "saml/issuer");
-    assert_eq!(bend(|s| s.in_response_to = Some("_other".into())), "saml/in-response-to");
+    assert_eq!(
+        bend(|s| s.audience = "https://other-sp.test".into()),
+        "saml/audience"
+    );
+    assert_eq!(
+        bend(|s| s.recipient = "https://other-sp.test/acs".into()),
+        "saml/recipient"
+    );
+    assert_eq!(
+        bend(|s| s.destination = "https://other-sp.test/acs".into()),
+        "saml/destination"
+    );
+    assert_eq!(
+        bend(|s| s.issuer = "https://evil.test".into()),
+        "saml/issuer"
+    );
+    assert_eq!(
+        bend(|s| s.in_response_to = Some("_other".into())),
+        "saml/in-response-to"
+    );
 }
 
 #[test]
@@ -219,11 +269,20 @@ fn time_bounds_are_checked_with_the_skew() {
     let xml = spec().build(&idp_credential()).unwrap();
     // Valid from now - 60 s to now + 5 min; the skew is 30 s.
     validate_at(&xml, now() - Duration::seconds(89)).unwrap();
-    assert_eq!(validate_at(&xml, now() - Duration::seconds(91)).unwrap_err().code(), "saml/not-yet-valid");
+    assert_eq!(
+        validate_at(&xml, now() - Duration::seconds(91))
+            .unwrap_err()
+            .code(),
+        "saml/not-yet-valid"
+    );
     validate_at(&xml, now() + Duration::seconds(329)).unwrap();
     let late = validate_at(&xml, now() + Duration::seconds(331)).unwrap_err();
     assert_eq!(late.code(), "saml/expired");
-    assert!(late.to_string().contains("NotOnOrAfter 2026-06-01T12:05:00Z"), "{late}");
+    assert!(
+        late.to_string()
+            .contains("NotOnOrAfter 2026-06-01T12:05:00Z"),
+        "{late}"
+    );
 }
 
 #[test]
@@ -241,12 +300,24 @@ fn a_replayed_assertion_is_refused() {
     };
     let cache = MemoryReplayCache::default();
     validate_response(&xml, &expected, &cache).unwrap();
-    assert_eq!(validate_response(&xml, &expected, &cache).unwrap_err().code(), "saml/replay");
+    assert_eq!(
+        validate_response(&xml, &expected, &cache)
+            .unwrap_err()
+            .code(),
+        "saml/replay"
+    );
 }
 
 #[test]
 fn a_failure_status_is_reported_with_its_message() {
-    let xml = status_response(IDP, ACS, Some(REQUEST), "urn:oasis:names:tc:SAML:2.0:status:Responder", "no such user", now());
+    let xml = status_response(
+        IDP,
+        ACS,
+        Some(REQUEST),
+        "urn:oasis:names:tc:SAML:2.0:status:Responder",
+        "no such user",
+        now(),
+    );
     let error = validate(&xml).unwrap_err();
     assert_eq!(error.code(), "saml/status");
     assert!(error.to_string().contains("no such user"), "{error}");
@@ -273,7 +344,13 @@ fn messages_round_trip() {
         force_authn: true,
     };
     let xml = request.to_xml(now());
-    assert_eq!(AuthnRequest::parse(&binding::redirect_decode("SAMLRequest", &binding::redirect_encode(&xml)).unwrap()).unwrap(), request);
+    assert_eq!(
+        AuthnRequest::parse(
+            &binding::redirect_decode("SAMLRequest", &binding::redirect_encode(&xml)).unwrap()
+        )
+        .unwrap(),
+        request
+    );
 
     let logout = LogoutRequest {
         id: new_id(),
@@ -291,8 +368,16 @@ fn messages_round_trip() {
         in_response_to: Some(logout.id.clone()),
         status: STATUS_SUCCESS.into(),
     };
-    assert_eq!(LogoutResponse::parse(&answer.to_xml(now())).unwrap(), answer);
-    assert_eq!(LogoutResponse::parse(&request.to_xml(now())).unwrap_err().code(), "saml/structure");
+    assert_eq!(
+        LogoutResponse::parse(&answer.to_xml(now())).unwrap(),
+        answer
+    );
+    assert_eq!(
+        LogoutResponse::parse(&request.to_xml(now()))
+            .unwrap_err()
+            .code(),
+        "saml/structure"
+    );
 }
 
 #[test]
@@ -307,16 +392,37 @@ fn metadata_names_the_endpoints_and_certificate() {
     }
     .metadata();
     let doc = roxmltree::Document::parse(&metadata).unwrap();
-    let cert = doc.descendants().find(|n| n.has_tag_name("X509Certificate")).unwrap();
-    assert_eq!(Certificate::from_base64(cert.text().unwrap()).unwrap(), *credential.certificate());
-    assert_eq!(doc.descendants().filter(|n| n.has_tag_name("SingleSignOnService")).count(), 2);
+    let cert = doc
+        .descendants()
+        .find(|n| n.has_tag_name("X509Certificate"))
+        .unwrap();
+    assert_eq!(
+        Certificate::from_base64(cert.text().unwrap()).unwrap(),
+        *credential.certificate()
+    );
+    assert_eq!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("SingleSignOnService"))
+            .count(),
+        2
+    );
 }
 
 #[test]
 fn keys_that_cannot_be_read_are_refused_without_echoing_them() {
-    let error = Credential::from_pem("-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n", include_str!("../tests/fixtures/idp-cert.pem")).unwrap_err();
+    let error = Credential::from_pem(
+        "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n",
+        include_str!("../tests/fixtures/idp-cert.pem"),
+    )
+    .unwrap_err();
     assert_eq!(error.code(), "saml/key");
     assert!(!error.to_string().contains("c2VjcmV0"), "{error}");
-    assert_eq!(Certificate::from_pem("nothing").unwrap_err().code(), "saml/key");
-    assert_eq!(Certificate::from_base64("AAAA").unwrap_err().code(), "saml/key");
+    assert_eq!(
+        Certificate::from_pem("nothing").unwrap_err().code(),
+        "saml/key"
+    );
+    assert_eq!(
+        Certificate::from_base64("AAAA").unwrap_err().code(),
+        "saml/key"
+    );
 }

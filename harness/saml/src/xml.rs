@@ -17,24 +17,34 @@ pub const NS_DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
 /// Parses a message, refusing oversized input and any DOCTYPE before a node is built.
 pub(crate) fn parse(xml: &str) -> Result<Document<'_>, SamlError> {
     if xml.len() > MAX_MESSAGE_BYTES {
-        return Err(SamlError::TooLarge { limit: MAX_MESSAGE_BYTES });
+        return Err(SamlError::TooLarge {
+            limit: MAX_MESSAGE_BYTES,
+        });
     }
     // roxmltree refuses a DTD unless `allow_dtd` is set; it stays unset, so an entity
     // declaration (XXE, billion laughs) never reaches an expansion.
-    let options = ParsingOptions { allow_dtd: false, ..ParsingOptions::default() };
+    let options = ParsingOptions {
+        allow_dtd: false,
+        ..ParsingOptions::default()
+    };
     Document::parse_with_options(xml, options).map_err(|error| match error {
         roxmltree::Error::DtdDetected => SamlError::Dtd,
-        other => SamlError::MalformedXml { detail: other.to_string() },
+        other => SamlError::MalformedXml {
+            detail: other.to_string(),
+        },
     })
 }
 
 /// Reads bytes as UTF-8 (SAML messages are UTF-8 on every binding).
 pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, SamlError> {
     if bytes.len() > MAX_MESSAGE_BYTES {
-        return Err(SamlError::TooLarge { limit: MAX_MESSAGE_BYTES });
+        return Err(SamlError::TooLarge {
+            limit: MAX_MESSAGE_BYTES,
+        });
     }
-    std::str::from_utf8(bytes)
-        .map_err(|e| SamlError::MalformedXml { detail: format!("not UTF-8: {e}") })
+    std::str::from_utf8(bytes).map_err(|e| SamlError::MalformedXml {
+        detail: format!("not UTF-8: {e}"),
+    })
 }
 
 /// Whether `node` is the element `{ns}local`.
@@ -52,14 +62,21 @@ pub(crate) fn children<'a, 'i>(
 }
 
 /// The first element child named `{ns}local`.
-pub(crate) fn child<'a, 'i>(node: Node<'a, 'i>, ns: &'static str, local: &'static str) -> Option<Node<'a, 'i>> {
+pub(crate) fn child<'a, 'i>(
+    node: Node<'a, 'i>,
+    ns: &'static str,
+    local: &'static str,
+) -> Option<Node<'a, 'i>> {
     children(node, ns, local).next()
 }
 
 /// All the text under `node`, concatenated: never only the first text node, which is what
 /// made a comment truncate NameIDs in the 2018 class of SAML bugs.
 pub(crate) fn text(node: Node<'_, '_>) -> String {
-    node.descendants().filter(Node::is_text).filter_map(|t| t.text()).collect()
+    node.descendants()
+        .filter(Node::is_text)
+        .filter_map(|t| t.text())
+        .collect()
 }
 
 /// Escapes text for an element's content or a double-quoted attribute value.
@@ -83,7 +100,10 @@ pub fn escape(value: &str) -> String {
 
 /// An xs:dateTime in UTC with a `Z`, whole seconds, as SAML requires.
 pub(crate) fn instant(at: time::OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(at);
+    let at = at
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(at);
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
@@ -122,8 +142,15 @@ mod tests {
     fn a_billion_laughs_is_refused_not_expanded() {
         let mut bomb = String::from("<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">");
         for i in 1..10 {
-            let prev = if i == 1 { "lol".to_owned() } else { format!("lol{}", i - 1) };
-            bomb.push_str(&format!("<!ENTITY lol{i} \"{}\">", format!("&{prev};").repeat(10)));
+            let prev = if i == 1 {
+                "lol".to_owned()
+            } else {
+                format!("lol{}", i - 1)
+            };
+            bomb.push_str(&format!(
+                "<!ENTITY lol{i} \"{}\">",
+                format!("&{prev};").repeat(10)
+            ));
         }
         bomb.push_str("]><lolz>&lol9;</lolz>");
         assert_eq!(parse(&bomb).unwrap_err().code(), "saml/dtd");
@@ -136,7 +163,10 @@ mod tests {
         let error = parse("<r><unclosed></r>").unwrap_err();
         assert_eq!(error.code(), "saml/malformed-xml");
         assert!(error.to_string().contains("1:"), "{error}");
-        assert_eq!(utf8(&[0xff, 0xfe]).unwrap_err().code(), "saml/malformed-xml");
+        assert_eq!(
+            utf8(&[0xff, 0xfe]).unwrap_err().code(),
+            "saml/malformed-xml"
+        );
     }
 
     #[test]

@@ -12,7 +12,10 @@ use crate::Certificate;
 /// cross-check there.
 #[must_use]
 pub fn available() -> bool {
-    let found = Command::new("xmlsec1").arg("--version").output().is_ok_and(|o| o.status.success());
+    let found = Command::new("xmlsec1")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !found && std::env::var_os("SSOPROOF_REQUIRE_XMLSEC1").is_some_and(|v| !v.is_empty()) {
         panic!("SSOPROOF_REQUIRE_XMLSEC1 is set and there is no `xmlsec1` on PATH");
     }
@@ -39,9 +42,18 @@ pub fn verifies(
         .arg("--verify")
         .arg("--pubkey-cert-pem")
         .arg(&cert)
-        .args(["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response"])
-        .args(["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion"])
-        .args(["--node-xpath", &format!("//*[local-name()='{parent}']/*[local-name()='Signature']")])
+        .args([
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:protocol:Response",
+        ])
+        .args([
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+        ])
+        .args([
+            "--node-xpath",
+            &format!("//*[local-name()='{parent}']/*[local-name()='Signature']"),
+        ])
         .arg(&document)
         .output()?;
     Ok(output.status.success())

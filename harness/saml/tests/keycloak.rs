@@ -10,7 +10,10 @@ const DESCRIPTOR: &str = include_str!("fixtures/keycloak-26-descriptor.xml");
 
 fn metadata_certificate() -> Certificate {
     let doc = roxmltree::Document::parse(DESCRIPTOR).unwrap();
-    let cert = doc.descendants().find(|n| n.has_tag_name("X509Certificate")).unwrap();
+    let cert = doc
+        .descendants()
+        .find(|n| n.has_tag_name("X509Certificate"))
+        .unwrap();
     Certificate::from_base64(cert.text().unwrap()).unwrap()
 }
 
@@ -34,18 +37,39 @@ fn keycloaks_response_is_accepted_with_its_metadata_certificate() {
     assert_eq!(assertion.name_id, "carol@example.com");
     assert!(assertion.assertion_signed && assertion.response_signed);
     assert_eq!(assertion.attribute("email").unwrap(), ["carol@example.com"]);
-    assert_eq!(assertion.attribute("groups").unwrap(), ["/acme/admins", "/acme/engineers"]);
-    assert_eq!(validate_response(RESPONSE, &expected(&certificates), &cache).unwrap_err().code(), "saml/replay");
+    assert_eq!(
+        assertion.attribute("groups").unwrap(),
+        ["/acme/admins", "/acme/engineers"]
+    );
+    assert_eq!(
+        validate_response(RESPONSE, &expected(&certificates), &cache)
+            .unwrap_err()
+            .code(),
+        "saml/replay"
+    );
 }
 
 #[test]
 fn keycloaks_response_is_refused_once_changed_or_late() {
     let certificates = [metadata_certificate()];
-    let changed = RESPONSE.replace("carol@example.com</saml:NameID>", "alice@example.com</saml:NameID>");
+    let changed = RESPONSE.replace(
+        "carol@example.com</saml:NameID>",
+        "alice@example.com</saml:NameID>",
+    );
     assert_ne!(changed, RESPONSE);
-    let error = validate_response(&changed, &expected(&certificates), &MemoryReplayCache::default()).unwrap_err();
+    let error = validate_response(
+        &changed,
+        &expected(&certificates),
+        &MemoryReplayCache::default(),
+    )
+    .unwrap_err();
     assert_eq!(error.code(), "saml/signature-invalid");
     let mut late = expected(&certificates);
     late.now = time::macros::datetime!(2026-12-08 02:20 UTC);
-    assert_eq!(validate_response(RESPONSE, &late, &MemoryReplayCache::default()).unwrap_err().code(), "saml/expired");
+    assert_eq!(
+        validate_response(RESPONSE, &late, &MemoryReplayCache::default())
+            .unwrap_err()
+            .code(),
+        "saml/expired"
+    );
 }

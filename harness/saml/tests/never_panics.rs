@@ -19,7 +19,13 @@ fn signed() -> (String, Credential) {
         include_str!("fixtures/idp-cert.pem"),
     )
     .unwrap();
-    let mut spec = ResponseSpec::new("https://idp.test", "https://sp.test/acs", "https://sp.test", "alice@example.com", NOW);
+    let mut spec = ResponseSpec::new(
+        "https://idp.test",
+        "https://sp.test/acs",
+        "https://sp.test",
+        "alice@example.com",
+        NOW,
+    );
     spec.signing = Signing::Both;
     spec.in_response_to = Some("_r".into());
     spec.attributes = vec![ssoproof_saml::Attribute::basic("groups", vec!["a".into()])];
@@ -39,7 +45,10 @@ fn mutate(text: &str, edits: &[(usize, u8, String)]) -> String {
         while !out.is_char_boundary(at) {
             at -= 1;
         }
-        let end = out[at..].char_indices().nth(insert.chars().count().max(1)).map_or(out.len(), |(i, _)| at + i);
+        let end = out[at..]
+            .char_indices()
+            .nth(insert.chars().count().max(1))
+            .map_or(out.len(), |(i, _)| at + i);
         match kind % 3 {
             0 => out.replace_range(at..end, insert),
             1 => out.insert_str(at, insert),
@@ -54,7 +63,10 @@ fn fragment() -> impl Strategy<Value = String> {
         "[<>/=\"' a-zA-Z:#&;!\\[\\]-]{0,12}",
         Just("<!DOCTYPE r [<!ENTITY x \"y\">]>".to_owned()),
         Just("<!---->".to_owned()),
-        Just("<saml:Assertion xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_x\">".to_owned()),
+        Just(
+            "<saml:Assertion xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_x\">"
+                .to_owned()
+        ),
         Just(" ID=\"_dup\"".to_owned()),
         Just("&amp;&#0;&#xFFFF;".to_owned()),
     ]

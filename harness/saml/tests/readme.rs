@@ -12,7 +12,9 @@ fn the_saml_error_codes_and_the_readme_agree() {
         .filter_map(|rest| rest.split_once("` |"))
         .map(|(code, _)| code)
         .collect();
-    let coded: BTreeSet<&str> =
-        ssoproof_saml::SamlError::CODES.iter().map(|c| c.trim_start_matches("saml/")).collect();
+    let coded: BTreeSet<&str> = ssoproof_saml::SamlError::CODES
+        .iter()
+        .map(|c| c.trim_start_matches("saml/"))
+        .collect();
     assert_eq!(documented, coded, "README table vs SamlError::CODES");
 }

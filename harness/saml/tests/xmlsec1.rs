@@ -25,7 +25,10 @@ fn xmlsec1_verifies_every_signature_the_builder_makes() {
             time::OffsetDateTime::now_utc(),
         );
         spec.signing = signing;
-        spec.attributes = vec![ssoproof_saml::Attribute::basic("groups", vec!["a & b".into(), "c".into()])];
+        spec.attributes = vec![ssoproof_saml::Attribute::basic(
+            "groups",
+            vec!["a & b".into(), "c".into()],
+        )];
         let xml = spec.build(&credential).unwrap();
         let signed: &[&str] = match signing {
             Signing::Assertion => &["Assertion"],
@@ -33,10 +36,16 @@ fn xmlsec1_verifies_every_signature_the_builder_makes() {
             _ => &["Assertion", "Response"],
         };
         for parent in signed {
-            assert!(xmlsec1::verifies(dir.path(), &xml, parent, certificate).unwrap(), "{signing:?}: {parent}\n{xml}");
+            assert!(
+                xmlsec1::verifies(dir.path(), &xml, parent, certificate).unwrap(),
+                "{signing:?}: {parent}\n{xml}"
+            );
             // The control: the same command refuses the signature once a signed value changes.
             let tampered = xml.replace("alice@example.com", "mallory@example.com");
-            assert!(!xmlsec1::verifies(dir.path(), &tampered, parent, certificate).unwrap(), "{signing:?}: tampered {parent}");
+            assert!(
+                !xmlsec1::verifies(dir.path(), &tampered, parent, certificate).unwrap(),
+                "{signing:?}: tampered {parent}"
+            );
         }
     }
 }

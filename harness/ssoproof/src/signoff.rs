@@ -252,7 +252,12 @@ pub async fn signoff(
                             entry.claims = ssoproof_signoff::redact_claims(&outcome.claims);
                         }
                         Some(Err(error)) => entry.error_code = Some(error.code().to_string()),
-                        None => {}
+                        // A SAML scenario (runbooks/saml.md) signs in over SAML instead.
+                        None => match &world.saml_login {
+                            Some(Ok(login)) => entry.role = Some(login.role.to_string()),
+                            Some(Err(error)) => entry.error_code = Some(error.code().to_string()),
+                            None => {}
+                        },
                     }
                 }
                 seen.lock().unwrap_or_else(|e| e.into_inner()).insert(

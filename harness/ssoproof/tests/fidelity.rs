@@ -47,7 +47,14 @@ async fn the_emulator_answers_as_keycloak_does() -> ExitCode {
             std::fs::write(&path, serde_json::to_string_pretty(seen).unwrap()).unwrap();
         }
     }
+    // The same Keycloak start serves the SAML test: each start costs half a minute or more.
+    let saml = the_reference_sp_signs_in_at_keycloak_over_saml(&real.issuer()).await;
     let _ = real.finish().await;
+    if let Err(failure) = saml {
+        eprintln!("fidelity: FAILED: login --saml against Keycloak: {failure}");
+        return ExitCode::FAILURE;
+    }
+    println!("fidelity: login --saml against Keycloak: alice signed in with her groups; wrong expectations refused with their codes");
     if report.passed() {
         ExitCode::SUCCESS
     } else {
@@ -57,4 +64,73 @@ async fn the_emulator_answers_as_keycloak_does() -> ExitCode {
         );
         ExitCode::FAILURE
     }
+}
+
+/// issue 15: the reference SAML SP against the real Keycloak as IdP, through the fixture's SAML
+/// client `https://sp.acme.test/saml` (ACS `http://127.0.0.1/saml/acs`): alice signs in with her
+/// groups, and one real Response held to wrong expectations is refused with each code.
+async fn the_reference_sp_signs_in_at_keycloak_over_saml(issuer: &str) -> Result<(), String> {
+    use ssoproof_rp::saml::{MetadataSource, ServiceProvider, SpConfig};
+    use ssoproof_secret::Secret;
+
+    const SP: &str = "https://sp.acme.test/saml";
+    const ACS: &str = "http://127.0.0.1/saml/acs";
+    let metadata = MetadataSource::Url(format!("{issuer}/protocol/saml/descriptor"));
+    let sp_with = |entity_id: &str, acs: &str| {
+        let mut config = SpConfig::new(metadata.clone(), entity_id, acs);
+        let admin = config
+            .roles
+            .role("admin")
+            .expect("admin is on the default ladder");
+        config.role_mappings = vec![("/acme/admins".to_string(), admin)];
+        ServiceProvider::new(config)
+    };
+    let shown = |e: ssoproof_rp::RpError| format!("[{}] {e}", e.code());
+    let sp = sp_with(SP, ACS).await.map_err(shown)?;
+    let password = Secret::new("alice-password");
+    let login = sp.login("alice", &password).await.map_err(shown)?;
+    if (
+        login.name_id.as_str(),
+        login.groups.as_slice(),
+        login.role.name(),
+    ) != (
+        "alice@example.com",
+        &["/acme/admins".to_string()][..],
+        "admin",
+    ) {
+        return Err(format!("alice's login is not the expected one: {login:?}"));
+    }
+
+    // One real Response, each expectation bent in turn.
+    let posted = sp.sign_in("alice", &password).await.map_err(shown)?;
+    let other_sp = sp_with("https://other-sp.example/saml", ACS)
+        .await
+        .map_err(shown)?;
+    let other_acs = sp_with(SP, "http://127.0.0.1/other/acs")
+        .await
+        .map_err(shown)?;
+    let checks = [
+        (&other_sp, Some(posted.request_id.as_str()), "saml/audience"),
+        (
+            &other_acs,
+            Some(posted.request_id.as_str()),
+            "saml/destination",
+        ),
+        (&sp, Some("_another-request"), "saml/in-response-to"),
+        (&sp, None, "saml/in-response-to"),
+        (&sp, Some(posted.request_id.as_str()), "accepted"),
+        (&sp, Some(posted.request_id.as_str()), "saml/replay"),
+    ];
+    for (sp, request_id, expected) in checks {
+        let found = match sp.accept(&posted.saml_response, request_id) {
+            Ok(_) => "accepted",
+            Err(e) => e.code(),
+        };
+        if found != expected {
+            return Err(format!(
+                "Keycloak's Response with {request_id:?}: {found}, expected {expected}"
+            ));
+        }
+    }
+    Ok(())
 }

@@ -80,3 +80,38 @@ fn an_unreachable_application_is_exit_1_naming_the_hop() {
         "{control}"
     );
 }
+
+/// issue 15: `probe app --saml` refuses an unknown case id and the OIDC-only flags, and an
+/// application that cannot be reached is an `ERROR` row naming the hop.
+#[test]
+fn saml_setup_problems_and_an_unreachable_sp() {
+    let port = closed_port();
+    let login = format!("http://127.0.0.1:{port}/login");
+    let whoami = format!("http://127.0.0.1:{port}/whoami");
+    let base = [
+        "--saml",
+        "--login-url",
+        &login,
+        "--whoami-url",
+        &whoami,
+        "--role-pointer",
+        "/role",
+        "--user",
+        "alice",
+    ];
+    let out = probe(&[&base[..], &["--case", "no-such-case"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("probe/usage") && stderr.contains("no-such-case"),
+        "{stderr}"
+    );
+    let out = probe(&[&base[..], &["--rediscovers"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    let out = probe(&[&base[..], &["--format", "json"]].concat());
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["cases"][0]["id"], "valid-login");
+    assert_eq!(report["cases"][0]["observed"], "error", "{report:#}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/protocol/saml/descriptor"));
+}

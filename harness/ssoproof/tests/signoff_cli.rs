@@ -413,3 +413,60 @@ fn a_required_signature_must_be_by_an_allowed_key() {
         text(&check)
     );
 }
+
+/// issue 15: a SAML runbook's record holds what its SAML sign-ins showed: the role, or the
+/// `saml/…` code of the refusal.
+#[test]
+fn a_saml_runbooks_evidence_holds_the_role_and_the_saml_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for sub in ["runbooks", "features", "fixtures"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    for file in [
+        "runbooks/saml.md",
+        "features/saml.feature",
+        "fixtures/keycloak-realm.json",
+    ] {
+        std::fs::copy(repo().join(file), root.join(file)).unwrap();
+    }
+    // saml.md links keycloak.md: a stub keeps the link check quiet.
+    std::fs::write(root.join("runbooks/keycloak.md"), "# Keycloak\n").unwrap();
+    std::fs::write(
+        root.join("ssoproof.yaml"),
+        "runbooks:\n  kinds:\n    - name: idp\n      files: [runbooks/saml.md]\n      bindings: true\n    - name: notes\n      files: [\"runbooks/*.md\"]\n      checklist: false\n      sections: []\n",
+    )
+    .unwrap();
+    let out = ssoproof(
+        root,
+        &["signoff", "runbooks/saml.md", "--operator", "Ada Lovelace"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let dir = root.join("signoffs/runbooks/saml");
+    let json = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let evidence = |item: &str| {
+        record["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["text"].as_str().is_some_and(|t| t.contains(item)))
+            .unwrap_or_else(|| panic!("no item {item}: {record:#}"))["evidence"][0]
+            .clone()
+    };
+    assert_eq!(
+        evidence("signs in over SAML with role `admin`")["role"],
+        "admin",
+        "{record:#}"
+    );
+    assert_eq!(
+        evidence("refused with `saml/unsigned`")["error_code"],
+        "saml/unsigned",
+        "{record:#}"
+    );
+}

@@ -9,6 +9,7 @@
 //! | [`NodeApp::bearer_api`] | `scripts/interop/probe-targets/bearer-api.js`: Express + jose | — |
 //! | [`Scim2Server::start`] | scim2-server 0.8.3 (PyPI), in memory, one bearer token | SCIM base `/v2` |
 //! | [`NodeApp::oidc_provider`] | `scripts/oidc-provider/server.js`: node-oidc-provider 8, an IdP ([`NodeProvider`]) | its dev login |
+//! | [`PySaml2App::start`] | `scripts/interop/saml/sp_app.py`: a SAML SP on pysaml2 7.5.5 | `/login`, `/whoami` |
 //!
 //! Each answers with a handle ([`LoginApp`] or [`BearerApi`]) that knows its URLs and kills the
 //! target's whole process group when dropped. A bearer target reports the caller's identity the
@@ -27,6 +28,9 @@
 //!   repository.
 //! - `SSOPROOF_SCIM_VENV`: a Python venv with `scripts/interop/scim/requirements.txt`
 //!   installed (scim2-server and scim2-tester); unset, `target/scim-venv` is tried.
+//! - The pysaml2 app: `SSOPROOF_PYSAML2_PYTHON`, a venv's Python with
+//!   `scripts/interop/saml/requirements.txt` installed (default `target/probe-saml-venv/bin/python`),
+//!   and the `xmlsec1` command.
 //!
 //! A missing target is [`LaunchError::Unavailable`]: the test skips, saying why (see
 //! [`launch_or_skip!`]). With `SSOPROOF_REQUIRE_PROBE_TARGETS=1` (set by `.ci/run`) it is
@@ -35,6 +39,7 @@
 mod node;
 mod oauth2_proxy;
 mod process;
+mod pysaml2;
 mod scim2;
 
 use std::path::PathBuf;
@@ -43,6 +48,7 @@ use url::Url;
 
 pub use node::{NodeApp, NodeProvider};
 pub use oauth2_proxy::{OAuth2Proxy, OAUTH2_PROXY_ENV, OAUTH2_PROXY_VERSION};
+pub use pysaml2::{PySaml2App, PYSAML2_PYTHON_ENV};
 pub use scim2::{Scim2Server, ScimServer, SCIM_VENV_ENV};
 
 use process::Process;

@@ -1326,14 +1326,22 @@ impl Importer<'_> {
         let at = format!("{at} \"{client_id}\"");
         let attributes = self.string_map(&format!("{at}.attributes"), rep.attributes)?;
         // Keycloak's default is to require signed AuthnRequests; the emulator checks none.
-        if attributes.get("saml.client.signature").is_none_or(|v| v != "false") {
+        if attributes
+            .get("saml.client.signature")
+            .is_none_or(|v| v != "false")
+        {
             self.warn(
                 format!("{at}.attributes.saml.client.signature"),
                 format!("SAML client \"{client_id}\": AuthnRequest signatures are not checked by the emulator; set \"saml.client.signature\" to \"false\" to say so"),
             );
         }
         let mut protocol_mappers = Vec::new();
-        for (i, mapper) in rep.protocol_mappers.unwrap_or_default().into_iter().enumerate() {
+        for (i, mapper) in rep
+            .protocol_mappers
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
             let mapper_at = format!("{at}.protocolMappers[{i}]");
             let name = mapper
                 .name
@@ -1348,7 +1356,11 @@ impl Importer<'_> {
                 continue;
             }
             let config = self.string_map(&format!("{mapper_at}.config"), mapper.config)?;
-            protocol_mappers.push(ProtocolMapper { name, protocol_mapper: mapper_type, config });
+            protocol_mappers.push(ProtocolMapper {
+                name,
+                protocol_mapper: mapper_type,
+                config,
+            });
         }
         Ok(SamlClient {
             name: rep.name.filter(|n| !n.is_empty()),

@@ -28,7 +28,10 @@ fn authn_request(emulator: &Emulator) -> AuthnRequest {
 /// The hidden field `name` of the auto-submitting form on `page`, and the form's action.
 fn posted(page: &str, name: &str) -> (String, String) {
     let document = Html::parse_document(page);
-    let form = document.select(&Selector::parse("form").unwrap()).next().expect("a form");
+    let form = document
+        .select(&Selector::parse("form").unwrap())
+        .next()
+        .expect("a form");
     let field = document
         .select(&Selector::parse(&format!("input[name={name}]")).unwrap())
         .next()
@@ -47,7 +50,10 @@ async fn login(emulator: &Emulator, request: &AuthnRequest, username: &str) -> S
     let page = http
         .get(format!("{}/protocol/saml", emulator.issuer()))
         .query(&[
-            ("SAMLRequest", binding::redirect_encode(&request.to_xml(time::OffsetDateTime::now_utc()))),
+            (
+                "SAMLRequest",
+                binding::redirect_encode(&request.to_xml(time::OffsetDateTime::now_utc())),
+            ),
             ("RelayState", "relay-1".into()),
         ])
         .send()
@@ -55,7 +61,15 @@ async fn login(emulator: &Emulator, request: &AuthnRequest, username: &str) -> S
         .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let acs = request.acs_url.as_deref().unwrap_or(ACS);
-    submit_to(emulator, &http, &page.text().await.unwrap(), username, Some("relay-1"), acs).await
+    submit_to(
+        emulator,
+        &http,
+        &page.text().await.unwrap(),
+        username,
+        Some("relay-1"),
+        acs,
+    )
+    .await
 }
 
 async fn submit(
@@ -79,7 +93,10 @@ async fn submit_to(
     let action = form_action(page, "kc-form-login");
     let answer = http
         .post(format!("{}{action}", emulator.base_url()))
-        .form(&[("username", username), ("password", &format!("{username}-password"))])
+        .form(&[
+            ("username", username),
+            ("password", &format!("{username}-password")),
+        ])
         .send()
         .await
         .unwrap();
@@ -94,7 +111,11 @@ async fn submit_to(
     binding::post_decode("SAMLResponse", &response).unwrap()
 }
 
-fn validate(emulator: &Emulator, xml: &str, request_id: Option<&str>) -> Result<Assertion, SamlError> {
+fn validate(
+    emulator: &Emulator,
+    xml: &str,
+    request_id: Option<&str>,
+) -> Result<Assertion, SamlError> {
     let certificates = [Certificate::from_pem(&emulator.saml_certificate_pem()).unwrap()];
     let expected = Expected {
         idp_certificates: &certificates,
@@ -119,8 +140,14 @@ async fn the_descriptor_publishes_the_signing_certificate_and_endpoints() {
     assert_eq!(response.status(), StatusCode::OK);
     let xml = response.text().await.unwrap();
     let doc = roxmltree::Document::parse(&xml).unwrap();
-    assert_eq!(doc.root_element().attribute("entityID"), Some(emulator.issuer().as_str()));
-    let cert = doc.descendants().find(|n| n.has_tag_name("X509Certificate")).unwrap();
+    assert_eq!(
+        doc.root_element().attribute("entityID"),
+        Some(emulator.issuer().as_str())
+    );
+    let cert = doc
+        .descendants()
+        .find(|n| n.has_tag_name("X509Certificate"))
+        .unwrap();
     assert_eq!(
         Certificate::from_base64(cert.text().unwrap()).unwrap(),
         Certificate::from_pem(&emulator.saml_certificate_pem()).unwrap()
@@ -128,7 +155,8 @@ async fn the_descriptor_publishes_the_signing_certificate_and_endpoints() {
     let sso = format!("{}/protocol/saml", emulator.issuer());
     assert!(doc
         .descendants()
-        .any(|n| n.has_tag_name("SingleSignOnService") && n.attribute("Location") == Some(sso.as_str())));
+        .any(|n| n.has_tag_name("SingleSignOnService")
+            && n.attribute("Location") == Some(sso.as_str())));
 }
 
 #[tokio::test]
@@ -141,7 +169,10 @@ async fn sp_initiated_login_on_the_redirect_binding_signs_both_and_maps_attribut
     assert_eq!(assertion.name_id, "carol@example.com");
     assert!(assertion.assertion_signed && assertion.response_signed);
     assert_eq!(assertion.attribute("email").unwrap(), ["carol@example.com"]);
-    assert_eq!(assertion.attribute("groups").unwrap(), ["/acme/admins", "/acme/engineers"]);
+    assert_eq!(
+        assertion.attribute("groups").unwrap(),
+        ["/acme/admins", "/acme/engineers"]
+    );
 }
 
 #[tokio::test]
@@ -152,7 +183,10 @@ async fn the_post_binding_and_a_requested_name_id_format_are_honoured() {
     let http = http();
     let page = http
         .post(format!("{}/protocol/saml", emulator.issuer()))
-        .form(&[("SAMLRequest", binding::post_encode(&request.to_xml(time::OffsetDateTime::now_utc())))])
+        .form(&[(
+            "SAMLRequest",
+            binding::post_encode(&request.to_xml(time::OffsetDateTime::now_utc())),
+        )])
         .send()
         .await
         .unwrap();
@@ -160,10 +194,18 @@ async fn the_post_binding_and_a_requested_name_id_format_are_honoured() {
     let xml = submit(&emulator, &http, &page.text().await.unwrap(), "alice", None).await;
     let first = validate(&emulator, &xml, Some(&request.id)).unwrap();
     assert!(first.name_id.starts_with("G-"), "{}", first.name_id);
-    assert_eq!(first.name_id_format.as_deref(), Some(ssoproof_saml::NameIdFormat::Persistent.uri()));
+    assert_eq!(
+        first.name_id_format.as_deref(),
+        Some(ssoproof_saml::NameIdFormat::Persistent.uri())
+    );
     // Persistent: the same for the next login.
     let again = login(&emulator, &request, "alice").await;
-    assert_eq!(validate(&emulator, &again, Some(&request.id)).unwrap().name_id, first.name_id);
+    assert_eq!(
+        validate(&emulator, &again, Some(&request.id))
+            .unwrap()
+            .name_id,
+        first.name_id
+    );
 }
 
 #[tokio::test]
@@ -171,7 +213,10 @@ async fn idp_initiated_login_answers_unsolicited() {
     let emulator = start().await;
     let http = http();
     let page = http
-        .get(format!("{}/protocol/saml/clients/acme-sp", emulator.issuer()))
+        .get(format!(
+            "{}/protocol/saml/clients/acme-sp",
+            emulator.issuer()
+        ))
         .send()
         .await
         .unwrap();
@@ -179,7 +224,10 @@ async fn idp_initiated_login_answers_unsolicited() {
     let xml = submit(&emulator, &http, &page.text().await.unwrap(), "bob", None).await;
     let assertion = validate(&emulator, &xml, None).unwrap();
     assert_eq!(assertion.name_id, "bob@example.com");
-    assert_eq!(validate(&emulator, &xml, Some("_sent")).unwrap_err().code(), "saml/in-response-to");
+    assert_eq!(
+        validate(&emulator, &xml, Some("_sent")).unwrap_err().code(),
+        "saml/in-response-to"
+    );
 }
 
 #[tokio::test]
@@ -195,14 +243,18 @@ async fn single_logout_answers_success_to_the_sp() {
     };
     let page = http()
         .get(format!("{}/protocol/saml", emulator.issuer()))
-        .query(&[("SAMLRequest", binding::redirect_encode(&request.to_xml(time::OffsetDateTime::now_utc())))])
+        .query(&[(
+            "SAMLRequest",
+            binding::redirect_encode(&request.to_xml(time::OffsetDateTime::now_utc())),
+        )])
         .send()
         .await
         .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let (action, value) = posted(&page.text().await.unwrap(), "SAMLResponse");
     assert_eq!(action, "http://127.0.0.1/saml/slo");
-    let answer = LogoutResponse::parse(&binding::post_decode("SAMLResponse", &value).unwrap()).unwrap();
+    let answer =
+        LogoutResponse::parse(&binding::post_decode("SAMLResponse", &value).unwrap()).unwrap();
     assert_eq!(answer.in_response_to.as_deref(), Some(request.id.as_str()));
     assert_eq!(answer.status, STATUS_SUCCESS);
     assert_eq!(answer.issuer, emulator.issuer());
@@ -221,11 +273,32 @@ async fn bad_requests_get_an_error_page_naming_the_problem() {
     let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
         (vec![], "no SAMLRequest"),
         (vec![("SAMLRequest", "%%%".into())], "saml/binding"),
-        (vec![("SAMLRequest", binding::redirect_encode("<unclosed"))], "saml/malformed-xml"),
-        (vec![("SAMLRequest", binding::redirect_encode(bomb))], "saml/dtd"),
-        (vec![("SAMLRequest", binding::redirect_encode(&unknown.to_xml(now)))], "no SAML client"),
-        (vec![("SAMLRequest", binding::redirect_encode(&foreign_acs.to_xml(now)))], "is not a redirect URI of the SAML client"),
-        (vec![("SAMLRequest", binding::redirect_encode("<other/>"))], "neither an AuthnRequest nor a LogoutRequest"),
+        (
+            vec![("SAMLRequest", binding::redirect_encode("<unclosed"))],
+            "saml/malformed-xml",
+        ),
+        (
+            vec![("SAMLRequest", binding::redirect_encode(bomb))],
+            "saml/dtd",
+        ),
+        (
+            vec![(
+                "SAMLRequest",
+                binding::redirect_encode(&unknown.to_xml(now)),
+            )],
+            "no SAML client",
+        ),
+        (
+            vec![(
+                "SAMLRequest",
+                binding::redirect_encode(&foreign_acs.to_xml(now)),
+            )],
+            "is not a redirect URI of the SAML client",
+        ),
+        (
+            vec![("SAMLRequest", binding::redirect_encode("<other/>"))],
+            "neither an AuthnRequest nor a LogoutRequest",
+        ),
     ];
     for (query, message) in cases {
         let page = http().get(&sso).query(&query).send().await.unwrap();
@@ -235,7 +308,12 @@ async fn bad_requests_get_an_error_page_naming_the_problem() {
     }
     // An oversized POST is refused with a status, never read whole.
     let huge = "A".repeat(4 * 1024 * 1024);
-    let answer = http().post(&sso).form(&[("SAMLRequest", huge)]).send().await.unwrap();
+    let answer = http()
+        .post(&sso)
+        .form(&[("SAMLRequest", huge)])
+        .send()
+        .await
+        .unwrap();
     assert!(answer.status().is_client_error(), "{}", answer.status());
 }
 
@@ -249,7 +327,10 @@ async fn every_saml_fault_is_refused_by_the_strict_sp() {
         (SamlFault::XswEvilBefore, "saml/assertion-count"),
         (SamlFault::XswOriginalInsideEvil, "saml/assertion-count"),
         (SamlFault::XswOriginalInExtensions, "saml/assertion-count"),
-        (SamlFault::XswOriginalInSignatureObject, "saml/assertion-count"),
+        (
+            SamlFault::XswOriginalInSignatureObject,
+            "saml/assertion-count",
+        ),
         (SamlFault::XswSameIdBefore, "saml/assertion-count"),
         (SamlFault::NameIdComment, "saml/comment"),
         (SamlFault::WrongAudience, "saml/audience"),
@@ -265,12 +346,21 @@ async fn every_saml_fault_is_refused_by_the_strict_sp() {
         let request = authn_request(&emulator);
         let xml = login(&emulator, &request, "alice").await;
         let refused = validate(&emulator, &xml, Some(&request.id));
-        assert_eq!(refused.as_ref().map_err(SamlError::code).err(), Some(code), "{fault:?}: {refused:?}");
+        assert_eq!(
+            refused.as_ref().map_err(SamlError::code).err(),
+            Some(code),
+            "{fault:?}: {refused:?}"
+        );
         emulator.clear_saml_faults();
     }
     // After clearing, the same login passes: each refusal above was the fault's doing.
     let request = authn_request(&emulator);
-    validate(&emulator, &login(&emulator, &request, "alice").await, Some(&request.id)).unwrap();
+    validate(
+        &emulator,
+        &login(&emulator, &request, "alice").await,
+        Some(&request.id),
+    )
+    .unwrap();
 }
 
 #[tokio::test]
@@ -293,21 +383,44 @@ async fn the_replay_fault_resends_the_first_response() {
     };
     let cache = MemoryReplayCache::default();
     validate_response(&first, &expected, &cache).unwrap();
-    assert_eq!(validate_response(&second, &expected, &cache).unwrap_err().code(), "saml/replay");
+    assert_eq!(
+        validate_response(&second, &expected, &cache)
+            .unwrap_err()
+            .code(),
+        "saml/replay"
+    );
 }
 
 #[tokio::test]
 async fn saml_faults_are_injected_and_cleared_over_the_admin_api() {
     let emulator = start().await;
     let faults = format!("{}/_ssoproof/saml/faults", emulator.base_url());
-    let injected = http().post(&faults).json(&serde_json::json!({"fault": "wrong_audience"})).send().await.unwrap();
+    let injected = http()
+        .post(&faults)
+        .json(&serde_json::json!({"fault": "wrong_audience"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(injected.status(), StatusCode::NO_CONTENT);
     let request = authn_request(&emulator);
     let xml = login(&emulator, &request, "alice").await;
-    assert_eq!(validate(&emulator, &xml, Some(&request.id)).unwrap_err().code(), "saml/audience");
-    let unknown = http().post(&faults).json(&serde_json::json!({"fault": "nope"})).send().await.unwrap();
+    assert_eq!(
+        validate(&emulator, &xml, Some(&request.id))
+            .unwrap_err()
+            .code(),
+        "saml/audience"
+    );
+    let unknown = http()
+        .post(&faults)
+        .json(&serde_json::json!({"fault": "nope"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(http().delete(&faults).send().await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        http().delete(&faults).send().await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
     let xml = login(&emulator, &request, "alice").await;
     validate(&emulator, &xml, Some(&request.id)).unwrap();
 }
@@ -324,12 +437,17 @@ async fn xmlsec1_verifies_the_emulators_signatures() {
     let certificate = Certificate::from_pem(&emulator.saml_certificate_pem()).unwrap();
     let scratch = tempfile::tempdir().unwrap();
     for parent in ["Assertion", "Response"] {
-        assert!(ssoproof_saml::xmlsec1::verifies(scratch.path(), &xml, parent, &certificate).unwrap(), "{parent}");
+        assert!(
+            ssoproof_saml::xmlsec1::verifies(scratch.path(), &xml, parent, &certificate).unwrap(),
+            "{parent}"
+        );
     }
     // The other-key fault's signature is refused by xmlsec1 too, with the published certificate.
     emulator.inject_saml(SamlFault::OtherKey);
     let xml = login(&emulator, &authn_request(&emulator), "alice").await;
-    assert!(!ssoproof_saml::xmlsec1::verifies(scratch.path(), &xml, "Response", &certificate).unwrap());
+    assert!(
+        !ssoproof_saml::xmlsec1::verifies(scratch.path(), &xml, "Response", &certificate).unwrap()
+    );
 }
 
 #[tokio::test]
@@ -339,7 +457,10 @@ async fn a_disabled_user_gets_the_form_again_not_a_response() {
     let request = authn_request(&emulator);
     let page = http
         .get(format!("{}/protocol/saml", emulator.issuer()))
-        .query(&[("SAMLRequest", binding::redirect_encode(&request.to_xml(time::OffsetDateTime::now_utc())))])
+        .query(&[(
+            "SAMLRequest",
+            binding::redirect_encode(&request.to_xml(time::OffsetDateTime::now_utc())),
+        )])
         .send()
         .await
         .unwrap()
@@ -380,7 +501,10 @@ async fn a_saml_login_page_offers_no_identity_provider() {
     };
     let page = http()
         .get(format!("{}/protocol/saml", emulator.issuer()))
-        .query(&[("SAMLRequest", binding::redirect_encode(&request.to_xml(time::OffsetDateTime::now_utc())))])
+        .query(&[(
+            "SAMLRequest",
+            binding::redirect_encode(&request.to_xml(time::OffsetDateTime::now_utc())),
+        )])
         .send()
         .await
         .unwrap()
@@ -390,7 +514,12 @@ async fn a_saml_login_page_offers_no_identity_provider() {
     assert!(page.contains("kc-form-login"), "{page}");
     assert!(!page.contains("/broker/google/login"), "{page}");
     // The OIDC login page of the same realm does offer it: the check above can fail.
-    let oidc = Login::for_client(&emulator, "app", "http://127.0.0.1/cb").authorize().await.text().await.unwrap();
+    let oidc = Login::for_client(&emulator, "app", "http://127.0.0.1/cb")
+        .authorize()
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(oidc.contains("/broker/google/login"), "{oidc}");
 }
 
@@ -407,8 +536,16 @@ fn settings_realm() -> Realm {
                                 "attribute.nameformat": "URI Reference", "friendly.name": "groups"}}"#;
     let clients = [
         client("response-only", "", ""),
-        client("assertion-only", r#", "saml.server.signature": "false", "saml.assertion.signature": "true""#, ""),
-        client("transient", r#", "saml_name_id_format": "transient", "saml.force.name.id.format": "true""#, groups),
+        client(
+            "assertion-only",
+            r#", "saml.server.signature": "false", "saml.assertion.signature": "true""#,
+            "",
+        ),
+        client(
+            "transient",
+            r#", "saml_name_id_format": "transient", "saml.force.name.id.format": "true""#,
+            groups,
+        ),
         client("email", r#", "saml_name_id_format": "email""#, ""),
     ]
     .join(",");
@@ -430,7 +567,9 @@ fn settings_realm() -> Realm {
 
 #[tokio::test]
 async fn keycloaks_client_settings_choose_signatures_name_ids_and_attribute_shapes() {
-    let emulator = Emulator::start(settings_realm(), IdpOptions::default()).await.unwrap();
+    let emulator = Emulator::start(settings_realm(), IdpOptions::default())
+        .await
+        .unwrap();
     let certificates = [Certificate::from_pem(&emulator.saml_certificate_pem()).unwrap()];
     let run = |sp: &'static str, format: Option<&str>| {
         let mut request = authn_request(&emulator);
@@ -457,22 +596,52 @@ async fn keycloaks_client_settings_choose_signatures_name_ids_and_attribute_shap
     let xml = login(&emulator, &request, "carol").await;
     let assertion = check("response-only", &xml, &request.id);
     assert!(assertion.response_signed && !assertion.assertion_signed);
-    assert_eq!((assertion.name_id.as_str(), assertion.name_id_format.as_deref()), ("carol", Some(ssoproof_saml::NameIdFormat::Unspecified.uri())));
+    assert_eq!(
+        (
+            assertion.name_id.as_str(),
+            assertion.name_id_format.as_deref()
+        ),
+        (
+            "carol",
+            Some(ssoproof_saml::NameIdFormat::Unspecified.uri())
+        )
+    );
 
     let request = run("assertion-only", None);
-    let assertion = check("assertion-only", &login(&emulator, &request, "carol").await, &request.id);
+    let assertion = check(
+        "assertion-only",
+        &login(&emulator, &request, "carol").await,
+        &request.id,
+    );
     assert!(!assertion.response_signed && assertion.assertion_signed);
 
     // A forced transient NameID wins over the request's persistent one; groups one per
     // attribute, by name, with the URI name format and the friendly name.
-    let request = run("transient", Some(ssoproof_saml::NameIdFormat::Persistent.uri()));
-    let assertion = check("transient", &login(&emulator, &request, "carol").await, &request.id);
-    assert_eq!(assertion.name_id_format.as_deref(), Some(ssoproof_saml::NameIdFormat::Transient.uri()));
-    let member_of: Vec<_> = assertion.attributes.iter().filter(|a| a.name == "memberOf").collect();
+    let request = run(
+        "transient",
+        Some(ssoproof_saml::NameIdFormat::Persistent.uri()),
+    );
+    let assertion = check(
+        "transient",
+        &login(&emulator, &request, "carol").await,
+        &request.id,
+    );
+    assert_eq!(
+        assertion.name_id_format.as_deref(),
+        Some(ssoproof_saml::NameIdFormat::Transient.uri())
+    );
+    let member_of: Vec<_> = assertion
+        .attributes
+        .iter()
+        .filter(|a| a.name == "memberOf")
+        .collect();
     assert_eq!(member_of.len(), 2, "{:?}", assertion.attributes);
     assert_eq!(member_of[0].values, ["admins"]);
     assert_eq!(member_of[1].values, ["engineers"]);
-    assert_eq!(member_of[0].name_format.as_deref(), Some(ssoproof_saml::ATTRNAME_URI));
+    assert_eq!(
+        member_of[0].name_format.as_deref(),
+        Some(ssoproof_saml::ATTRNAME_URI)
+    );
     assert_eq!(member_of[0].friendly_name.as_deref(), Some("groups"));
 
     // The email NameID of a user without an e-mail address: an error page, as in Keycloak.
@@ -480,7 +649,10 @@ async fn keycloaks_client_settings_choose_signatures_name_ids_and_attribute_shap
     let request = run("email", None);
     let page = http
         .get(format!("{}/protocol/saml", emulator.issuer()))
-        .query(&[("SAMLRequest", binding::redirect_encode(&request.to_xml(time::OffsetDateTime::now_utc())))])
+        .query(&[(
+            "SAMLRequest",
+            binding::redirect_encode(&request.to_xml(time::OffsetDateTime::now_utc())),
+        )])
         .send()
         .await
         .unwrap()

@@ -12,6 +12,7 @@
 //! (`http://127.0.0.1/*`) admits every loopback callback.
 
 mod cases;
+pub mod saml;
 pub mod session;
 
 use std::time::Duration;

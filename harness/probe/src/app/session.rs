@@ -163,6 +163,41 @@ impl<'a> Session<'a> {
             })
     }
 
+    /// Signs `username` in at the IdP's SAML SSO URL `auth` and returns the form the IdP posts
+    /// to `acs` (its fields: `SAMLResponse`, `RelayState`), unposted.
+    pub async fn sign_in_posting(
+        &self,
+        auth: &Url,
+        acs: &str,
+        username: &str,
+        password: &Secret,
+    ) -> Result<Vec<(String, String)>, HopError> {
+        self.browser
+            .sign_in_posting(auth, acs, username, password, &[password])
+            .await
+            .map_err(|e| HopError {
+                hop: HOP_IDP,
+                message: format!("signing in as {username}: {e}"),
+            })
+    }
+
+    /// Posts `fields` to the application's ACS URL, following its redirects while they stay
+    /// on the application.
+    pub async fn post_to_app(
+        &self,
+        acs: &Url,
+        fields: &[(String, String)],
+    ) -> Result<Walk, HopError> {
+        let app = acs.origin();
+        self.browser
+            .post(acs, fields, |next| next.origin() == app)
+            .await
+            .map_err(|e| HopError {
+                hop: HOP_CALLBACK,
+                message: e.to_string(),
+            })
+    }
+
     /// Delivers `callback` to the application, following its redirects while they stay on the
     /// application (a redirect to the IdP, a new login, is where the walk stops).
     pub async fn deliver(&self, callback: &Url) -> Result<Walk, HopError> {

@@ -330,6 +330,11 @@ impl Idp for EmulatedIdp {
         Ok(())
     }
 
+    fn inject_saml(&self, fault: ssoproof_idp::SamlFault) -> Result<(), BackendError> {
+        self.emulator.inject_saml(fault);
+        Ok(())
+    }
+
     fn jwks_fetch_count(&self) -> Result<usize, BackendError> {
         Ok(self.emulator.jwks_fetch_count())
     }

@@ -29,7 +29,7 @@ pub use keycloak::{KeycloakBackend, KEYCLOAK_VERSION};
 pub use live::LiveBackend;
 pub use personas::{persona_fixtures, persona_of, PersonaFixture, PERSONA_DIR, PERSONA_TAG};
 
-use ssoproof_idp::{Fault, PersonaEdit};
+use ssoproof_idp::{Fault, PersonaEdit, SamlFault};
 use ssoproof_secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,6 +218,10 @@ pub trait Idp: Send + Sync + fmt::Debug {
     }
     fn inject(&self, _fault: Fault) -> Result<(), BackendError> {
         Err(self.unsupported("inject faults"))
+    }
+    /// Makes the IdP's SAML Responses misbehave (the emulator's SAML faults).
+    fn inject_saml(&self, _fault: SamlFault) -> Result<(), BackendError> {
+        Err(self.unsupported("inject SAML faults"))
     }
     fn jwks_fetch_count(&self) -> Result<usize, BackendError> {
         Err(self.unsupported("count JWKS fetches"))

@@ -4,10 +4,12 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, ValueEnum};
+use ssoproof_rp::saml::{MetadataSource, ServiceProvider, SpConfig};
 use ssoproof_rp::{
     render, with_deadline, AuthMethod, BrowserOptions, ClientConfig, LoginDriver, RelyingParty,
-    RoleLadder,
+    Role, RoleLadder,
 };
+use ssoproof_saml::NameIdFormat;
 use ssoproof_secret::Secret;
 
 use super::{Cli, FOUND_ERRORS, OK, TROUBLE};
@@ -15,11 +17,47 @@ use super::{Cli, FOUND_ERRORS, OK, TROUBLE};
 #[derive(Args)]
 pub struct LoginArgs {
     /// The issuer, byte for byte as the IdP's discovery document spells it.
-    #[arg(long, value_name = "URL")]
-    issuer: String,
+    #[arg(long, value_name = "URL", required_unless_present = "saml")]
+    issuer: Option<String>,
     /// The client id registered at the IdP.
-    #[arg(long, value_name = "ID")]
-    client_id: String,
+    #[arg(long, value_name = "ID", required_unless_present = "saml")]
+    client_id: Option<String>,
+    /// Sign in over SAML 2.0 instead of OIDC, as the reference service provider: an
+    /// AuthnRequest on HTTP-Redirect, the IdP's login form, the Response it posts to the ACS
+    /// URL validated strictly (signature, XSW, audience, recipient, time, InResponseTo).
+    #[arg(
+        long,
+        requires_all = ["metadata", "entity_id"],
+        conflicts_with_all = ["issuer", "client_id", "client_secret", "redirect_uri", "scopes",
+                              "groups_claim", "auth_params", "auth_method", "show_tokens"]
+    )]
+    saml: bool,
+    /// `--saml`: the IdP's metadata, a URL (Keycloak:
+    /// <base>/realms/<realm>/protocol/saml/descriptor) or a file.
+    #[arg(long, value_name = "URL|FILE", requires = "saml")]
+    metadata: Option<String>,
+    /// `--saml`: this service provider's entity ID, as registered at the IdP (Keycloak: the
+    /// SAML client's Client ID); the assertion's Audience must name it.
+    #[arg(long, value_name = "ID", requires = "saml")]
+    entity_id: Option<String>,
+    /// `--saml`: this service provider's Assertion Consumer Service URL, as registered;
+    /// nothing needs to listen on it.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "http://127.0.0.1/saml/acs",
+        requires = "saml"
+    )]
+    acs_url: String,
+    /// `--saml`: the attribute holding the groups (its Name or FriendlyName).
+    #[arg(long, value_name = "NAME", default_value = "groups", requires = "saml")]
+    groups_attribute: String,
+    /// `--saml`: the NameID format to ask for (default: the IdP's choice).
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "saml")]
+    name_id_format: Option<NameIdFormatArg>,
+    /// `--saml`: the clock difference with the IdP tolerated on NotBefore and NotOnOrAfter.
+    #[arg(long, value_name = "SECS", default_value_t = 60, requires = "saml")]
+    clock_skew: u64,
     /// The client secret (default: $SSOPROOF_CLIENT_SECRET; neither = public client).
     #[arg(long, value_name = "SECRET")]
     client_secret: Option<String>,
@@ -102,6 +140,25 @@ enum AuthMethodArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum NameIdFormatArg {
+    Email,
+    Persistent,
+    Transient,
+    Unspecified,
+}
+
+impl From<NameIdFormatArg> for NameIdFormat {
+    fn from(arg: NameIdFormatArg) -> Self {
+        match arg {
+            NameIdFormatArg::Email => NameIdFormat::Email,
+            NameIdFormatArg::Persistent => NameIdFormat::Persistent,
+            NameIdFormatArg::Transient => NameIdFormat::Transient,
+            NameIdFormatArg::Unspecified => NameIdFormat::Unspecified,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum LoginFormat {
     Human,
     Json,
@@ -138,29 +195,44 @@ fn unknown_role(value: &str, arg: &str, error: ssoproof_rp::UnknownRole) -> ! {
     )
 }
 
-pub fn run(args: LoginArgs) -> anyhow::Result<u8> {
+pub fn run(mut args: LoginArgs) -> anyhow::Result<u8> {
     // Role arguments first: before `--roles`, clap refused a bad one ahead of the password check.
-    let ladder = args.ladder;
-    let role_mappings = args
-        .roles
+    let ladder = args.ladder.clone();
+    let role_mappings = std::mem::take(&mut args.roles)
         .into_iter()
         .map(|(group, role)| match ladder.role(&role) {
             Ok(r) => (group, r),
             Err(e) => unknown_role(&format!("{group}={role}"), "--role <GROUP=ROLE>", e),
         })
         .collect();
-    let default_role = args.default_role.map(|role| {
+    let default_role = args.default_role.take().map(|role| {
         ladder
             .role(&role)
             .unwrap_or_else(|e| unknown_role(&role, "--default-role <ROLE>", e))
     });
-    let Some(password) = flag_or_env(args.password, "SSOPROOF_PASSWORD") else {
+    let Some(password) = flag_or_env(args.password.clone(), "SSOPROOF_PASSWORD") else {
         usage_error(
             clap::error::ErrorKind::MissingRequiredArgument,
             "a password is required: pass --password or set SSOPROOF_PASSWORD",
         )
     };
-    let mut config = ClientConfig::new(args.issuer, args.client_id, args.redirect_uri);
+    if args.saml {
+        return run_saml(
+            args,
+            ladder,
+            role_mappings,
+            default_role,
+            Secret::new(password),
+        );
+    }
+    // clap requires both unless --saml.
+    let (Some(issuer), Some(client_id)) = (args.issuer, args.client_id) else {
+        usage_error(
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "--issuer and --client-id are required (or --saml with --metadata and --entity-id)",
+        )
+    };
+    let mut config = ClientConfig::new(issuer, client_id, args.redirect_uri);
     config.client_secret =
         flag_or_env(args.client_secret, "SSOPROOF_CLIENT_SECRET").map(Secret::new);
     config.scopes = render::scopes_from_args(&args.scopes);
@@ -207,20 +279,72 @@ pub fn run(args: LoginArgs) -> anyhow::Result<u8> {
         }
     }));
 
-    let mut out = std::io::stdout().lock();
-    let status = match &result {
-        Ok(_) => OK,
-        // The configuration itself is unusable: a usage problem, not a verdict on the IdP.
-        Err(error) if error.code() == "config_invalid" => TROUBLE,
-        Err(_) => FOUND_ERRORS,
-    };
     let text = match (&result, args.format) {
         (Ok(session), LoginFormat::Json) => render::success_json(session, args.show_tokens),
         (Ok(session), LoginFormat::Human) => render::success_human(session, args.show_tokens),
         (Err(error), LoginFormat::Json) => render::rejection_json(error),
         (Err(error), LoginFormat::Human) => render::rejection_human(error),
     };
+    print_outcome(result.as_ref().err(), &text)
+}
+
+/// Prints `text` and answers the exit status of a login that ended with `error`, if any.
+fn print_outcome(error: Option<&ssoproof_rp::RpError>, text: &str) -> anyhow::Result<u8> {
+    let status = match error {
+        None => OK,
+        // The configuration itself is unusable: a usage problem, not a verdict on the IdP.
+        Some(error) if error.code() == "config_invalid" => TROUBLE,
+        Some(_) => FOUND_ERRORS,
+    };
+    let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(status)
+}
+
+/// `login --saml`: the reference service provider.
+fn run_saml(
+    args: LoginArgs,
+    ladder: RoleLadder,
+    role_mappings: Vec<(String, Role)>,
+    default_role: Option<Role>,
+    password: Secret,
+) -> anyhow::Result<u8> {
+    // clap requires both with --saml.
+    let (Some(metadata), Some(entity_id)) = (args.metadata, args.entity_id) else {
+        usage_error(
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "--saml needs --metadata and --entity-id",
+        )
+    };
+    let limit = std::time::Duration::from_secs(args.timeout);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(with_deadline(limit, async {
+        let mut config = SpConfig::new(
+            MetadataSource::from_arg(&metadata)?,
+            entity_id,
+            args.acs_url,
+        );
+        config.groups_attribute = args.groups_attribute;
+        config.name_id_format = args.name_id_format.map(Into::into);
+        config.roles = ladder;
+        config.role_mappings = role_mappings;
+        config.default_role = default_role;
+        config.clock_skew = std::time::Duration::from_secs(args.clock_skew);
+        config.timeout = limit;
+        if let Some(path) = &args.ca_cert {
+            config.trust_ca_file(path)?;
+        }
+        let sp = ServiceProvider::new(config).await?;
+        sp.login(&args.username, &password).await
+    }));
+    let text = match (&result, args.format) {
+        (Ok(login), LoginFormat::Json) => render::saml_success_json(login),
+        (Ok(login), LoginFormat::Human) => render::saml_success_human(login),
+        (Err(error), LoginFormat::Json) => render::rejection_json(error),
+        (Err(error), LoginFormat::Human) => render::rejection_human(error),
+    };
+    print_outcome(result.as_ref().err(), &text)
 }

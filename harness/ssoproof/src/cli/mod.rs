@@ -49,12 +49,14 @@ enum Command {
     Signoff(signoff::SignoffArgs),
     /// Check Markdown runbooks: links, anchors, review dates, layout, checklists, index, bindings.
     Lint(lint::LintArgs),
-    /// Sign in to an OIDC IdP as the reference relying party and report the user's role.
+    /// Sign in to an OIDC IdP as the reference relying party (or, with --saml, to a SAML IdP as
+    /// the reference service provider) and report the user's role.
     ///
     /// Runs the whole contract: discovery (exact issuer), code flow with PKCE S256 through the
     /// IdP's HTML login form, token exchange, strict ID-token validation, userinfo, groups claim
-    /// and role mapping. Exit status 0: signed in; 1: rejected (the error code says why);
-    /// 2: usage problem. Tokens are printed only with --show-tokens.
+    /// and role mapping; with --saml: metadata, AuthnRequest, the login form, strict Response
+    /// validation, groups attribute and role mapping. Exit status 0: signed in; 1: rejected
+    /// (the error code says why); 2: usage problem. Tokens are printed only with --show-tokens.
     #[command(
         after_help = "Environment:\n  SSOPROOF_CLIENT_SECRET  client secret when --client-secret is not given\n  SSOPROOF_PASSWORD       password when --password is not given\nPrefer the environment: command-line arguments are visible to other local users."
     )]

@@ -41,6 +41,10 @@ pub struct RunbookWorld {
     /// The team's own application, when the scenario started one.
     pub app_under_test: Option<AppUnderTest>,
     /// What the last sign-in through the application under test ended with.
+    /// The SAML service provider's configuration (`login --saml`), once a step sets it up.
+    pub saml_sp: Option<ssoproof_rp::saml::SpConfig>,
+    /// The last SAML login's outcome.
+    pub saml_login: Option<Result<ssoproof_rp::saml::SamlLogin, RpError>>,
     pub app_login: Option<
         Result<ssoproof_probe::app::session::Whoami, ssoproof_probe::app::session::HopError>,
     >,
@@ -63,6 +67,8 @@ impl RunbookWorld {
             observed: None,
             clouds: Clouds::default(),
             app_under_test: None,
+            saml_sp: None,
+            saml_login: None,
             app_login: None,
         }
     }

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::Args;
 use ssoproof_idp::SigningAlg;
+use ssoproof_probe::app::saml::{self, SamlAppProbe};
+use ssoproof_probe::app::session::Target;
 use ssoproof_probe::app::{self, AppProbe, FixtureUser, SignedIn};
 use ssoproof_probe::idp::{Idp, LocalOptions};
 use url::Url;
@@ -60,6 +62,11 @@ pub struct AppArgs {
     /// The application calls userinfo at login: run the userinfo-other-sub case.
     #[arg(long)]
     calls_userinfo: bool,
+    /// Probe the application's SAML login instead of its OIDC login: it must trust the
+    /// emulator's SAML metadata (<issuer>/protocol/saml/descriptor) as its IdP, with the
+    /// realm's SAML client's entity ID; the first --user signs in for every case.
+    #[arg(long, conflicts_with_all = ["overage_user", "rediscovers", "calls_userinfo"])]
+    saml: bool,
     /// Run only this case (repeatable); the ids are in the README.
     #[arg(long = "case", value_name = "ID")]
     cases: Vec<String>,
@@ -126,6 +133,30 @@ pub fn run(args: AppArgs) -> anyhow::Result<u8> {
             .await
             .map_err(coded)?,
         };
+        if args.saml {
+            eprintln!(
+                "probe: SAML IdP metadata {}/protocol/saml/descriptor ({}); the application must trust it",
+                idp.issuer(),
+                vendor
+            );
+            let idp_origin = Url::parse(&idp.issuer())
+                .map_err(|e| anyhow::anyhow!("the emulator's issuer is not a URL: {e}"))?
+                .origin();
+            let saml_probe = SamlAppProbe {
+                target: Target {
+                    login_url: probe.login_url.clone(),
+                    whoami_url: probe.whoami_url.clone(),
+                    signed_in: probe.signed_in.clone(),
+                    idp_origin,
+                    timeout: probe.timeout,
+                },
+                user: probe.users[0].clone(),
+                allow_remote: probe.allow_remote,
+                only: probe.only.clone(),
+                vendor: vendor.clone(),
+            };
+            return saml::run(&saml_probe, &idp).await.map_err(coded);
+        }
         // On standard error, so that a JSON or SARIF report on standard output stays parseable.
         eprintln!(
             "probe: issuer {} ({}); the application must trust it",

@@ -7,6 +7,7 @@ mod cloud;
 mod gcp;
 mod persona;
 mod protocol;
+mod saml;
 mod setup;
 mod signin;
 
