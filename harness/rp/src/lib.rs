@@ -247,28 +247,11 @@ impl ClientConfig {
         if self.groups_claim.is_empty() {
             return invalid("the groups claim path is empty".to_string());
         }
-        // A role is made by its ladder, so only one of another ladder can slip in here.
-        if let Some((group, role)) = self
-            .role_mappings
-            .iter()
-            .find(|(_, role)| !self.roles.contains(role))
+        if let Err(problem) = self
+            .roles
+            .check_config(&self.role_mappings, self.default_role.as_ref())
         {
-            return invalid(format!(
-                "the group `{group}` maps to `{role}` of the ladder {}, not of the application's roles {}",
-                role.ladder(),
-                self.roles
-            ));
-        }
-        if let Some(role) = self
-            .default_role
-            .as_ref()
-            .filter(|role| !self.roles.contains(role))
-        {
-            return invalid(format!(
-                "the default role `{role}` is of the ladder {}, not of the application's roles {}",
-                role.ladder(),
-                self.roles
-            ));
+            return invalid(problem);
         }
         if self.timeout.is_zero() {
             return invalid("the timeout is zero".to_string());

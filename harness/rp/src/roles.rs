@@ -97,6 +97,29 @@ impl RoleLadder {
         })
     }
 
+    /// Why `mappings` and `default` do not fit this ladder, if they do not: a role is made by
+    /// its ladder, so only one of another ladder can slip into a configuration. Shared by the
+    /// OIDC and SAML configurations.
+    pub(crate) fn check_config(
+        &self,
+        mappings: &[(String, Role)],
+        default: Option<&Role>,
+    ) -> Result<(), String> {
+        if let Some((group, role)) = mappings.iter().find(|(_, role)| !self.contains(role)) {
+            return Err(format!(
+                "the group `{group}` maps to `{role}` of the ladder {}, not of the application's roles {self}",
+                role.ladder(),
+            ));
+        }
+        if let Some(role) = default.filter(|role| !self.contains(role)) {
+            return Err(format!(
+                "the default role `{role}` is of the ladder {}, not of the application's roles {self}",
+                role.ladder(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether `role` is a rung of this ladder (and not of another one).
     pub fn contains(&self, role: &Role) -> bool {
         role.ladder == *self

@@ -134,27 +134,11 @@ impl SpConfig {
         if self.groups_attribute.is_empty() {
             return invalid("the groups attribute name is empty".to_string());
         }
-        if let Some((group, role)) = self
-            .role_mappings
-            .iter()
-            .find(|(_, r)| !self.roles.contains(r))
+        if let Err(problem) = self
+            .roles
+            .check_config(&self.role_mappings, self.default_role.as_ref())
         {
-            return invalid(format!(
-                "the group `{group}` maps to `{role}` of the ladder {}, not of the application's roles {}",
-                role.ladder(),
-                self.roles
-            ));
-        }
-        if let Some(role) = self
-            .default_role
-            .as_ref()
-            .filter(|r| !self.roles.contains(r))
-        {
-            return invalid(format!(
-                "the default role `{role}` is of the ladder {}, not of the application's roles {}",
-                role.ladder(),
-                self.roles
-            ));
+            return invalid(problem);
         }
         if self.timeout.is_zero() {
             return invalid("the timeout is zero".to_string());
