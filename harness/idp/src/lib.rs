@@ -800,6 +800,13 @@ pub fn serve_summary(emulator: &Emulator) -> String {
                     }
                 );
             }
+            for idp in persona.dialect().saml_idps(&shared.base_url) {
+                let _ = writeln!(
+                    out,
+                    "  SAML       {}  (entity ID {})",
+                    idp.metadata_url, idp.entity_id
+                );
+            }
         }
     }
     let _ = writeln!(

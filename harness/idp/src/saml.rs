@@ -141,33 +141,88 @@ pub(crate) fn certificate_pem() -> String {
     CREDENTIALS.0.certificate().to_pem()
 }
 
+/// One SAML IdP the emulator serves: the realm's (Keycloak: one for every SAML client) or a
+/// persona's (Okta: one per SAML app; Entra ID: one per tenant).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SamlIdp {
+    /// The Issuer of its Responses and the metadata's entityID.
+    pub entity_id: String,
+    /// Where its metadata is served (absolute).
+    pub metadata_url: String,
+    /// Its SingleSignOnService (and single logout) URL (absolute).
+    pub sso_url: String,
+    /// The one SP (entity ID) its endpoints serve, as an Okta app's do; `None`: any SAML client.
+    pub sp: Option<String>,
+}
+
 /// What a SAML login carries through the login form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SamlLogin {
+    /// The IdP whose SSO URL the login started at: it issues the Response.
+    pub idp: Arc<SamlIdp>,
     /// The AuthnRequest's ID (`None` for IdP-initiated login).
     pub request_id: Option<String>,
     /// The NameIDPolicy format the AuthnRequest asked for.
     pub name_id_format: Option<String>,
 }
 
-pub(crate) fn routes(base: &str) -> Router<Arc<Shared>> {
+/// The Keycloak realm's SAML endpoints under `<base>/protocol/saml` (`issuer` is `<base>` as a
+/// URL): IdP-initiated login besides the shared ones.
+pub(crate) fn routes(base: &str, issuer: &str) -> Router<Arc<Shared>> {
     let saml = format!("{base}/protocol/saml");
-    Router::new()
-        .route(&saml, get(redirect_binding).post(post_binding))
-        .route(&format!("{saml}/descriptor"), get(descriptor))
+    idp_routes(&format!("{saml}/descriptor"), &saml, keycloak_idp(issuer))
         .route(&format!("{saml}/clients/{{name}}"), get(idp_initiated))
 }
 
-fn sso_url(shared: &Shared) -> String {
-    format!("{}/protocol/saml", shared.issuer)
+fn keycloak_idp(issuer: &str) -> SamlIdp {
+    SamlIdp {
+        entity_id: issuer.to_string(),
+        metadata_url: format!("{issuer}/protocol/saml/descriptor"),
+        sso_url: format!("{issuer}/protocol/saml"),
+        sp: None,
+    }
 }
 
-async fn descriptor(State(shared): State<Arc<Shared>>) -> Response {
-    let url = sso_url(&shared);
+/// A persona's SAML IdPs, at the vendor's paths (their URLs on `base_url`).
+pub(crate) fn persona_routes(base_url: &str, idps: Vec<SamlIdp>) -> Router<Arc<Shared>> {
+    let mut router = Router::new();
+    for idp in idps {
+        let path = |url: &str| url.strip_prefix(base_url).unwrap_or(url).to_string();
+        let (metadata, sso) = (path(&idp.metadata_url), path(&idp.sso_url));
+        router = router.merge(idp_routes(&metadata, &sso, idp));
+    }
+    router
+}
+
+/// Metadata at `metadata`, SSO and single logout on both bindings at `sso`.
+fn idp_routes(metadata: &str, sso: &str, idp: SamlIdp) -> Router<Arc<Shared>> {
+    let idp = Arc::new(idp);
+    let (for_get, for_post, for_metadata) = (idp.clone(), idp.clone(), idp);
+    Router::new()
+        .route(
+            sso,
+            get(
+                move |State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery| async move {
+                    redirect_binding(&shared, &for_get, query)
+                },
+            )
+            .post(
+                move |State(shared): State<Arc<Shared>>, body: Bytes| async move {
+                    post_binding(&shared, &for_post, &body)
+                },
+            ),
+        )
+        .route(
+            metadata,
+            get(move || async move { descriptor(&for_metadata) }),
+        )
+}
+
+fn descriptor(idp: &SamlIdp) -> Response {
     let xml = IdpDescriptor {
-        entity_id: &shared.issuer,
-        sso_url: &url,
-        slo_url: &url,
+        entity_id: &idp.entity_id,
+        sso_url: &idp.sso_url,
+        slo_url: &idp.sso_url,
         certificate: CREDENTIALS.0.certificate(),
         want_authn_requests_signed: false,
     }
@@ -194,27 +249,31 @@ fn invalid(realm: &Realm, detail: &str) -> Response {
     )
 }
 
-async fn redirect_binding(
-    State(shared): State<Arc<Shared>>,
-    RawQuery(query): RawQuery,
-) -> Response {
+fn redirect_binding(shared: &Shared, idp: &Arc<SamlIdp>, query: Option<String>) -> Response {
     let params = Params::query(query.as_deref());
     let decoded = params
         .get("SAMLRequest")
         .map(|value| binding::redirect_decode("SAMLRequest", value));
-    handle(&shared, decoded, params.get("RelayState"), "HTTP-Redirect")
+    handle(
+        shared,
+        idp,
+        decoded,
+        params.get("RelayState"),
+        "HTTP-Redirect",
+    )
 }
 
-async fn post_binding(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    let params = Params::parse(&body);
+fn post_binding(shared: &Shared, idp: &Arc<SamlIdp>, body: &[u8]) -> Response {
+    let params = Params::parse(body);
     let decoded = params
         .get("SAMLRequest")
         .map(|value| binding::post_decode("SAMLRequest", value));
-    handle(&shared, decoded, params.get("RelayState"), "HTTP-POST")
+    handle(shared, idp, decoded, params.get("RelayState"), "HTTP-POST")
 }
 
 fn handle(
     shared: &Shared,
+    idp: &Arc<SamlIdp>,
     decoded: Option<Result<String, SamlError>>,
     relay_state: Option<&str>,
     binding_name: &str,
@@ -231,9 +290,9 @@ fn handle(
         Some(Ok(xml)) => xml,
     };
     match AuthnRequest::parse(&xml) {
-        Ok(request) => authn_request(shared, &realm, &request, relay_state),
+        Ok(request) => authn_request(shared, idp, &realm, &request, relay_state),
         Err(SamlError::Structure { .. }) => match LogoutRequest::parse(&xml) {
-            Ok(request) => logout(shared, &realm, &request, relay_state),
+            Ok(request) => logout(idp, &realm, &request, relay_state),
             Err(error) => invalid(
                 &realm,
                 &format!(
@@ -246,8 +305,18 @@ fn handle(
     }
 }
 
-/// The SP's client, refused when unknown or disabled.
-fn client<'r>(realm: &'r Realm, entity_id: &str) -> Result<&'r SamlClient, Response> {
+/// The SP's client, refused when unknown, disabled, or not the one `idp` serves.
+fn client<'r>(
+    realm: &'r Realm,
+    idp: &SamlIdp,
+    entity_id: &str,
+) -> Result<&'r SamlClient, Response> {
+    if let Some(sp) = idp.sp.as_deref().filter(|sp| *sp != entity_id) {
+        return Err(invalid(
+            realm,
+            &format!("this SSO URL serves the SP {sp:?}, not {entity_id:?}"),
+        ));
+    }
     match realm.saml_client(entity_id) {
         Some(client) if client.enabled => Ok(client),
         Some(_) => Err(invalid(
@@ -263,15 +332,16 @@ fn client<'r>(realm: &'r Realm, entity_id: &str) -> Result<&'r SamlClient, Respo
 
 fn authn_request(
     shared: &Shared,
+    idp: &Arc<SamlIdp>,
     realm: &Realm,
     request: &AuthnRequest,
     relay_state: Option<&str>,
 ) -> Response {
-    let client = match client(realm, &request.issuer) {
+    let client = match client(realm, idp, &request.issuer) {
         Ok(client) => client,
         Err(page) => return page,
     };
-    let sso = sso_url(shared);
+    let sso = &idp.sso_url;
     if request.destination.as_deref().is_some_and(|d| d != sso) {
         return invalid(
             realm,
@@ -303,6 +373,7 @@ fn authn_request(
         acs,
         relay_state,
         SamlLogin {
+            idp: idp.clone(),
             request_id: Some(request.id.clone()),
             name_id_format: request.name_id_format.clone(),
         },
@@ -335,13 +406,19 @@ fn start_login(
         created: now(),
         stage: Stage::Credentials,
     };
-    show_login(shared, realm, login, "", None)
+    // A persona signs in on its own login page; a Keycloak realm on Keycloak's form.
+    if realm.persona.is_some() {
+        crate::endpoints::show_persona_login(shared, realm, login, None)
+    } else {
+        show_login(shared, realm, login, "", None)
+    }
 }
 
 /// `GET /protocol/saml/clients/<name>`: IdP-initiated login for the client whose
 /// `saml_idp_initiated_sso_url_name` is `name`, to its POST ACS.
 async fn idp_initiated(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
     let realm = shared.realm();
+    let idp = Arc::new(keycloak_idp(&shared.issuer));
     let client = realm
         .saml_clients
         .iter()
@@ -366,6 +443,7 @@ async fn idp_initiated(State(shared): State<Arc<Shared>>, Path(name): Path<Strin
         acs,
         relay,
         SamlLogin {
+            idp,
             request_id: None,
             name_id_format: None,
         },
@@ -373,18 +451,18 @@ async fn idp_initiated(State(shared): State<Arc<Shared>>, Path(name): Path<Strin
 }
 
 fn logout(
-    shared: &Shared,
+    idp: &SamlIdp,
     realm: &Realm,
     request: &LogoutRequest,
     relay_state: Option<&str>,
 ) -> Response {
-    let client = match client(realm, &request.issuer) {
+    let client = match client(realm, idp, &request.issuer) {
         Ok(client) => client,
         Err(page) => return page,
     };
     let answer = |destination: &str| LogoutResponse {
         id: new_id(),
-        issuer: shared.issuer.clone(),
+        issuer: idp.entity_id.clone(),
         destination: Some(destination.to_string()),
         in_response_to: Some(request.id.clone()),
         status: STATUS_SUCCESS.into(),
@@ -441,6 +519,8 @@ fn name_id(
         Some("persistent") => NameIdFormat::Persistent,
         _ => NameIdFormat::Unspecified,
     };
+    // A persona's NameID value comes from a user property of the vendor's choosing.
+    let source = client.attribute("persona.name_id.source");
     let requested = login
         .name_id_format
         .as_deref()
@@ -449,17 +529,19 @@ fn name_id(
         Some(format) if client.attribute("saml.force.name.id.format") != Some("true") => format,
         _ => configured,
     };
-    let value = match format {
-        NameIdFormat::Email => user.email.clone().ok_or_else(|| {
-            format!(
-                "user {:?} has no e-mail address for the email NameID format",
-                user.username
-            )
-        })?,
-        NameIdFormat::Unspecified => user.username.clone(),
-        NameIdFormat::Transient => format!("G-{}", uuid::Uuid::new_v4()),
+    let value = match (format, source) {
+        (NameIdFormat::Transient | NameIdFormat::Persistent, _) | (_, None) => None,
+        (_, Some("username")) => Some(user.username.clone()),
+        (_, Some("id")) => Some(user.id.clone()),
+        (_, Some(_)) => Some(email(user)?),
+    };
+    let value = match (format, value) {
+        (_, Some(value)) => value,
+        (NameIdFormat::Email, None) => email(user)?,
+        (NameIdFormat::Unspecified, None) => user.username.clone(),
+        (NameIdFormat::Transient, None) => format!("G-{}", uuid::Uuid::new_v4()),
         // Keycloak stores a random `G-<uuid>` per user and client; a name-based UUID is as stable.
-        NameIdFormat::Persistent => format!(
+        (NameIdFormat::Persistent, None) => format!(
             "G-{}",
             uuid::Uuid::new_v5(
                 &uuid::Uuid::NAMESPACE_URL,
@@ -468,6 +550,15 @@ fn name_id(
         ),
     };
     Ok((value, format))
+}
+
+fn email(user: &User) -> Result<String, String> {
+    user.email.clone().ok_or_else(|| {
+        format!(
+            "user {:?} has no e-mail address for the email NameID format",
+            user.username
+        )
+    })
 }
 
 /// Keycloak's `attribute.nameformat` values.
@@ -480,8 +571,17 @@ fn name_format(mapper: &crate::realm::ProtocolMapper) -> String {
     .to_string()
 }
 
-/// The AttributeStatement the client's mappers make for `user`.
-fn attributes(client: &SamlClient, user: &User) -> Vec<Attribute> {
+/// The AttributeStatement for `user`: the persona's attribute statements or claims, or the
+/// Keycloak client's mappers.
+fn attributes(realm: &Realm, client: &SamlClient, user: &User) -> Vec<Attribute> {
+    match &realm.persona {
+        Some(persona) => persona.dialect().saml_attributes(client, user),
+        None => mapper_attributes(client, user),
+    }
+}
+
+/// The AttributeStatement the Keycloak client's mappers make for `user`.
+fn mapper_attributes(client: &SamlClient, user: &User) -> Vec<Attribute> {
     let mut out = Vec::new();
     for mapper in &client.protocol_mappers {
         let name = mapper
@@ -565,6 +665,7 @@ pub(crate) fn finish(
     let faults = shared.saml.faults();
     let xml = match response_xml(
         shared,
+        realm,
         client,
         saml,
         user,
@@ -583,8 +684,10 @@ pub(crate) fn finish(
     ))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn response_xml(
     shared: &Shared,
+    realm: &Realm,
     client: &SamlClient,
     saml: &SamlLogin,
     user: &User,
@@ -599,10 +702,10 @@ fn response_xml(
     }
     let now = time::OffsetDateTime::from_unix_timestamp(shared.clock())
         .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
-    let mut spec = ResponseSpec::new(&shared.issuer, acs, &client.client_id, &name_id, now);
+    let mut spec = ResponseSpec::new(&saml.idp.entity_id, acs, &client.client_id, &name_id, now);
     spec.name_id_format = format;
     spec.in_response_to = saml.request_id.clone();
-    spec.attributes = attributes(client, user);
+    spec.attributes = attributes(realm, client, user);
     spec.signing = match (client.signs_documents(), client.signs_assertions()) {
         (true, true) => Signing::Both,
         (true, false) => Signing::Response,

@@ -270,3 +270,63 @@ fn saml_and_oidc_flags_do_not_mix() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--metadata"));
 }
+
+/// `login --saml` against the Entra ID persona's tenant metadata: the groups claim URI holds
+/// object ids, and a user in more than 150 groups gets `groups.link`, `groups_overage`.
+#[test]
+fn entra_persona_saml_object_ids_and_overage() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/idp/entra-id.yaml");
+    let emulator = runtime
+        .block_on(Emulator::start(
+            Realm::from_persona(path).unwrap(),
+            IdpOptions::default(),
+        ))
+        .unwrap();
+    let metadata = format!(
+        "{}/00000000-0000-0000-0000-000000000000/federationmetadata/2007-06/federationmetadata.xml",
+        emulator.base_url()
+    );
+    let run = |user: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_ssoproof"))
+            .args([
+                "login",
+                "--saml",
+                "--metadata",
+                &metadata,
+                "--entity-id",
+                SP,
+            ])
+            .args(["--username", &format!("{user}@example.com")])
+            .args([
+                "--groups-attribute",
+                "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+                "--role",
+                "11111111-1111-1111-1111-111111111111=admin",
+                "--format",
+                "json",
+            ])
+            .env("SSOPROOF_PASSWORD", format!("{user}-password"))
+            .output()
+            .expect("ssoproof runs");
+        let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+        (output.status.code().unwrap(), json)
+    };
+    let (code, json) = run("alice");
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["role"], "admin");
+    assert!(
+        json["groups"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("11111111-1111-1111-1111-111111111111")),
+        "{json:#}"
+    );
+    let (code, json) = run("olga");
+    assert_eq!(
+        (code, json["error"].as_str()),
+        (1, Some("groups_overage")),
+        "{json:#}"
+    );
+}

@@ -23,6 +23,7 @@ use axum::Router;
 
 pub(crate) use login::show_login;
 pub(crate) use params::Params;
+pub(crate) use persona::show_login as show_persona_login;
 
 use super::realm::Client;
 use super::state::Shared;
@@ -79,7 +80,7 @@ fn keycloak_router(shared: Arc<Shared>, realm: &str) -> Router {
             &format!("{base}/broker/{{alias}}/endpoint"),
             get(broker::endpoint_get).post(broker::endpoint_post),
         )
-        .merge(crate::saml::routes(&base))
+        .merge(crate::saml::routes(&base, &shared.issuer))
         .fallback({
             let realm = realm.to_string();
             move |uri: Uri| {

@@ -118,7 +118,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         }
     }
     add(&login_path, get(login_handler).post(login_handler));
-    let mut router = Router::new();
+    let saml_idps = dialect(&shared.realm()).saml_idps(&shared.base_url);
+    let mut router = crate::saml::persona_routes(&shared.base_url, saml_idps);
     for (path, route) in routes {
         router = router.route(&path, route);
     }
@@ -298,7 +299,7 @@ fn authorize(shared: &Shared, index: usize, params: &Params) -> Response {
 }
 
 /// Files the login and renders the vendor's sign-in page for its stage.
-fn show_login(
+pub(crate) fn show_login(
     shared: &Shared,
     realm: &Realm,
     login: PendingLogin,
@@ -368,9 +369,13 @@ fn submit(shared: &Shared, query: &Params, form: &Params) -> Response {
     {
         return expired();
     }
-    let Some(client) = realm.client(&login.request.client_id) else {
+    // A SAML login's client is one of the persona's SAML apps; the sign-in page is the same.
+    let client = realm.client(&login.request.client_id);
+    let saml =
+        login.request.saml.is_some() && realm.saml_client(&login.request.client_id).is_some();
+    if client.is_none() && !saml {
         return expired();
-    };
+    }
     let (username, password) = match &login.stage {
         Stage::Identified { login } => (login.clone(), form.get(fields.password_field)),
         Stage::Credentials => (
@@ -398,13 +403,19 @@ fn submit(shared: &Shared, query: &Params, form: &Params) -> Response {
     let user = realm
         .login_user(&username)
         .filter(|u| u.password.as_ref().is_some_and(|p| p.expose() == password));
-    let Some(user) = user else {
+    let Some(user) = user.filter(|u| !saml || u.enabled) else {
         return show_login(
             shared,
             &realm,
             login,
             Some((&username, fields.bad_credentials)),
         );
+    };
+    if saml {
+        return crate::saml::finish(shared, &realm, &login, user);
+    }
+    let Some(client) = client else {
+        return expired();
     };
     if let Err(refusal) = persona.admit(client, user) {
         let request = &login.request;

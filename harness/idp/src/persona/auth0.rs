@@ -488,6 +488,7 @@ pub(crate) fn build(file: TenantFile, at: &Locator<'_>) -> Result<Built, Persona
         display_name: file.tenant.clone(),
         groups: file.roles.iter().map(|r| r.name.clone()).collect(),
         clients,
+        saml_clients: Vec::new(),
         tokens: token_settings(86400),
         model: Model::Auth0(Tenant {
             users: file

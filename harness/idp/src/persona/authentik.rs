@@ -689,6 +689,7 @@ pub(crate) fn build(file: InstanceFile, at: &Locator<'_>) -> Result<Built, Perso
         groups: groups.iter().map(|g| g.to_string()).collect(),
         users,
         clients,
+        saml_clients: Vec::new(),
         tokens,
         model: Model::Authentik(Box::new(Instance {
             domain: file.domain.clone(),

@@ -294,6 +294,7 @@ pub(crate) fn build(file: PoolFile, at: &Locator<'_>) -> Result<Built, PersonaEr
         groups: pool.groups.iter().map(|g| g.name.clone()).collect(),
         users,
         clients,
+        saml_clients: Vec::new(),
         tokens: token_settings(3600),
         model: Model::Cognito(Pool {
             region: file.region.clone(),

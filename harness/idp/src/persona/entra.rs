@@ -8,12 +8,12 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{
-    client, fields, ids, suggestion, token_settings, unique, with_issued_tokens, AccessToken,
-    Built, ClientRefusal, Ctx, Dialect, ErrorPage, Issued, Locator, LoginForm, Logout, LogoutStyle,
-    M2mRequest, M2mToken, Model, NewUser, PersonaEdit, PersonaError, RefreshPolicy, Refusal,
-    SecretCheck, Server, TokenRefusal, Vendor,
+    client, fields, ids, saml_client, suggestion, token_settings, unique, with_issued_tokens,
+    AccessToken, Built, ClientRefusal, Ctx, Dialect, ErrorPage, Issued, Locator, LoginForm, Logout,
+    LogoutStyle, M2mRequest, M2mToken, Model, NewUser, PersonaEdit, PersonaError, RefreshPolicy,
+    Refusal, SecretCheck, Server, TokenRefusal, Vendor,
 };
-use crate::realm::{Client, User};
+use crate::realm::{Client, SamlClient, User};
 
 /// Above this many groups a JWT carries the overage marker instead of `groups`.
 const OVERAGE_LIMIT: usize = 200;
@@ -38,6 +38,140 @@ pub(crate) struct TenantFile {
     #[serde(default)]
     external_accounts: Vec<ExternalAccount>,
     app_registrations: Vec<AppFile>,
+    #[serde(default)]
+    enterprise_applications: Vec<EnterpriseAppFile>,
+}
+
+/// Above this many groups a SAML token carries `groups.link` instead of the groups ("Configure
+/// group claims for applications by using Microsoft Entra ID": 150 in SAML tokens).
+const SAML_OVERAGE_LIMIT: usize = 150;
+const GROUPS_CLAIM: &str = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups";
+const GROUPS_LINK: &str = "http://schemas.microsoft.com/claims/groups.link";
+
+/// Enterprise applications → a SAML app's "Set up single sign-on with SAML" page (Microsoft
+/// Learn, "Enable SAML single sign-on for an enterprise application" and "Customize claims
+/// issued in the SAML token for enterprise applications").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnterpriseAppFile {
+    display_name: String,
+    /// Basic SAML Configuration → "Identifier (Entity ID)".
+    identifier: String,
+    /// Basic SAML Configuration → "Reply URL (Assertion Consumer Service URL)".
+    reply_url: String,
+    /// SAML Signing Certificate → "Signing Option" (default "Sign SAML assertion").
+    #[serde(default)]
+    signing_option: SigningOption,
+    /// SAML Signing Certificate → "Signing Algorithm" (default SHA-256).
+    #[serde(default)]
+    signing_algorithm: SigningAlgorithm,
+    /// Attributes & Claims → "Unique User Identifier (Name ID)".
+    #[serde(default)]
+    name_identifier: NameIdentifier,
+    /// Attributes & Claims → additional claims: a claim name (a URI) and a source attribute.
+    #[serde(default)]
+    claims: Vec<ClaimMapping>,
+    /// Attributes & Claims → "Add a group claim"; none when absent.
+    #[serde(default)]
+    group_claim: Option<GroupClaim>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+enum SigningOption {
+    #[serde(rename = "Sign SAML response")]
+    Response,
+    #[default]
+    #[serde(rename = "Sign SAML assertion")]
+    Assertion,
+    #[serde(rename = "Sign SAML response and assertion")]
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+enum SigningAlgorithm {
+    #[default]
+    #[serde(rename = "SHA-256")]
+    Sha256,
+    #[serde(rename = "SHA-1")]
+    Sha1,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameIdentifier {
+    /// "Name identifier format".
+    #[serde(default = "email_address")]
+    format: NameIdentifierFormat,
+    /// "Source attribute".
+    #[serde(default = "upn")]
+    source: String,
+}
+
+impl Default for NameIdentifier {
+    fn default() -> Self {
+        NameIdentifier {
+            format: NameIdentifierFormat::EmailAddress,
+            source: upn(),
+        }
+    }
+}
+
+fn email_address() -> NameIdentifierFormat {
+    NameIdentifierFormat::EmailAddress
+}
+
+fn upn() -> String {
+    "user.userprincipalname".to_string()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum NameIdentifierFormat {
+    Unspecified,
+    EmailAddress,
+    Persistent,
+    Transient,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClaimMapping {
+    /// The claim's name with its namespace, e.g.
+    /// `http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress`.
+    name: String,
+    source: String,
+}
+
+/// The source attributes a claim may name here.
+const SOURCES: [&str; 6] = [
+    "user.userprincipalname",
+    "user.mail",
+    "user.givenname",
+    "user.surname",
+    "user.objectid",
+    "user.tenantid",
+];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupClaim {
+    /// "Which groups associated with the user should be returned in the claim?"
+    groups: GroupSelection,
+    /// The claim's name; Entra's default is the `…/ws/2008/06/identity/claims/groups` URI.
+    #[serde(default = "groups_claim")]
+    name: String,
+}
+
+fn groups_claim() -> String {
+    GROUPS_CLAIM.to_string()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum GroupSelection {
+    SecurityGroups,
+    AllGroups,
+    GroupsAssignedToTheApplication,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -205,6 +339,7 @@ pub(crate) struct Tenant {
     groups: Vec<GroupInfo>,
     users: Vec<UserInfo>,
     apps: Vec<AppFile>,
+    enterprise_apps: Vec<EnterpriseAppFile>,
 }
 
 fn expand(group: &GroupFile, tenant: &str) -> Vec<GroupInfo> {
@@ -492,12 +627,80 @@ pub(crate) fn build(file: TenantFile, at: &Locator<'_>) -> Result<Built, Persona
         mail: None,
         external: Some(a.identity_provider.clone()),
     }));
+    unique(
+        at,
+        "enterprise_applications.identifier",
+        "enterprise application identifier",
+        file.enterprise_applications
+            .iter()
+            .map(|a| a.identifier.as_str()),
+    )?;
+    let mut saml_clients = Vec::new();
+    for (i, app) in file.enterprise_applications.iter().enumerate() {
+        let sources = app
+            .claims
+            .iter()
+            .enumerate()
+            .map(|(j, c)| (format!("claims[{j}].source"), &c.source))
+            .chain([(
+                "name_identifier.source".to_string(),
+                &app.name_identifier.source,
+            )]);
+        for (key, source) in sources {
+            if !SOURCES.contains(&source.as_str()) {
+                return Err(at.invalid(
+                    &format!("enterprise_applications[{i}].{key}"),
+                    &app.identifier,
+                    source,
+                    format!(
+                        "`{source}` is not a source attribute the emulator knows ({}){}",
+                        SOURCES.join(", "),
+                        suggestion(source, SOURCES)
+                    ),
+                ));
+            }
+        }
+        let (response, assertion) = match app.signing_option {
+            SigningOption::Response => ("true", "false"),
+            SigningOption::Assertion => ("false", "true"),
+            SigningOption::Both => ("true", "true"),
+        };
+        let format = match app.name_identifier.format {
+            NameIdentifierFormat::Unspecified => "username",
+            NameIdentifierFormat::EmailAddress => "email",
+            NameIdentifierFormat::Persistent => "persistent",
+            NameIdentifierFormat::Transient => "transient",
+        };
+        let source = match app.name_identifier.source.as_str() {
+            "user.mail" => "email",
+            "user.objectid" => "id",
+            _ => "username",
+        };
+        let algorithm = match app.signing_algorithm {
+            SigningAlgorithm::Sha256 => "RSA_SHA256",
+            SigningAlgorithm::Sha1 => "RSA_SHA1",
+        };
+        saml_clients.push(saml_client(
+            &app.identifier,
+            &app.display_name,
+            &app.reply_url,
+            &[
+                ("saml_name_id_format", format),
+                ("persona.name_id.source", source),
+                ("saml.server.signature", response),
+                ("saml.assertion.signature", assertion),
+                ("saml.signature.algorithm", algorithm),
+                ("saml.force.name.id.format", "true"),
+            ],
+        ));
+    }
     Ok(Built {
         name: file.tenant.id.clone(),
         display_name: file.tenant.display_name.clone(),
         groups: groups.iter().map(|g| g.name.clone()).collect(),
         users,
         clients,
+        saml_clients,
         tokens: token_settings(3600),
         model: Model::Entra(Tenant {
             id: file.tenant.id,
@@ -505,6 +708,7 @@ pub(crate) fn build(file: TenantFile, at: &Locator<'_>) -> Result<Built, Persona
             groups,
             users: infos,
             apps: file.app_registrations,
+            enterprise_apps: file.enterprise_applications,
         }),
     })
 }
@@ -663,6 +867,88 @@ impl Tenant {
 }
 
 impl Dialect for Tenant {
+    fn saml_idps(&self, base: &str) -> Vec<crate::saml::SamlIdp> {
+        if self.enterprise_apps.is_empty() {
+            return Vec::new();
+        }
+        vec![crate::saml::SamlIdp {
+            entity_id: format!("https://sts.windows.net/{}/", self.id),
+            metadata_url: format!(
+                "{base}/{}/federationmetadata/2007-06/federationmetadata.xml",
+                self.id
+            ),
+            sso_url: format!("{base}/{}/saml2", self.id),
+            sp: None,
+        }]
+    }
+
+    fn saml_attributes(&self, client: &SamlClient, user: &User) -> Vec<ssoproof_saml::Attribute> {
+        let Some(app) = self
+            .enterprise_apps
+            .iter()
+            .find(|a| a.identifier == client.client_id)
+        else {
+            return Vec::new();
+        };
+        // Entra writes the claim's full name and no NameFormat.
+        let attribute = |name: &str, values: Vec<String>| ssoproof_saml::Attribute {
+            name: name.to_string(),
+            name_format: None,
+            friendly_name: None,
+            values,
+        };
+        let mut out = Vec::new();
+        for claim in &app.claims {
+            let value = match claim.source.as_str() {
+                "user.userprincipalname" => Some(user.username.clone()),
+                "user.mail" => user.email.clone(),
+                "user.givenname" => user.first_name.clone(),
+                "user.surname" => user.last_name.clone(),
+                "user.objectid" => Some(user.id.clone()),
+                "user.tenantid" => Some(self.id.clone()),
+                _ => None,
+            };
+            out.extend(value.map(|v| attribute(&claim.name, vec![v])));
+        }
+        if let Some(claim) = &app.group_claim {
+            let member: Vec<&GroupInfo> = super::group_names(user)
+                .iter()
+                .filter_map(|n| self.group(n))
+                .collect();
+            let emitted: Vec<&GroupInfo> = match claim.groups {
+                GroupSelection::SecurityGroups => {
+                    member.into_iter().filter(|g| g.security).collect()
+                }
+                GroupSelection::AllGroups => member,
+                // Enterprise applications take their assignments from the app registration
+                // with the same display name, where the persona file keeps them.
+                GroupSelection::GroupsAssignedToTheApplication => member
+                    .into_iter()
+                    .filter(|g| {
+                        self.apps.iter().any(|a| {
+                            a.display_name == app.display_name && a.assignments.contains(&g.name)
+                        })
+                    })
+                    .collect(),
+            };
+            if emitted.len() > SAML_OVERAGE_LIMIT {
+                out.push(attribute(
+                    GROUPS_LINK,
+                    vec![format!(
+                        "https://graph.windows.net/{}/users/{}/getMemberObjects",
+                        self.id, user.id
+                    )],
+                ));
+            } else if !emitted.is_empty() {
+                out.push(attribute(
+                    &claim.name,
+                    emitted.iter().map(|g| g.oid.clone()).collect(),
+                ));
+            }
+        }
+        out
+    }
+
     fn vendor(&self) -> Vendor {
         Vendor::Entra
     }

@@ -233,6 +233,7 @@ pub(crate) fn build(file: WorkspaceFile, at: &Locator<'_>) -> Result<Built, Pers
         groups: Vec::new(),
         users,
         clients,
+        saml_clients: Vec::new(),
         tokens: token_settings(3599),
         model: Model::Google(Workspace {
             domain,

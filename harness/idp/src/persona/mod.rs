@@ -69,8 +69,10 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::realm::{Client, Group, Realm, TokenSettings, User};
+use super::realm::{Client, Group, Realm, SamlClient, TokenSettings, User};
+use crate::saml::SamlIdp;
 use ssoproof_config::{from_yaml, read_text, FileDomain, FileError};
+use ssoproof_saml::Attribute;
 use ssoproof_secret::Secret;
 
 /// The vendors a persona file may name in `vendor:`.
@@ -723,6 +725,14 @@ pub(crate) trait Dialect: fmt::Debug + Send + Sync {
             message: "You have been signed out.".into(),
         }
     }
+    /// The persona's SAML IdPs on `base`, at the vendor's paths.
+    fn saml_idps(&self, _base: &str) -> Vec<SamlIdp> {
+        Vec::new()
+    }
+    /// The AttributeStatement of a Response for `user` at the SAML app `client`.
+    fn saml_attributes(&self, _client: &SamlClient, _user: &User) -> Vec<Attribute> {
+        Vec::new()
+    }
     fn edit(&mut self, edit: &PersonaEdit) -> Result<(), String>;
     /// Lines for `ssoproof serve idp`: the vendor's own view of what is served.
     fn summary(&self) -> Vec<String>;
@@ -735,6 +745,8 @@ pub(crate) struct Built {
     pub groups: Vec<String>,
     pub users: Vec<User>,
     pub clients: Vec<Client>,
+    /// The SAML apps (Okta) or enterprise applications (Entra ID), as SAML clients.
+    pub saml_clients: Vec<SamlClient>,
     pub tokens: TokenSettings,
     pub model: Model,
 }
@@ -794,7 +806,7 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Realm, PersonaError> {
         identity_providers: Vec::new(),
         default_groups: Vec::new(),
         persona: Some(Persona(built.model)),
-        saml_clients: Vec::new(),
+        saml_clients: built.saml_clients,
     })
 }
 
@@ -857,6 +869,29 @@ pub(crate) fn client(
         protocol_mappers: Vec::new(),
         default_client_scopes: Vec::new(),
         optional_client_scopes: Vec::new(),
+    }
+}
+
+/// A persona's SAML app in the shared model: its SP entity ID, its one ACS, and the settings
+/// (Keycloak's attribute names, which the SAML flow reads) for signing and the NameID.
+pub(crate) fn saml_client(
+    entity_id: &str,
+    name: &str,
+    acs: &str,
+    settings: &[(&str, &str)],
+) -> SamlClient {
+    let mut attributes: BTreeMap<String, String> = settings
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    attributes.insert("saml_assertion_consumer_url_post".into(), acs.to_string());
+    SamlClient {
+        client_id: entity_id.to_string(),
+        name: Some(name.to_string()),
+        enabled: true,
+        redirect_uris: vec![acs.to_string()],
+        attributes,
+        protocol_mappers: Vec::new(),
     }
 }
 

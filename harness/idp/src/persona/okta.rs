@@ -7,12 +7,13 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{
-    client, fields, ids, oauth_error, suggestion, token_settings, unique, with_issued_tokens,
-    with_sign_out_urls, AccessToken, Built, ClientRefusal, Ctx, Dialect, ErrorPage, GroupFilter,
-    Issued, Locator, LoginForm, Logout, LogoutRefusal, LogoutStyle, M2mRequest, M2mToken, Model,
-    NewUser, PersonaEdit, PersonaError, RefreshPolicy, Refusal, Server, TokenRefusal, Vendor,
+    client, fields, ids, oauth_error, saml_client, suggestion, token_settings, unique,
+    with_issued_tokens, with_sign_out_urls, AccessToken, Built, ClientRefusal, Ctx, Dialect,
+    ErrorPage, GroupFilter, Issued, Locator, LoginForm, Logout, LogoutRefusal, LogoutStyle,
+    M2mRequest, M2mToken, Model, NewUser, PersonaEdit, PersonaError, RefreshPolicy, Refusal,
+    Server, TokenRefusal, Vendor,
 };
-use crate::realm::{Client, User};
+use crate::realm::{Client, SamlClient, User};
 
 /// The group every Okta user belongs to.
 const EVERYONE: &str = "Everyone";
@@ -39,6 +40,134 @@ pub(crate) struct OrgFile {
     groups: Vec<GroupFile>,
     users: Vec<UserFile>,
     apps: Vec<AppFile>,
+    #[serde(default)]
+    saml_apps: Vec<SamlAppFile>,
+}
+
+/// Applications → Create App Integration → SAML 2.0, as the admin console's "SAML Settings"
+/// and the app's Sign On tab show it (Okta docs, "Create SAML app integrations" and "Define
+/// group attribute statements").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SamlAppFile {
+    label: String,
+    /// The app's id (`0oa…`): its IdP issuer is `http://www.okta.com/<id>`.
+    id: String,
+    /// The app's name in its embed link, `/app/<name>/<id>/sso/saml`.
+    name: String,
+    /// "Single sign-on URL": the SP's ACS.
+    sso_url: String,
+    /// "Audience URI (SP Entity ID)".
+    audience_uri: String,
+    /// "Name ID format".
+    #[serde(default)]
+    name_id_format: OktaNameIdFormat,
+    /// "Application username": what the NameID carries.
+    #[serde(default)]
+    application_username: AppUsername,
+    /// "Response": `Signed` (the default) or `Unsigned`.
+    #[serde(default = "signed")]
+    response: Signature,
+    /// "Assertion Signature": `Signed` (the default) or `Unsigned`.
+    #[serde(default = "signed")]
+    assertion_signature: Signature,
+    /// "Signature Algorithm": `RSA_SHA256` (the default) or `RSA_SHA1`.
+    #[serde(default)]
+    signature_algorithm: SignatureAlgorithmFile,
+    /// "Attribute Statements": a name and an Okta Expression Language value.
+    #[serde(default)]
+    attribute_statements: Vec<AttributeStatement>,
+    /// "Group Attribute Statements": the user's groups that pass the filter ("Starts with",
+    /// "Equals", "Contains", "Matches regex": STARTS_WITH, EQUALS, CONTAINS, REGEX in the API).
+    #[serde(default)]
+    group_attribute_statements: Vec<GroupAttributeStatement>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+enum OktaNameIdFormat {
+    #[default]
+    Unspecified,
+    EmailAddress,
+    Persistent,
+    Transient,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum AppUsername {
+    /// "Okta username" (the default).
+    #[default]
+    OktaUsername,
+    /// "Email".
+    Email,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+enum Signature {
+    Signed,
+    Unsigned,
+}
+
+fn signed() -> Signature {
+    Signature::Signed
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[allow(clippy::upper_case_acronyms)]
+enum SignatureAlgorithmFile {
+    #[default]
+    #[serde(rename = "RSA_SHA256")]
+    RsaSha256,
+    #[serde(rename = "RSA_SHA1")]
+    RsaSha1,
+}
+
+/// "Name format" of an attribute statement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+enum NameFormat {
+    #[default]
+    Unspecified,
+    #[serde(rename = "URI Reference")]
+    UriReference,
+    Basic,
+}
+
+impl NameFormat {
+    fn uri(self) -> &'static str {
+        match self {
+            NameFormat::Unspecified => ssoproof_saml::ATTRNAME_UNSPECIFIED,
+            NameFormat::UriReference => ssoproof_saml::ATTRNAME_URI,
+            NameFormat::Basic => ssoproof_saml::ATTRNAME_BASIC,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttributeStatement {
+    name: String,
+    #[serde(default)]
+    name_format: NameFormat,
+    /// `user.email`, `user.login`, `user.firstName`, `user.lastName` or `user.id`.
+    value: String,
+}
+
+/// The Okta Expression Language values an attribute statement may use here.
+const USER_PROPERTIES: [&str; 5] = [
+    "user.email",
+    "user.login",
+    "user.firstName",
+    "user.lastName",
+    "user.id",
+];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupAttributeStatement {
+    name: String,
+    #[serde(default)]
+    name_format: NameFormat,
+    filter: GroupFilter,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -205,6 +334,7 @@ pub(crate) struct Org {
     org_id: String,
     servers: Vec<AuthServerFile>,
     apps: Vec<AppFile>,
+    saml_apps: Vec<SamlAppFile>,
     users: Vec<(String, Status)>,
 }
 
@@ -293,6 +423,43 @@ pub(crate) fn build(file: OrgFile, at: &Locator<'_>) -> Result<Built, PersonaErr
             ));
         }
     }
+    unique(
+        at,
+        "saml_apps.id",
+        "SAML app",
+        file.saml_apps.iter().map(|a| a.id.as_str()),
+    )?;
+    unique(
+        at,
+        "saml_apps.audience_uri",
+        "SAML app audience URI",
+        file.saml_apps.iter().map(|a| a.audience_uri.as_str()),
+    )?;
+    for (i, app) in file.saml_apps.iter().enumerate() {
+        for (j, statement) in app.attribute_statements.iter().enumerate() {
+            if !USER_PROPERTIES.contains(&statement.value.as_str()) {
+                return Err(at.invalid(
+                    &format!("saml_apps[{i}].attribute_statements[{j}].value"),
+                    &app.id,
+                    &statement.value,
+                    format!(
+                        "`{}` is not a user property the emulator evaluates ({}){}",
+                        statement.value,
+                        USER_PROPERTIES.join(", "),
+                        suggestion(&statement.value, USER_PROPERTIES)
+                    ),
+                ));
+            }
+        }
+        for (j, statement) in app.group_attribute_statements.iter().enumerate() {
+            check_filter(
+                at,
+                &format!("saml_apps[{i}].group_attribute_statements[{j}].filter"),
+                &app.id,
+                &statement.filter,
+            )?;
+        }
+    }
     for (i, server) in file.authorization_servers.iter().enumerate() {
         for (j, claim) in server.claims.iter().enumerate() {
             check_filter(
@@ -357,12 +524,54 @@ pub(crate) fn build(file: OrgFile, at: &Locator<'_>) -> Result<Built, PersonaErr
         .collect();
     let mut groups: Vec<String> = vec![EVERYONE.to_string()];
     groups.extend(file.groups.iter().map(|g| g.name.clone()));
+    let saml_clients = file
+        .saml_apps
+        .iter()
+        .map(|a| {
+            let format = match a.name_id_format {
+                OktaNameIdFormat::Unspecified => "username",
+                OktaNameIdFormat::EmailAddress => "email",
+                OktaNameIdFormat::Persistent => "persistent",
+                OktaNameIdFormat::Transient => "transient",
+            };
+            let source = match a.application_username {
+                AppUsername::OktaUsername => "username",
+                AppUsername::Email => "email",
+            };
+            let flag = |s: Signature| {
+                if s == Signature::Signed {
+                    "true"
+                } else {
+                    "false"
+                }
+            };
+            let algorithm = match a.signature_algorithm {
+                SignatureAlgorithmFile::RsaSha256 => "RSA_SHA256",
+                SignatureAlgorithmFile::RsaSha1 => "RSA_SHA1",
+            };
+            saml_client(
+                &a.audience_uri,
+                &a.label,
+                &a.sso_url,
+                &[
+                    ("saml_name_id_format", format),
+                    ("persona.name_id.source", source),
+                    ("saml.server.signature", flag(a.response)),
+                    ("saml.assertion.signature", flag(a.assertion_signature)),
+                    ("saml.signature.algorithm", algorithm),
+                    // Okta's NameID is the app's setting, whatever the AuthnRequest asks.
+                    ("saml.force.name.id.format", "true"),
+                ],
+            )
+        })
+        .collect();
     Ok(Built {
         name: file.org.clone(),
         display_name: format!("{} (Okta)", file.org),
         groups,
         users,
         clients,
+        saml_clients,
         tokens: token_settings(3600),
         model: Model::Okta(Org {
             org_id: ids::okta("00o", &file.org),
@@ -374,6 +583,7 @@ pub(crate) fn build(file: OrgFile, at: &Locator<'_>) -> Result<Built, PersonaErr
             org: file.org,
             servers: file.authorization_servers,
             apps: file.apps,
+            saml_apps: file.saml_apps,
         }),
     })
 }
@@ -475,6 +685,61 @@ impl Org {
 }
 
 impl Dialect for Org {
+    fn saml_idps(&self, base: &str) -> Vec<crate::saml::SamlIdp> {
+        self.saml_apps
+            .iter()
+            .map(|a| crate::saml::SamlIdp {
+                entity_id: format!("http://www.okta.com/{}", a.id),
+                metadata_url: format!("{base}/app/{}/sso/saml/metadata", a.id),
+                sso_url: format!("{base}/app/{}/{}/sso/saml", a.name, a.id),
+                sp: Some(a.audience_uri.clone()),
+            })
+            .collect()
+    }
+
+    fn saml_attributes(&self, client: &SamlClient, user: &User) -> Vec<ssoproof_saml::Attribute> {
+        let Some(app) = self
+            .saml_apps
+            .iter()
+            .find(|a| a.audience_uri == client.client_id)
+        else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for statement in &app.attribute_statements {
+            let value = match statement.value.as_str() {
+                "user.email" => user.email.clone(),
+                "user.login" => Some(user.username.clone()),
+                "user.firstName" => user.first_name.clone(),
+                "user.lastName" => user.last_name.clone(),
+                "user.id" => Some(user.id.clone()),
+                _ => None,
+            };
+            out.extend(value.map(|v| ssoproof_saml::Attribute {
+                name: statement.name.clone(),
+                name_format: Some(statement.name_format.uri().to_string()),
+                friendly_name: None,
+                values: vec![v],
+            }));
+        }
+        for statement in &app.group_attribute_statements {
+            let groups: Vec<String> = super::group_names(user)
+                .into_iter()
+                .filter(|g| statement.filter.matches(g))
+                .collect();
+            // Okta leaves the attribute out when no group passes the filter.
+            if !groups.is_empty() {
+                out.push(ssoproof_saml::Attribute {
+                    name: statement.name.clone(),
+                    name_format: Some(statement.name_format.uri().to_string()),
+                    friendly_name: None,
+                    values: groups,
+                });
+            }
+        }
+        out
+    }
+
     fn vendor(&self) -> Vendor {
         Vendor::Okta
     }

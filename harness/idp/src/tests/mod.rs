@@ -11,6 +11,7 @@ mod faults;
 mod flow;
 mod m2m;
 mod mint;
+mod persona_saml;
 mod personas;
 mod robustness;
 mod saml;
