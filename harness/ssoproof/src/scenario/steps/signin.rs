@@ -8,7 +8,7 @@ use crate::scenario::world::RunbookWorld;
 use ssoproof_rp::{BrowserOptions, LoginDriver, LoginOutcome, RelyingParty};
 use ssoproof_secret::Secret;
 
-/// Signs a test user in through the application. `username` is the runbook's short name; the
+/// Signs a test user in through the application. `name` is the runbook's short name; the
 /// IdP says what the user types (`alice` → `alice@example.com` at most vendors). The step
 /// fails only when the sign-in succeeds against what the tenant's operators promise about the
 /// user (see [`check_promise`]); a refused login is for the next steps to judge.
@@ -99,8 +99,6 @@ async fn signs_in(world: &mut RunbookWorld, username: String) -> StepResult {
 
 #[when(expr = "{word} signs in with the password {string}")]
 async fn signs_in_with(world: &mut RunbookWorld, username: String, password: String) -> StepResult {
-    // A deliberately wrong password: what the tenant promises about the user's groups is for
-    // the sign-ins with their own.
     sign_in(world, &username, Some(Secret::new(password))).await
 }
 
